@@ -1,0 +1,186 @@
+//! One typed configuration read from the environment and validated at start, so a mistake is a
+//! clear message and a non-zero exit rather than a failure later.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A secret string that never appears in `Debug` output or logs.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: String) -> Self {
+        Secret(s)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `YISHI_BIND`, default `127.0.0.1:8080`.
+    pub bind: SocketAddr,
+    /// `DATABASE_URL`; when unset, a private cluster is started under `data_dir`.
+    pub database_url: Option<Secret>,
+    /// `YISHI_DATA_DIR`, default `./data`.
+    pub data_dir: PathBuf,
+    /// `YISHI_PG_BINDIR`: where `initdb` and `pg_ctl` are, when not found by themselves.
+    pub pg_bindir: Option<PathBuf>,
+    /// `INITIAL_ADMIN_PASSWORD`: the first admin's password on an empty database.
+    pub initial_admin_password: Option<Secret>,
+    /// `YISHI_SESSION_IDLE_MINUTES` (default 30) and `YISHI_SESSION_MAX_HOURS` (default 12).
+    pub session_idle: Duration,
+    pub session_max: Duration,
+    /// `YISHI_SECURE_COOKIES`: mark cookies `Secure` (set it when served over TLS; requests
+    /// arriving with `X-Forwarded-Proto: https` get `Secure` cookies regardless).
+    pub secure_cookies: bool,
+    /// `YISHI_LOG_FORMAT`: `text` (default) or `json`.
+    pub log_json: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {name}={value:?}: {problem}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub value: String,
+    pub problem: String,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from any variable lookup (the environment, or a map in tests).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let fail = |name: &'static str, value: &str, problem: &str| ConfigError {
+            name,
+            value: value.to_owned(),
+            problem: problem.to_owned(),
+        };
+        let non_empty = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+
+        let bind_raw = non_empty("YISHI_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let bind = bind_raw.parse().map_err(|_| {
+            fail(
+                "YISHI_BIND",
+                &bind_raw,
+                "expected an address and port such as 127.0.0.1:8080",
+            )
+        })?;
+
+        let database_url = match non_empty("DATABASE_URL") {
+            Some(url) => {
+                if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                    // The value may hold a password: name the problem, not the value.
+                    return Err(fail(
+                        "DATABASE_URL",
+                        "(hidden)",
+                        "expected a postgres:// or postgresql:// URL",
+                    ));
+                }
+                Some(Secret::new(url))
+            }
+            None => None,
+        };
+
+        let minutes = |name: &'static str, default: u64, max: u64| -> Result<u64, ConfigError> {
+            match non_empty(name) {
+                None => Ok(default),
+                Some(v) => v
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| (1..=max).contains(n))
+                    .ok_or_else(|| fail(name, &v, &format!("expected a whole number 1–{max}"))),
+            }
+        };
+        let session_idle =
+            Duration::from_secs(60 * minutes("YISHI_SESSION_IDLE_MINUTES", 30, 1440)?);
+        let session_max = Duration::from_secs(3600 * minutes("YISHI_SESSION_MAX_HOURS", 12, 720)?);
+
+        let flag = |name: &'static str| -> Result<bool, ConfigError> {
+            match non_empty(name).as_deref() {
+                None | Some("0" | "false" | "no") => Ok(false),
+                Some("1" | "true" | "yes") => Ok(true),
+                Some(v) => Err(fail(name, v, "expected true or false")),
+            }
+        };
+        let log_json = match non_empty("YISHI_LOG_FORMAT").as_deref() {
+            None | Some("text") => false,
+            Some("json") => true,
+            Some(v) => return Err(fail("YISHI_LOG_FORMAT", v, "expected text or json")),
+        };
+
+        Ok(Config {
+            bind,
+            database_url,
+            data_dir: non_empty("YISHI_DATA_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("data")),
+            pg_bindir: non_empty("YISHI_PG_BINDIR").map(PathBuf::from),
+            initial_admin_password: non_empty("INITIAL_ADMIN_PASSWORD").map(Secret::new),
+            session_idle,
+            session_max,
+            secure_cookies: flag("YISHI_SECURE_COOKIES")?,
+            log_json,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert!(c.database_url.is_none());
+        assert_eq!(c.data_dir, PathBuf::from("data"));
+        assert_eq!(c.session_idle, Duration::from_secs(1800));
+        assert!(!c.secure_cookies);
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        assert_eq!(
+            config(&[("YISHI_BIND", "localhost")]).unwrap_err().name,
+            "YISHI_BIND"
+        );
+        let err = config(&[("DATABASE_URL", "mysql://u:pw@h/db")]).unwrap_err();
+        assert_eq!(err.name, "DATABASE_URL");
+        assert!(!err.to_string().contains("pw"), "the URL's password leaked");
+        assert!(config(&[("YISHI_SESSION_IDLE_MINUTES", "0")]).is_err());
+        assert!(config(&[("YISHI_SECURE_COOKIES", "maybe")]).is_err());
+    }
+
+    #[test]
+    fn secrets_are_not_debug_printed() {
+        let c = config(&[
+            ("DATABASE_URL", "postgres://u:hunter2@h/db"),
+            ("INITIAL_ADMIN_PASSWORD", "hunter3"),
+        ])
+        .unwrap();
+        let printed = format!("{c:?}");
+        assert!(!printed.contains("hunter2") && !printed.contains("hunter3"));
+    }
+}

@@ -1,0 +1,20 @@
+//! SQL, one module per aggregate. Functions take a `&mut PgConnection` (a pooled connection or a
+//! transaction) so the caller decides the transaction; none of them decides a rule.
+
+pub mod audit_log;
+pub mod party_groups;
+pub mod sections;
+pub mod sessions;
+pub mod users;
+
+// Dates travel as `YYYY-MM-DD` (api.md), not as time's default tuple.
+time::serde::format_description!(iso_date, Date, "[year]-[month]-[day]");
+
+/// The name of the constraint a database error violated, if any, so callers can turn a named
+/// constraint into the user-facing refusal it stands for.
+pub fn violated_constraint(err: &sqlx::Error) -> Option<&str> {
+    match err {
+        sqlx::Error::Database(db) => db.constraint(),
+        _ => None,
+    }
+}

@@ -1,0 +1,137 @@
+use serde::Serialize;
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// A user as shown to the admin; never carries the password hash.
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct User {
+    pub user_id: Uuid,
+    pub login: String,
+    pub name: String,
+    pub section_id: Option<Uuid>,
+    pub roles: Vec<String>,
+    pub active: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+pub async fn list(conn: &mut PgConnection) -> sqlx::Result<Vec<User>> {
+    sqlx::query_as!(
+        User,
+        r#"select u.user_id, u.login, u.name, u.section_id, u.active, u.created_at,
+                  array(select r.role from user_role r where r.user_id = u.user_id order by r.role) as "roles!"
+           from app_user u order by u.name collate "zh-x-icu", u.login"#
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Loads a user, locking the row when `for_update` so a concurrent change waits.
+pub async fn get(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Option<User>> {
+    sqlx::query_as!(
+        User,
+        r#"select u.user_id, u.login, u.name, u.section_id, u.active, u.created_at,
+                  array(select r.role from user_role r where r.user_id = u.user_id order by r.role) as "roles!"
+           from app_user u where u.user_id = $1 for update"#,
+        user_id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn count(conn: &mut PgConnection) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(r#"select count(*) as "n!" from app_user"#)
+        .fetch_one(conn)
+        .await
+}
+
+pub async fn insert(conn: &mut PgConnection, user: &User, password_hash: &str) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into app_user (user_id, login, name, password_hash, section_id, active, created_at)
+         values ($1, $2, $3, $4, $5, $6, $7)",
+        user.user_id,
+        user.login,
+        user.name,
+        password_hash,
+        user.section_id,
+        user.active,
+        user.created_at
+    )
+    .execute(&mut *conn)
+    .await?;
+    set_roles(conn, user.user_id, &user.roles).await
+}
+
+/// Saves name, section, active flag and roles of an existing user.
+pub async fn update(conn: &mut PgConnection, user: &User) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update app_user set name = $2, section_id = $3, active = $4, updated_at = now()
+         where user_id = $1",
+        user.user_id,
+        user.name,
+        user.section_id,
+        user.active
+    )
+    .execute(&mut *conn)
+    .await?;
+    set_roles(conn, user.user_id, &user.roles).await
+}
+
+async fn set_roles(conn: &mut PgConnection, user_id: Uuid, roles: &[String]) -> sqlx::Result<()> {
+    sqlx::query!("delete from user_role where user_id = $1", user_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query!(
+        "insert into user_role (user_id, role) select $1, unnest($2::text[])",
+        user_id,
+        roles
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+pub async fn set_password_hash(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    password_hash: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update app_user set password_hash = $2, updated_at = now() where user_id = $1",
+        user_id,
+        password_hash
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// What sign-in needs to know about a login.
+pub struct Credentials {
+    pub user_id: Uuid,
+    pub password_hash: String,
+    pub active: bool,
+}
+
+pub async fn credentials(
+    conn: &mut PgConnection,
+    login: &str,
+) -> sqlx::Result<Option<Credentials>> {
+    sqlx::query_as!(
+        Credentials,
+        "select user_id, password_hash, active from app_user where login = $1",
+        login
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn password_hash(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<String> {
+    sqlx::query_scalar!(
+        "select password_hash from app_user where user_id = $1",
+        user_id
+    )
+    .fetch_one(conn)
+    .await
+}

@@ -1,0 +1,46 @@
+//! The rules of `rules.md`: vocabulary types and pure rule functions. Nothing here performs I/O
+//! or knows about HTTP, SQL or templates; every page, API route and job asks this module.
+
+/// Declares a closed vocabulary with its API spelling and Chinese label.
+macro_rules! vocabulary {
+    ($(#[$doc:meta])* $name:ident ($what:literal) { $($variant:ident => ($api:literal, $zh:literal)),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($api => Some($name::$variant),)+ _ => None }
+            }
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $api),+ }
+            }
+
+            pub fn label_zh(self) -> &'static str {
+                match self { $($name::$variant => $zh),+ }
+            }
+
+            /// Parses a list of API names, refusing unknown ones; sorted, without repeats.
+            pub fn parse_list<S: AsRef<str>>(names: &[S]) -> Result<Vec<Self>, String> {
+                let mut list = Vec::with_capacity(names.len());
+                for name in names {
+                    let name = name.as_ref();
+                    list.push(Self::parse(name).ok_or_else(|| format!("未知的{}:{name}", $what))?);
+                }
+                list.sort();
+                list.dedup();
+                Ok(list)
+            }
+        }
+    };
+}
+
+pub mod account;
+pub mod authz;
+pub mod org;
+pub mod role;
+pub mod rule;
+pub mod settings;

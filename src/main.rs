@@ -1,0 +1,194 @@
+//! The `yishi` command: with no subcommand it serves; `migrate` and `audit verify` sit beside.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use yishi::config::Config;
+use yishi::embedded_pg::{EmbeddedOptions, EmbeddedPg};
+use yishi::{AppState, bootstrap};
+
+const USAGE: &str = "\
+usage: yishi [serve | migrate | audit verify]
+
+  serve          run the web server (the default)
+  migrate        apply database migrations and exit
+  audit verify   check every audit hash chain; exit 1 when one is broken
+
+Configuration comes from the environment: DATABASE_URL (unset: a private PostgreSQL under
+YISHI_DATA_DIR, default ./data), YISHI_BIND (127.0.0.1:8080), INITIAL_ADMIN_PASSWORD,
+YISHI_SESSION_IDLE_MINUTES, YISHI_SESSION_MAX_HOURS, YISHI_SECURE_COOKIES, YISHI_LOG_FORMAT,
+YISHI_PG_BINDIR, RUST_LOG.";
+
+enum Command {
+    Serve,
+    Migrate,
+    AuditVerify,
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        [] | ["serve"] => Command::Serve,
+        ["migrate"] => Command::Migrate,
+        ["audit", "verify"] => Command::AuditVerify,
+        ["-h" | "--help" | "help"] => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("yishi: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    yishi::telemetry::init(config.log_json);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("yishi: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(command, config)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("yishi: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
+    let embedded = match &config.database_url {
+        Some(_) => None,
+        None => {
+            let opts = EmbeddedOptions {
+                data_dir: config.data_dir.clone(),
+                bindir: config.pg_bindir.clone(),
+                durable: true,
+            };
+            let pg = tokio::task::spawn_blocking(move || EmbeddedPg::start(&opts)).await??;
+            tracing::info!(cluster = %pg.cluster_dir().display(), "private PostgreSQL started");
+            Some(pg)
+        }
+    };
+    let url = match (&config.database_url, &embedded) {
+        (Some(url), _) => url.expose().to_owned(),
+        (None, Some(pg)) => pg.url("yishi"),
+        (None, None) => unreachable!("an embedded cluster is started when no URL is given"),
+    };
+    let result = run_with_database(command, config, &url).await;
+    if let Some(pg) = embedded {
+        tokio::task::spawn_blocking(move || pg.stop(true))
+            .await?
+            .context("stop the private PostgreSQL")?;
+        tracing::info!("private PostgreSQL stopped");
+    }
+    result
+}
+
+async fn run_with_database(
+    command: Command,
+    config: Config,
+    url: &str,
+) -> anyhow::Result<ExitCode> {
+    let pool = bootstrap::connect(url, 20)
+        .await
+        .context("connect to the database")?;
+    match command {
+        Command::Migrate => {
+            bootstrap::migrate(&pool).await.context("migrate")?;
+            println!("migrations applied");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::AuditVerify => {
+            let v = yishi::audit::verify(&mut *pool.acquire().await?).await?;
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            Ok(if v.ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Serve => {
+            bootstrap::migrate(&pool).await.context("migrate")?;
+            let password = config.initial_admin_password.as_ref().map(|s| s.expose());
+            if let Some(generated) = bootstrap::ensure_admin(&pool, password).await? {
+                // Shown once, on the terminal only: never through the log pipeline.
+                eprintln!(
+                    "\n  created the user `admin` with the password: {generated}\n  \
+                     sign in and change it at /me/password\n"
+                );
+            }
+            serve(pool, config).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn serve(pool: sqlx::PgPool, config: Config) -> anyhow::Result<()> {
+    let bind = config.bind;
+    let state = AppState::new(pool.clone(), config)?;
+    spawn_session_purge(state.clone());
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("listen on {bind}"))?;
+    tracing::info!(address = %listener.local_addr()?, "serving");
+    axum::serve(
+        listener,
+        yishi::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    pool.close().await;
+    tracing::info!("server stopped");
+    Ok(())
+}
+
+/// Removes expired sessions and old sign-in failures every ten minutes.
+fn spawn_session_purge(state: AppState) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            let Ok(mut conn) = state.pool.acquire().await else {
+                continue;
+            };
+            let purged = yishi::db::sessions::purge_expired(
+                &mut conn,
+                state.config.session_idle.as_secs() as i64,
+                state.config.session_max.as_secs() as i64,
+                yishi::auth::session::FAILURE_WINDOW_SECS,
+            )
+            .await;
+            if let Err(e) = purged {
+                tracing::warn!(error = %e, "purging expired sessions failed");
+            }
+        }
+    });
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

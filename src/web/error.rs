@@ -1,0 +1,210 @@
+//! The one application error type. The API answers RFC 9457 `application/problem+json`; page
+//! routes turn the same error into a friendly Chinese page (see [`html_errors`]). Details of
+//! internal failures go to the log only.
+
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Serialize;
+
+use crate::domain::authz::Denied;
+use crate::domain::rule::RuleViolation;
+
+/// A field that failed validation, named as in the request.
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not signed in")]
+    Unauthorized,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    #[error("refused by {}", .0.rule)]
+    Rule(RuleViolation),
+    #[error("conflict")]
+    Conflict(String),
+    #[error("too many requests")]
+    TooManyRequests { retry_after_secs: i64 },
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("CSRF check failed")]
+    Csrf,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        AppError::Invalid(vec![FieldError::new(field, message)])
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        AppError::Internal(e.into())
+    }
+}
+
+impl From<RuleViolation> for AppError {
+    fn from(v: RuleViolation) -> Self {
+        AppError::Rule(v)
+    }
+}
+
+impl From<Denied> for AppError {
+    fn from(d: Denied) -> Self {
+        match d {
+            Denied::Forbidden => AppError::Forbidden,
+            Denied::Hidden => AppError::NotFound,
+        }
+    }
+}
+
+/// The RFC 9457 body.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The rule code from `rules.md` for a 409 governance refusal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// The article of the working rules, with `rule`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub article: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+impl AppError {
+    pub fn problem(&self) -> Problem {
+        let (status, title, detail) = match self {
+            AppError::Unauthorized => (401, "未登录", "请先登录。".to_owned()),
+            AppError::Forbidden => (403, "无权操作", "您的角色无权进行此操作。".to_owned()),
+            AppError::NotFound => (404, "未找到", "所请求的内容不存在或您无权查看。".to_owned()),
+            AppError::Invalid(errors) => (
+                422,
+                "输入有误",
+                errors
+                    .iter()
+                    .map(|e| format!("{}:{}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join(";"),
+            ),
+            AppError::Rule(v) => (409, v.rule.title_zh(), v.detail_zh.clone()),
+            AppError::Conflict(detail) => (409, "操作冲突", detail.clone()),
+            AppError::TooManyRequests { retry_after_secs } => (
+                429,
+                "尝试次数过多",
+                format!(
+                    "登录失败次数过多,请 {} 分钟后再试。",
+                    (retry_after_secs + 59) / 60
+                ),
+            ),
+            AppError::UnsupportedMediaType => (
+                415,
+                "请求格式不支持",
+                "请以 application/json 提交。".to_owned(),
+            ),
+            AppError::Csrf => (
+                403,
+                "请求校验失败",
+                "页面已过期或请求来源不明,请刷新页面后重试。".to_owned(),
+            ),
+            AppError::Internal(_) => (
+                500,
+                "系统错误",
+                "系统暂时无法完成操作,请稍后再试。".to_owned(),
+            ),
+        };
+        let rule = match self {
+            AppError::Rule(v) => Some(v),
+            _ => None,
+        };
+        Problem {
+            kind: match rule {
+                Some(v) => format!("urn:yishi:rule:{}", v.rule.code()),
+                None => "about:blank".to_owned(),
+            },
+            title: title.to_owned(),
+            status,
+            detail,
+            rule: rule.map(|v| v.rule.code().to_owned()),
+            article: rule.map(|v| v.rule.article().to_owned()),
+            errors: match self {
+                AppError::Invalid(errors) => errors.clone(),
+                _ => Vec::new(),
+            },
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if let AppError::Internal(e) = &self {
+            tracing::error!(error = ?e, "request failed");
+        }
+        let problem = self.problem();
+        let status =
+            StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let mut res = (status, body).into_response();
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let AppError::TooManyRequests { retry_after_secs } = self {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+        res.extensions_mut().insert(problem);
+        res
+    }
+}
+
+/// For page routes: an error answer becomes a Chinese page, and "not signed in" a redirect to
+/// the sign-in page that returns here afterwards.
+/// API paths and the health probes keep their JSON answers.
+pub async fn html_errors(req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    if path.starts_with("/api/") || path == "/healthz" || path == "/readyz" {
+        return next.run(req).await;
+    }
+    let is_get = req.method() == axum::http::Method::GET;
+    let res = next.run(req).await;
+    let Some(problem) = res.extensions().get::<Problem>().cloned() else {
+        return res;
+    };
+    if problem.status == 401 {
+        let target = if is_get {
+            format!("/login?next={}", super::pages::url_encode(&path))
+        } else {
+            "/login".to_owned()
+        };
+        return Redirect::to(&target).into_response();
+    }
+    let status = res.status();
+    let mut page = super::pages::ErrorPage { problem }.into_response();
+    *page.status_mut() = status;
+    page
+}

@@ -1,0 +1,527 @@
+//! Sections (科室) and user accounts, managed by the admin.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Redirect;
+use serde::{Deserialize, Deserializer};
+use time::OffsetDateTime;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::AppState;
+use super::error::{AppError, FieldError};
+use super::extract::{ApiJson, CurrentUser, PageForm, parse_id};
+use super::pages::Layout;
+use crate::audit::{self, Chain, Change};
+use crate::auth::password;
+use crate::db::{self, sections::Section, users::User, violated_constraint};
+use crate::domain::account::{Login, NewPassword, parse_name};
+use crate::domain::authz::Action;
+use crate::domain::org::{Area, Position, SectionKind, check_four_not};
+use crate::domain::role::Role;
+
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_sections_api, create_section_api))
+        .routes(routes!(list_users_api, create_user_api))
+        .routes(routes!(get_user_api, update_user_api))
+}
+
+pub fn page_routes() -> axum::Router<AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/sections", get(sections_page).post(create_section_page))
+        .route("/users", get(users_page).post(create_user_page))
+        .route("/users/{id}", get(user_page).post(update_user_page))
+}
+
+// ---- Sections ----
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct NewSection {
+    #[serde(default)]
+    pub name: String,
+    /// `office` (综合科), `finance`, `legal`, `personnel`, `other`.
+    #[serde(default)]
+    pub kind: String,
+}
+
+async fn create_section(
+    state: &AppState,
+    user: &CurrentUser,
+    input: NewSection,
+) -> Result<Section, AppError> {
+    user.can(Action::ManageOrganisation)?;
+    let mut errors = Vec::new();
+    let name = parse_name(&input.name, 100).map_err(|m| errors.push(FieldError::new("name", m)));
+    let kind = SectionKind::parse(&input.kind).ok_or_else(|| {
+        errors.push(FieldError::new(
+            "kind",
+            "须为 office、finance、legal、personnel 或 other",
+        ))
+    });
+    let (Ok(name), Ok(kind)) = (name, kind) else {
+        return Err(AppError::Invalid(errors));
+    };
+    let section = Section {
+        section_id: Uuid::now_v7(),
+        name,
+        kind: kind.as_str().to_owned(),
+    };
+    let mut tx = state.pool.begin().await?;
+    if let Err(e) = db::sections::insert(&mut tx, &section).await {
+        return Err(match violated_constraint(&e) {
+            Some("section_name_key") => AppError::invalid("name", "已有同名科室"),
+            _ => e.into(),
+        });
+    }
+    audit::append(
+        &mut tx,
+        &user.audit_actor(),
+        Change::new(Chain::Org, "section.create", "section")
+            .entity(section.section_id)
+            .after(&section),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(section)
+}
+
+/// All sections.
+#[utoipa::path(get, path = "/api/v1/sections", tag = "organisation",
+    responses((status = 200, body = Vec<Section>), (status = 403, body = super::error::Problem)))]
+async fn list_sections_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Vec<Section>>, AppError> {
+    user.can(Action::ManageOrganisation)?;
+    Ok(Json(
+        db::sections::list(&mut *state.pool.acquire().await?).await?,
+    ))
+}
+
+/// Create a section (科室).
+#[utoipa::path(post, path = "/api/v1/sections", tag = "organisation", request_body = NewSection,
+    responses((status = 201, body = Section), (status = 403, body = super::error::Problem),
+              (status = 422, body = super::error::Problem)))]
+async fn create_section_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(input): ApiJson<NewSection>,
+) -> Result<(StatusCode, Json<Section>), AppError> {
+    let section = create_section(&state, &user, input).await?;
+    Ok((StatusCode::CREATED, Json(section)))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "people/sections.html")]
+struct SectionsPage {
+    layout: Layout,
+    sections: Vec<Section>,
+    kinds: &'static [SectionKind],
+}
+
+impl SectionsPage {
+    fn kind_label(&self, kind: &str) -> &'static str {
+        SectionKind::parse(kind).map_or("", SectionKind::label_zh)
+    }
+}
+
+async fn sections_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<SectionsPage, AppError> {
+    user.can(Action::ManageOrganisation)?;
+    Ok(SectionsPage {
+        layout: Layout::new("科室", Some(&user)),
+        sections: db::sections::list(&mut *state.pool.acquire().await?).await?,
+        kinds: SectionKind::ALL,
+    })
+}
+
+async fn create_section_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    PageForm(input): PageForm<NewSection>,
+) -> Result<Redirect, AppError> {
+    create_section(&state, &user, input).await?;
+    Ok(Redirect::to("/sections"))
+}
+
+// ---- Users ----
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct NewUser {
+    #[serde(default)]
+    pub login: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub password: String,
+    pub section_id: Option<String>,
+    /// `admin`, `office`, `discipline`, `counsel`, `leader`, `director`, `section_head`, `staff`.
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+/// Changes to a user; absent fields stay as they are.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+pub struct UserChange {
+    pub name: Option<String>,
+    /// A section id, or `null` for none.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub section_id: Option<Option<String>>,
+    pub roles: Option<Vec<String>>,
+    /// `false` deactivates the account and ends its sessions.
+    pub active: Option<bool>,
+    /// A new password set by the admin.
+    pub password: Option<String>,
+}
+
+/// Tells an explicit `null` (`Some(None)`) from an absent field (`None`).
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+/// Checks that an optional section id names a section.
+async fn parse_section(state: &AppState, raw: Option<&str>) -> Result<Option<Uuid>, FieldError> {
+    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    let unknown = || FieldError::new("section_id", "科室不存在");
+    let id = Uuid::parse_str(raw).map_err(|_| unknown())?;
+    let mut conn = state.pool.acquire().await.map_err(|_| unknown())?;
+    match db::sections::get(&mut conn, id).await {
+        Ok(Some(_)) => Ok(Some(id)),
+        _ => Err(unknown()),
+    }
+}
+
+fn role_names(roles: &[Role]) -> Vec<String> {
+    roles.iter().map(|r| r.as_str().to_owned()).collect()
+}
+
+async fn create_user(
+    state: &AppState,
+    user: &CurrentUser,
+    input: NewUser,
+) -> Result<User, AppError> {
+    user.can(Action::ManageOrganisation)?;
+    let mut errors = Vec::new();
+    let login = Login::parse(&input.login).map_err(|m| errors.push(FieldError::new("login", m)));
+    let name = parse_name(&input.name, 50).map_err(|m| errors.push(FieldError::new("name", m)));
+    let password = NewPassword::parse(&input.password)
+        .map_err(|m| errors.push(FieldError::new("password", m)));
+    let roles =
+        Role::parse_list(&input.roles).map_err(|m| errors.push(FieldError::new("roles", m)));
+    let section = parse_section(state, input.section_id.as_deref())
+        .await
+        .map_err(|e| errors.push(e));
+    let (Ok(login), Ok(name), Ok(password), Ok(roles), Ok(section_id)) =
+        (login, name, password, roles, section)
+    else {
+        return Err(AppError::Invalid(errors));
+    };
+    let hash = password::hash(password.expose().to_owned()).await?;
+    let new = User {
+        user_id: Uuid::now_v7(),
+        login: login.as_str().to_owned(),
+        name,
+        section_id,
+        roles: role_names(&roles),
+        active: true,
+        created_at: OffsetDateTime::now_utc(),
+    };
+    let mut tx = state.pool.begin().await?;
+    if let Err(e) = db::users::insert(&mut tx, &new, &hash).await {
+        return Err(match violated_constraint(&e) {
+            Some("app_user_login_key") => AppError::invalid("login", "该登录名已被使用"),
+            _ => e.into(),
+        });
+    }
+    audit::append(
+        &mut tx,
+        &user.audit_actor(),
+        Change::new(Chain::Org, "user.create", "user")
+            .entity(new.user_id)
+            .after(&new),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(new)
+}
+
+async fn update_user(
+    state: &AppState,
+    actor: &CurrentUser,
+    user_id: Uuid,
+    change: UserChange,
+) -> Result<User, AppError> {
+    actor.can(Action::ManageOrganisation)?;
+    let mut errors = Vec::new();
+    let name = change
+        .name
+        .as_deref()
+        .map(|n| parse_name(n, 50))
+        .transpose()
+        .map_err(|m| errors.push(FieldError::new("name", m)));
+    let roles = change
+        .roles
+        .as_deref()
+        .map(Role::parse_list)
+        .transpose()
+        .map_err(|m| errors.push(FieldError::new("roles", m)));
+    let password = change
+        .password
+        .as_deref()
+        .filter(|p| !p.is_empty())
+        .map(NewPassword::parse)
+        .transpose()
+        .map_err(|m| errors.push(FieldError::new("password", m)));
+    let section = match &change.section_id {
+        None => Ok(None),
+        Some(raw) => parse_section(state, raw.as_deref())
+            .await
+            .map(Some)
+            .map_err(|e| errors.push(e)),
+    };
+    let (Ok(name), Ok(roles), Ok(password), Ok(section)) = (name, roles, password, section) else {
+        return Err(AppError::Invalid(errors));
+    };
+    if user_id == actor.user_id {
+        if change.active == Some(false) {
+            return Err(AppError::invalid("active", "不能停用自己的账号"));
+        }
+        if roles.as_ref().is_some_and(|r| !r.contains(&Role::Admin)) {
+            return Err(AppError::invalid("roles", "不能移除自己的系统管理员角色"));
+        }
+    }
+    let hash = match &password {
+        Some(p) => Some(password::hash(p.expose().to_owned()).await?),
+        None => None,
+    };
+
+    let mut tx = state.pool.begin().await?;
+    let before = db::users::get(&mut tx, user_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut after = before.clone();
+    if let Some(name) = name {
+        after.name = name;
+    }
+    if let Some(section_id) = section {
+        after.section_id = section_id;
+    }
+    if let Some(active) = change.active {
+        after.active = active;
+    }
+    if let Some(roles) = &roles {
+        after.roles = role_names(roles);
+        // R-FOUR-NOT: becoming 局长 is refused while holding one of the four areas.
+        for m in db::party_groups::memberships_of_user(&mut tx, user_id).await? {
+            let areas = Area::parse_list(&m.areas).map_err(anyhow::Error::msg)?;
+            check_four_not(Position::parse(&m.position), roles, &areas)?;
+        }
+    }
+    db::users::update(&mut tx, &after).await?;
+    if let Some(hash) = &hash {
+        db::users::set_password_hash(&mut tx, user_id, hash).await?;
+    }
+    if !after.active || hash.is_some() {
+        db::sessions::delete_for_user(&mut tx, user_id, None).await?;
+    }
+    let mut entry = Change::new(Chain::Org, "user.update", "user")
+        .entity(user_id)
+        .before(&before)
+        .after(&after);
+    if hash.is_some() {
+        // Record that the password was reset, never the password or its hash.
+        entry.after = Some(serde_json::json!({ "user": after, "password_reset": true }));
+    }
+    audit::append(&mut tx, &actor.audit_actor(), entry).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// All users.
+#[utoipa::path(get, path = "/api/v1/users", tag = "organisation",
+    responses((status = 200, body = Vec<User>), (status = 403, body = super::error::Problem)))]
+async fn list_users_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Vec<User>>, AppError> {
+    user.can(Action::ManageOrganisation)?;
+    Ok(Json(
+        db::users::list(&mut *state.pool.acquire().await?).await?,
+    ))
+}
+
+/// Create a user with roles.
+#[utoipa::path(post, path = "/api/v1/users", tag = "organisation", request_body = NewUser,
+    responses((status = 201, body = User), (status = 403, body = super::error::Problem),
+              (status = 422, body = super::error::Problem)))]
+async fn create_user_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(input): ApiJson<NewUser>,
+) -> Result<(StatusCode, Json<User>), AppError> {
+    let created = create_user(&state, &user, input).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// One user.
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "organisation",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = User), (status = 403, body = super::error::Problem),
+              (status = 404, body = super::error::Problem)))]
+async fn get_user_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<User>, AppError> {
+    user.can(Action::ManageOrganisation)?;
+    let id = parse_id(&id)?;
+    let found = db::users::get(&mut *state.pool.acquire().await?, id).await?;
+    found.map(Json).ok_or(AppError::NotFound)
+}
+
+/// Change a user's name, section, roles or password, or deactivate them (`active: false`).
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "organisation", request_body = UserChange,
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = User), (status = 403, body = super::error::Problem),
+              (status = 404, body = super::error::Problem), (status = 409, body = super::error::Problem),
+              (status = 422, body = super::error::Problem)))]
+async fn update_user_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(change): ApiJson<UserChange>,
+) -> Result<Json<User>, AppError> {
+    let id = parse_id(&id)?;
+    Ok(Json(update_user(&state, &user, id, change).await?))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "people/users.html")]
+struct UsersPage {
+    layout: Layout,
+    users: Vec<User>,
+    sections: Vec<Section>,
+    roles: &'static [Role],
+}
+
+impl UsersPage {
+    fn section_name(&self, id: &Option<Uuid>) -> &str {
+        section_name(&self.sections, id)
+    }
+
+    fn role_zh(&self, role: &str) -> &'static str {
+        role_label(role)
+    }
+}
+
+fn section_name<'a>(sections: &'a [Section], id: &Option<Uuid>) -> &'a str {
+    sections
+        .iter()
+        .find(|s| Some(s.section_id) == *id)
+        .map_or("", |s| s.name.as_str())
+}
+
+fn role_label(role: &str) -> &'static str {
+    Role::parse(role).map_or("", Role::label_zh)
+}
+
+async fn users_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<UsersPage, AppError> {
+    user.can(Action::ManageOrganisation)?;
+    let mut conn = state.pool.acquire().await?;
+    Ok(UsersPage {
+        layout: Layout::new("用户", Some(&user)),
+        users: db::users::list(&mut conn).await?,
+        sections: db::sections::list(&mut conn).await?,
+        roles: Role::ALL,
+    })
+}
+
+async fn create_user_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    PageForm(input): PageForm<NewUser>,
+) -> Result<Redirect, AppError> {
+    let created = create_user(&state, &user, input).await?;
+    Ok(Redirect::to(&format!("/users/{}", created.user_id)))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "people/user.html")]
+struct UserPage {
+    layout: Layout,
+    user: User,
+    sections: Vec<Section>,
+    roles: &'static [Role],
+}
+
+impl UserPage {
+    fn in_section(&self, section: &Section) -> bool {
+        self.user.section_id == Some(section.section_id)
+    }
+
+    fn has_role(&self, role: &Role) -> bool {
+        self.user.roles.iter().any(|r| r == role.as_str())
+    }
+}
+
+async fn user_page(
+    State(state): State<AppState>,
+    actor: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<UserPage, AppError> {
+    actor.can(Action::ManageOrganisation)?;
+    let id = parse_id(&id)?;
+    let mut conn = state.pool.acquire().await?;
+    let user = db::users::get(&mut conn, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(UserPage {
+        layout: Layout::new(format!("用户:{}", user.name), Some(&actor)),
+        user,
+        sections: db::sections::list(&mut conn).await?,
+        roles: Role::ALL,
+    })
+}
+
+#[derive(Deserialize)]
+struct UserForm {
+    #[serde(default)]
+    name: String,
+    section_id: Option<String>,
+    #[serde(default)]
+    roles: Vec<String>,
+    active: Option<String>,
+    password: Option<String>,
+}
+
+async fn update_user_page(
+    State(state): State<AppState>,
+    actor: CurrentUser,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<UserForm>,
+) -> Result<Redirect, AppError> {
+    let id = parse_id(&id)?;
+    let change = UserChange {
+        name: Some(form.name),
+        section_id: Some(form.section_id),
+        roles: Some(form.roles),
+        active: Some(form.active.is_some()),
+        password: form.password,
+    };
+    update_user(&state, &actor, id, change).await?;
+    Ok(Redirect::to(&format!("/users/{id}")))
+}

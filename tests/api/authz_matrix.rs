@@ -1,0 +1,410 @@
+//! The authorization matrix: every route added so far × anonymous and every role (plus a
+//! party-group member), table-driven. Allowed answers are 2xx (or a redirect after a page
+//! form), refused ones 401/403/404, and page requests of anonymous visitors go to sign-in.
+
+use std::collections::BTreeSet;
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::support::TestApp;
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Who {
+    Anonymous,
+    Role(&'static str),
+    /// A `staff` user who is a current member of the party group.
+    Member,
+}
+
+const ACTORS: [Who; 10] = [
+    Who::Anonymous,
+    Who::Role("admin"),
+    Who::Role("office"),
+    Who::Role("discipline"),
+    Who::Role("counsel"),
+    Who::Role("leader"),
+    Who::Role("director"),
+    Who::Role("section_head"),
+    Who::Role("staff"),
+    Who::Member,
+];
+
+/// Who may: the expected status for an allowed actor, and for the others.
+#[derive(Clone, Copy)]
+enum Allow {
+    Anyone,
+    SignedIn,
+    Admin,
+    Discipline,
+    /// Admin or a member of the group; others are told it does not exist.
+    AdminOrMember,
+}
+
+struct Route {
+    method: &'static str,
+    /// `{group}`, `{user}`, `{spare}` and `{n}` are filled in per call.
+    path: &'static str,
+    body: Option<Value>,
+    form: Option<&'static str>,
+    allow: Allow,
+    ok: u16,
+}
+
+fn api(
+    method: &'static str,
+    path: &'static str,
+    body: Option<Value>,
+    allow: Allow,
+    ok: u16,
+) -> Route {
+    Route {
+        method,
+        path,
+        body,
+        form: None,
+        allow,
+        ok,
+    }
+}
+
+fn page(
+    method: &'static str,
+    path: &'static str,
+    form: Option<&'static str>,
+    allow: Allow,
+    ok: u16,
+) -> Route {
+    Route {
+        method,
+        path,
+        body: None,
+        form,
+        allow,
+        ok,
+    }
+}
+
+fn routes() -> Vec<Route> {
+    use Allow::*;
+    vec![
+        api("GET", "/api/v1/me", None, SignedIn, 200),
+        api(
+            "POST",
+            "/api/v1/me/password",
+            Some(json!({"current_password": "not-it-123", "new_password": "another-pass-1"})),
+            SignedIn,
+            422,
+        ),
+        api("GET", "/api/v1/sections", None, Admin, 200),
+        api(
+            "POST",
+            "/api/v1/sections",
+            Some(json!({"name": "科室{n}", "kind": "other"})),
+            Admin,
+            201,
+        ),
+        api("GET", "/api/v1/users", None, Admin, 200),
+        api(
+            "POST",
+            "/api/v1/users",
+            Some(
+                json!({"login": "new{n}", "name": "新用户", "password": "new-user-pass-1", "roles": []}),
+            ),
+            Admin,
+            201,
+        ),
+        api("GET", "/api/v1/users/{user}", None, Admin, 200),
+        api(
+            "PATCH",
+            "/api/v1/users/{user}",
+            Some(json!({"name": "改名{n}"})),
+            Admin,
+            200,
+        ),
+        api("GET", "/api/v1/party-groups", None, SignedIn, 200),
+        api(
+            "POST",
+            "/api/v1/party-groups",
+            Some(json!({"name": "党组{n}"})),
+            Admin,
+            201,
+        ),
+        api(
+            "GET",
+            "/api/v1/party-groups/{group}",
+            None,
+            AdminOrMember,
+            200,
+        ),
+        api(
+            "GET",
+            "/api/v1/party-groups/{group}/settings",
+            None,
+            AdminOrMember,
+            200,
+        ),
+        api(
+            "PATCH",
+            "/api/v1/party-groups/{group}/settings",
+            Some(json!({"topic_lead_days": 8})),
+            Admin,
+            200,
+        ),
+        api(
+            "POST",
+            "/api/v1/party-groups/{group}/members",
+            Some(json!({"user_id": "{spare}", "position": "member"})),
+            Admin,
+            201,
+        ),
+        api(
+            "DELETE",
+            "/api/v1/party-groups/{group}/members/{spare}",
+            None,
+            Admin,
+            204,
+        ),
+        api("GET", "/api/v1/audit", None, Discipline, 200),
+        api("GET", "/api/v1/audit/verify", None, Discipline, 200),
+        api("GET", "/healthz", None, Anyone, 200),
+        api("GET", "/readyz", None, Anyone, 200),
+        api("GET", "/api/openapi.json", None, Anyone, 200),
+        page("GET", "/login", None, Anyone, 200),
+        page("GET", "/", None, SignedIn, 200),
+        page("GET", "/me/password", None, SignedIn, 200),
+        page("GET", "/sections", None, Admin, 200),
+        page(
+            "POST",
+            "/sections",
+            Some("name=页面科室{n}&kind=other"),
+            Admin,
+            303,
+        ),
+        page("GET", "/users", None, Admin, 200),
+        page(
+            "POST",
+            "/users",
+            Some("login=page{n}&name=页面用户&password=page-user-pass-1&roles=staff"),
+            Admin,
+            303,
+        ),
+        page("GET", "/users/{user}", None, Admin, 200),
+        page(
+            "POST",
+            "/users/{user}",
+            Some("name=页面改名&roles=staff&active=on"),
+            Admin,
+            303,
+        ),
+        page("GET", "/party-groups", None, SignedIn, 200),
+        page(
+            "POST",
+            "/party-groups",
+            Some("name=页面党组{n}"),
+            Admin,
+            303,
+        ),
+        page("GET", "/party-groups/{group}", None, AdminOrMember, 200),
+        page(
+            "POST",
+            "/party-groups/{group}/settings",
+            Some(
+                "quorum_num=2&quorum_den=3&large_spend_fen=500000&topic_lead_days=7&materials_lead_days=1",
+            ),
+            Admin,
+            303,
+        ),
+        page(
+            "POST",
+            "/party-groups/{group}/members",
+            Some("user_id={spare}&position=member"),
+            Admin,
+            303,
+        ),
+        page(
+            "POST",
+            "/party-groups/{group}/members/{spare}/end",
+            Some(""),
+            Admin,
+            303,
+        ),
+        page("GET", "/audit", None, Discipline, 200),
+        page("GET", "/audit/verify", None, Discipline, 200),
+    ]
+}
+
+fn expected(route: &Route, who: Who) -> u16 {
+    let is_page =
+        !route.path.starts_with("/api/") && route.path != "/healthz" && route.path != "/readyz";
+    if who == Who::Anonymous && !matches!(route.allow, Allow::Anyone) {
+        return if is_page { 303 } else { 401 };
+    }
+    let allowed = match route.allow {
+        Allow::Anyone | Allow::SignedIn => true,
+        Allow::Admin => who == Who::Role("admin"),
+        Allow::Discipline => who == Who::Role("discipline"),
+        Allow::AdminOrMember => matches!(who, Who::Role("admin") | Who::Member),
+    };
+    match (allowed, route.allow) {
+        (true, _) => route.ok,
+        (false, Allow::AdminOrMember) => 404,
+        (false, _) => 403,
+    }
+}
+
+#[tokio::test]
+async fn authorization_matrix_of_every_route() {
+    let app = TestApp::new().await;
+    let group = app.party_group("矩阵党组").await;
+    let (user, _) = app.user("target", &["staff"]).await;
+    let (spare, _) = app.user("spare", &["staff"]).await;
+    let admin = app.admin().await;
+    let mut tokens = Vec::new();
+    for who in ACTORS {
+        let token = match who {
+            Who::Anonymous => None,
+            Who::Role("admin") => Some(admin.clone()),
+            Who::Role(role) => Some(app.user(&format!("as.{role}"), &[role]).await.1),
+            Who::Member => {
+                let (id, token) = app.user("as.member", &["staff"]).await;
+                let (status, _) = app
+                    .api(
+                        "POST",
+                        &format!("/api/v1/party-groups/{group}/members"),
+                        Some(&admin),
+                        Some(json!({"user_id": id, "position": "member"})),
+                    )
+                    .await;
+                assert_eq!(status, StatusCode::CREATED);
+                Some(token)
+            }
+        };
+        tokens.push((who, token));
+    }
+
+    let mut n = 0;
+    let mut failures = Vec::new();
+    for route in routes() {
+        for (who, token) in &tokens {
+            n += 1;
+            // The spare user is a current member before every call that changes membership.
+            if route.path.contains("{spare}") || route.path.ends_with("/members") {
+                ensure_member(&app, &admin, group, spare).await;
+                if route.path.ends_with("/members") {
+                    end_member(&app, &admin, group, spare).await;
+                }
+            }
+            let fill = |s: &str| {
+                s.replace("{group}", &group.to_string())
+                    .replace("{user}", &user.to_string())
+                    .replace("{spare}", &spare.to_string())
+                    .replace("{n}", &n.to_string())
+            };
+            let path = fill(route.path);
+            let status = if let Some(form) = route.form {
+                app.page(route.method, &path, token.as_deref(), Some(&fill(form)))
+                    .await
+                    .status()
+            } else if route.body.is_some()
+                || route.path.starts_with("/api/")
+                || route.path.ends_with("z")
+            {
+                let body = route
+                    .body
+                    .as_ref()
+                    .map(|b| serde_json::from_str(&fill(&b.to_string())).unwrap());
+                app.api(route.method, &path, token.as_deref(), body).await.0
+            } else {
+                app.page(route.method, &path, token.as_deref(), None)
+                    .await
+                    .status()
+            };
+            let want = expected(&route, *who);
+            if status.as_u16() != want {
+                failures.push(format!(
+                    "{} {} as {who:?}: got {status}, want {want}",
+                    route.method, route.path
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+async fn ensure_member(app: &TestApp, admin: &str, group: Uuid, user: Uuid) {
+    let (_, detail) = app
+        .api(
+            "GET",
+            &format!("/api/v1/party-groups/{group}"),
+            Some(admin),
+            None,
+        )
+        .await;
+    let current = detail["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["user_id"] == user.to_string());
+    if !current {
+        let (status, _) = app
+            .api(
+                "POST",
+                &format!("/api/v1/party-groups/{group}/members"),
+                Some(admin),
+                Some(json!({"user_id": user, "position": "member"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+}
+
+async fn end_member(app: &TestApp, admin: &str, group: Uuid, user: Uuid) {
+    let (status, _) = app
+        .api(
+            "DELETE",
+            &format!("/api/v1/party-groups/{group}/members/{user}"),
+            Some(admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+}
+
+/// Every documented API operation is in the matrix above, and every API route of the matrix is
+/// documented: the OpenAPI document covers the whole API.
+#[tokio::test]
+async fn openapi_documents_exactly_the_api_routes() {
+    let app = TestApp::new().await;
+    let (status, doc) = app.api("GET", "/api/openapi.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            if ["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                documented.insert(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    let normalise = |p: &str| {
+        p.replace("{group}", "{id}")
+            .replace("{user}", "{id}")
+            .replace("{spare}", "{user_id}")
+    };
+    let mut tested: BTreeSet<String> = routes()
+        .iter()
+        .filter(|r| (r.path.starts_with("/api/v1/") || r.path.ends_with('z')) && r.form.is_none())
+        .map(|r| format!("{} {}", r.method, normalise(r.path)))
+        .collect();
+    // Signing in and out are exercised by the session tests.
+    tested.insert("POST /api/v1/session".into());
+    tested.insert("DELETE /api/v1/session".into());
+    assert_eq!(documented, tested);
+}

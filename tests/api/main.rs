@@ -1,0 +1,9 @@
+//! Integration tests through the real router against a real PostgreSQL.
+
+mod audit;
+mod authz_matrix;
+mod input;
+mod organisation;
+mod pages;
+mod session;
+mod support;

@@ -1,0 +1,291 @@
+//! A real PostgreSQL for the tests: `DATABASE_URL`'s server when set, otherwise a throwaway
+//! cluster started once per test process (the product's own embedded mode, fsync off) and
+//! removed at exit. Every test gets a fresh database cloned from a migrated template, and
+//! drives the real router.
+
+use std::net::SocketAddr;
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Method, Request, Response, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use sqlx::postgres::PgConnectOptions;
+use std::str::FromStr;
+use tower::ServiceExt;
+use uuid::Uuid;
+use yishi::config::Config;
+use yishi::embedded_pg::{EmbeddedOptions, EmbeddedPg};
+use yishi::{AppState, app, bootstrap};
+
+pub const ADMIN_PASSWORD: &str = "admin-pass-123";
+pub const PASSWORD: &str = "member-pass-123";
+
+struct Server {
+    /// A URL to the server's `postgres` database, for creating test databases.
+    url: String,
+    template: String,
+}
+
+static SERVER: OnceLock<Server> = OnceLock::new();
+static CLUSTER: OnceLock<(EmbeddedPg, PathBuf)> = OnceLock::new();
+static TEMPLATE_READY: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+static NEXT_DB: AtomicU32 = AtomicU32::new(0);
+
+extern "C" fn stop_cluster() {
+    if let Some((pg, dir)) = CLUSTER.get() {
+        let _ = pg.stop(false);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+fn server() -> &'static Server {
+    SERVER.get_or_init(|| {
+        let pid = std::process::id();
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            let opts = PgConnectOptions::from_str(&url).expect("DATABASE_URL is a PostgreSQL URL");
+            let url = url.replacen(opts.get_database().unwrap_or("postgres"), "postgres", 1);
+            return Server {
+                url,
+                template: format!("yishi_template_{pid}"),
+            };
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("yishi-test-")
+            .tempdir()
+            .expect("make a temporary directory")
+            .keep();
+        // The postgres user must be able to reach the cluster inside it.
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let pg = EmbeddedPg::start(&EmbeddedOptions {
+            data_dir: dir.clone(),
+            bindir: std::env::var_os("YISHI_PG_BINDIR").map(PathBuf::from),
+            durable: false,
+        })
+        .expect("start a throwaway PostgreSQL (is `postgresql` installed?)");
+        let url = pg.url("postgres");
+        assert!(CLUSTER.set((pg, dir)).is_ok());
+        // SAFETY: registering a plain function to run at process exit.
+        unsafe { libc::atexit(stop_cluster) };
+        Server {
+            url,
+            template: "yishi_template".into(),
+        }
+    })
+}
+
+async fn ensure_template(server: &Server) {
+    TEMPLATE_READY
+        .get_or_init(|| async {
+            let admin = PgPool::connect(&server.url)
+                .await
+                .expect("connect to the test server");
+            sqlx::query(&format!("drop database if exists {}", server.template))
+                .execute(&admin)
+                .await
+                .unwrap();
+            sqlx::query(&format!("create database {}", server.template))
+                .execute(&admin)
+                .await
+                .unwrap();
+            let url = db_url(&server.url, &server.template);
+            let pool = PgPool::connect(&url).await.unwrap();
+            bootstrap::migrate(&pool)
+                .await
+                .expect("migrate the template");
+            bootstrap::ensure_admin(&pool, Some(ADMIN_PASSWORD))
+                .await
+                .unwrap();
+            pool.close().await;
+            admin.close().await;
+        })
+        .await;
+}
+
+fn db_url(server_url: &str, db: &str) -> String {
+    let (base, _) = server_url.rsplit_once('/').expect("URL with a database");
+    format!("{base}/{db}")
+}
+
+/// A fresh, migrated database with the `admin` user, and the router over it.
+pub struct TestApp {
+    pub pool: PgPool,
+    /// The URL of this test's database.
+    pub url: String,
+    pub router: Router,
+}
+
+pub fn test_config() -> Config {
+    Config::from_lookup(|_| None).expect("default config")
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        Self::with_config(test_config()).await
+    }
+
+    pub async fn with_config(config: Config) -> TestApp {
+        let server = server();
+        ensure_template(server).await;
+        let name = format!(
+            "yishi_test_{}_{}",
+            std::process::id(),
+            NEXT_DB.fetch_add(1, Ordering::Relaxed)
+        );
+        let admin = PgPool::connect(&server.url).await.unwrap();
+        sqlx::query(&format!(
+            "create database {name} template {}",
+            server.template
+        ))
+        .execute(&admin)
+        .await
+        .expect("clone the template database");
+        admin.close().await;
+        let url = db_url(&server.url, &name);
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(25)
+            .connect(&url)
+            .await
+            .unwrap();
+        let state = AppState::new(pool.clone(), config).unwrap();
+        TestApp {
+            router: app(state),
+            pool,
+            url,
+        }
+    }
+
+    /// Sends a request through the real router, as if from `127.0.0.1`.
+    pub async fn send(&self, mut req: Request<Body>) -> Response<Body> {
+        req.extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+        self.router.clone().oneshot(req).await.unwrap()
+    }
+
+    /// An API call with an optional bearer token and JSON body; the answer's status and JSON.
+    pub async fn api(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = Request::builder()
+            .method(Method::from_str(method).unwrap())
+            .uri(path);
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(b) => req
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(b.to_string())),
+            None => req.body(Body::empty()),
+        }
+        .unwrap();
+        let res = self.send(req).await;
+        let status = res.status();
+        (status, body_json(res).await)
+    }
+
+    pub async fn login(&self, login: &str, password: &str) -> String {
+        let (status, body) = self
+            .api(
+                "POST",
+                "/api/v1/session",
+                None,
+                Some(json!({"login": login, "password": password})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "sign in {login}: {body}");
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn admin(&self) -> String {
+        self.login("admin", ADMIN_PASSWORD).await
+    }
+
+    /// Creates a user with `roles` through the API and signs them in.
+    pub async fn user(&self, login: &str, roles: &[&str]) -> (Uuid, String) {
+        let admin = self.admin().await;
+        let (status, body) = self
+            .api(
+                "POST",
+                "/api/v1/users",
+                Some(&admin),
+                Some(json!({"login": login, "name": format!("用户{login}"), "password": PASSWORD, "roles": roles})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let id = Uuid::parse_str(body["user_id"].as_str().unwrap()).unwrap();
+        (id, self.login(login, PASSWORD).await)
+    }
+
+    pub async fn party_group(&self, name: &str) -> Uuid {
+        let admin = self.admin().await;
+        let (status, body) = self
+            .api(
+                "POST",
+                "/api/v1/party-groups",
+                Some(&admin),
+                Some(json!({"name": name})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        Uuid::parse_str(body["party_group_id"].as_str().unwrap()).unwrap()
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        sqlx::query_scalar(&format!("select count(*) from {table}"))
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+}
+
+pub async fn body_json(res: Response<Body>) -> Value {
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+    }
+}
+
+pub async fn body_text(res: Response<Body>) -> String {
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+impl TestApp {
+    /// A page request: optional bearer token (served like the session cookie) and form body.
+    pub async fn page(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        form: Option<&str>,
+    ) -> Response<Body> {
+        let mut req = Request::builder()
+            .method(Method::from_str(method).unwrap())
+            .uri(path);
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let req = match form {
+            Some(f) => req
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(f.to_owned())),
+            None => req.body(Body::empty()),
+        }
+        .unwrap();
+        self.send(req).await
+    }
+}
