@@ -1,0 +1,95 @@
+//! Benchmark: how many audited transactions per second the hash chain allows when 64 writers
+//! append at once, with every writer on one chain versus writers spread over 8 party-group
+//! chains (as eight groups meeting at once would be). Prints the figures; asserts nothing.
+//!
+//!     cargo run --release --example audit_throughput
+//!
+//! Uses DATABASE_URL when set, else a private durable (fsync on) cluster in a temporary
+//! directory.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use uuid::Uuid;
+use yishi::audit::{self, Chain, Change};
+use yishi::embedded_pg::{EmbeddedOptions, EmbeddedPg};
+
+const WRITERS: usize = 64;
+const RUN: Duration = Duration::from_secs(5);
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let (url, cluster) = match std::env::var("DATABASE_URL") {
+        Ok(url) => (url, None),
+        Err(_) => {
+            let dir = tempfile::Builder::new().prefix("yishi-bench-").tempdir()?;
+            std::fs::set_permissions(
+                dir.path(),
+                std::os::unix::fs::PermissionsExt::from_mode(0o755),
+            )?;
+            let pg = EmbeddedPg::start(&EmbeddedOptions {
+                data_dir: dir.path().to_owned(),
+                bindir: None,
+                durable: true,
+            })?;
+            (pg.url("yishi_bench"), Some((pg, dir)))
+        }
+    };
+    let pool = yishi::bootstrap::connect(&url, WRITERS as u32 + 2).await?;
+    yishi::bootstrap::migrate(&pool).await?;
+    let pool = Arc::new(pool);
+
+    println!(
+        "{WRITERS} concurrent writers, {} s per run, fsync as configured",
+        RUN.as_secs()
+    );
+    for chains in [1usize, 8] {
+        let groups: Vec<Uuid> = (0..chains).map(|_| Uuid::now_v7()).collect();
+        let started = Instant::now();
+        let mut tasks = tokio::task::JoinSet::new();
+        for w in 0..WRITERS {
+            let (pool, chain) = (pool.clone(), Chain::PartyGroup(groups[w % chains]));
+            tasks.spawn(async move {
+                let mut done = 0u64;
+                let mut latency = Duration::ZERO;
+                while started.elapsed() < RUN {
+                    let t = Instant::now();
+                    let mut tx = pool.begin().await?;
+                    let change = Change::new(chain, "bench.ballot", "ballot")
+                        .entity(Uuid::now_v7())
+                        .after(json!({"writer": w}));
+                    audit::append(&mut tx, &audit::Actor::default(), change).await?;
+                    tx.commit().await?;
+                    latency += t.elapsed();
+                    done += 1;
+                }
+                anyhow::Ok((done, latency))
+            });
+        }
+        let (mut total, mut latency) = (0u64, Duration::ZERO);
+        for result in tasks.join_all().await {
+            let (n, l) = result?;
+            total += n;
+            latency += l;
+        }
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "{chains} chain(s): {:>7.0} tx/s, mean latency {:>6.1} ms ({total} entries)",
+            total as f64 / secs,
+            latency.as_secs_f64() * 1000.0 / total.max(1) as f64
+        );
+    }
+    let mut conn = pool.acquire().await?;
+    let v = audit::verify(&mut conn).await?;
+    println!(
+        "verification after the runs: ok={} over {} entries",
+        v.ok, v.entries
+    );
+    drop(conn);
+    pool.close().await;
+    if let Some((pg, _dir)) = cluster {
+        pg.stop(true)?;
+    }
+    Ok(())
+}
