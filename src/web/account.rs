@@ -146,19 +146,7 @@ async fn sign_in(
     .await?
     .ok_or_else(|| anyhow::anyhow!("new session not found"))?;
     tx.commit().await?;
-    let user = CurrentUser {
-        user_id,
-        login: live.login,
-        name: live.name,
-        roles: live
-            .roles
-            .iter()
-            .filter_map(|r| crate::domain::role::Role::parse(r))
-            .collect(),
-        csrf_token: live.csrf_token,
-        session_hash: new.hash,
-        client_addr: addr.0.clone(),
-    };
+    let user = CurrentUser::from_session(live, new.hash, addr.0.clone());
     Ok((new.token, user))
 }
 
@@ -340,6 +328,14 @@ async fn login_submit(
     };
     let error = match sign_in(&state, creds, &addr).await {
         Ok((token, _)) => {
+            // The new session replaces whatever session this browser carried before.
+            if let Some(old) = super::guard::cookie(&headers, session::COOKIE) {
+                db::sessions::delete(
+                    &mut *state.pool.acquire().await?,
+                    &session::token_hash(&old),
+                )
+                .await?;
+            }
             let cookie = session_cookie(&state, &headers, &token);
             let mut res = Redirect::to(&next).into_response();
             res.headers_mut().insert(header::SET_COOKIE, cookie);

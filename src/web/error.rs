@@ -182,6 +182,40 @@ impl IntoResponse for AppError {
     }
 }
 
+/// rules.md: a blocked action writes nothing "except the refusal in the audit log". Whatever
+/// route refused, a governance refusal of a signed-in user becomes one `rule.refused` entry, in
+/// its own transaction (the refused action's own transaction was rolled back).
+pub async fn audit_refusals(
+    axum::extract::State(state): axum::extract::State<super::AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let user = req
+        .extensions()
+        .get::<super::extract::CurrentUser>()
+        .cloned();
+    let (method, path) = (req.method().to_string(), req.uri().path().to_owned());
+    let res = next.run(req).await;
+    let (Some(user), Some(problem)) = (user, res.extensions().get::<Problem>()) else {
+        return res;
+    };
+    let Some(rule) = &problem.rule else {
+        return res;
+    };
+    let change = crate::audit::Change::new(crate::audit::Chain::Org, "rule.refused", "rule")
+        .entity(rule)
+        .after(serde_json::json!({ "method": method, "path": path, "detail": problem.detail }));
+    let recorded = async {
+        let mut tx = state.pool.begin().await?;
+        crate::audit::append(&mut tx, &user.audit_actor(), change).await?;
+        tx.commit().await
+    };
+    if let Err(e) = recorded.await {
+        tracing::error!(error = %e, rule, "could not record a refusal in the audit log");
+    }
+    res
+}
+
 /// For page routes: an error answer becomes a Chinese page, and "not signed in" a redirect to
 /// the sign-in page that returns here afterwards.
 /// API paths and the health probes keep their JSON answers.

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::error::{AppError, FieldError};
 use crate::audit;
+use crate::db::sessions::LiveSession;
 use crate::domain::authz::{self, Action, Actor};
 use crate::domain::role::Role;
 
@@ -29,6 +30,23 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
+    /// The user of a live session found by its token's hash.
+    pub fn from_session(
+        live: LiveSession,
+        session_hash: Vec<u8>,
+        client_addr: Option<String>,
+    ) -> CurrentUser {
+        CurrentUser {
+            user_id: live.user_id,
+            login: live.login,
+            name: live.name,
+            roles: live.roles.iter().filter_map(|r| Role::parse(r)).collect(),
+            csrf_token: live.csrf_token,
+            session_hash,
+            client_addr,
+        }
+    }
+
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }

@@ -17,7 +17,6 @@ use super::error::AppError;
 use super::extract::{ClientAddr, CurrentUser};
 use crate::auth::session::{COOKIE, same_secret, token_hash};
 use crate::db;
-use crate::domain::role::Role;
 
 /// Largest form body read for the CSRF check.
 const FORM_LIMIT: usize = 1 << 20;
@@ -63,15 +62,7 @@ async fn resolve(state: &AppState, req: Request) -> Result<Request, AppError> {
             return Err(AppError::Csrf);
         }
     }
-    let user = CurrentUser {
-        user_id: live.user_id,
-        login: live.login,
-        name: live.name,
-        roles: live.roles.iter().filter_map(|r| Role::parse(r)).collect(),
-        csrf_token: live.csrf_token,
-        session_hash: hash,
-        client_addr: ClientAddr::from_parts(&parts).0,
-    };
+    let user = CurrentUser::from_session(live, hash, ClientAddr::from_parts(&parts).0);
     parts.extensions.insert(user);
     Ok(Request::from_parts(parts, body))
 }
@@ -110,15 +101,11 @@ async fn csrf_token_matches(
 }
 
 fn form_field(encoded: &[u8]) -> Option<String> {
-    form_urlencoded_pairs(encoded)
-        .find(|(k, _)| k == "csrf_token")
-        .map(|(_, v)| v)
-}
-
-fn form_urlencoded_pairs(encoded: &[u8]) -> impl Iterator<Item = (String, String)> + '_ {
     serde_html_form::from_bytes::<Vec<(String, String)>>(encoded)
         .unwrap_or_default()
         .into_iter()
+        .find(|(k, _)| k == "csrf_token")
+        .map(|(_, v)| v)
 }
 
 fn bearer(headers: &HeaderMap) -> Option<String> {

@@ -321,3 +321,39 @@ async fn r_audit_command_line_verification_reports_and_exits_non_zero_when_broke
     let report: Value = serde_json::from_slice(&broken.stdout).unwrap();
     assert_eq!(report["broken"]["seq"], 2);
 }
+
+#[tokio::test]
+async fn r_audit_passwords_hashes_and_tokens_never_enter_the_log() {
+    let app = TestApp::new().await;
+    let (id, token) = app.user("secretive", &["staff"]).await;
+    let (status, _) = app
+        .api("POST", "/api/v1/me/password", Some(&token),
+             Some(json!({"current_password": crate::support::PASSWORD, "new_password": "fresh-secret-77"})))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let admin = app.admin().await;
+    app.api(
+        "PATCH",
+        &format!("/api/v1/users/{id}"),
+        Some(&admin),
+        Some(json!({"password": "admin-set-secret-88"})),
+    )
+    .await;
+    let log: String = sqlx::query_scalar(
+        "select string_agg(concat_ws(' ', action, entity_id, before::text, after::text), E'\\n') from audit_entry",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    for secret in [
+        crate::support::PASSWORD,
+        "fresh-secret-77",
+        "admin-set-secret-88",
+        "$argon2",
+        &token,
+        &admin,
+    ] {
+        assert!(!log.contains(secret), "{secret} leaked into the audit log");
+    }
+    assert!(log.contains("user.password_change") && log.contains("password_reset"));
+}

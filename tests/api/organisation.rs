@@ -254,7 +254,7 @@ async fn a_group_has_one_current_secretary() {
 }
 
 /// R-FOUR-NOT: the 书记 may not take charge of personnel, finance, construction or
-/// procurement; the refusal carries the code and writes nothing.
+/// procurement; the refusal carries the code and writes nothing but the refusal's audit entry.
 #[tokio::test]
 async fn r_four_not_secretary_with_finance_is_refused_and_nothing_is_written() {
     let app = TestApp::new().await;
@@ -272,7 +272,17 @@ async fn r_four_not_secretary_with_finance_is_refused_and_nothing_is_written() {
     assert_eq!(body["article"], "第三条(五)");
     assert!(body["detail"].as_str().unwrap().contains("财务"));
     assert_eq!(app.count("membership").await, memberships);
-    assert_eq!(app.count("audit_entry").await, entries);
+    assert_eq!(app.count("audit_entry").await, entries + 1);
+    let (action, rule): (String, String) = sqlx::query_as(
+        "select action, entity_id from audit_entry where chain = 'org' order by seq desc limit 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (action.as_str(), rule.as_str()),
+        ("rule.refused", "R-FOUR-NOT")
+    );
 
     // The same person as 书记 with other areas is fine.
     let (status, _) = app
@@ -326,7 +336,11 @@ async fn r_four_not_director_cannot_hold_procurement() {
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["rule"], "R-FOUR-NOT");
-    assert_eq!(app.count("audit_entry").await, entries);
+    assert_eq!(
+        app.count("audit_entry").await,
+        entries + 1,
+        "only the refusal is recorded"
+    );
     let (_, user) = app
         .api(
             "GET",

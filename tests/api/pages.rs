@@ -324,3 +324,78 @@ async fn home_page_navigation_follows_the_roles() {
     let html = body_text(app.page("GET", "/", Some(&discipline), None).await).await;
     assert!(html.contains("href=\"/audit\"") && !html.contains("href=\"/users\""));
 }
+
+#[tokio::test]
+async fn the_discipline_group_filters_the_audit_page_and_sees_the_verification() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    app.api(
+        "POST",
+        "/api/v1/sections",
+        Some(&admin),
+        Some(serde_json::json!({"name": "人事科", "kind": "personnel"})),
+    )
+    .await;
+    let (_, jijian) = app.user("jijian", &["discipline"]).await;
+    let res = app
+        .page(
+            "GET",
+            "/audit?action=section.&actor=admin",
+            Some(&jijian),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = body_text(res).await;
+    assert!(
+        html.contains("section.create") && html.contains("人事科"),
+        "{html}"
+    );
+    assert!(!html.contains("user.create"), "filtered by action");
+
+    let html = body_text(app.page("GET", "/audit/verify", Some(&jijian), None).await).await;
+    assert!(html.contains("校验通过"), "{html}");
+
+    let res = app
+        .page("GET", "/audit?from=someday", Some(&jijian), None)
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body_text(res).await.contains("from"));
+}
+
+#[tokio::test]
+async fn the_admin_manages_a_party_group_through_the_pages() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let res = app
+        .page(
+            "POST",
+            "/party-groups",
+            Some(&admin),
+            Some("name=州医疗保障局党组"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let group_page = res.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    let (member, _) = app.user("chen.jing", &["leader"]).await;
+    let res = app
+        .page(
+            "POST",
+            &format!("{group_page}/members"),
+            Some(&admin),
+            Some(&format!(
+                "user_id={member}&position=deputy&areas=finance&areas=personnel&started_on="
+            )),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let html = body_text(app.page("GET", &group_page, Some(&admin), None).await).await;
+    assert!(
+        html.contains("用户chen.jing") && html.contains("副书记") && html.contains("人事、财务"),
+        "{html}"
+    );
+    assert!(
+        html.contains("¥5,000.00"),
+        "the large-spend threshold is shown in yuan"
+    );
+}
