@@ -40,23 +40,8 @@ async fn each_sign_in_is_a_new_session_and_only_its_hash_is_stored() {
 #[tokio::test]
 async fn wrong_password_and_unknown_login_answer_the_same_401() {
     let app = TestApp::new().await;
-    let creds = |login: &str, password: &str| Some(json!({"login": login, "password": password}));
-    let (s1, b1) = app
-        .api(
-            "POST",
-            "/api/v1/session",
-            None,
-            creds("admin", "wrong-password-1"),
-        )
-        .await;
-    let (s2, b2) = app
-        .api(
-            "POST",
-            "/api/v1/session",
-            None,
-            creds("nobody", "wrong-password-1"),
-        )
-        .await;
+    let (s1, b1) = app.try_login("admin", "wrong-password-1").await;
+    let (s2, b2) = app.try_login("nobody", "wrong-password-1").await;
     assert_eq!(s1, StatusCode::UNAUTHORIZED);
     assert_eq!(
         b1, b2,
@@ -83,24 +68,10 @@ async fn wrong_password_and_unknown_login_answer_the_same_401() {
 async fn repeated_failures_for_one_login_answer_429_even_with_the_right_password() {
     let app = TestApp::new().await;
     for _ in 0..5 {
-        let (status, _) = app
-            .api(
-                "POST",
-                "/api/v1/session",
-                None,
-                Some(json!({"login": "admin", "password": "guess-guess-1"})),
-            )
-            .await;
+        let (status, _) = app.try_login("admin", "guess-guess-1").await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
-    let (status, body) = app
-        .api(
-            "POST",
-            "/api/v1/session",
-            None,
-            Some(json!({"login": "admin", "password": ADMIN_PASSWORD})),
-        )
-        .await;
+    let (status, body) = app.try_login("admin", ADMIN_PASSWORD).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
     let throttled: i64 = sqlx::query_scalar(
         "select count(*) from audit_entry where action = 'session.throttled' and after->>'login' = 'admin'",
@@ -122,24 +93,10 @@ async fn repeated_failures_for_one_login_answer_429_even_with_the_right_password
 async fn repeated_failures_from_one_address_answer_429_for_any_login() {
     let app = TestApp::new().await;
     for i in 0..20 {
-        let (status, _) = app
-            .api(
-                "POST",
-                "/api/v1/session",
-                None,
-                Some(json!({"login": format!("user{i}"), "password": "x-guess-123"})),
-            )
-            .await;
+        let (status, _) = app.try_login(&format!("user{i}"), "x-guess-123").await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
-    let (status, _) = app
-        .api(
-            "POST",
-            "/api/v1/session",
-            None,
-            Some(json!({"login": "admin", "password": ADMIN_PASSWORD})),
-        )
-        .await;
+    let (status, _) = app.try_login("admin", ADMIN_PASSWORD).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
 }
 
@@ -184,14 +141,7 @@ async fn deactivating_a_user_ends_their_sessions() {
     assert_eq!(status, StatusCode::OK);
     let (status, _) = app.api("GET", "/api/v1/me", Some(&token), None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, _) = app
-        .api(
-            "POST",
-            "/api/v1/session",
-            None,
-            Some(json!({"login": "li.na", "password": PASSWORD})),
-        )
-        .await;
+    let (status, _) = app.try_login("li.na", PASSWORD).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
@@ -244,14 +194,7 @@ async fn password_change_needs_the_current_password_and_ends_other_sessions() {
         StatusCode::UNAUTHORIZED
     );
     app.login("zhang.wei", "brand-new-pass-1").await;
-    let (status, _) = app
-        .api(
-            "POST",
-            "/api/v1/session",
-            None,
-            Some(json!({"login": "zhang.wei", "password": PASSWORD})),
-        )
-        .await;
+    let (status, _) = app.try_login("zhang.wei", PASSWORD).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     let stored: String =

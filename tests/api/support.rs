@@ -194,15 +194,14 @@ impl TestApp {
         (status, body_json(res).await)
     }
 
+    /// `POST /api/v1/session`: the status and body, whatever they are.
+    pub async fn try_login(&self, login: &str, password: &str) -> (StatusCode, Value) {
+        let body = json!({"login": login, "password": password});
+        self.api("POST", "/api/v1/session", None, Some(body)).await
+    }
+
     pub async fn login(&self, login: &str, password: &str) -> String {
-        let (status, body) = self
-            .api(
-                "POST",
-                "/api/v1/session",
-                None,
-                Some(json!({"login": login, "password": password})),
-            )
-            .await;
+        let (status, body) = self.try_login(login, password).await;
         assert_eq!(status, StatusCode::CREATED, "sign in {login}: {body}");
         body["token"].as_str().unwrap().to_owned()
     }
