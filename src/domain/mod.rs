@@ -40,6 +40,10 @@ macro_rules! vocabulary {
 
 pub mod account;
 pub mod authz;
+pub mod category;
+pub mod counting;
+pub mod deliberation;
+pub mod money;
 pub mod org;
 pub mod role;
 pub mod rule;
