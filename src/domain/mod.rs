@@ -48,3 +48,4 @@ pub mod org;
 pub mod role;
 pub mod rule;
 pub mod settings;
+pub mod topic;
