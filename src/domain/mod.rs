@@ -43,6 +43,7 @@ pub mod authz;
 pub mod category;
 pub mod counting;
 pub mod deliberation;
+pub mod meeting;
 pub mod money;
 pub mod org;
 pub mod role;
