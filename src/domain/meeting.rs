@@ -574,13 +574,18 @@ mod tests {
     }
 
     #[test]
-    fn r_attendee_scope_and_voice() {
+    fn r_attendee_scope_only_invited_items() {
         assert_eq!(
             check_attendee_remark(false, ItemState::InDiscussion)
                 .unwrap_err()
                 .rule,
             Rule::AttendeeScope
         );
+        assert_eq!(check_attendee_remark(true, ItemState::InDiscussion), Ok(()));
+    }
+
+    #[test]
+    fn r_attendee_voice_remarks_during_discussion_never_in_the_vote() {
         assert_eq!(
             check_attendee_remark(true, ItemState::Voting)
                 .unwrap_err()
