@@ -193,18 +193,19 @@ pub async fn current_membership(
     .await
 }
 
-pub async fn is_current_member(
+/// The position of a current member of the group; `None` for anyone else.
+pub async fn current_position(
     conn: &mut PgConnection,
     party_group_id: Uuid,
     user_id: Uuid,
-) -> sqlx::Result<bool> {
+) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar!(
-        r#"select exists (select 1 from membership where party_group_id = $1 and user_id = $2
-                          and ended_on is null) as "yes!""#,
+        "select position from membership where party_group_id = $1 and user_id = $2
+         and ended_on is null",
         party_group_id,
         user_id
     )
-    .fetch_one(conn)
+    .fetch_optional(conn)
     .await
 }
 

@@ -13,7 +13,8 @@ use uuid::Uuid;
 use super::error::{AppError, FieldError};
 use crate::audit;
 use crate::db::sessions::LiveSession;
-use crate::domain::authz::{self, Action, Actor};
+use crate::domain::authz::{self, Action, Actor, Relation};
+use crate::domain::org::Position;
 use crate::domain::role::Role;
 
 /// The signed-in user of this request, put in the request's extensions by
@@ -51,9 +52,24 @@ impl CurrentUser {
         self.roles.contains(&role)
     }
 
-    /// Asks the domain whether this user may take `action`.
+    /// Asks the domain whether this user may take an organisation-level `action`.
     pub fn can(&self, action: Action) -> Result<(), AppError> {
-        authz::can(Actor { roles: &self.roles }, action).map_err(AppError::from)
+        self.can_in(action, None, &Relation::default())
+    }
+
+    /// Asks the domain whether this user, with `position` in the resource's party group and in
+    /// `relation` to the resource, may take `action`.
+    pub fn can_in(
+        &self,
+        action: Action,
+        position: Option<Position>,
+        relation: &Relation,
+    ) -> Result<(), AppError> {
+        let actor = Actor {
+            roles: &self.roles,
+            position,
+        };
+        authz::can(actor, action, relation).map_err(AppError::from)
     }
 
     pub fn audit_actor(&self) -> audit::Actor {

@@ -126,8 +126,10 @@ async fn visible_group(
     let group = db::party_groups::get(&mut conn, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let member_of_group = db::party_groups::is_current_member(&mut conn, id, user.user_id).await?;
-    user.can(Action::ReadGroupSettings { member_of_group })?;
+    let position = db::party_groups::current_position(&mut conn, id, user.user_id)
+        .await?
+        .and_then(|p| Position::parse(&p));
+    user.can_in(Action::ReadGroupSettings, position, &Default::default())?;
     Ok(group)
 }
 
