@@ -81,6 +81,22 @@ pub fn passes(yes: i64, should_attend: i64) -> bool {
     yes * 2 > should_attend
 }
 
+/// Who is present after the meeting secretary's attendance records, in the order recorded:
+/// each record is a member and whether they are now present (arrival or departure). Only each
+/// member's latest record counts, so R-QUORUM, re-checked at every change, depends on who is in
+/// the room and not on the order in which different people came and went.
+pub fn present_after<Id: Ord + Copy>(records: &[(Id, bool)]) -> std::collections::BTreeSet<Id> {
+    let mut present = std::collections::BTreeSet::new();
+    for (member, here) in records {
+        if *here {
+            present.insert(*member);
+        } else {
+            present.remove(member);
+        }
+    }
+    present
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,7 +161,71 @@ mod tests {
         assert!(!passes(3, should_attend(7, 0)));
     }
 
+    #[test]
+    fn r_quorum_follows_arrivals_and_departures() {
+        let records = [
+            (1, true),
+            (2, true),
+            (3, true),
+            (4, true),
+            (5, true),
+            (2, false),
+        ];
+        let present = present_after(&records);
+        assert_eq!(present.len(), 4);
+        assert!(
+            check_quorum(present.len() as i64, 6, Q).is_ok(),
+            "4 of 6 reach 2/3"
+        );
+        let mut more = records.to_vec();
+        more.push((3, false));
+        assert_eq!(
+            check_quorum(present_after(&more).len() as i64, 6, Q)
+                .unwrap_err()
+                .rule,
+            Rule::Quorum
+        );
+    }
+
+    /// Each member's own records (arrive, maybe leave, maybe return) interleaved in any order
+    /// with the others' give the same room.
+    fn interleavings() -> impl Strategy<Value = (Vec<(u8, bool)>, Vec<(u8, bool)>)> {
+        proptest::collection::vec(0usize..4, 1..12)
+            .prop_flat_map(|counts| {
+                let per_member: Vec<Vec<(u8, bool)>> = counts
+                    .iter()
+                    .enumerate()
+                    .map(|(m, n)| (0..*n).map(|k| (m as u8, k % 2 == 0)).collect())
+                    .collect();
+                let in_order: Vec<(u8, bool)> = per_member.concat();
+                let picks = proptest::collection::vec(any::<usize>(), in_order.len());
+                (Just(per_member), Just(in_order), picks)
+            })
+            .prop_map(|(per_member, in_order, picks)| {
+                // Merge the members' queues, choosing the next member by the random picks.
+                let mut queues: Vec<std::collections::VecDeque<(u8, bool)>> =
+                    per_member.into_iter().map(Into::into).collect();
+                let mut merged = Vec::new();
+                for pick in picks {
+                    let live: Vec<usize> = (0..queues.len())
+                        .filter(|i| !queues[*i].is_empty())
+                        .collect();
+                    let q = live[pick % live.len()];
+                    merged.extend(queues[q].pop_front());
+                }
+                (in_order, merged)
+            })
+    }
+
     proptest! {
+        #[test]
+        fn r_quorum_does_not_depend_on_the_order_of_arrival((in_order, merged) in interleavings(), members in 12i64..15) {
+            let a = present_after(&in_order);
+            let b = present_after(&merged);
+            prop_assert_eq!(&a, &b);
+            prop_assert_eq!(check_quorum(a.len() as i64, members, Q), check_quorum(b.len() as i64, members, Q));
+        }
+
         #[test]
         fn r_quorum_is_monotone_in_presence(members in 1i64..50, present in 0i64..50) {
             let present = present.min(members);
