@@ -187,9 +187,12 @@ mod tests {
         );
     }
 
+    /// Attendance records: a member and whether they are now present.
+    type Records = Vec<(u8, bool)>;
+
     /// Each member's own records (arrive, maybe leave, maybe return) interleaved in any order
     /// with the others' give the same room.
-    fn interleavings() -> impl Strategy<Value = (Vec<(u8, bool)>, Vec<(u8, bool)>)> {
+    fn interleavings() -> impl Strategy<Value = (Records, Records)> {
         proptest::collection::vec(0usize..4, 1..12)
             .prop_flat_map(|counts| {
                 let per_member: Vec<Vec<(u8, bool)>> = counts
