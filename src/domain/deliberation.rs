@@ -225,6 +225,20 @@ pub fn opinions_split(stances: impl IntoIterator<Item = Stance>) -> bool {
     agree && other
 }
 
+/// What was said and cast on one item. Written opinions of absent members are presented at the
+/// meeting and kept in the record, but only ballots are counted (R-WRITTEN-OPINION).
+#[derive(Debug, Clone, Default)]
+pub struct ItemVoices {
+    pub ballots: Vec<Choice>,
+    pub written_opinions: Vec<Opinion>,
+}
+
+impl ItemVoices {
+    pub fn tally(&self) -> Tally {
+        tally(self.ballots.iter().copied())
+    }
+}
+
 /// The count of a vote. For a secret ballot this is all that is ever shown (R-SECRET-BALLOT).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Tally {
@@ -378,7 +392,30 @@ mod tests {
         prop_oneof![Just(Choice::Yes), Just(Choice::No), Just(Choice::Abstain)]
     }
 
+    fn stance() -> impl Strategy<Value = Stance> {
+        prop_oneof![
+            Just(Stance::Agree),
+            Just(Stance::Disagree),
+            Just(Stance::Defer)
+        ]
+    }
+
     proptest! {
+        /// R-WRITTEN-OPINION: however many written opinions an item has, and whatever they
+        /// say, the tally is that of the ballots.
+        #[test]
+        fn r_written_opinion_never_changes_a_tally(
+            ballots in proptest::collection::vec(choice(), 0..10),
+            written in proptest::collection::vec(stance(), 0..5),
+        ) {
+            let without = ItemVoices { ballots: ballots.clone(), written_opinions: vec![] };
+            let with = ItemVoices {
+                ballots,
+                written_opinions: written.into_iter().map(|s| Opinion::new(s, "出差在外,书面表态").unwrap()).collect(),
+            };
+            prop_assert_eq!(without.tally(), with.tally());
+        }
+
         /// R-CHAIR-LAST for any order of speakers: the chair is accepted exactly when every
         /// other present, non-recused member has spoken.
         #[test]

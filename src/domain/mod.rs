@@ -44,6 +44,7 @@ pub mod category;
 pub mod counting;
 pub mod deliberation;
 pub mod duties;
+pub mod ids;
 pub mod meeting;
 pub mod money;
 pub mod org;
