@@ -6,7 +6,7 @@ use time::Date;
 
 use super::counting::{Fraction, check_item_quorum, check_quorum, passes};
 use super::deliberation::{Outcome, Tally, VoteMethod};
-use super::rule::{Rule, RuleViolation};
+use super::rule::{Rule, RuleViolation, override_given};
 
 /// draft → noticed → open → closed → minutes sealed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,10 +41,6 @@ impl ItemState {
 
 fn refuse(rule: Rule, detail: impl Into<String>) -> RuleViolation {
     RuleViolation::new(rule, detail)
-}
-
-fn has_reason(reason: Option<&str>) -> bool {
-    reason.is_some_and(|r| !r.trim().is_empty())
 }
 
 /// R-CHAIR (第十九条): only the 书记 delegates the chair, and only to a current member.
@@ -155,7 +151,7 @@ pub fn start_item(
             "一事一议:上一个议题尚未结束。依据:第二十一条(四)",
         ));
     }
-    if responsible_absent && !has_reason(override_reason) {
+    if responsible_absent && !override_given(override_reason) {
         return Err(refuse(
             Rule::AbsentResponsible,
             "分管该领域的党组成员缺席,一般不作决定;如确需审议,请主持人说明理由。依据:第二十一条(四)",
@@ -232,7 +228,7 @@ pub fn end_item(
             "须先完成表决并计票,才能宣布结果。依据:第二十一条(四)",
         )),
         (_, Outcome::Deferred | Outcome::Referred) => {
-            if has_reason(reason) {
+            if override_given(reason) {
                 Ok(ItemState::Decided(requested))
             } else {
                 Err(refuse(
@@ -296,7 +292,7 @@ pub fn check_materials_deadline(
     override_reason: Option<&str>,
 ) -> Result<(), RuleViolation> {
     let days = (meeting_on - delivered_on).whole_days();
-    if classified || days >= lead_days || has_reason(override_reason) {
+    if classified || days >= lead_days || override_given(override_reason) {
         return Ok(());
     }
     Err(refuse(

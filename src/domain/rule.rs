@@ -349,6 +349,11 @@ impl RuleViolation {
     }
 }
 
+/// An `override` rule (rules.md) is satisfied by a recorded reason: present and not blank.
+pub fn override_given(reason: Option<&str>) -> bool {
+    reason.is_some_and(|r| !r.trim().is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@ use super::category::Category;
 use super::money::Fen;
 use super::org::SectionKind;
 use super::role::Role;
-use super::rule::{Rule, RuleViolation};
+use super::rule::{Rule, RuleViolation, override_given};
 
 vocabulary! {
     /// 密级 of a topic and its materials (R-MATERIALS, R-CONFIDENTIAL).
@@ -260,11 +260,6 @@ pub fn check_places_agenda(actor_is_secretary: bool) -> Result<(), RuleViolation
     ))
 }
 
-/// An `override` rule passes with a non-empty reason from a person allowed to give it.
-fn reason(override_reason: Option<&str>) -> Option<&str> {
-    override_reason.map(str::trim).filter(|r| !r.is_empty())
-}
-
 /// R-TOPIC-LEAD-TIME (第二十一条(一), override): a topic submitted fewer than `lead_days` days
 /// before its meeting goes on the agenda only with the 书记's recorded reason.
 pub fn check_lead_time(
@@ -274,7 +269,7 @@ pub fn check_lead_time(
     override_reason: Option<&str>,
 ) -> Result<(), RuleViolation> {
     let days = (meeting_on - submitted_on).whole_days();
-    if days >= lead_days || reason(override_reason).is_some() {
+    if days >= lead_days || override_given(override_reason) {
         return Ok(());
     }
     Err(RuleViolation::new(
@@ -302,7 +297,7 @@ pub fn check_ad_hoc(
             "组织人事议题一律不得临时动议。依据:第二十一条(一)",
         ));
     }
-    if urgent && reason(override_reason).is_some() {
+    if urgent && override_given(override_reason) {
         return Ok(());
     }
     Err(RuleViolation::new(
