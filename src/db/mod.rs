@@ -5,6 +5,7 @@ pub mod audit_log;
 pub mod party_groups;
 pub mod sections;
 pub mod sessions;
+pub mod topics;
 pub mod users;
 
 // Dates travel as `YYYY-MM-DD` (api.md), not as time's default tuple.

@@ -9,6 +9,7 @@ pub mod health;
 pub mod pages;
 pub mod party_groups;
 pub mod people;
+pub mod topics;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -77,6 +78,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(people::api_routes())
         .merge(party_groups::api_routes())
         .merge(audit_log::api_routes())
+        .merge(topics::api_routes())
         .merge(health::routes())
         .split_for_parts()
 }
@@ -89,7 +91,8 @@ pub fn app(state: AppState) -> Router {
         .merge(account::page_routes())
         .merge(people::page_routes())
         .merge(party_groups::page_routes())
-        .merge(audit_log::page_routes());
+        .merge(audit_log::page_routes())
+        .merge(topics::page_routes());
 
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()

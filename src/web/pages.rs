@@ -21,6 +21,8 @@ pub struct NavUser {
     pub csrf: String,
     pub is_admin: bool,
     pub is_discipline: bool,
+    /// Has a role that works with topics and meetings (anything beyond admin).
+    pub works_on_meetings: bool,
 }
 
 pub struct Layout {
@@ -38,6 +40,7 @@ impl Layout {
                 csrf: u.csrf_token.clone(),
                 is_admin: u.has(Role::Admin),
                 is_discipline: u.has(Role::Discipline),
+                works_on_meetings: u.roles.iter().any(|r| *r != Role::Admin),
             }),
         }
     }

@@ -40,6 +40,10 @@ enum Allow {
     Discipline,
     /// Admin or a member of the group; others are told it does not exist.
     AdminOrMember,
+    /// 综合科 or a member of the group (a topic proposed by somebody else); others: 404.
+    OfficeOrMember,
+    /// Leaders, section staff and members propose topics; others: 403.
+    Proposer,
 }
 
 struct Route {
@@ -166,6 +170,17 @@ fn routes() -> Vec<Route> {
             Admin,
             204,
         ),
+        api("GET", "/api/v1/topics", None, SignedIn, 200),
+        api(
+            "POST",
+            "/api/v1/topics",
+            Some(
+                json!({"party_group_id": "{group}", "title": "议题{n}", "category": 12, "responsible_user_id": "{leader}"}),
+            ),
+            Proposer,
+            201,
+        ),
+        api("GET", "/api/v1/topics/{topic}", None, OfficeOrMember, 200),
         api("GET", "/api/v1/audit", None, Discipline, 200),
         api("GET", "/api/v1/audit/verify", None, Discipline, 200),
         api("GET", "/healthz", None, Anyone, 200),
@@ -230,6 +245,17 @@ fn routes() -> Vec<Route> {
             Admin,
             303,
         ),
+        page("GET", "/topics", None, SignedIn, 200),
+        page(
+            "POST",
+            "/topics",
+            Some(
+                "party_group_id={group}&title=页面议题{n}&category=12&responsible_user_id={leader}",
+            ),
+            Proposer,
+            303,
+        ),
+        page("GET", "/topics/{topic}", None, OfficeOrMember, 200),
         page("GET", "/audit", None, Discipline, 200),
         page("GET", "/audit/verify", None, Discipline, 200),
     ]
@@ -246,10 +272,15 @@ fn expected(route: &Route, who: Who) -> u16 {
         Allow::Admin => who == Who::Role("admin"),
         Allow::Discipline => who == Who::Role("discipline"),
         Allow::AdminOrMember => matches!(who, Who::Role("admin") | Who::Member),
+        Allow::OfficeOrMember => matches!(who, Who::Role("office") | Who::Member),
+        Allow::Proposer => matches!(
+            who,
+            Who::Member | Who::Role("leader" | "director" | "section_head" | "staff")
+        ),
     };
     match (allowed, route.allow) {
         (true, _) => route.ok,
-        (false, Allow::AdminOrMember) => 404,
+        (false, Allow::AdminOrMember | Allow::OfficeOrMember) => 404,
         (false, _) => 403,
     }
 }
@@ -260,6 +291,13 @@ async fn authorization_matrix_of_every_route() {
     let group = app.party_group("矩阵党组").await;
     let (user, _) = app.user("target", &["staff"]).await;
     let (spare, _) = app.user("spare", &["staff"]).await;
+    let (leader, _) = app.user("fenguan", &["leader"]).await;
+    let (_, proposer) = app.user("proposer", &["staff"]).await;
+    let (_, created) = app
+        .api("POST", "/api/v1/topics", Some(&proposer),
+             Some(json!({"party_group_id": group, "title": "矩阵议题", "category": 12, "responsible_user_id": leader})))
+        .await;
+    let topic = created["topic_id"].as_str().expect("a topic").to_owned();
     let admin = app.admin().await;
     let mut tokens = Vec::new();
     for who in ACTORS {
@@ -300,6 +338,8 @@ async fn authorization_matrix_of_every_route() {
                 s.replace("{group}", &group.to_string())
                     .replace("{user}", &user.to_string())
                     .replace("{spare}", &spare.to_string())
+                    .replace("{leader}", &leader.to_string())
+                    .replace("{topic}", &topic)
                     .replace("{n}", &n.to_string())
             };
             let path = fill(route.path);
@@ -396,6 +436,7 @@ async fn openapi_documents_exactly_the_api_routes() {
     let normalise = |p: &str| {
         p.replace("{group}", "{id}")
             .replace("{user}", "{id}")
+            .replace("{topic}", "{id}")
             .replace("{spare}", "{user_id}")
     };
     let mut tested: BTreeSet<String> = routes()

@@ -7,3 +7,4 @@ mod organisation;
 mod pages;
 mod session;
 mod support;
+mod topics;

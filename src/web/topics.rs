@@ -1,0 +1,549 @@
+//! Topic intake (议题), section B of `rules.md`: drafting a topic and seeing at once which
+//! prerequisites it needs and why.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Redirect;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::AppState;
+use super::error::{AppError, FieldError};
+use super::extract::{ApiJson, CurrentUser, PageForm, parse_id};
+use super::pages::{Layout, datetime_zh};
+use crate::audit::{self, Chain, Change};
+use crate::db::party_groups::PartyGroup;
+use crate::db::sections::Section;
+use crate::db::topics::Topic;
+use crate::db::users::User;
+use crate::db::{self};
+use crate::domain::account::parse_name;
+use crate::domain::authz::{Action, Relation};
+use crate::domain::category::{Category, CategoryGroup};
+use crate::domain::money::Fen;
+use crate::domain::org::Position;
+use crate::domain::role::Role;
+use crate::domain::topic::{Classification, TopicFacts, check_one_cadre, required_prerequisites};
+
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_topics_api, create_topic_api))
+        .routes(routes!(get_topic_api))
+}
+
+pub fn page_routes() -> axum::Router<AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/topics", get(topics_page).post(create_topic_page))
+        .route("/topics/{id}", get(topic_page))
+}
+
+/// A new topic. Texts may be left empty in a draft; R-MATERIALS applies at submission.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+pub struct NewTopic {
+    #[serde(default)]
+    pub party_group_id: String,
+    #[serde(default)]
+    pub title: String,
+    /// 第十一条 category, 1–33.
+    #[serde(default)]
+    pub category: i64,
+    #[serde(default)]
+    pub content: String,
+    #[serde(default)]
+    pub matters_to_decide: String,
+    #[serde(default)]
+    pub consultation_opinions: String,
+    pub sponsor_section_id: Option<String>,
+    /// The 分管 leader who signs the topic off.
+    #[serde(default)]
+    pub responsible_user_id: String,
+    /// Amount in fen (5000元 = 500000).
+    pub amount_fen: Option<i64>,
+    #[serde(default)]
+    pub is_major_policy: bool,
+    #[serde(default)]
+    pub is_technical: bool,
+    #[serde(default)]
+    pub is_public_interest: bool,
+    #[serde(default)]
+    pub is_procurement: bool,
+    pub procurement_ref: Option<String>,
+    /// For a cadre appointment (category 24): the one cadre concerned.
+    pub cadre_name: Option<String>,
+    /// `none` (default), `internal`, `secret`.
+    pub classification: Option<String>,
+}
+
+/// A prerequisite the topic needs, and whether it is on file.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PrerequisiteView {
+    pub kind: String,
+    pub label_zh: String,
+    /// The rule codes that require it.
+    pub rules: Vec<String>,
+    pub satisfied: bool,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TopicView {
+    #[serde(flatten)]
+    pub topic: Topic,
+    pub prerequisites: Vec<PrerequisiteView>,
+    /// Kinds of prerequisite still missing.
+    pub missing: Vec<String>,
+}
+
+fn optional_text(raw: Option<&str>) -> Option<String> {
+    raw.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+fn long_text(field: &'static str, raw: &str, errors: &mut Vec<FieldError>) -> String {
+    if raw.chars().count() > 20_000 {
+        errors.push(FieldError::new(field, "不能超过 20000 个字符"));
+    }
+    raw.trim().to_owned()
+}
+
+async fn create_topic(
+    state: &AppState,
+    user: &CurrentUser,
+    input: NewTopic,
+) -> Result<Topic, AppError> {
+    let mut errors = Vec::new();
+    let mut conn = state.pool.acquire().await?;
+
+    let group = match Uuid::parse_str(input.party_group_id.trim()) {
+        Ok(id) => db::party_groups::get(&mut conn, id).await?,
+        Err(_) => None,
+    };
+    let position = match &group {
+        Some(g) => db::party_groups::current_position(&mut conn, g.party_group_id, user.user_id)
+            .await?
+            .and_then(|p| Position::parse(&p)),
+        None => None,
+    };
+    user.can_in(Action::CreateTopic, position, &Relation::default())?;
+    let Some(group) = group else {
+        return Err(AppError::invalid("party_group_id", "党组不存在"));
+    };
+
+    let title = parse_name(&input.title, 200).map_err(|m| errors.push(FieldError::new("title", m)));
+    let category =
+        Category::new(input.category).map_err(|m| errors.push(FieldError::new("category", m)));
+    let content = long_text("content", &input.content, &mut errors);
+    let matters = long_text("matters_to_decide", &input.matters_to_decide, &mut errors);
+    let consultation = long_text(
+        "consultation_opinions",
+        &input.consultation_opinions,
+        &mut errors,
+    );
+    let amount = input
+        .amount_fen
+        .map(Fen::new)
+        .transpose()
+        .map_err(|m| errors.push(FieldError::new("amount_fen", m)));
+    let classification = Classification::parse(input.classification.as_deref().unwrap_or("none"))
+        .ok_or_else(|| {
+            errors.push(FieldError::new(
+                "classification",
+                "须为 none、internal 或 secret",
+            ))
+        });
+    let procurement_ref = optional_text(input.procurement_ref.as_deref());
+    if input.is_procurement && procurement_ref.is_none() {
+        errors.push(FieldError::new("procurement_ref", "采购事项须填写项目编号"));
+    }
+    if procurement_ref
+        .as_ref()
+        .is_some_and(|r| r.chars().count() > 100)
+    {
+        errors.push(FieldError::new("procurement_ref", "不能超过 100 个字符"));
+    }
+    let cadre_name = optional_text(input.cadre_name.as_deref());
+    if cadre_name.as_ref().is_some_and(|c| c.chars().count() > 50) {
+        errors.push(FieldError::new("cadre_name", "不能超过 50 个字符"));
+    }
+    let responsible = match Uuid::parse_str(input.responsible_user_id.trim()) {
+        Ok(id) => db::users::get(&mut conn, id).await?,
+        Err(_) => None,
+    };
+    let responsible = responsible
+        .filter(|u| u.active && u.roles.iter().any(|r| r == "leader" || r == "director"))
+        .ok_or_else(|| errors.push(FieldError::new("responsible_user_id", "须为在职的局领导")));
+    let sponsor = match optional_text(input.sponsor_section_id.as_deref()) {
+        None => Ok(None),
+        Some(raw) => match Uuid::parse_str(&raw) {
+            Ok(id) if db::sections::get(&mut conn, id).await?.is_some() => Ok(Some(id)),
+            _ => {
+                errors.push(FieldError::new("sponsor_section_id", "科室不存在"));
+                Err(())
+            }
+        },
+    };
+    let (Ok(title), Ok(category), Ok(amount), Ok(classification), Ok(responsible), Ok(sponsor)) = (
+        title,
+        category,
+        amount,
+        classification,
+        responsible,
+        sponsor,
+    ) else {
+        return Err(AppError::Invalid(errors));
+    };
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    check_one_cadre(category, cadre_name.as_deref())?;
+
+    let topic = Topic {
+        topic_id: Uuid::now_v7(),
+        party_group_id: group.party_group_id,
+        proposer_id: user.user_id,
+        responsible_user_id: responsible.user_id,
+        sponsor_section_id: sponsor,
+        title,
+        category: i16::from(category.number()),
+        content,
+        matters_to_decide: matters,
+        consultation_opinions: consultation,
+        amount_fen: amount.map(Fen::fen),
+        is_major_policy: input.is_major_policy,
+        is_technical: input.is_technical,
+        is_public_interest: input.is_public_interest,
+        is_procurement: input.is_procurement,
+        procurement_ref,
+        cadre_name,
+        classification: classification.as_str().to_owned(),
+        status: "draft".to_owned(),
+        created_at: OffsetDateTime::now_utc(),
+    };
+    drop(conn);
+    let mut tx = state.pool.begin().await?;
+    db::topics::insert(&mut tx, &topic).await?;
+    audit::append(
+        &mut tx,
+        &user.audit_actor(),
+        Change::new(
+            Chain::PartyGroup(group.party_group_id),
+            "topic.create",
+            "topic",
+        )
+        .entity(topic.topic_id)
+        .after(&topic),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(topic)
+}
+
+/// The prerequisites of a topic as the domain requires them (none is recorded yet at draft).
+async fn view(state: &AppState, topic: Topic) -> Result<TopicView, AppError> {
+    let settings = db::party_groups::settings(
+        &mut *state.pool.acquire().await?,
+        topic.party_group_id,
+        false,
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let category = Category::new(i64::from(topic.category)).map_err(anyhow::Error::msg)?;
+    let facts = TopicFacts {
+        category,
+        is_major_policy: topic.is_major_policy,
+        is_technical: topic.is_technical,
+        is_public_interest: topic.is_public_interest,
+        is_procurement: topic.is_procurement,
+        amount: topic
+            .amount_fen
+            .map(Fen::new)
+            .transpose()
+            .map_err(anyhow::Error::msg)?,
+    };
+    let threshold = Fen::new(settings.large_spend_fen).map_err(anyhow::Error::msg)?;
+    let prerequisites: Vec<PrerequisiteView> = required_prerequisites(&facts, threshold)
+        .into_iter()
+        .map(|r| PrerequisiteView {
+            kind: r.kind.as_str().to_owned(),
+            label_zh: r.kind.label_zh().to_owned(),
+            rules: r.rules.iter().map(|rule| rule.code().to_owned()).collect(),
+            satisfied: false,
+        })
+        .collect();
+    let missing = prerequisites
+        .iter()
+        .filter(|p| !p.satisfied)
+        .map(|p| p.kind.clone())
+        .collect();
+    Ok(TopicView {
+        topic,
+        prerequisites,
+        missing,
+    })
+}
+
+/// Loads a topic the user may see (R-CONFIDENTIAL), else 404.
+async fn visible_topic(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<Topic, AppError> {
+    let mut conn = state.pool.acquire().await?;
+    let topic = db::topics::get(&mut conn, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let position =
+        db::party_groups::current_position(&mut conn, topic.party_group_id, user.user_id)
+            .await?
+            .and_then(|p| Position::parse(&p));
+    let relation = Relation {
+        proposer: topic.proposer_id == user.user_id,
+        responsible_leader: topic.responsible_user_id == user.user_id,
+        ..Relation::default()
+    };
+    user.can_in(Action::ReadTopic, position, &relation)?;
+    Ok(topic)
+}
+
+/// Topics I proposed or must sign off.
+#[utoipa::path(get, path = "/api/v1/topics", tag = "topics",
+    responses((status = 200, body = Vec<Topic>), (status = 401, body = super::error::Problem)))]
+async fn list_topics_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Vec<Topic>>, AppError> {
+    Ok(Json(
+        db::topics::list_for_user(&mut *state.pool.acquire().await?, user.user_id).await?,
+    ))
+}
+
+/// Draft a topic; the answer lists the prerequisites it will need.
+#[utoipa::path(post, path = "/api/v1/topics", tag = "topics", request_body = NewTopic,
+    responses((status = 201, body = TopicView), (status = 403, body = super::error::Problem),
+              (status = 409, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+async fn create_topic_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(input): ApiJson<NewTopic>,
+) -> Result<(StatusCode, Json<TopicView>), AppError> {
+    let topic = create_topic(&state, &user, input).await?;
+    Ok((StatusCode::CREATED, Json(view(&state, topic).await?)))
+}
+
+/// One topic, with its prerequisites and what is missing.
+#[utoipa::path(get, path = "/api/v1/topics/{id}", tag = "topics", params(("id" = Uuid, Path)),
+    responses((status = 200, body = TopicView), (status = 404, body = super::error::Problem)))]
+async fn get_topic_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<TopicView>, AppError> {
+    let topic = visible_topic(&state, &user, parse_id(&id)?).await?;
+    Ok(Json(view(&state, topic).await?))
+}
+
+// ---- Pages ----
+
+/// Everything the new-topic form offers.
+struct FormChoices {
+    groups: Vec<PartyGroup>,
+    leaders: Vec<User>,
+    sections: Vec<Section>,
+}
+
+async fn form_choices(state: &AppState, user: &CurrentUser) -> Result<FormChoices, AppError> {
+    let mut conn = state.pool.acquire().await?;
+    let mut groups = db::party_groups::list_for_member(&mut conn, user.user_id).await?;
+    if groups.is_empty() {
+        // Section staff propose to the bureau's group(s) without being members of them.
+        groups = db::party_groups::list_all(&mut conn).await?;
+    }
+    let leaders = db::users::list(&mut conn)
+        .await?
+        .into_iter()
+        .filter(|u| u.active && u.roles.iter().any(|r| r == "leader" || r == "director"))
+        .collect();
+    Ok(FormChoices {
+        groups,
+        leaders,
+        sections: db::sections::list(&mut conn).await?,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "topics/list.html")]
+struct TopicsPage {
+    layout: Layout,
+    topics: Vec<Topic>,
+    choices: FormChoices,
+    can_propose: bool,
+    category_groups: [CategoryGroup; 6],
+    classifications: &'static [Classification],
+}
+
+impl TopicsPage {
+    fn status_zh(&self, status: &str) -> &'static str {
+        status_zh(status)
+    }
+
+    fn category_zh(&self, n: &i16) -> String {
+        category_zh(*n)
+    }
+}
+
+fn status_zh(status: &str) -> &'static str {
+    match status {
+        "draft" => "草稿",
+        "submitted" => "已报送综合科",
+        "returned" => "已退回",
+        "withdrawn" => "已撤回",
+        "scheduled" => "已列入议程",
+        _ => "",
+    }
+}
+
+fn category_zh(n: i16) -> String {
+    Category::new(i64::from(n)).map_or_else(
+        |_| n.to_string(),
+        |c| format!("{}. {}", c.number(), c.label_zh()),
+    )
+}
+
+async fn topics_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<TopicsPage, AppError> {
+    let topics = db::topics::list_for_user(&mut *state.pool.acquire().await?, user.user_id).await?;
+    let can_propose = [Role::Leader, Role::Director, Role::SectionHead, Role::Staff]
+        .iter()
+        .any(|r| user.has(*r));
+    Ok(TopicsPage {
+        layout: Layout::new("议题", Some(&user)),
+        topics,
+        choices: form_choices(&state, &user).await?,
+        can_propose,
+        category_groups: CategoryGroup::ALL,
+        classifications: Classification::ALL,
+    })
+}
+
+/// The page form: amounts in yuan as written, flags as checkboxes.
+#[derive(Deserialize)]
+struct TopicForm {
+    #[serde(default)]
+    party_group_id: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    content: String,
+    #[serde(default)]
+    matters_to_decide: String,
+    #[serde(default)]
+    consultation_opinions: String,
+    sponsor_section_id: Option<String>,
+    #[serde(default)]
+    responsible_user_id: String,
+    amount_yuan: Option<String>,
+    is_major_policy: Option<String>,
+    is_technical: Option<String>,
+    is_public_interest: Option<String>,
+    is_procurement: Option<String>,
+    procurement_ref: Option<String>,
+    cadre_name: Option<String>,
+    classification: Option<String>,
+}
+
+async fn create_topic_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    PageForm(form): PageForm<TopicForm>,
+) -> Result<Redirect, AppError> {
+    let amount_fen = match form
+        .amount_yuan
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(raw) => Some(
+            Fen::parse_yuan(raw)
+                .map_err(|m| AppError::invalid("amount_yuan", m))?
+                .fen(),
+        ),
+    };
+    let category = form
+        .category
+        .trim()
+        .parse()
+        .map_err(|_| AppError::invalid("category", "请选择议题类别"))?;
+    let input = NewTopic {
+        party_group_id: form.party_group_id,
+        title: form.title,
+        category,
+        content: form.content,
+        matters_to_decide: form.matters_to_decide,
+        consultation_opinions: form.consultation_opinions,
+        sponsor_section_id: form.sponsor_section_id,
+        responsible_user_id: form.responsible_user_id,
+        amount_fen,
+        is_major_policy: form.is_major_policy.is_some(),
+        is_technical: form.is_technical.is_some(),
+        is_public_interest: form.is_public_interest.is_some(),
+        is_procurement: form.is_procurement.is_some(),
+        procurement_ref: form.procurement_ref,
+        cadre_name: form.cadre_name,
+        classification: form.classification,
+    };
+    let topic = create_topic(&state, &user, input).await?;
+    Ok(Redirect::to(&format!("/topics/{}", topic.topic_id)))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "topics/detail.html")]
+struct TopicPage {
+    layout: Layout,
+    view: TopicView,
+}
+
+impl TopicPage {
+    fn status_zh(&self) -> &'static str {
+        status_zh(&self.view.topic.status)
+    }
+
+    fn category_zh(&self) -> String {
+        category_zh(self.view.topic.category)
+    }
+
+    fn amount(&self) -> String {
+        self.view
+            .topic
+            .amount_fen
+            .map(super::pages::yuan)
+            .unwrap_or_else(|| "—".into())
+    }
+
+    fn created(&self) -> String {
+        datetime_zh(&self.view.topic.created_at)
+    }
+
+    fn classification_zh(&self) -> &'static str {
+        Classification::parse(&self.view.topic.classification).map_or("", Classification::label_zh)
+    }
+}
+
+async fn topic_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<TopicPage, AppError> {
+    let topic = visible_topic(&state, &user, parse_id(&id)?).await?;
+    Ok(TopicPage {
+        layout: Layout::new(topic.title.clone(), Some(&user)),
+        view: view(&state, topic).await?,
+    })
+}
