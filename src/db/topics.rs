@@ -30,6 +30,14 @@ pub struct Topic {
     pub status: String,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// The 分管 leader's sign-off (R-TOPIC-SOURCE).
+    pub signed_off_by: Option<Uuid>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub signed_off_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub submitted_at: Option<OffsetDateTime>,
+    /// Why 综合科 returned the topic, when it did.
+    pub returned_reason: Option<String>,
 }
 
 pub async fn insert(conn: &mut PgConnection, t: &Topic) -> sqlx::Result<()> {
@@ -66,13 +74,28 @@ pub async fn insert(conn: &mut PgConnection, t: &Topic) -> sqlx::Result<()> {
     .map(drop)
 }
 
-pub async fn get(conn: &mut PgConnection, topic_id: Uuid) -> sqlx::Result<Option<Topic>> {
+/// Loads a topic; with `for_update` the row stays locked until the transaction ends, so two
+/// people signing or submitting at once are served one after the other.
+pub async fn get(
+    conn: &mut PgConnection,
+    topic_id: Uuid,
+    for_update: bool,
+) -> sqlx::Result<Option<Topic>> {
+    if for_update {
+        sqlx::query_scalar!(
+            "select topic_id from topic where topic_id = $1 for update",
+            topic_id
+        )
+        .fetch_optional(&mut *conn)
+        .await?;
+    }
     sqlx::query_as!(
         Topic,
         "select topic_id, party_group_id, proposer_id, responsible_user_id, sponsor_section_id,
                 title, category, content, matters_to_decide, consultation_opinions, amount_fen,
                 is_major_policy, is_technical, is_public_interest, is_procurement, procurement_ref,
-                cadre_name, classification, status, created_at
+                cadre_name, classification, status, created_at, signed_off_by, signed_off_at,
+                submitted_at, returned_reason
          from topic where topic_id = $1",
         topic_id
     )
@@ -87,11 +110,115 @@ pub async fn list_for_user(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Resu
         "select topic_id, party_group_id, proposer_id, responsible_user_id, sponsor_section_id,
                 title, category, content, matters_to_decide, consultation_opinions, amount_fen,
                 is_major_policy, is_technical, is_public_interest, is_procurement, procurement_ref,
-                cadre_name, classification, status, created_at
+                cadre_name, classification, status, created_at, signed_off_by, signed_off_at,
+                submitted_at, returned_reason
          from topic where proposer_id = $1 or responsible_user_id = $1
          order by created_at desc, topic_id desc",
         user_id
     )
     .fetch_all(conn)
     .await
+}
+
+/// Submitted topics of every group, oldest first: 综合科's desk.
+pub async fn list_submitted(conn: &mut PgConnection) -> sqlx::Result<Vec<Topic>> {
+    sqlx::query_as!(
+        Topic,
+        "select topic_id, party_group_id, proposer_id, responsible_user_id, sponsor_section_id,
+                title, category, content, matters_to_decide, consultation_opinions, amount_fen,
+                is_major_policy, is_technical, is_public_interest, is_procurement, procurement_ref,
+                cadre_name, classification, status, created_at, signed_off_by, signed_off_at,
+                submitted_at, returned_reason
+         from topic where status = 'submitted'
+         order by submitted_at, topic_id"
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn sign_off(conn: &mut PgConnection, topic_id: Uuid, by: Uuid) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update topic set signed_off_by = $2, signed_off_at = now(), updated_at = now()
+         where topic_id = $1",
+        topic_id,
+        by
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// Moves a topic to `status`; `submitted` stamps the submission time, `returned` keeps the
+/// reason.
+pub async fn set_status(
+    conn: &mut PgConnection,
+    topic_id: Uuid,
+    status: &str,
+    returned_reason: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update topic set status = $2, returned_reason = $3, updated_at = now(),
+             submitted_at = case when $2 = 'submitted' then now() else submitted_at end
+         where topic_id = $1",
+        topic_id,
+        status,
+        returned_reason
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// A prerequisite on file.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RecordedPrerequisite {
+    pub kind: String,
+    pub conclusion: String,
+    pub note: String,
+    pub recorded_by: Uuid,
+    pub recorded_by_name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub recorded_at: OffsetDateTime,
+}
+
+pub async fn prerequisites(
+    conn: &mut PgConnection,
+    topic_id: Uuid,
+) -> sqlx::Result<Vec<RecordedPrerequisite>> {
+    sqlx::query_as!(
+        RecordedPrerequisite,
+        r#"select p.kind, p.conclusion, p.note, p.recorded_by, u.name as recorded_by_name,
+                  p.recorded_at
+           from topic_prerequisite p join app_user u on u.user_id = p.recorded_by
+           where p.topic_id = $1 order by p.kind"#,
+        topic_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Records (or re-records) a prerequisite.
+pub async fn record_prerequisite(
+    conn: &mut PgConnection,
+    topic_id: Uuid,
+    kind: &str,
+    conclusion: &str,
+    note: &str,
+    by: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into topic_prerequisite (topic_id, kind, conclusion, note, recorded_by)
+         values ($1, $2, $3, $4, $5)
+         on conflict (topic_id, kind) do update
+         set conclusion = excluded.conclusion, note = excluded.note,
+             recorded_by = excluded.recorded_by, recorded_at = now()",
+        topic_id,
+        kind,
+        conclusion,
+        note,
+        by
+    )
+    .execute(conn)
+    .await
+    .map(drop)
 }

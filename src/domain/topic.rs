@@ -223,6 +223,47 @@ pub fn missing_materials(m: &MaterialsFields<'_>) -> Vec<&'static str> {
     .collect()
 }
 
+/// R-MATERIALS: the refusal of a submission whose materials lack a part.
+pub fn check_materials(m: &MaterialsFields<'_>) -> Result<(), RuleViolation> {
+    let missing = missing_materials(m);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = missing
+        .iter()
+        .map(|f| match *f {
+            "title" => "标题",
+            "content" => "主要内容",
+            "consultation_opinions" => "征求意见情况",
+            _ => "需决策事项",
+        })
+        .collect();
+    Err(RuleViolation::new(
+        Rule::Materials,
+        format!("议题材料缺少:{}。依据:第二十一条(二)", names.join("、")),
+    ))
+}
+
+/// The prerequisites still missing, refused under the rule of the first of them and listing
+/// them all (R-PREREQ-POLICY, R-PREREQ-PROCUREMENT, R-PREREQ-PERSONNEL, R-LARGE-SPEND).
+pub fn check_prerequisites_on_file(
+    required: &[Requirement],
+    on_file: &[PrerequisiteKind],
+) -> Result<(), RuleViolation> {
+    let missing: Vec<&Requirement> = required
+        .iter()
+        .filter(|r| !on_file.contains(&r.kind))
+        .collect();
+    let Some(first) = missing.first() else {
+        return Ok(());
+    };
+    let labels: Vec<&str> = missing.iter().map(|r| r.kind.label_zh()).collect();
+    Err(RuleViolation::new(
+        first.rules[0],
+        format!("尚缺前置程序:{}。依据:第二十一条(一)", labels.join("、")),
+    ))
+}
+
 /// R-TOPIC-SOURCE (第二十一条(一)): a topic proposed by a section is submitted to 综合科 only
 /// after its 分管 leader's written sign-off; a topic the 书记 proposes needs none.
 pub fn check_submission_source(
@@ -503,6 +544,45 @@ mod tests {
             ..m
         };
         assert!(missing_materials(&full).is_empty());
+    }
+
+    #[test]
+    fn r_materials_refusal_names_the_missing_parts() {
+        let m = MaterialsFields {
+            title: "标题",
+            content: "",
+            consultation_opinions: "有",
+            matters_to_decide: "",
+        };
+        let refusal = check_materials(&m).unwrap_err();
+        assert_eq!(refusal.rule, Rule::Materials);
+        assert!(
+            refusal.detail_zh.contains("主要内容、需决策事项"),
+            "{}",
+            refusal.detail_zh
+        );
+    }
+
+    #[test]
+    fn r_prereq_procurement_submission_lists_every_missing_item() {
+        let mut f = facts(31);
+        f.is_procurement = true;
+        let required = required_prerequisites(&f, Fen::new(500_000).unwrap());
+        let refusal =
+            check_prerequisites_on_file(&required, &[FinanceOpinion, CounselReview]).unwrap_err();
+        assert_eq!(refusal.rule, Rule::PrereqProcurement);
+        assert!(
+            refusal.detail_zh.contains("法规意见、派驻纪检组意见"),
+            "{}",
+            refusal.detail_zh
+        );
+        let all = [
+            FinanceOpinion,
+            LegalOpinion,
+            DisciplineOpinion,
+            CounselReview,
+        ];
+        assert_eq!(check_prerequisites_on_file(&required, &all), Ok(()));
     }
 
     #[test]

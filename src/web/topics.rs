@@ -28,20 +28,36 @@ use crate::domain::authz::{Action, Relation};
 use crate::domain::category::{Category, CategoryGroup};
 use crate::domain::money::Fen;
 use crate::domain::org::Position;
+use crate::domain::org::SectionKind;
 use crate::domain::role::Role;
-use crate::domain::topic::{Classification, TopicFacts, check_one_cadre, required_prerequisites};
+use crate::domain::topic::{
+    Classification, MaterialsFields, PrerequisiteKind, Requirement, TopicFacts, check_materials,
+    check_one_cadre, check_prerequisites_on_file, check_sign_off, check_submission_source,
+    may_record, required_prerequisites,
+};
 
 pub fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_topics_api, create_topic_api))
         .routes(routes!(get_topic_api))
+        .routes(routes!(submitted_api))
+        .routes(routes!(record_prerequisite_api))
+        .routes(routes!(sign_off_api))
+        .routes(routes!(submit_api))
+        .routes(routes!(withdraw_api))
+        .routes(routes!(return_api))
 }
 
 pub fn page_routes() -> axum::Router<AppState> {
-    use axum::routing::get;
+    use axum::routing::{get, post};
     axum::Router::new()
         .route("/topics", get(topics_page).post(create_topic_page))
         .route("/topics/{id}", get(topic_page))
+        .route("/topics/{id}/prerequisites", post(record_prerequisite_page))
+        .route("/topics/{id}/sign-off", post(sign_off_page))
+        .route("/topics/{id}/submit", post(submit_page))
+        .route("/topics/{id}/withdraw", post(withdraw_page))
+        .route("/topics/{id}/return", post(return_page))
 }
 
 /// A new topic. Texts may be left empty in a draft; R-MATERIALS applies at submission.
@@ -89,6 +105,12 @@ pub struct PrerequisiteView {
     /// The rule codes that require it.
     pub rules: Vec<String>,
     pub satisfied: bool,
+    pub conclusion: Option<String>,
+    pub note: Option<String>,
+    /// Who recorded it.
+    pub by: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub at: Option<OffsetDateTime>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -225,6 +247,10 @@ async fn create_topic(
         classification: classification.as_str().to_owned(),
         status: "draft".to_owned(),
         created_at: OffsetDateTime::now_utc(),
+        signed_off_by: None,
+        signed_off_at: None,
+        submitted_at: None,
+        returned_reason: None,
     };
     drop(conn);
     let mut tx = state.pool.begin().await?;
@@ -245,36 +271,25 @@ async fn create_topic(
     Ok(topic)
 }
 
-/// The prerequisites of a topic as the domain requires them (none is recorded yet at draft).
+/// The prerequisites the domain requires of a topic, each with what is on file.
 async fn view(state: &AppState, topic: Topic) -> Result<TopicView, AppError> {
-    let settings = db::party_groups::settings(
-        &mut *state.pool.acquire().await?,
-        topic.party_group_id,
-        false,
-    )
-    .await?
-    .ok_or(AppError::NotFound)?;
-    let category = Category::new(i64::from(topic.category)).map_err(anyhow::Error::msg)?;
-    let facts = TopicFacts {
-        category,
-        is_major_policy: topic.is_major_policy,
-        is_technical: topic.is_technical,
-        is_public_interest: topic.is_public_interest,
-        is_procurement: topic.is_procurement,
-        amount: topic
-            .amount_fen
-            .map(Fen::new)
-            .transpose()
-            .map_err(anyhow::Error::msg)?,
-    };
-    let threshold = Fen::new(settings.large_spend_fen).map_err(anyhow::Error::msg)?;
-    let prerequisites: Vec<PrerequisiteView> = required_prerequisites(&facts, threshold)
+    let mut conn = state.pool.acquire().await?;
+    let recorded = db::topics::prerequisites(&mut conn, topic.topic_id).await?;
+    let prerequisites: Vec<PrerequisiteView> = requirements(&mut conn, &topic)
+        .await?
         .into_iter()
-        .map(|r| PrerequisiteView {
-            kind: r.kind.as_str().to_owned(),
-            label_zh: r.kind.label_zh().to_owned(),
-            rules: r.rules.iter().map(|rule| rule.code().to_owned()).collect(),
-            satisfied: false,
+        .map(|r| {
+            let on_file = recorded.iter().find(|p| p.kind == r.kind.as_str());
+            PrerequisiteView {
+                kind: r.kind.as_str().to_owned(),
+                label_zh: r.kind.label_zh().to_owned(),
+                rules: r.rules.iter().map(|rule| rule.code().to_owned()).collect(),
+                satisfied: on_file.is_some(),
+                conclusion: on_file.map(|p| p.conclusion.clone()),
+                note: on_file.map(|p| p.note.clone()),
+                by: on_file.map(|p| p.recorded_by_name.clone()),
+                at: on_file.map(|p| p.recorded_at),
+            }
         })
         .collect();
     let missing = prerequisites
@@ -292,18 +307,10 @@ async fn view(state: &AppState, topic: Topic) -> Result<TopicView, AppError> {
 /// Loads a topic the user may see (R-CONFIDENTIAL), else 404.
 async fn visible_topic(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<Topic, AppError> {
     let mut conn = state.pool.acquire().await?;
-    let topic = db::topics::get(&mut conn, id)
+    let topic = db::topics::get(&mut conn, id, false)
         .await?
         .ok_or(AppError::NotFound)?;
-    let position =
-        db::party_groups::current_position(&mut conn, topic.party_group_id, user.user_id)
-            .await?
-            .and_then(|p| Position::parse(&p));
-    let relation = Relation {
-        proposer: topic.proposer_id == user.user_id,
-        responsible_leader: topic.responsible_user_id == user.user_id,
-        ..Relation::default()
-    };
+    let (position, relation) = relation_to(&mut conn, user, &topic).await?;
     user.can_in(Action::ReadTopic, position, &relation)?;
     Ok(topic)
 }
@@ -378,6 +385,10 @@ async fn form_choices(state: &AppState, user: &CurrentUser) -> Result<FormChoice
 struct TopicsPage {
     layout: Layout,
     topics: Vec<Topic>,
+    /// 综合科: every submitted topic; the 书记: the submitted topics of their group, ready
+    /// for an agenda.
+    desk: Vec<Topic>,
+    desk_title: &'static str,
     choices: FormChoices,
     can_propose: bool,
     category_groups: [CategoryGroup; 6],
@@ -416,13 +427,35 @@ async fn topics_page(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> Result<TopicsPage, AppError> {
-    let topics = db::topics::list_for_user(&mut *state.pool.acquire().await?, user.user_id).await?;
+    let mut conn = state.pool.acquire().await?;
+    let topics = db::topics::list_for_user(&mut conn, user.user_id).await?;
+    let submitted = db::topics::list_submitted(&mut conn).await?;
+    let chaired: Vec<Uuid> = db::party_groups::memberships_of_user(&mut conn, user.user_id)
+        .await?
+        .into_iter()
+        .filter(|m| m.position == Position::Secretary.as_str())
+        .map(|m| m.party_group_id)
+        .collect();
+    drop(conn);
+    let (desk, desk_title) = if user.has(Role::Office) {
+        (submitted, "已报送综合科的议题")
+    } else if !chaired.is_empty() {
+        let queue = submitted
+            .into_iter()
+            .filter(|t| chaired.contains(&t.party_group_id))
+            .collect();
+        (queue, "待列入议程的议题(前置程序已齐备)")
+    } else {
+        (Vec::new(), "")
+    };
     let can_propose = [Role::Leader, Role::Director, Role::SectionHead, Role::Staff]
         .iter()
         .any(|r| user.has(*r));
     Ok(TopicsPage {
         layout: Layout::new("议题", Some(&user)),
         topics,
+        desk,
+        desk_title,
         choices: form_choices(&state, &user).await?,
         can_propose,
         category_groups: CategoryGroup::ALL,
@@ -508,6 +541,12 @@ async fn create_topic_page(
 struct TopicPage {
     layout: Layout,
     view: TopicView,
+    /// Missing prerequisites this user may record now.
+    recordable: Vec<PrerequisiteKind>,
+    can_sign_off: bool,
+    can_submit: bool,
+    can_withdraw: bool,
+    can_return: bool,
 }
 
 impl TopicPage {
@@ -531,6 +570,10 @@ impl TopicPage {
         datetime_zh(&self.view.topic.created_at)
     }
 
+    fn when(&self, t: &Option<OffsetDateTime>) -> String {
+        t.as_ref().map(datetime_zh).unwrap_or_default()
+    }
+
     fn classification_zh(&self) -> &'static str {
         Classification::parse(&self.view.topic.classification).map_or("", Classification::label_zh)
     }
@@ -542,8 +585,460 @@ async fn topic_page(
     Path(id): Path<String>,
 ) -> Result<TopicPage, AppError> {
     let topic = visible_topic(&state, &user, parse_id(&id)?).await?;
+    let mut conn = state.pool.acquire().await?;
+    let (position, relation) = relation_to(&mut conn, &user, &topic).await?;
+    let required = requirements(&mut conn, &topic).await?;
+    let mut recordable = recordable_kinds(&mut conn, &user, &required).await?;
+    drop(conn);
+    let view = view(&state, topic).await?;
+    recordable.retain(|k| view.missing.iter().any(|m| m == k.as_str()));
+    let allowed = |action| user.can_in(action, position, &relation).is_ok();
+    let status = view.topic.status.as_str();
+    let open = matches!(status, "draft" | "returned");
     Ok(TopicPage {
-        layout: Layout::new(topic.title.clone(), Some(&user)),
-        view: view(&state, topic).await?,
+        layout: Layout::new(view.topic.title.clone(), Some(&user)),
+        can_sign_off: open && view.topic.signed_off_by.is_none() && allowed(Action::SignOffTopic),
+        can_submit: open && allowed(Action::SubmitTopic),
+        can_withdraw: (open || status == "submitted") && allowed(Action::WithdrawTopic),
+        can_return: status == "submitted" && allowed(Action::ReturnTopic),
+        recordable: if open || status == "submitted" {
+            recordable
+        } else {
+            Vec::new()
+        },
+        view,
     })
+}
+
+// ---- The way to the 书记's desk: prerequisites, sign-off, submission, withdrawal, return ----
+
+/// What a topic requires, computed by the domain from its facts and the group's threshold.
+async fn requirements(
+    conn: &mut sqlx::PgConnection,
+    topic: &Topic,
+) -> Result<Vec<Requirement>, AppError> {
+    let settings = db::party_groups::settings(conn, topic.party_group_id, false)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let facts = TopicFacts {
+        category: Category::new(i64::from(topic.category)).map_err(anyhow::Error::msg)?,
+        is_major_policy: topic.is_major_policy,
+        is_technical: topic.is_technical,
+        is_public_interest: topic.is_public_interest,
+        is_procurement: topic.is_procurement,
+        amount: topic
+            .amount_fen
+            .map(Fen::new)
+            .transpose()
+            .map_err(anyhow::Error::msg)?,
+    };
+    let threshold = Fen::new(settings.large_spend_fen).map_err(anyhow::Error::msg)?;
+    Ok(required_prerequisites(&facts, threshold))
+}
+
+/// The kinds this user may record on this topic (by role and section, see `topic::may_record`).
+async fn recordable_kinds(
+    conn: &mut sqlx::PgConnection,
+    user: &CurrentUser,
+    required: &[Requirement],
+) -> Result<Vec<PrerequisiteKind>, AppError> {
+    let section = db::users::section_kind(conn, user.user_id)
+        .await?
+        .and_then(|k| SectionKind::parse(&k));
+    Ok(required
+        .iter()
+        .map(|r| r.kind)
+        .filter(|k| may_record(*k, &user.roles, section, false))
+        .collect())
+}
+
+/// The user's position in the topic's group and relation to the topic.
+async fn relation_to(
+    conn: &mut sqlx::PgConnection,
+    user: &CurrentUser,
+    topic: &Topic,
+) -> Result<(Option<Position>, Relation), AppError> {
+    let position = db::party_groups::current_position(conn, topic.party_group_id, user.user_id)
+        .await?
+        .and_then(|p| Position::parse(&p));
+    let required = requirements(conn, topic).await?;
+    let reviewer = !recordable_kinds(conn, user, &required).await?.is_empty();
+    let relation = Relation {
+        proposer: topic.proposer_id == user.user_id,
+        responsible_leader: topic.responsible_user_id == user.user_id,
+        reviewer,
+        ..Relation::default()
+    };
+    Ok((position, relation))
+}
+
+/// Locks the topic in `tx` and checks that the user may take `action` on it.
+async fn topic_for_action(
+    tx: &mut sqlx::PgConnection,
+    user: &CurrentUser,
+    id: Uuid,
+    action: Action,
+) -> Result<(Topic, Option<Position>), AppError> {
+    let topic = db::topics::get(tx, id, true)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (position, relation) = relation_to(tx, user, &topic).await?;
+    user.can_in(Action::ReadTopic, position, &relation)?;
+    user.can_in(action, position, &relation)?;
+    Ok((topic, position))
+}
+
+fn wrong_status(topic: &Topic) -> AppError {
+    AppError::Conflict(format!(
+        "议题当前状态为“{}”,不能进行此操作。",
+        status_zh(&topic.status)
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct NewPrerequisite {
+    /// One of the prerequisite kinds of `api.md`.
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub conclusion: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+async fn record_prerequisite(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Uuid,
+    input: NewPrerequisite,
+) -> Result<(), AppError> {
+    let mut tx = state.pool.begin().await?;
+    let topic = db::topics::get(&mut tx, id, true)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (position, relation) = relation_to(&mut tx, user, &topic).await?;
+    user.can_in(Action::ReadTopic, position, &relation)?;
+    user.can_in(Action::RecordPrerequisite, position, &relation)?;
+    let kind = PrerequisiteKind::parse(input.kind.trim())
+        .ok_or_else(|| AppError::invalid("kind", "未知的前置审查类型"))?;
+    let required = requirements(&mut tx, &topic).await?;
+    if !required.iter().any(|r| r.kind == kind) {
+        return Err(AppError::invalid("kind", "本议题无须此项前置审查"));
+    }
+    // A reviewer of this topic records only the kinds their role or section owns.
+    if !recordable_kinds(&mut tx, user, &required)
+        .await?
+        .contains(&kind)
+    {
+        return Err(AppError::Forbidden);
+    }
+    if !matches!(topic.status.as_str(), "draft" | "submitted" | "returned") {
+        return Err(wrong_status(&topic));
+    }
+    let conclusion =
+        parse_name(&input.conclusion, 200).map_err(|m| AppError::invalid("conclusion", m))?;
+    let mut errors = Vec::new();
+    let note = long_text("note", &input.note, &mut errors);
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let before = db::topics::prerequisites(&mut tx, id)
+        .await?
+        .into_iter()
+        .find(|p| p.kind == kind.as_str());
+    db::topics::record_prerequisite(&mut tx, id, kind.as_str(), &conclusion, &note, user.user_id)
+        .await?;
+    let mut change = Change::new(
+        Chain::PartyGroup(topic.party_group_id),
+        "topic.prerequisite",
+        "topic",
+    )
+    .entity(id)
+    .after(serde_json::json!({ "kind": kind.as_str(), "conclusion": conclusion, "note": note }));
+    if let Some(before) = before {
+        change = change.before(before);
+    }
+    audit::append(&mut tx, &user.audit_actor(), change).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// R-TOPIC-SOURCE: the 分管 leader named on the topic signs it off.
+async fn sign_off(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
+    let mut tx = state.pool.begin().await?;
+    let (topic, _) = topic_for_action(&mut tx, user, id, Action::SignOffTopic).await?;
+    check_sign_off(user.user_id, topic.responsible_user_id)?;
+    if !matches!(topic.status.as_str(), "draft" | "returned") {
+        return Err(wrong_status(&topic));
+    }
+    if topic.signed_off_by.is_some() {
+        return Err(AppError::Conflict("该议题已签字同意。".into()));
+    }
+    db::topics::sign_off(&mut tx, id, user.user_id).await?;
+    audit::append(
+        &mut tx,
+        &user.audit_actor(),
+        Change::new(
+            Chain::PartyGroup(topic.party_group_id),
+            "topic.sign_off",
+            "topic",
+        )
+        .entity(id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Submission to 综合科: R-MATERIALS, R-TOPIC-SOURCE, then every prerequisite on file.
+async fn submit(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
+    let mut tx = state.pool.begin().await?;
+    let (topic, position) = topic_for_action(&mut tx, user, id, Action::SubmitTopic).await?;
+    if !matches!(topic.status.as_str(), "draft" | "returned") {
+        return Err(wrong_status(&topic));
+    }
+    check_materials(&MaterialsFields {
+        title: &topic.title,
+        content: &topic.content,
+        consultation_opinions: &topic.consultation_opinions,
+        matters_to_decide: &topic.matters_to_decide,
+    })?;
+    check_submission_source(
+        position == Some(Position::Secretary),
+        topic.signed_off_by.is_some(),
+    )?;
+    let required = requirements(&mut tx, &topic).await?;
+    let on_file: Vec<PrerequisiteKind> = db::topics::prerequisites(&mut tx, id)
+        .await?
+        .iter()
+        .filter_map(|p| PrerequisiteKind::parse(&p.kind))
+        .collect();
+    check_prerequisites_on_file(&required, &on_file)?;
+    db::topics::set_status(&mut tx, id, "submitted", None).await?;
+    audit::append(
+        &mut tx,
+        &user.audit_actor(),
+        Change::new(
+            Chain::PartyGroup(topic.party_group_id),
+            "topic.submit",
+            "topic",
+        )
+        .entity(id)
+        .before(serde_json::json!({ "status": topic.status })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The proposer withdraws a topic until it is placed on an agenda.
+async fn withdraw(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
+    let mut tx = state.pool.begin().await?;
+    let (topic, _) = topic_for_action(&mut tx, user, id, Action::WithdrawTopic).await?;
+    if !matches!(topic.status.as_str(), "draft" | "submitted" | "returned") {
+        return Err(wrong_status(&topic));
+    }
+    db::topics::set_status(&mut tx, id, "withdrawn", None).await?;
+    audit::append(
+        &mut tx,
+        &user.audit_actor(),
+        Change::new(
+            Chain::PartyGroup(topic.party_group_id),
+            "topic.withdraw",
+            "topic",
+        )
+        .entity(id)
+        .before(serde_json::json!({ "status": topic.status })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ReturnTopic {
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// 综合科 returns a submitted topic to its proposer with a reason.
+async fn return_topic(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Uuid,
+    input: ReturnTopic,
+) -> Result<(), AppError> {
+    let reason = parse_name(&input.reason, 500).map_err(|m| AppError::invalid("reason", m))?;
+    let mut tx = state.pool.begin().await?;
+    let (topic, _) = topic_for_action(&mut tx, user, id, Action::ReturnTopic).await?;
+    if topic.status != "submitted" {
+        return Err(wrong_status(&topic));
+    }
+    db::topics::set_status(&mut tx, id, "returned", Some(&reason)).await?;
+    audit::append(
+        &mut tx,
+        &user.audit_actor(),
+        Change::new(
+            Chain::PartyGroup(topic.party_group_id),
+            "topic.return",
+            "topic",
+        )
+        .entity(id)
+        .after(serde_json::json!({ "reason": reason })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Record a prerequisite (by the role or section that owns its kind).
+#[utoipa::path(post, path = "/api/v1/topics/{id}/prerequisites", tag = "topics",
+    params(("id" = Uuid, Path)), request_body = NewPrerequisite,
+    responses((status = 200, body = TopicView), (status = 403, body = super::error::Problem),
+              (status = 404, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+async fn record_prerequisite_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<NewPrerequisite>,
+) -> Result<Json<TopicView>, AppError> {
+    let id = parse_id(&id)?;
+    record_prerequisite(&state, &user, id, input).await?;
+    get_topic_api(State(state), user, Path(id.to_string())).await
+}
+
+/// The 分管 leader's written sign-off (R-TOPIC-SOURCE).
+#[utoipa::path(post, path = "/api/v1/topics/{id}/sign-off", tag = "topics",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = TopicView), (status = 403, body = super::error::Problem),
+              (status = 404, body = super::error::Problem), (status = 409, body = super::error::Problem)))]
+async fn sign_off_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<TopicView>, AppError> {
+    let id = parse_id(&id)?;
+    sign_off(&state, &user, id).await?;
+    get_topic_api(State(state), user, Path(id.to_string())).await
+}
+
+/// Submit to 综合科; refused with the rule and everything missing.
+#[utoipa::path(post, path = "/api/v1/topics/{id}/submit", tag = "topics",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = TopicView), (status = 403, body = super::error::Problem),
+              (status = 404, body = super::error::Problem), (status = 409, body = super::error::Problem)))]
+async fn submit_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<TopicView>, AppError> {
+    let id = parse_id(&id)?;
+    submit(&state, &user, id).await?;
+    get_topic_api(State(state), user, Path(id.to_string())).await
+}
+
+/// Withdraw a topic (its proposer, until it is on an agenda).
+#[utoipa::path(post, path = "/api/v1/topics/{id}/withdraw", tag = "topics",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = TopicView), (status = 403, body = super::error::Problem),
+              (status = 404, body = super::error::Problem), (status = 409, body = super::error::Problem)))]
+async fn withdraw_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<TopicView>, AppError> {
+    let id = parse_id(&id)?;
+    withdraw(&state, &user, id).await?;
+    get_topic_api(State(state), user, Path(id.to_string())).await
+}
+
+/// Return a submitted topic to its proposer with a reason (综合科).
+#[utoipa::path(post, path = "/api/v1/topics/{id}/return", tag = "topics",
+    params(("id" = Uuid, Path)), request_body = ReturnTopic,
+    responses((status = 200, body = TopicView), (status = 403, body = super::error::Problem),
+              (status = 404, body = super::error::Problem), (status = 409, body = super::error::Problem),
+              (status = 422, body = super::error::Problem)))]
+async fn return_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ReturnTopic>,
+) -> Result<Json<TopicView>, AppError> {
+    let id = parse_id(&id)?;
+    return_topic(&state, &user, id, input).await?;
+    get_topic_api(State(state), user, Path(id.to_string())).await
+}
+
+/// Submitted topics of every group with their completeness (综合科).
+#[utoipa::path(get, path = "/api/v1/topics/submitted", tag = "topics",
+    responses((status = 200, body = Vec<TopicView>), (status = 403, body = super::error::Problem)))]
+async fn submitted_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Vec<TopicView>>, AppError> {
+    if !user.has(Role::Office) {
+        return Err(AppError::Forbidden);
+    }
+    let topics = db::topics::list_submitted(&mut *state.pool.acquire().await?).await?;
+    let mut views = Vec::with_capacity(topics.len());
+    for t in topics {
+        views.push(view(&state, t).await?);
+    }
+    Ok(Json(views))
+}
+
+fn redirect_to(id: Uuid) -> Redirect {
+    Redirect::to(&format!("/topics/{id}"))
+}
+
+async fn record_prerequisite_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    PageForm(input): PageForm<NewPrerequisite>,
+) -> Result<Redirect, AppError> {
+    let id = parse_id(&id)?;
+    record_prerequisite(&state, &user, id, input).await?;
+    Ok(redirect_to(id))
+}
+
+async fn sign_off_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Redirect, AppError> {
+    let id = parse_id(&id)?;
+    sign_off(&state, &user, id).await?;
+    Ok(redirect_to(id))
+}
+
+async fn submit_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Redirect, AppError> {
+    let id = parse_id(&id)?;
+    submit(&state, &user, id).await?;
+    Ok(redirect_to(id))
+}
+
+async fn withdraw_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Redirect, AppError> {
+    let id = parse_id(&id)?;
+    withdraw(&state, &user, id).await?;
+    Ok(redirect_to(id))
+}
+
+async fn return_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    PageForm(input): PageForm<ReturnTopic>,
+) -> Result<Redirect, AppError> {
+    let id = parse_id(&id)?;
+    return_topic(&state, &user, id, input).await?;
+    Ok(redirect_to(id))
 }

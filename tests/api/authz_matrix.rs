@@ -44,6 +44,13 @@ enum Allow {
     OfficeOrMember,
     /// Leaders, section staff and members propose topics; others: 403.
     Proposer,
+    /// 综合科 only; others: 403.
+    Office,
+    /// On a topic proposed by somebody else: nobody here may; 综合科 and members see it (403),
+    /// the others do not (404).
+    TopicNobody,
+    /// On a topic: 综合科 may (the answer then depends on its state); members 403; others 404.
+    TopicOffice,
 }
 
 struct Route {
@@ -181,6 +188,43 @@ fn routes() -> Vec<Route> {
             201,
         ),
         api("GET", "/api/v1/topics/{topic}", None, OfficeOrMember, 200),
+        api("GET", "/api/v1/topics/submitted", None, Office, 200),
+        api(
+            "POST",
+            "/api/v1/topics/{topic}/prerequisites",
+            Some(json!({"kind": "finance_opinion", "conclusion": "同意"})),
+            TopicNobody,
+            200,
+        ),
+        api(
+            "POST",
+            "/api/v1/topics/{topic}/sign-off",
+            None,
+            TopicNobody,
+            200,
+        ),
+        api(
+            "POST",
+            "/api/v1/topics/{topic}/submit",
+            None,
+            TopicNobody,
+            200,
+        ),
+        api(
+            "POST",
+            "/api/v1/topics/{topic}/withdraw",
+            None,
+            TopicNobody,
+            200,
+        ),
+        // The topic is a draft: 综合科 passes authorization and is refused by its state.
+        api(
+            "POST",
+            "/api/v1/topics/{topic}/return",
+            Some(json!({"reason": "材料不全"})),
+            TopicOffice,
+            409,
+        ),
         api("GET", "/api/v1/audit", None, Discipline, 200),
         api("GET", "/api/v1/audit/verify", None, Discipline, 200),
         api("GET", "/healthz", None, Anyone, 200),
@@ -256,6 +300,35 @@ fn routes() -> Vec<Route> {
             303,
         ),
         page("GET", "/topics/{topic}", None, OfficeOrMember, 200),
+        page(
+            "POST",
+            "/topics/{topic}/sign-off",
+            Some(""),
+            TopicNobody,
+            303,
+        ),
+        page("POST", "/topics/{topic}/submit", Some(""), TopicNobody, 303),
+        page(
+            "POST",
+            "/topics/{topic}/withdraw",
+            Some(""),
+            TopicNobody,
+            303,
+        ),
+        page(
+            "POST",
+            "/topics/{topic}/prerequisites",
+            Some("kind=finance_opinion&conclusion=同意"),
+            TopicNobody,
+            303,
+        ),
+        page(
+            "POST",
+            "/topics/{topic}/return",
+            Some("reason=材料不全"),
+            TopicOffice,
+            409,
+        ),
         page("GET", "/audit", None, Discipline, 200),
         page("GET", "/audit/verify", None, Discipline, 200),
     ]
@@ -277,10 +350,17 @@ fn expected(route: &Route, who: Who) -> u16 {
             who,
             Who::Member | Who::Role("leader" | "director" | "section_head" | "staff")
         ),
+        Allow::Office | Allow::TopicOffice => who == Who::Role("office"),
+        Allow::TopicNobody => false,
     };
+    let sees_topic = matches!(who, Who::Role("office") | Who::Member);
     match (allowed, route.allow) {
         (true, _) => route.ok,
-        (false, Allow::AdminOrMember | Allow::OfficeOrMember) => 404,
+        (false, Allow::TopicNobody | Allow::TopicOffice) if sees_topic => 403,
+        (
+            false,
+            Allow::AdminOrMember | Allow::OfficeOrMember | Allow::TopicNobody | Allow::TopicOffice,
+        ) => 404,
         (false, _) => 403,
     }
 }

@@ -278,3 +278,311 @@ async fn the_topic_form_takes_yuan_and_shows_the_prerequisites() {
     let list = body_text(app.page("GET", "/topics", Some(&f.staff), None).await).await;
     assert!(list.contains("起草议题") && list.contains("大额资金使用方案"));
 }
+
+/// Creates a user in a section of `kind` and signs them in.
+async fn clerk(app: &TestApp, login: &str, kind: &str) -> String {
+    let admin = app.admin().await;
+    let (_, section) = app
+        .api(
+            "POST",
+            "/api/v1/sections",
+            Some(&admin),
+            Some(json!({"name": format!("{kind}科"), "kind": kind})),
+        )
+        .await;
+    let (status, _) = app
+        .api(
+            "POST",
+            "/api/v1/users",
+            Some(&admin),
+            Some(
+                json!({"login": login, "name": login, "password": crate::support::PASSWORD,
+                         "section_id": section["section_id"], "roles": ["staff"]}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    app.login(login, crate::support::PASSWORD).await
+}
+
+/// Journeys 3–6 of issue 4 for a procurement: sign-off, the four opinions by their owners,
+/// submission, 综合科's return and the resubmission, then withdrawal.
+#[tokio::test]
+async fn r_prereq_procurement_a_procurement_reaches_the_office_with_every_opinion() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let body = topic(
+        &f,
+        json!({"category": 31, "is_procurement": true, "procurement_ref": "CG-2026-011"}),
+    );
+    let (_, t) = app
+        .api("POST", "/api/v1/topics", Some(&f.staff), Some(body))
+        .await;
+    let id = t["topic_id"].as_str().unwrap().to_owned();
+    let at = |action: &str| format!("/api/v1/topics/{id}/{action}");
+
+    // R-TOPIC-SOURCE: no submission before the 分管 leader signs off.
+    let (status, p) = app.api("POST", &at("submit"), Some(&f.staff), None).await;
+    assert_eq!(
+        (status, p["rule"].as_str()),
+        (StatusCode::CONFLICT, Some("R-TOPIC-SOURCE"))
+    );
+    let (status, _) = app.api("POST", &at("sign-off"), Some(&f.staff), None).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "only the named leader signs off"
+    );
+    let leader = app.login("fenguan", crate::support::PASSWORD).await;
+    let (status, signed) = app.api("POST", &at("sign-off"), Some(&leader), None).await;
+    assert_eq!(status, StatusCode::OK, "{signed}");
+    assert!(signed["signed_off_at"].is_string());
+
+    // The refusal lists every missing opinion, and nothing changes.
+    let (status, p) = app.api("POST", &at("submit"), Some(&f.staff), None).await;
+    assert_eq!(p["rule"], "R-PREREQ-PROCUREMENT");
+    assert_eq!(status, StatusCode::CONFLICT);
+    for label in ["财务意见", "法规意见", "派驻纪检组意见", "法律顾问审核意见"]
+    {
+        assert!(p["detail"].as_str().unwrap().contains(label), "{label}");
+    }
+
+    let finance = clerk(&app, "caiwu", "finance").await;
+    let legal = clerk(&app, "fagui", "legal").await;
+    let (_, discipline) = app.user("jijian", &["discipline"]).await;
+    let (_, counsel) = app.user("guwen", &["counsel"]).await;
+    let record = |kind: &str| json!({"kind": kind, "conclusion": "同意", "note": "经审核无异议"});
+    let (status, _) = app
+        .api(
+            "POST",
+            &at("prerequisites"),
+            Some(&finance),
+            Some(record("counsel_review")),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a prerequisite recorded by the wrong role"
+    );
+    for (token, kind) in [
+        (&finance, "finance_opinion"),
+        (&legal, "legal_opinion"),
+        (&discipline, "discipline_opinion"),
+        (&counsel, "counsel_review"),
+    ] {
+        let (status, view) = app
+            .api(
+                "POST",
+                &at("prerequisites"),
+                Some(token),
+                Some(record(kind)),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{kind}: {view}");
+    }
+    let (status, view) = app.api("POST", &at("submit"), Some(&f.staff), None).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["status"], "submitted");
+    assert_eq!(view["missing"], json!([]));
+    let finance_row = view["prerequisites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["kind"] == "finance_opinion")
+        .unwrap();
+    assert_eq!(finance_row["conclusion"], "同意");
+    assert_eq!(finance_row["by"], "caiwu");
+
+    // 综合科 sees it, returns it with a reason; the proposer resubmits.
+    let (_, office) = app.user("zongheke", &["office"]).await;
+    let (status, desk) = app
+        .api("GET", "/api/v1/topics/submitted", Some(&office), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(desk[0]["topic_id"], id.as_str());
+    let (status, p) = app
+        .api(
+            "POST",
+            &at("return"),
+            Some(&office),
+            Some(json!({"reason": " "})),
+        )
+        .await;
+    assert_eq!(
+        (status, p["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("reason"))
+    );
+    let (status, returned) = app
+        .api(
+            "POST",
+            &at("return"),
+            Some(&office),
+            Some(json!({"reason": "请补充采购预算明细"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (
+            returned["status"].as_str(),
+            returned["returned_reason"].as_str()
+        ),
+        (Some("returned"), Some("请补充采购预算明细"))
+    );
+    let (status, _) = app.api("POST", &at("submit"), Some(&f.staff), None).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Withdrawal ends it; nothing more can be done.
+    let (status, gone) = app.api("POST", &at("withdraw"), Some(&f.staff), None).await;
+    assert_eq!(
+        (status, gone["status"].as_str()),
+        (StatusCode::OK, Some("withdrawn"))
+    );
+    let (status, _) = app.api("POST", &at("submit"), Some(&f.staff), None).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+
+    let actions: Vec<String> = sqlx::query_scalar(
+        "select action from audit_entry where entity_type = 'topic' order by chain, seq",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| a.as_str() == "topic.prerequisite")
+            .count(),
+        4
+    );
+    assert!(
+        [
+            "topic.sign_off",
+            "topic.submit",
+            "topic.return",
+            "topic.withdraw"
+        ]
+        .iter()
+        .all(|a| actions.iter().any(|x| x == a))
+    );
+}
+
+/// R-MATERIALS: a topic without its content or consultation opinions is not submitted.
+#[tokio::test]
+async fn r_materials_incomplete_materials_block_submission() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let (_, t) = app
+        .api(
+            "POST",
+            "/api/v1/topics",
+            Some(&f.staff),
+            Some(topic(
+                &f,
+                json!({"content": "", "consultation_opinions": ""}),
+            )),
+        )
+        .await;
+    let id = t["topic_id"].as_str().unwrap();
+    let leader = app.login("fenguan", crate::support::PASSWORD).await;
+    app.api(
+        "POST",
+        &format!("/api/v1/topics/{id}/sign-off"),
+        Some(&leader),
+        None,
+    )
+    .await;
+    let (status, p) = app
+        .api(
+            "POST",
+            &format!("/api/v1/topics/{id}/submit"),
+            Some(&f.staff),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(p["rule"], "R-MATERIALS");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("主要内容、征求意见情况")
+    );
+    let (_, still) = app
+        .api("GET", &format!("/api/v1/topics/{id}"), Some(&f.staff), None)
+        .await;
+    assert_eq!(still["status"], "draft");
+}
+
+/// Two signatures at the same moment: one wins, the other is told so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r_topic_source_simultaneous_sign_offs_conflict_cleanly() {
+    let app = std::sync::Arc::new(TestApp::new().await);
+    let f = fixture(&app).await;
+    let (_, t) = app
+        .api(
+            "POST",
+            "/api/v1/topics",
+            Some(&f.staff),
+            Some(topic(&f, json!({}))),
+        )
+        .await;
+    let path = format!(
+        "/api/v1/topics/{}/sign-off",
+        t["topic_id"].as_str().unwrap()
+    );
+    let leader = app.login("fenguan", crate::support::PASSWORD).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..2 {
+        let (app, path, leader) = (app.clone(), path.clone(), leader.clone());
+        tasks.spawn(async move { app.api("POST", &path, Some(&leader), None).await.0 });
+    }
+    let mut statuses = tasks.join_all().await;
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT]);
+    let signed: i64 =
+        sqlx::query_scalar("select count(*) from audit_entry where action = 'topic.sign_off'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(signed, 1);
+}
+
+#[tokio::test]
+async fn the_topic_page_offers_what_each_person_may_do() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let (_, t) = app
+        .api(
+            "POST",
+            "/api/v1/topics",
+            Some(&f.staff),
+            Some(topic(&f, json!({"category": 33, "amount_fen": 800000}))),
+        )
+        .await;
+    let page = format!("/topics/{}", t["topic_id"].as_str().unwrap());
+    let leader = app.login("fenguan", crate::support::PASSWORD).await;
+    let html = body_text(app.page("GET", &page, Some(&leader), None).await).await;
+    assert!(
+        html.contains("分管领导签字同意") && !html.contains("报送综合科</button>"),
+        "{html}"
+    );
+    let html = body_text(app.page("GET", &page, Some(&f.staff), None).await).await;
+    assert!(html.contains("报送综合科</button>") && html.contains("撤回议题"));
+    let finance = clerk(&app, "caiwu", "finance").await;
+    let html = body_text(app.page("GET", &page, Some(&finance), None).await).await;
+    assert!(
+        html.contains("录入前置审查") && html.contains("value=\"finance_opinion\""),
+        "{html}"
+    );
+    let res = app
+        .page(
+            "POST",
+            &format!("{page}/prerequisites"),
+            Some(&finance),
+            Some("kind=finance_opinion&conclusion=同意&note="),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let html = body_text(app.page("GET", &page, Some(&finance), None).await).await;
+    assert!(html.contains("已完成") && !html.contains("录入前置审查"));
+}
