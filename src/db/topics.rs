@@ -4,7 +4,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// A topic as stored.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Topic {
     pub topic_id: Uuid,
     pub party_group_id: Uuid,
@@ -217,6 +217,39 @@ pub async fn record_prerequisite(
         conclusion,
         note,
         by
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// Saves the editable fields and the sign-off of a topic.
+pub async fn update(conn: &mut PgConnection, t: &Topic) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update topic set responsible_user_id = $2, sponsor_section_id = $3, title = $4,
+             category = $5, content = $6, matters_to_decide = $7, consultation_opinions = $8,
+             amount_fen = $9, is_major_policy = $10, is_technical = $11, is_public_interest = $12,
+             is_procurement = $13, procurement_ref = $14, cadre_name = $15, classification = $16,
+             signed_off_by = $17, signed_off_at = $18, updated_at = now()
+         where topic_id = $1",
+        t.topic_id,
+        t.responsible_user_id,
+        t.sponsor_section_id,
+        t.title,
+        t.category,
+        t.content,
+        t.matters_to_decide,
+        t.consultation_opinions,
+        t.amount_fen,
+        t.is_major_policy,
+        t.is_technical,
+        t.is_public_interest,
+        t.is_procurement,
+        t.procurement_ref,
+        t.cadre_name,
+        t.classification,
+        t.signed_off_by,
+        t.signed_off_at
     )
     .execute(conn)
     .await

@@ -75,6 +75,7 @@ pub enum Action {
     ReadTopic,
     RecordPrerequisite,
     SignOffTopic,
+    EditTopic,
     SubmitTopic,
     WithdrawTopic,
     ReturnTopic,
@@ -141,7 +142,7 @@ pub fn can(actor: Actor<'_>, action: Action, rel: &Relation) -> Result<(), Denie
         ManageOrganisation | ManageOwnAccount | ReadAudit | CreateTopic | CreateMeeting
         | RequestBorrow | ListTasks | RecordEmergency => true,
         ReadGroupSettings => actor.is_member() || actor.has(Role::Admin),
-        ReadTopic | RecordPrerequisite | SignOffTopic | SubmitTopic | WithdrawTopic
+        ReadTopic | RecordPrerequisite | SignOffTopic | EditTopic | SubmitTopic | WithdrawTopic
         | ReturnTopic => sees_topic,
         ReadMinutes => sees_meeting || rel.borrow_grant,
         ReadSummary => sees_meeting || rel.summary_distributed,
@@ -167,7 +168,7 @@ pub fn can(actor: Actor<'_>, action: Action, rel: &Relation) -> Result<(), Denie
         ReadTopic => true,
         RecordPrerequisite => rel.reviewer,
         SignOffTopic => rel.responsible_leader,
-        SubmitTopic | WithdrawTopic => rel.proposer,
+        EditTopic | SubmitTopic | WithdrawTopic => rel.proposer,
         ReturnTopic => actor.is_office(),
 
         CreateMeeting | IssueNotice => actor.is_group_secretary() || actor.is_office(),
@@ -272,6 +273,9 @@ mod tests {
             (SignOffTopic, "-", "H F F F F H H H H H H"),
             (SignOffTopic, "responsible_leader", ALL_YES),
             (SignOffTopic, "proposer", "F F F F F F F F F F F"),
+            (EditTopic, "-", "H F F F F H H H H H H"),
+            (EditTopic, "proposer", ALL_YES),
+            (EditTopic, "responsible_leader", "F F F F F F F F F F F"),
             (SubmitTopic, "-", "H F F F F H H H H H H"),
             (SubmitTopic, "proposer", ALL_YES),
             (WithdrawTopic, "proposer", ALL_YES),

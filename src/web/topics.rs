@@ -4,7 +4,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Redirect;
 use serde::{Deserialize, Serialize};
@@ -39,7 +39,7 @@ use crate::domain::topic::{
 pub fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_topics_api, create_topic_api))
-        .routes(routes!(get_topic_api))
+        .routes(routes!(get_topic_api, update_topic_api))
         .routes(routes!(submitted_api))
         .routes(routes!(record_prerequisite_api))
         .routes(routes!(sign_off_api))
@@ -54,6 +54,7 @@ pub fn page_routes() -> axum::Router<AppState> {
         .route("/topics", get(topics_page).post(create_topic_page))
         .route("/topics/{id}", get(topic_page))
         .route("/topics/{id}/prerequisites", post(record_prerequisite_page))
+        .route("/topics/{id}/edit", post(edit_topic_page))
         .route("/topics/{id}/sign-off", post(sign_off_page))
         .route("/topics/{id}/submit", post(submit_page))
         .route("/topics/{id}/withdraw", post(withdraw_page))
@@ -135,29 +136,15 @@ fn long_text(field: &'static str, raw: &str, errors: &mut Vec<FieldError>) -> St
     raw.trim().to_owned()
 }
 
-async fn create_topic(
-    state: &AppState,
-    user: &CurrentUser,
-    input: NewTopic,
-) -> Result<Topic, AppError> {
+/// Validates the editable fields of a topic and writes them into `topic`; every bad field is
+/// named at once (422), then R-ONE-PERSON-ONE-ITEM is asked.
+async fn fill_topic(
+    conn: &mut sqlx::PgConnection,
+    input: &NewTopic,
+    topic: &mut Topic,
+) -> Result<(), AppError> {
     let mut errors = Vec::new();
-    let mut conn = state.pool.acquire().await?;
-
-    let group = match Uuid::parse_str(input.party_group_id.trim()) {
-        Ok(id) => db::party_groups::get(&mut conn, id).await?,
-        Err(_) => None,
-    };
-    let position = match &group {
-        Some(g) => db::party_groups::current_position(&mut conn, g.party_group_id, user.user_id)
-            .await?
-            .and_then(|p| Position::parse(&p)),
-        None => None,
-    };
-    user.can_in(Action::CreateTopic, position, &Relation::default())?;
-    let Some(group) = group else {
-        return Err(AppError::invalid("party_group_id", "党组不存在"));
-    };
-
+    let conn = &mut *conn;
     let title = parse_name(&input.title, 200).map_err(|m| errors.push(FieldError::new("title", m)));
     let category =
         Category::new(input.category).map_err(|m| errors.push(FieldError::new("category", m)));
@@ -195,7 +182,7 @@ async fn create_topic(
         errors.push(FieldError::new("cadre_name", "不能超过 50 个字符"));
     }
     let responsible = match Uuid::parse_str(input.responsible_user_id.trim()) {
-        Ok(id) => db::users::get(&mut conn, id).await?,
+        Ok(id) => db::users::get(conn, id).await?,
         Err(_) => None,
     };
     let responsible = responsible
@@ -204,7 +191,7 @@ async fn create_topic(
     let sponsor = match optional_text(input.sponsor_section_id.as_deref()) {
         None => Ok(None),
         Some(raw) => match Uuid::parse_str(&raw) {
-            Ok(id) if db::sections::get(&mut conn, id).await?.is_some() => Ok(Some(id)),
+            Ok(id) if db::sections::get(conn, id).await?.is_some() => Ok(Some(id)),
             _ => {
                 errors.push(FieldError::new("sponsor_section_id", "科室不存在"));
                 Err(())
@@ -225,26 +212,65 @@ async fn create_topic(
         return Err(AppError::Invalid(errors));
     }
     check_one_cadre(category, cadre_name.as_deref())?;
+    topic.responsible_user_id = responsible.user_id;
+    topic.sponsor_section_id = sponsor;
+    topic.title = title;
+    topic.category = i16::from(category.number());
+    topic.content = content;
+    topic.matters_to_decide = matters;
+    topic.consultation_opinions = consultation;
+    topic.amount_fen = amount.map(Fen::fen);
+    topic.is_major_policy = input.is_major_policy;
+    topic.is_technical = input.is_technical;
+    topic.is_public_interest = input.is_public_interest;
+    topic.is_procurement = input.is_procurement;
+    topic.procurement_ref = procurement_ref;
+    topic.cadre_name = cadre_name;
+    topic.classification = classification.as_str().to_owned();
+    Ok(())
+}
 
-    let topic = Topic {
+async fn create_topic(
+    state: &AppState,
+    user: &CurrentUser,
+    input: NewTopic,
+) -> Result<Topic, AppError> {
+    let mut conn = state.pool.acquire().await?;
+
+    let group = match Uuid::parse_str(input.party_group_id.trim()) {
+        Ok(id) => db::party_groups::get(&mut conn, id).await?,
+        Err(_) => None,
+    };
+    let position = match &group {
+        Some(g) => db::party_groups::current_position(&mut conn, g.party_group_id, user.user_id)
+            .await?
+            .and_then(|p| Position::parse(&p)),
+        None => None,
+    };
+    user.can_in(Action::CreateTopic, position, &Relation::default())?;
+    let Some(group) = group else {
+        return Err(AppError::invalid("party_group_id", "党组不存在"));
+    };
+
+    let mut topic = Topic {
         topic_id: Uuid::now_v7(),
         party_group_id: group.party_group_id,
         proposer_id: user.user_id,
-        responsible_user_id: responsible.user_id,
-        sponsor_section_id: sponsor,
-        title,
-        category: i16::from(category.number()),
-        content,
-        matters_to_decide: matters,
-        consultation_opinions: consultation,
-        amount_fen: amount.map(Fen::fen),
-        is_major_policy: input.is_major_policy,
-        is_technical: input.is_technical,
-        is_public_interest: input.is_public_interest,
-        is_procurement: input.is_procurement,
-        procurement_ref,
-        cadre_name,
-        classification: classification.as_str().to_owned(),
+        responsible_user_id: user.user_id,
+        sponsor_section_id: None,
+        title: String::new(),
+        category: 1,
+        content: String::new(),
+        matters_to_decide: String::new(),
+        consultation_opinions: String::new(),
+        amount_fen: None,
+        is_major_policy: false,
+        is_technical: false,
+        is_public_interest: false,
+        is_procurement: false,
+        procurement_ref: None,
+        cadre_name: None,
+        classification: Classification::Unclassified.as_str().to_owned(),
         status: "draft".to_owned(),
         created_at: OffsetDateTime::now_utc(),
         signed_off_by: None,
@@ -252,6 +278,7 @@ async fn create_topic(
         submitted_at: None,
         returned_reason: None,
     };
+    fill_topic(&mut conn, &input, &mut topic).await?;
     drop(conn);
     let mut tx = state.pool.begin().await?;
     db::topics::insert(&mut tx, &topic).await?;
@@ -491,47 +518,67 @@ struct TopicForm {
     classification: Option<String>,
 }
 
+impl TopicForm {
+    /// The API's input from the page's form.
+    fn into_input(self) -> Result<NewTopic, AppError> {
+        let form = self;
+        let amount_fen = match form
+            .amount_yuan
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            None => None,
+            Some(raw) => Some(
+                Fen::parse_yuan(raw)
+                    .map_err(|m| AppError::invalid("amount_yuan", m))?
+                    .fen(),
+            ),
+        };
+        let category = form
+            .category
+            .trim()
+            .parse()
+            .map_err(|_| AppError::invalid("category", "请选择议题类别"))?;
+        Ok(NewTopic {
+            party_group_id: form.party_group_id,
+            title: form.title,
+            category,
+            content: form.content,
+            matters_to_decide: form.matters_to_decide,
+            consultation_opinions: form.consultation_opinions,
+            sponsor_section_id: form.sponsor_section_id,
+            responsible_user_id: form.responsible_user_id,
+            amount_fen,
+            is_major_policy: form.is_major_policy.is_some(),
+            is_technical: form.is_technical.is_some(),
+            is_public_interest: form.is_public_interest.is_some(),
+            is_procurement: form.is_procurement.is_some(),
+            procurement_ref: form.procurement_ref,
+            cadre_name: form.cadre_name,
+            classification: form.classification,
+        })
+    }
+}
+
+async fn edit_topic_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<TopicForm>,
+) -> Result<Redirect, AppError> {
+    let id = parse_id(&id)?;
+    let (_, voided) = update_topic(&state, &user, id, form.into_input()?).await?;
+    let query = if voided { "?voided=1" } else { "" };
+    Ok(Redirect::to(&format!("/topics/{id}{query}")))
+}
+
 async fn create_topic_page(
     State(state): State<AppState>,
     user: CurrentUser,
     PageForm(form): PageForm<TopicForm>,
 ) -> Result<Redirect, AppError> {
-    let amount_fen = match form
-        .amount_yuan
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        None => None,
-        Some(raw) => Some(
-            Fen::parse_yuan(raw)
-                .map_err(|m| AppError::invalid("amount_yuan", m))?
-                .fen(),
-        ),
-    };
-    let category = form
-        .category
-        .trim()
-        .parse()
-        .map_err(|_| AppError::invalid("category", "请选择议题类别"))?;
-    let input = NewTopic {
-        party_group_id: form.party_group_id,
-        title: form.title,
-        category,
-        content: form.content,
-        matters_to_decide: form.matters_to_decide,
-        consultation_opinions: form.consultation_opinions,
-        sponsor_section_id: form.sponsor_section_id,
-        responsible_user_id: form.responsible_user_id,
-        amount_fen,
-        is_major_policy: form.is_major_policy.is_some(),
-        is_technical: form.is_technical.is_some(),
-        is_public_interest: form.is_public_interest.is_some(),
-        is_procurement: form.is_procurement.is_some(),
-        procurement_ref: form.procurement_ref,
-        cadre_name: form.cadre_name,
-        classification: form.classification,
-    };
+    let input = form.into_input()?;
     let topic = create_topic(&state, &user, input).await?;
     Ok(Redirect::to(&format!("/topics/{}", topic.topic_id)))
 }
@@ -543,6 +590,12 @@ struct TopicPage {
     view: TopicView,
     /// Missing prerequisites this user may record now.
     recordable: Vec<PrerequisiteKind>,
+    /// The last edit voided the sign-off.
+    voided: bool,
+    can_edit: bool,
+    choices: FormChoices,
+    category_groups: [CategoryGroup; 6],
+    classifications: &'static [Classification],
     can_sign_off: bool,
     can_submit: bool,
     can_withdraw: bool,
@@ -577,12 +630,35 @@ impl TopicPage {
     fn classification_zh(&self) -> &'static str {
         Classification::parse(&self.view.topic.classification).map_or("", Classification::label_zh)
     }
+
+    /// The amount in yuan as the edit form shows it.
+    fn amount_input(&self) -> String {
+        self.view
+            .topic
+            .amount_fen
+            .map(|f| format!("{}.{:02}", f / 100, f % 100))
+            .unwrap_or_default()
+    }
+
+    fn is_sponsor(&self, section: &Section) -> bool {
+        self.view.topic.sponsor_section_id == Some(section.section_id)
+    }
+
+    fn text<'a>(&self, v: &'a Option<String>) -> &'a str {
+        v.as_deref().unwrap_or("")
+    }
+}
+
+#[derive(Deserialize)]
+struct TopicPageQuery {
+    voided: Option<String>,
 }
 
 async fn topic_page(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
+    Query(q): Query<TopicPageQuery>,
 ) -> Result<TopicPage, AppError> {
     let topic = visible_topic(&state, &user, parse_id(&id)?).await?;
     let mut conn = state.pool.acquire().await?;
@@ -601,6 +677,11 @@ async fn topic_page(
         can_submit: open && allowed(Action::SubmitTopic),
         can_withdraw: (open || status == "submitted") && allowed(Action::WithdrawTopic),
         can_return: status == "submitted" && allowed(Action::ReturnTopic),
+        can_edit: open && allowed(Action::EditTopic),
+        voided: q.voided.is_some(),
+        choices: form_choices(&state, &user).await?,
+        category_groups: CategoryGroup::ALL,
+        classifications: Classification::ALL,
         recordable: if open || status == "submitted" {
             recordable
         } else {
@@ -763,6 +844,45 @@ async fn record_prerequisite(
     Ok(())
 }
 
+/// The proposer changes a draft or returned topic. R-TOPIC-SOURCE: the sign-off approved the
+/// topic as it was, so any change voids it; returns whether it did.
+async fn update_topic(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Uuid,
+    input: NewTopic,
+) -> Result<(Topic, bool), AppError> {
+    let mut tx = state.pool.begin().await?;
+    let (before, _) = topic_for_action(&mut tx, user, id, Action::EditTopic).await?;
+    if !matches!(before.status.as_str(), "draft" | "returned") {
+        return Err(wrong_status(&before));
+    }
+    let mut after = before.clone();
+    fill_topic(&mut tx, &input, &mut after).await?;
+    if after == before {
+        return Ok((before, false));
+    }
+    let voided = before.signed_off_by.is_some();
+    after.signed_off_by = None;
+    after.signed_off_at = None;
+    db::topics::update(&mut tx, &after).await?;
+    audit::append(
+        &mut tx,
+        &user.audit_actor(),
+        Change::new(
+            Chain::PartyGroup(before.party_group_id),
+            "topic.update",
+            "topic",
+        )
+        .entity(id)
+        .before(&before)
+        .after(serde_json::json!({ "topic": after, "sign_off_voided": voided })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((after, voided))
+}
+
 /// R-TOPIC-SOURCE: the 分管 leader named on the topic signs it off.
 async fn sign_off(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
     let mut tx = state.pool.begin().await?;
@@ -905,6 +1025,34 @@ async fn record_prerequisite_api(
     let id = parse_id(&id)?;
     record_prerequisite(&state, &user, id, input).await?;
     get_topic_api(State(state), user, Path(id.to_string())).await
+}
+
+/// A topic after an edit.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TopicUpdated {
+    #[serde(flatten)]
+    pub view: TopicView,
+    /// The change voided the 分管 leader's sign-off, which must be given again.
+    pub sign_off_voided: bool,
+}
+
+/// Change a draft or returned topic (its proposer). Any change voids the sign-off.
+#[utoipa::path(put, path = "/api/v1/topics/{id}", tag = "topics",
+    params(("id" = Uuid, Path)), request_body = NewTopic,
+    responses((status = 200, body = TopicUpdated), (status = 403, body = super::error::Problem),
+              (status = 404, body = super::error::Problem), (status = 409, body = super::error::Problem),
+              (status = 422, body = super::error::Problem)))]
+async fn update_topic_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<NewTopic>,
+) -> Result<Json<TopicUpdated>, AppError> {
+    let (topic, sign_off_voided) = update_topic(&state, &user, parse_id(&id)?, input).await?;
+    Ok(Json(TopicUpdated {
+        view: view(&state, topic).await?,
+        sign_off_voided,
+    }))
 }
 
 /// The 分管 leader's written sign-off (R-TOPIC-SOURCE).

@@ -197,6 +197,15 @@ fn routes() -> Vec<Route> {
             200,
         ),
         api(
+            "PUT",
+            "/api/v1/topics/{topic}",
+            Some(
+                json!({"party_group_id": "{group}", "title": "改", "category": 12, "responsible_user_id": "{leader}"}),
+            ),
+            TopicNobody,
+            200,
+        ),
+        api(
             "POST",
             "/api/v1/topics/{topic}/sign-off",
             None,
@@ -300,6 +309,13 @@ fn routes() -> Vec<Route> {
             303,
         ),
         page("GET", "/topics/{topic}", None, OfficeOrMember, 200),
+        page(
+            "POST",
+            "/topics/{topic}/edit",
+            Some("party_group_id={group}&title=改&category=12&responsible_user_id={leader}"),
+            TopicNobody,
+            303,
+        ),
         page(
             "POST",
             "/topics/{topic}/sign-off",

@@ -586,3 +586,117 @@ async fn the_topic_page_offers_what_each_person_may_do() {
     let html = body_text(app.page("GET", &page, Some(&finance), None).await).await;
     assert!(html.contains("已完成") && !html.contains("录入前置审查"));
 }
+
+/// R-TOPIC-SOURCE: the sign-off approved the topic as it was; changing it voids the sign-off
+/// and says so.
+#[tokio::test]
+async fn r_topic_source_an_edit_voids_the_sign_off() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let (_, t) = app
+        .api(
+            "POST",
+            "/api/v1/topics",
+            Some(&f.staff),
+            Some(topic(&f, json!({}))),
+        )
+        .await;
+    let id = t["topic_id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/topics/{id}");
+    let leader = app.login("fenguan", crate::support::PASSWORD).await;
+    app.api("POST", &format!("{path}/sign-off"), Some(&leader), None)
+        .await;
+
+    let (status, same) = app
+        .api("PUT", &path, Some(&f.staff), Some(topic(&f, json!({}))))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        same["sign_off_voided"], false,
+        "no change, the signature stands"
+    );
+    assert!(same["signed_off_at"].is_string());
+
+    let (status, _) = app
+        .api(
+            "PUT",
+            &path,
+            Some(&leader),
+            Some(topic(&f, json!({"title": "改"}))),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "only the proposer edits");
+    let (status, changed) = app
+        .api(
+            "PUT",
+            &path,
+            Some(&f.staff),
+            Some(topic(
+                &f,
+                json!({"title": "关于调整门诊慢特病待遇的请示(修改稿)"}),
+            )),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(changed["sign_off_voided"], true);
+    assert!(changed["signed_off_at"].is_null());
+    let (status, p) = app
+        .api("POST", &format!("{path}/submit"), Some(&f.staff), None)
+        .await;
+    assert_eq!(
+        (status, p["rule"].as_str()),
+        (StatusCode::CONFLICT, Some("R-TOPIC-SOURCE"))
+    );
+
+    // Once submitted, it is no longer edited.
+    app.api("POST", &format!("{path}/sign-off"), Some(&leader), None)
+        .await;
+    let (status, _) = app
+        .api("POST", &format!("{path}/submit"), Some(&f.staff), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = app
+        .api(
+            "PUT",
+            &path,
+            Some(&f.staff),
+            Some(topic(&f, json!({"title": "再改"}))),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn the_edit_form_keeps_the_values_and_tells_of_a_voided_sign_off() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let (_, t) = app
+        .api(
+            "POST",
+            "/api/v1/topics",
+            Some(&f.staff),
+            Some(topic(&f, json!({"amount_fen": 123456, "category": 33}))),
+        )
+        .await;
+    let page = format!("/topics/{}", t["topic_id"].as_str().unwrap());
+    let leader = app.login("fenguan", crate::support::PASSWORD).await;
+    app.page("POST", &format!("{page}/sign-off"), Some(&leader), Some(""))
+        .await;
+    let html = body_text(app.page("GET", &page, Some(&f.staff), None).await).await;
+    assert!(
+        html.contains("value=\"1234.56\"") && html.contains("<option value=\"33\" selected"),
+        "{html}"
+    );
+    let form = format!(
+        "party_group_id={}&title=新标题&category=33&responsible_user_id={}&amount_yuan=1234.56&content=内容&consultation_opinions=意见&matters_to_decide=事项&classification=none",
+        f.group, f.leader
+    );
+    let res = app
+        .page("POST", &format!("{page}/edit"), Some(&f.staff), Some(&form))
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let location = res.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    assert!(location.ends_with("?voided=1"));
+    let html = body_text(app.page("GET", &location, Some(&f.staff), None).await).await;
+    assert!(html.contains("原分管领导签字随之作废") && html.contains("新标题"));
+}
