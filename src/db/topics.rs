@@ -255,3 +255,30 @@ pub async fn update(conn: &mut PgConnection, t: &Topic) -> sqlx::Result<()> {
     .await
     .map(drop)
 }
+
+/// Topics still being prepared or waiting at 综合科 (draft, returned, submitted).
+pub async fn list_open(conn: &mut PgConnection) -> sqlx::Result<Vec<Topic>> {
+    sqlx::query_as!(
+        Topic,
+        "select topic_id, party_group_id, proposer_id, responsible_user_id, sponsor_section_id,
+                title, category, content, matters_to_decide, consultation_opinions, amount_fen,
+                is_major_policy, is_technical, is_public_interest, is_procurement, procurement_ref,
+                cadre_name, classification, status, created_at, signed_off_by, signed_off_at,
+                submitted_at, returned_reason
+         from topic where status in ('draft', 'returned', 'submitted')
+         order by created_at, topic_id"
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// The prerequisite kinds on file for every open topic, as (topic, kind) pairs.
+pub async fn recorded_kinds_of_open(conn: &mut PgConnection) -> sqlx::Result<Vec<(Uuid, String)>> {
+    let rows = sqlx::query!(
+        "select p.topic_id, p.kind from topic_prerequisite p join topic t using (topic_id)
+         where t.status in ('draft', 'returned', 'submitted')"
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.topic_id, r.kind)).collect())
+}

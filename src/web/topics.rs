@@ -41,6 +41,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_topics_api, create_topic_api))
         .routes(routes!(get_topic_api, update_topic_api))
         .routes(routes!(submitted_api))
+        .routes(routes!(reviews_api))
         .routes(routes!(record_prerequisite_api))
         .routes(routes!(sign_off_api))
         .routes(routes!(submit_api))
@@ -53,6 +54,7 @@ pub fn page_routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/topics", get(topics_page).post(create_topic_page))
         .route("/topics/{id}", get(topic_page))
+        .route("/reviews", get(reviews_page))
         .route("/topics/{id}/prerequisites", post(record_prerequisite_page))
         .route("/topics/{id}/edit", post(edit_topic_page))
         .route("/topics/{id}/sign-off", post(sign_off_page))
@@ -1189,4 +1191,120 @@ async fn return_page(
     let id = parse_id(&id)?;
     return_topic(&state, &user, id, input).await?;
     Ok(redirect_to(id))
+}
+
+// ---- The reviewer's inbox ----
+
+/// A topic waiting for this reviewer, with the kinds they may record on it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ReviewItem {
+    pub topic_id: Uuid,
+    pub title: String,
+    pub status: String,
+    /// Missing prerequisite kinds this user records.
+    pub kinds: Vec<String>,
+}
+
+/// Open topics with a missing prerequisite this user records, computed for all topics from two
+/// queries (not one per topic).
+async fn inbox(state: &AppState, user: &CurrentUser) -> Result<Vec<ReviewItem>, AppError> {
+    let mut conn = state.pool.acquire().await?;
+    let section = db::users::section_kind(&mut conn, user.user_id)
+        .await?
+        .and_then(|k| SectionKind::parse(&k));
+    let mine: Vec<PrerequisiteKind> = PrerequisiteKind::ALL
+        .iter()
+        .copied()
+        .filter(|k| may_record(*k, &user.roles, section, false))
+        .collect();
+    if mine.is_empty() {
+        return Ok(Vec::new());
+    }
+    let topics = db::topics::list_open(&mut conn).await?;
+    let on_file = db::topics::recorded_kinds_of_open(&mut conn).await?;
+    let mut thresholds = std::collections::HashMap::new();
+    let mut items = Vec::new();
+    for topic in topics {
+        if let std::collections::hash_map::Entry::Vacant(e) = thresholds.entry(topic.party_group_id)
+        {
+            let settings = db::party_groups::settings(&mut conn, topic.party_group_id, false)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            e.insert(Fen::new(settings.large_spend_fen).map_err(anyhow::Error::msg)?);
+        }
+        let facts = TopicFacts {
+            category: Category::new(i64::from(topic.category)).map_err(anyhow::Error::msg)?,
+            is_major_policy: topic.is_major_policy,
+            is_technical: topic.is_technical,
+            is_public_interest: topic.is_public_interest,
+            is_procurement: topic.is_procurement,
+            amount: topic
+                .amount_fen
+                .map(Fen::new)
+                .transpose()
+                .map_err(anyhow::Error::msg)?,
+        };
+        let kinds: Vec<String> = required_prerequisites(&facts, thresholds[&topic.party_group_id])
+            .into_iter()
+            .map(|r| r.kind)
+            .filter(|k| mine.contains(k))
+            .filter(|k| {
+                !on_file
+                    .iter()
+                    .any(|(t, kind)| *t == topic.topic_id && kind == k.as_str())
+            })
+            .map(|k| k.as_str().to_owned())
+            .collect();
+        if !kinds.is_empty() {
+            items.push(ReviewItem {
+                topic_id: topic.topic_id,
+                title: topic.title,
+                status: topic.status,
+                kinds,
+            });
+        }
+    }
+    Ok(items)
+}
+
+/// Topics waiting for a prerequisite this user records.
+#[utoipa::path(get, path = "/api/v1/reviews", tag = "topics",
+    responses((status = 200, body = Vec<ReviewItem>), (status = 401, body = super::error::Problem)))]
+async fn reviews_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Vec<ReviewItem>>, AppError> {
+    Ok(Json(inbox(&state, &user).await?))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "topics/reviews.html")]
+struct ReviewsPage {
+    layout: Layout,
+    items: Vec<ReviewItem>,
+}
+
+impl ReviewsPage {
+    fn kinds_zh(&self, kinds: &[String]) -> String {
+        kinds
+            .iter()
+            .filter_map(|k| PrerequisiteKind::parse(k))
+            .map(PrerequisiteKind::label_zh)
+            .collect::<Vec<_>>()
+            .join("、")
+    }
+
+    fn status_zh(&self, status: &str) -> &'static str {
+        status_zh(status)
+    }
+}
+
+async fn reviews_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<ReviewsPage, AppError> {
+    Ok(ReviewsPage {
+        layout: Layout::new("待我审查", Some(&user)),
+        items: inbox(&state, &user).await?,
+    })
 }

@@ -178,6 +178,7 @@ fn routes() -> Vec<Route> {
             204,
         ),
         api("GET", "/api/v1/topics", None, SignedIn, 200),
+        api("GET", "/api/v1/reviews", None, SignedIn, 200),
         api(
             "POST",
             "/api/v1/topics",
@@ -309,6 +310,7 @@ fn routes() -> Vec<Route> {
             303,
         ),
         page("GET", "/topics/{topic}", None, OfficeOrMember, 200),
+        page("GET", "/reviews", None, SignedIn, 200),
         page(
             "POST",
             "/topics/{topic}/edit",

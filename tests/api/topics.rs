@@ -700,3 +700,89 @@ async fn the_edit_form_keeps_the_values_and_tells_of_a_voided_sign_off() {
     let html = body_text(app.page("GET", &location, Some(&f.staff), None).await).await;
     assert!(html.contains("原分管领导签字随之作废") && html.contains("新标题"));
 }
+
+/// Each reviewer has an inbox of the topics waiting for them, and only those.
+#[tokio::test]
+async fn reviewers_see_the_topics_waiting_for_them() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let (_, spend) = app
+        .api(
+            "POST",
+            "/api/v1/topics",
+            Some(&f.staff),
+            Some(topic(&f, json!({"category": 33, "amount_fen": 600000}))),
+        )
+        .await;
+    let (_, buy) = app
+        .api(
+            "POST",
+            "/api/v1/topics",
+            Some(&f.staff),
+            Some(topic(
+                &f,
+                json!({"category": 31, "is_procurement": true, "procurement_ref": "CG-1"}),
+            )),
+        )
+        .await;
+    app.api(
+        "POST",
+        "/api/v1/topics",
+        Some(&f.staff),
+        Some(topic(&f, json!({}))),
+    )
+    .await;
+    let finance = clerk(&app, "caiwu", "finance").await;
+    let (_, discipline) = app.user("jijian", &["discipline"]).await;
+
+    let (status, inbox) = app
+        .api("GET", "/api/v1/reviews", Some(&finance), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let ids: Vec<&str> = inbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["topic_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            spend["topic_id"].as_str().unwrap(),
+            buy["topic_id"].as_str().unwrap()
+        ]
+    );
+    assert_eq!(inbox[0]["kinds"], json!(["finance_opinion"]));
+
+    let (_, inbox) = app
+        .api("GET", "/api/v1/reviews", Some(&discipline), None)
+        .await;
+    assert_eq!(inbox.as_array().unwrap().len(), 1);
+    assert_eq!(inbox[0]["kinds"], json!(["discipline_opinion"]));
+
+    let path = format!(
+        "/api/v1/topics/{}/prerequisites",
+        spend["topic_id"].as_str().unwrap()
+    );
+    app.api(
+        "POST",
+        &path,
+        Some(&finance),
+        Some(json!({"kind": "finance_opinion", "conclusion": "同意"})),
+    )
+    .await;
+    let (_, inbox) = app
+        .api("GET", "/api/v1/reviews", Some(&finance), None)
+        .await;
+    assert_eq!(
+        inbox.as_array().unwrap().len(),
+        1,
+        "the recorded one has left the inbox"
+    );
+
+    let leader = app.login("fenguan", crate::support::PASSWORD).await;
+    let (_, inbox) = app.api("GET", "/api/v1/reviews", Some(&leader), None).await;
+    assert_eq!(inbox, json!([]));
+    let html = body_text(app.page("GET", "/reviews", Some(&finance), None).await).await;
+    assert!(html.contains("财务意见"), "{html}");
+}
