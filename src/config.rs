@@ -45,6 +45,8 @@ pub struct Config {
     pub secure_cookies: bool,
     /// `YISHI_LOG_FORMAT`: `text` (default) or `json`.
     pub log_json: bool,
+    /// `YISHI_UPLOAD_LIMIT_MIB` (default 20): the largest material file accepted.
+    pub upload_limit_bytes: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +95,7 @@ impl Config {
             None => None,
         };
 
+        // A whole number within 1..=max, or the default when unset.
         let minutes = |name: &'static str, default: u64, max: u64| -> Result<u64, ConfigError> {
             match non_empty(name) {
                 None => Ok(default),
@@ -115,6 +118,7 @@ impl Config {
                 Some(v) => Err(fail(name, v, "expected true or false")),
             }
         };
+        let upload_limit_bytes = 1024 * 1024 * minutes("YISHI_UPLOAD_LIMIT_MIB", 20, 100)? as usize;
         let log_json = match non_empty("YISHI_LOG_FORMAT").as_deref() {
             None | Some("text") => false,
             Some("json") => true,
@@ -133,6 +137,7 @@ impl Config {
             session_max,
             secure_cookies: flag("YISHI_SECURE_COOKIES")?,
             log_json,
+            upload_limit_bytes,
         })
     }
 }

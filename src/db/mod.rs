@@ -2,6 +2,7 @@
 //! transaction) so the caller decides the transaction; none of them decides a rule.
 
 pub mod audit_log;
+pub mod materials;
 pub mod party_groups;
 pub mod sections;
 pub mod sessions;

@@ -76,6 +76,10 @@ pub enum Action {
     RecordPrerequisite,
     SignOffTopic,
     EditTopic,
+    /// Read a material of a topic; secret (秘密) ones are for fewer people (R-CONFIDENTIAL).
+    ReadMaterial {
+        secret: bool,
+    },
     SubmitTopic,
     WithdrawTopic,
     ReturnTopic,
@@ -91,12 +95,16 @@ pub enum Action {
     RecordAttendance,
     OpenMeeting,
     StartItem,
-    DeclareRecusal { for_self: bool },
+    DeclareRecusal {
+        for_self: bool,
+    },
     WriteOpinion,
     StateOpinion,
     Remark,
     OpenVote,
-    CastBallot { on_behalf: bool },
+    CastBallot {
+        on_behalf: bool,
+    },
     CloseVote,
     EndItem,
     CloseMeeting,
@@ -142,7 +150,13 @@ pub fn can(actor: Actor<'_>, action: Action, rel: &Relation) -> Result<(), Denie
         ManageOrganisation | ManageOwnAccount | ReadAudit | CreateTopic | CreateMeeting
         | RequestBorrow | ListTasks | RecordEmergency => true,
         ReadGroupSettings => actor.is_member() || actor.has(Role::Admin),
-        ReadTopic | RecordPrerequisite | SignOffTopic | EditTopic | SubmitTopic | WithdrawTopic
+        ReadTopic
+        | ReadMaterial { .. }
+        | RecordPrerequisite
+        | SignOffTopic
+        | EditTopic
+        | SubmitTopic
+        | WithdrawTopic
         | ReturnTopic => sees_topic,
         ReadMinutes => sees_meeting || rel.borrow_grant,
         ReadSummary => sees_meeting || rel.summary_distributed,
@@ -165,7 +179,11 @@ pub fn can(actor: Actor<'_>, action: Action, rel: &Relation) -> Result<(), Denie
                 || actor.has(Role::Director)
                 || actor.in_section()
         }
-        ReadTopic => true,
+        ReadTopic | ReadMaterial { secret: false } => true,
+        // Secret materials: members, 综合科, the proposer and the 分管 leader; not reviewers.
+        ReadMaterial { secret: true } => {
+            actor.is_member() || actor.is_office() || rel.proposer || rel.responsible_leader
+        }
         RecordPrerequisite => rel.reviewer,
         SignOffTopic => rel.responsible_leader,
         EditTopic | SubmitTopic | WithdrawTopic => rel.proposer,
@@ -273,6 +291,14 @@ mod tests {
             (SignOffTopic, "-", "H F F F F H H H H H H"),
             (SignOffTopic, "responsible_leader", ALL_YES),
             (SignOffTopic, "proposer", "F F F F F F F F F F F"),
+            (ReadMaterial { secret: false }, "reviewer", ALL_YES),
+            (ReadMaterial { secret: true }, "-", "H Y Y Y Y H H H H H H"),
+            (
+                ReadMaterial { secret: true },
+                "reviewer",
+                "F Y Y Y Y F F F F F F",
+            ),
+            (ReadMaterial { secret: true }, "proposer", ALL_YES),
             (EditTopic, "-", "H F F F F H H H H H H"),
             (EditTopic, "proposer", ALL_YES),
             (EditTopic, "responsible_leader", "F F F F F F F F F F F"),

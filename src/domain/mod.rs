@@ -45,6 +45,7 @@ pub mod counting;
 pub mod deliberation;
 pub mod duties;
 pub mod ids;
+pub mod material;
 pub mod meeting;
 pub mod money;
 pub mod org;

@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 pub mod guard;
 pub mod health;
+pub mod materials;
 pub mod pages;
 pub mod party_groups;
 pub mod people;
@@ -79,6 +80,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(party_groups::api_routes())
         .merge(audit_log::api_routes())
         .merge(topics::api_routes())
+        .merge(materials::api_routes())
         .merge(health::routes())
         .split_for_parts()
 }
@@ -92,7 +94,8 @@ pub fn app(state: AppState) -> Router {
         .merge(people::page_routes())
         .merge(party_groups::page_routes())
         .merge(audit_log::page_routes())
-        .merge(topics::page_routes());
+        .merge(topics::page_routes())
+        .merge(materials::page_routes());
 
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()

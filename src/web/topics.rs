@@ -123,6 +123,7 @@ pub struct TopicView {
     pub prerequisites: Vec<PrerequisiteView>,
     /// Kinds of prerequisite still missing.
     pub missing: Vec<String>,
+    pub materials: Vec<db::materials::MaterialInfo>,
 }
 
 fn optional_text(raw: Option<&str>) -> Option<String> {
@@ -301,9 +302,19 @@ async fn create_topic(
 }
 
 /// The prerequisites the domain requires of a topic, each with what is on file.
-async fn view(state: &AppState, topic: Topic) -> Result<TopicView, AppError> {
+async fn view(state: &AppState, user: &CurrentUser, topic: Topic) -> Result<TopicView, AppError> {
     let mut conn = state.pool.acquire().await?;
     let recorded = db::topics::prerequisites(&mut conn, topic.topic_id).await?;
+    // R-CONFIDENTIAL: secret materials are listed only to those who may read them.
+    let (position, relation) = relation_to(&mut conn, user, &topic).await?;
+    let sees_secret = user
+        .can_in(Action::ReadMaterial { secret: true }, position, &relation)
+        .is_ok();
+    let materials = db::materials::list(&mut conn, topic.topic_id)
+        .await?
+        .into_iter()
+        .filter(|m| sees_secret || m.classification != "secret")
+        .collect();
     let prerequisites: Vec<PrerequisiteView> = requirements(&mut conn, &topic)
         .await?
         .into_iter()
@@ -330,11 +341,16 @@ async fn view(state: &AppState, topic: Topic) -> Result<TopicView, AppError> {
         topic,
         prerequisites,
         missing,
+        materials,
     })
 }
 
 /// Loads a topic the user may see (R-CONFIDENTIAL), else 404.
-async fn visible_topic(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<Topic, AppError> {
+pub(super) async fn visible_topic(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Uuid,
+) -> Result<Topic, AppError> {
     let mut conn = state.pool.acquire().await?;
     let topic = db::topics::get(&mut conn, id, false)
         .await?
@@ -366,7 +382,7 @@ async fn create_topic_api(
     ApiJson(input): ApiJson<NewTopic>,
 ) -> Result<(StatusCode, Json<TopicView>), AppError> {
     let topic = create_topic(&state, &user, input).await?;
-    Ok((StatusCode::CREATED, Json(view(&state, topic).await?)))
+    Ok((StatusCode::CREATED, Json(view(&state, &user, topic).await?)))
 }
 
 /// One topic, with its prerequisites and what is missing.
@@ -378,7 +394,7 @@ async fn get_topic_api(
     Path(id): Path<String>,
 ) -> Result<Json<TopicView>, AppError> {
     let topic = visible_topic(&state, &user, parse_id(&id)?).await?;
-    Ok(Json(view(&state, topic).await?))
+    Ok(Json(view(&state, &user, topic).await?))
 }
 
 // ---- Pages ----
@@ -642,6 +658,18 @@ impl TopicPage {
             .unwrap_or_default()
     }
 
+    fn size(&self, bytes: &i64) -> String {
+        if *bytes >= 1024 * 1024 {
+            format!("{:.1} MiB", *bytes as f64 / (1024.0 * 1024.0))
+        } else {
+            format!("{} KiB", (*bytes + 1023) / 1024)
+        }
+    }
+
+    fn classification_of(&self, c: &str) -> &'static str {
+        Classification::parse(c).map_or("", Classification::label_zh)
+    }
+
     fn is_sponsor(&self, section: &Section) -> bool {
         self.view.topic.sponsor_section_id == Some(section.section_id)
     }
@@ -668,7 +696,7 @@ async fn topic_page(
     let required = requirements(&mut conn, &topic).await?;
     let mut recordable = recordable_kinds(&mut conn, &user, &required).await?;
     drop(conn);
-    let view = view(&state, topic).await?;
+    let view = view(&state, &user, topic).await?;
     recordable.retain(|k| view.missing.iter().any(|m| m == k.as_str()));
     let allowed = |action| user.can_in(action, position, &relation).is_ok();
     let status = view.topic.status.as_str();
@@ -736,7 +764,7 @@ async fn recordable_kinds(
 }
 
 /// The user's position in the topic's group and relation to the topic.
-async fn relation_to(
+pub(super) async fn relation_to(
     conn: &mut sqlx::PgConnection,
     user: &CurrentUser,
     topic: &Topic,
@@ -756,7 +784,7 @@ async fn relation_to(
 }
 
 /// Locks the topic in `tx` and checks that the user may take `action` on it.
-async fn topic_for_action(
+pub(super) async fn topic_for_action(
     tx: &mut sqlx::PgConnection,
     user: &CurrentUser,
     id: Uuid,
@@ -771,7 +799,7 @@ async fn topic_for_action(
     Ok((topic, position))
 }
 
-fn wrong_status(topic: &Topic) -> AppError {
+pub(super) fn wrong_status(topic: &Topic) -> AppError {
     AppError::Conflict(format!(
         "议题当前状态为“{}”,不能进行此操作。",
         status_zh(&topic.status)
@@ -1052,7 +1080,7 @@ async fn update_topic_api(
 ) -> Result<Json<TopicUpdated>, AppError> {
     let (topic, sign_off_voided) = update_topic(&state, &user, parse_id(&id)?, input).await?;
     Ok(Json(TopicUpdated {
-        view: view(&state, topic).await?,
+        view: view(&state, &user, topic).await?,
         sign_off_voided,
     }))
 }
@@ -1132,7 +1160,7 @@ async fn submitted_api(
     let topics = db::topics::list_submitted(&mut *state.pool.acquire().await?).await?;
     let mut views = Vec::with_capacity(topics.len());
     for t in topics {
-        views.push(view(&state, t).await?);
+        views.push(view(&state, &user, t).await?);
     }
     Ok(Json(views))
 }

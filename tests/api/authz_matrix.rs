@@ -179,6 +179,21 @@ fn routes() -> Vec<Route> {
         ),
         api("GET", "/api/v1/topics", None, SignedIn, 200),
         api("GET", "/api/v1/reviews", None, SignedIn, 200),
+        // Denied before the body is read; the upload itself is tested in `materials`.
+        api(
+            "POST",
+            "/api/v1/topics/{topic}/materials",
+            Some(json!({})),
+            TopicNobody,
+            201,
+        ),
+        api(
+            "GET",
+            "/api/v1/topics/{topic}/materials/{material}",
+            None,
+            OfficeOrMember,
+            200,
+        ),
         api(
             "POST",
             "/api/v1/topics",
@@ -313,6 +328,20 @@ fn routes() -> Vec<Route> {
         page("GET", "/reviews", None, SignedIn, 200),
         page(
             "POST",
+            "/topics/{topic}/materials",
+            Some(""),
+            TopicNobody,
+            303,
+        ),
+        page(
+            "GET",
+            "/topics/{topic}/materials/{material}",
+            None,
+            OfficeOrMember,
+            200,
+        ),
+        page(
+            "POST",
             "/topics/{topic}/edit",
             Some("party_group_id={group}&title=改&category=12&responsible_user_id={leader}"),
             TopicNobody,
@@ -396,6 +425,17 @@ async fn authorization_matrix_of_every_route() {
              Some(json!({"party_group_id": group, "title": "矩阵议题", "category": 12, "responsible_user_id": leader})))
         .await;
     let topic = created["topic_id"].as_str().expect("a topic").to_owned();
+    let (status, uploaded) = app
+        .upload(
+            &format!("/api/v1/topics/{topic}/materials"),
+            &proposer,
+            "a.pdf",
+            b"%PDF-1.4 x",
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let material = uploaded["material_id"].as_str().unwrap().to_owned();
     let admin = app.admin().await;
     let mut tokens = Vec::new();
     for who in ACTORS {
@@ -438,6 +478,7 @@ async fn authorization_matrix_of_every_route() {
                     .replace("{spare}", &spare.to_string())
                     .replace("{leader}", &leader.to_string())
                     .replace("{topic}", &topic)
+                    .replace("{material}", &material)
                     .replace("{n}", &n.to_string())
             };
             let path = fill(route.path);
@@ -535,6 +576,7 @@ async fn openapi_documents_exactly_the_api_routes() {
         p.replace("{group}", "{id}")
             .replace("{user}", "{id}")
             .replace("{topic}", "{id}")
+            .replace("{material}", "{material_id}")
             .replace("{spare}", "{user_id}")
     };
     let mut tested: BTreeSet<String> = routes()

@@ -3,6 +3,7 @@
 mod audit;
 mod authz_matrix;
 mod input;
+mod materials;
 mod organisation;
 mod pages;
 mod session;

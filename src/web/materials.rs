@@ -1,0 +1,254 @@
+//! Topic materials: uploads checked by content and size, kept with their sha256 in the
+//! database, and served only to those entitled (R-CONFIDENTIAL), each read of a classified one
+//! audited.
+
+use axum::Json;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use sha2::{Digest, Sha256};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::AppState;
+use super::error::AppError;
+use super::extract::{CurrentUser, parse_id};
+use super::topics::{relation_to, topic_for_action, visible_topic, wrong_status};
+use crate::audit::{self, Chain, Change};
+use crate::db::{self, materials::MaterialInfo, materials::NewMaterial};
+use crate::domain::authz::Action;
+use crate::domain::material::detect;
+use crate::domain::topic::Classification;
+
+/// The largest request the upload routes read at all; the configured file limit is checked
+/// while reading.
+const UPLOAD_BODY_CAP: usize = 101 * 1024 * 1024;
+
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(upload_api))
+        .routes(routes!(download_api))
+        .layer(DefaultBodyLimit::max(UPLOAD_BODY_CAP))
+}
+
+pub fn page_routes() -> axum::Router<AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/topics/{id}/materials", post(upload_page))
+        .route("/topics/{id}/materials/{material_id}", get(download_page))
+        .layer(DefaultBodyLimit::max(UPLOAD_BODY_CAP))
+}
+
+/// Reads the `file` (and optional `classification`) fields, stopping as soon as the file
+/// passes the limit.
+async fn read_upload(
+    multipart: Result<Multipart, MultipartRejection>,
+    limit: usize,
+) -> Result<(String, Vec<u8>, Option<String>), AppError> {
+    let bad = |m: &str| AppError::invalid("file", m);
+    let mut multipart = multipart.map_err(|_| bad("请以 multipart/form-data 上传文件"))?;
+    let (mut file, mut classification) = (None, None);
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(|_| bad("上传内容无法读取"))?
+    {
+        match field.name() {
+            Some("file") => {
+                let name = field.file_name().unwrap_or("").trim().to_owned();
+                let mut data = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(|_| bad("上传内容无法读取"))?
+                {
+                    if data.len() + chunk.len() > limit {
+                        return Err(bad(&format!(
+                            "文件超过 {} MiB 的上限",
+                            limit / (1024 * 1024)
+                        )));
+                    }
+                    data.extend_from_slice(&chunk);
+                }
+                file = Some((name, data));
+            }
+            Some("classification") => {
+                classification = Some(field.text().await.map_err(|_| bad("上传内容无法读取"))?);
+            }
+            _ => {}
+        }
+    }
+    let (name, data) = file.ok_or_else(|| bad("请选择要上传的文件"))?;
+    Ok((name, data, classification))
+}
+
+async fn upload(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Uuid,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<MaterialInfo, AppError> {
+    // Who may upload is known before the body is read.
+    {
+        let mut conn = state.pool.acquire().await?;
+        topic_for_action(&mut conn, user, id, Action::EditTopic).await?;
+    }
+    let limit = state.config.upload_limit_bytes;
+    let (file_name, data, classification) = read_upload(multipart, limit).await?;
+    let file_name = crate::domain::account::parse_name(&file_name, 200)
+        .map_err(|m| AppError::invalid("file", format!("文件名{m}")))?;
+    let kind = detect(&data, &file_name, limit).map_err(|m| AppError::invalid("file", m))?;
+
+    let mut tx = state.pool.begin().await?;
+    let (topic, _) = topic_for_action(&mut tx, user, id, Action::EditTopic).await?;
+    if !matches!(topic.status.as_str(), "draft" | "returned") {
+        return Err(wrong_status(&topic));
+    }
+    let classification = match classification
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        None => topic.classification.clone(),
+        Some(c) => Classification::parse(c)
+            .ok_or_else(|| AppError::invalid("classification", "须为 none、internal 或 secret"))?
+            .as_str()
+            .to_owned(),
+    };
+    let material_id = Uuid::now_v7();
+    let sha256 = Sha256::digest(&data).to_vec();
+    db::materials::insert(
+        &mut tx,
+        &NewMaterial {
+            material_id,
+            topic_id: id,
+            file_name: &file_name,
+            content_type: kind.content_type(),
+            sha256: &sha256,
+            classification: &classification,
+            data: &data,
+            uploaded_by: user.user_id,
+        },
+    )
+    .await?;
+    let info = db::materials::list(&mut tx, id)
+        .await?
+        .into_iter()
+        .find(|m| m.material_id == material_id)
+        .ok_or_else(|| anyhow::anyhow!("uploaded material not found"))?;
+    audit::append(
+        &mut tx,
+        &user.audit_actor(),
+        Change::new(
+            Chain::PartyGroup(topic.party_group_id),
+            "material.upload",
+            "material",
+        )
+        .entity(material_id)
+        .after(&info),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(info)
+}
+
+async fn download(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Uuid,
+    material_id: Uuid,
+) -> Result<Response, AppError> {
+    let topic = visible_topic(state, user, id).await?;
+    let mut conn = state.pool.acquire().await?;
+    let file = db::materials::file(&mut conn, id, material_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (position, relation) = relation_to(&mut conn, user, &topic).await?;
+    let secret = file.classification == "secret";
+    user.can_in(Action::ReadMaterial { secret }, position, &relation)
+        .map_err(|_| AppError::NotFound)?;
+    drop(conn);
+    if file.classification != "none" || topic.classification != "none" {
+        // Reads of classified materials are audited (R-AUDIT).
+        let mut tx = state.pool.begin().await?;
+        audit::append(
+            &mut tx,
+            &user.audit_actor(),
+            Change::new(
+                Chain::PartyGroup(topic.party_group_id),
+                "material.read",
+                "material",
+            )
+            .entity(material_id),
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    let disposition = format!(
+        "attachment; filename=\"material\"; filename*=UTF-8''{}",
+        super::pages::url_encode(&file.file_name).replace('/', "%2F")
+    );
+    let mut res = (StatusCode::OK, file.data).into_response();
+    let headers = res.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&file.content_type).map_err(anyhow::Error::from)?,
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&disposition).map_err(anyhow::Error::from)?,
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(res)
+}
+
+/// Upload a material (PDF, Word, Excel, PNG, JPEG; multipart field `file`, optional
+/// `classification`). The proposer, while the topic is a draft or returned.
+#[utoipa::path(post, path = "/api/v1/topics/{id}/materials", tag = "topics",
+    params(("id" = Uuid, Path)),
+    request_body(content_type = "multipart/form-data", description = "fields `file` and optional `classification`"),
+    responses((status = 201, body = MaterialInfo), (status = 403, body = super::error::Problem),
+              (status = 404, body = super::error::Problem), (status = 409, body = super::error::Problem),
+              (status = 422, body = super::error::Problem)))]
+async fn upload_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<(StatusCode, Json<MaterialInfo>), AppError> {
+    let info = upload(&state, &user, parse_id(&id)?, multipart).await?;
+    Ok((StatusCode::CREATED, Json(info)))
+}
+
+/// Download a material (those who may see the topic; secret ones fewer).
+#[utoipa::path(get, path = "/api/v1/topics/{id}/materials/{material_id}", tag = "topics",
+    params(("id" = Uuid, Path), ("material_id" = Uuid, Path)),
+    responses((status = 200, description = "the file"), (status = 404, body = super::error::Problem)))]
+async fn download_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, material_id)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    download(&state, &user, parse_id(&id)?, parse_id(&material_id)?).await
+}
+
+async fn upload_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Redirect, AppError> {
+    let id = parse_id(&id)?;
+    upload(&state, &user, id, multipart).await?;
+    Ok(Redirect::to(&format!("/topics/{id}")))
+}
+
+async fn download_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, material_id)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    download(&state, &user, parse_id(&id)?, parse_id(&material_id)?).await
+}
