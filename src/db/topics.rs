@@ -282,3 +282,46 @@ pub async fn recorded_kinds_of_open(conn: &mut PgConnection) -> sqlx::Result<Vec
     .await?;
     Ok(rows.into_iter().map(|r| (r.topic_id, r.kind)).collect())
 }
+
+/// The sections assigned to a topic's policy assessments.
+pub async fn assigned_sections(conn: &mut PgConnection, topic_id: Uuid) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar!(
+        "select section_id from topic_assignment where topic_id = $1 order by assigned_at",
+        topic_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn assign_section(
+    conn: &mut PgConnection,
+    topic_id: Uuid,
+    section_id: Uuid,
+    by: Uuid,
+) -> sqlx::Result<bool> {
+    let inserted = sqlx::query!(
+        "insert into topic_assignment (topic_id, section_id, assigned_by) values ($1, $2, $3)
+         on conflict do nothing",
+        topic_id,
+        section_id,
+        by
+    )
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+/// (topic, section) assignments of every open topic.
+pub async fn assignments_of_open(conn: &mut PgConnection) -> sqlx::Result<Vec<(Uuid, Uuid)>> {
+    let rows = sqlx::query!(
+        "select a.topic_id, a.section_id from topic_assignment a join topic t using (topic_id)
+         where t.status in ('draft', 'returned', 'submitted')"
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.topic_id, r.section_id))
+        .collect())
+}

@@ -136,13 +136,17 @@ pub async fn password_hash(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Resu
     .await
 }
 
-/// The kind of the section a user belongs to, if any.
-pub async fn section_kind(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar!(
-        "select s.kind from app_user u join section s on s.section_id = u.section_id
+/// The section a user belongs to, and its kind, if any.
+pub async fn section_of(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+) -> sqlx::Result<Option<(Uuid, String)>> {
+    let row = sqlx::query!(
+        "select s.section_id, s.kind from app_user u join section s on s.section_id = u.section_id
          where u.user_id = $1",
         user_id
     )
     .fetch_optional(conn)
-    .await
+    .await?;
+    Ok(row.map(|r| (r.section_id, r.kind)))
 }

@@ -83,6 +83,8 @@ pub enum Action {
     SubmitTopic,
     WithdrawTopic,
     ReturnTopic,
+    /// Assign the sections that carry out a policy topic's assessments.
+    AssignReviewSection,
     // Meetings
     CreateMeeting,
     ReadMeeting,
@@ -188,6 +190,8 @@ pub fn can(actor: Actor<'_>, action: Action, rel: &Relation) -> Result<(), Denie
         SignOffTopic => rel.responsible_leader,
         EditTopic | SubmitTopic | WithdrawTopic => rel.proposer,
         ReturnTopic => actor.is_office(),
+        // R-PREREQ-POLICY: the 书记 assigns the sections that carry out the assessments.
+        AssignReviewSection => actor.is_group_secretary(),
 
         CreateMeeting | IssueNotice => actor.is_group_secretary() || actor.is_office(),
         ReadMeeting => true,
@@ -307,6 +311,7 @@ mod tests {
             (WithdrawTopic, "proposer", ALL_YES),
             (WithdrawTopic, "reviewer", "F F F F F F F F F F F"),
             (ReturnTopic, "-", "H Y F F F H H H H H H"),
+            (AssignReviewSection, "-", "H F Y F F H H H H H H"),
             (CreateMeeting, "-", "F Y Y F F F F F F F F"),
             (ReadMeeting, "-", "H Y Y Y Y H H H H H H"),
             (ReadMeeting, "attendee", ALL_YES),

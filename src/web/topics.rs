@@ -31,9 +31,9 @@ use crate::domain::org::Position;
 use crate::domain::org::SectionKind;
 use crate::domain::role::Role;
 use crate::domain::topic::{
-    Classification, MaterialsFields, PrerequisiteKind, Requirement, TopicFacts, check_materials,
-    check_one_cadre, check_prerequisites_on_file, check_sign_off, check_submission_source,
-    may_record, required_prerequisites,
+    Classification, MaterialsFields, PrerequisiteKind, Recorder, Requirement, TopicFacts,
+    check_materials, check_one_cadre, check_prerequisites_on_file, check_sign_off,
+    check_submission_source, may_record, recorder, required_prerequisites,
 };
 
 pub fn api_routes() -> OpenApiRouter<AppState> {
@@ -47,6 +47,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(submit_api))
         .routes(routes!(withdraw_api))
         .routes(routes!(return_api))
+        .routes(routes!(assign_api))
 }
 
 pub fn page_routes() -> axum::Router<AppState> {
@@ -61,6 +62,7 @@ pub fn page_routes() -> axum::Router<AppState> {
         .route("/topics/{id}/submit", post(submit_page))
         .route("/topics/{id}/withdraw", post(withdraw_page))
         .route("/topics/{id}/return", post(return_page))
+        .route("/topics/{id}/assignments", post(assign_page))
 }
 
 /// A new topic. Texts may be left empty in a draft; R-MATERIALS applies at submission.
@@ -124,6 +126,8 @@ pub struct TopicView {
     /// Kinds of prerequisite still missing.
     pub missing: Vec<String>,
     pub materials: Vec<db::materials::MaterialInfo>,
+    /// Sections the 书记 assigned to carry out the policy assessments.
+    pub assigned_sections: Vec<Uuid>,
 }
 
 fn optional_text(raw: Option<&str>) -> Option<String> {
@@ -337,11 +341,13 @@ async fn view(state: &AppState, user: &CurrentUser, topic: Topic) -> Result<Topi
         .filter(|p| !p.satisfied)
         .map(|p| p.kind.clone())
         .collect();
+    let assigned_sections = db::topics::assigned_sections(&mut conn, topic.topic_id).await?;
     Ok(TopicView {
         topic,
         prerequisites,
         missing,
         materials,
+        assigned_sections,
     })
 }
 
@@ -618,6 +624,8 @@ struct TopicPage {
     can_submit: bool,
     can_withdraw: bool,
     can_return: bool,
+    /// The 书记 may assign sections to this policy topic's assessments.
+    can_assign: bool,
 }
 
 impl TopicPage {
@@ -670,6 +678,14 @@ impl TopicPage {
         Classification::parse(c).map_or("", Classification::label_zh)
     }
 
+    fn section_name(&self, id: &Uuid) -> &str {
+        self.choices
+            .sections
+            .iter()
+            .find(|s| s.section_id == *id)
+            .map_or("", |s| s.name.as_str())
+    }
+
     fn is_sponsor(&self, section: &Section) -> bool {
         self.view.topic.sponsor_section_id == Some(section.section_id)
     }
@@ -694,7 +710,10 @@ async fn topic_page(
     let mut conn = state.pool.acquire().await?;
     let (position, relation) = relation_to(&mut conn, &user, &topic).await?;
     let required = requirements(&mut conn, &topic).await?;
-    let mut recordable = recordable_kinds(&mut conn, &user, &required).await?;
+    let mut recordable = recordable_kinds(&mut conn, &user, topic.topic_id, &required).await?;
+    let needs_assignment = required
+        .iter()
+        .any(|r| recorder(r.kind) == Recorder::AssignedSection);
     drop(conn);
     let view = view(&state, &user, topic).await?;
     recordable.retain(|k| view.missing.iter().any(|m| m == k.as_str()));
@@ -708,6 +727,9 @@ async fn topic_page(
         can_withdraw: (open || status == "submitted") && allowed(Action::WithdrawTopic),
         can_return: status == "submitted" && allowed(Action::ReturnTopic),
         can_edit: open && allowed(Action::EditTopic),
+        can_assign: (open || status == "submitted")
+            && needs_assignment
+            && allowed(Action::AssignReviewSection),
         voided: q.voided.is_some(),
         choices: form_choices(&state, &user).await?,
         category_groups: CategoryGroup::ALL,
@@ -751,15 +773,21 @@ async fn requirements(
 async fn recordable_kinds(
     conn: &mut sqlx::PgConnection,
     user: &CurrentUser,
+    topic_id: Uuid,
     required: &[Requirement],
 ) -> Result<Vec<PrerequisiteKind>, AppError> {
-    let section = db::users::section_kind(conn, user.user_id)
-        .await?
-        .and_then(|k| SectionKind::parse(&k));
+    let section = db::users::section_of(conn, user.user_id).await?;
+    let assigned = match &section {
+        Some((id, _)) => db::topics::assigned_sections(conn, topic_id)
+            .await?
+            .contains(id),
+        None => false,
+    };
+    let kind = section.and_then(|(_, k)| SectionKind::parse(&k));
     Ok(required
         .iter()
         .map(|r| r.kind)
-        .filter(|k| may_record(*k, &user.roles, section, false))
+        .filter(|k| may_record(*k, &user.roles, kind, assigned))
         .collect())
 }
 
@@ -773,7 +801,9 @@ pub(super) async fn relation_to(
         .await?
         .and_then(|p| Position::parse(&p));
     let required = requirements(conn, topic).await?;
-    let reviewer = !recordable_kinds(conn, user, &required).await?.is_empty();
+    let reviewer = !recordable_kinds(conn, user, topic.topic_id, &required)
+        .await?
+        .is_empty();
     let relation = Relation {
         proposer: topic.proposer_id == user.user_id,
         responsible_leader: topic.responsible_user_id == user.user_id,
@@ -837,7 +867,7 @@ async fn record_prerequisite(
         return Err(AppError::invalid("kind", "本议题无须此项前置审查"));
     }
     // A reviewer of this topic records only the kinds their role or section owns.
-    if !recordable_kinds(&mut tx, user, &required)
+    if !recordable_kinds(&mut tx, user, topic.topic_id, &required)
         .await?
         .contains(&kind)
     {
@@ -1237,19 +1267,21 @@ pub struct ReviewItem {
 /// queries (not one per topic).
 async fn inbox(state: &AppState, user: &CurrentUser) -> Result<Vec<ReviewItem>, AppError> {
     let mut conn = state.pool.acquire().await?;
-    let section = db::users::section_kind(&mut conn, user.user_id)
-        .await?
-        .and_then(|k| SectionKind::parse(&k));
+    let section = db::users::section_of(&mut conn, user.user_id).await?;
+    let section_id = section.as_ref().map(|(id, _)| *id);
+    let kind = section.and_then(|(_, k)| SectionKind::parse(&k));
+    // Everything this user could record somewhere; assigned kinds are narrowed per topic below.
     let mine: Vec<PrerequisiteKind> = PrerequisiteKind::ALL
         .iter()
         .copied()
-        .filter(|k| may_record(*k, &user.roles, section, false))
+        .filter(|k| may_record(*k, &user.roles, kind, true))
         .collect();
     if mine.is_empty() {
         return Ok(Vec::new());
     }
     let topics = db::topics::list_open(&mut conn).await?;
     let on_file = db::topics::recorded_kinds_of_open(&mut conn).await?;
+    let assignments = db::topics::assignments_of_open(&mut conn).await?;
     let mut thresholds = std::collections::HashMap::new();
     let mut items = Vec::new();
     for topic in topics {
@@ -1276,6 +1308,11 @@ async fn inbox(state: &AppState, user: &CurrentUser) -> Result<Vec<ReviewItem>, 
             .into_iter()
             .map(|r| r.kind)
             .filter(|k| mine.contains(k))
+            .filter(|k| {
+                let assigned =
+                    section_id.is_some_and(|s| assignments.contains(&(topic.topic_id, s)));
+                may_record(*k, &user.roles, kind, assigned)
+            })
             .filter(|k| {
                 !on_file
                     .iter()
@@ -1335,4 +1372,83 @@ async fn reviews_page(
         layout: Layout::new("待我审查", Some(&user)),
         items: inbox(&state, &user).await?,
     })
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct NewAssignment {
+    #[serde(default)]
+    pub section_id: String,
+}
+
+/// R-PREREQ-POLICY: the 书记 assigns a section to carry out a policy topic's assessments
+/// (stability risk, integrity, legality, expert review, public consultation).
+async fn assign(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Uuid,
+    input: NewAssignment,
+) -> Result<(), AppError> {
+    let mut tx = state.pool.begin().await?;
+    let (topic, _) = topic_for_action(&mut tx, user, id, Action::AssignReviewSection).await?;
+    if !matches!(topic.status.as_str(), "draft" | "submitted" | "returned") {
+        return Err(wrong_status(&topic));
+    }
+    let section = match Uuid::parse_str(input.section_id.trim()) {
+        Ok(s) => db::sections::get(&mut tx, s).await?,
+        Err(_) => None,
+    }
+    .ok_or_else(|| AppError::invalid("section_id", "科室不存在"))?;
+    let required = requirements(&mut tx, &topic).await?;
+    if !required
+        .iter()
+        .any(|r| recorder(r.kind) == Recorder::AssignedSection)
+    {
+        return Err(AppError::invalid(
+            "section_id",
+            "本议题没有须指定科室承担的评估事项",
+        ));
+    }
+    if db::topics::assign_section(&mut tx, id, section.section_id, user.user_id).await? {
+        audit::append(
+            &mut tx,
+            &user.audit_actor(),
+            Change::new(
+                Chain::PartyGroup(topic.party_group_id),
+                "topic.assign",
+                "topic",
+            )
+            .entity(id)
+            .after(&section),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Assign a section to a policy topic's assessments (the 书记).
+#[utoipa::path(post, path = "/api/v1/topics/{id}/assignments", tag = "topics",
+    params(("id" = Uuid, Path)), request_body = NewAssignment,
+    responses((status = 200, body = TopicView), (status = 403, body = super::error::Problem),
+              (status = 404, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+async fn assign_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<NewAssignment>,
+) -> Result<Json<TopicView>, AppError> {
+    let id = parse_id(&id)?;
+    assign(&state, &user, id, input).await?;
+    get_topic_api(State(state), user, Path(id.to_string())).await
+}
+
+async fn assign_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    PageForm(input): PageForm<NewAssignment>,
+) -> Result<Redirect, AppError> {
+    let id = parse_id(&id)?;
+    assign(&state, &user, id, input).await?;
+    Ok(redirect_to(id))
 }

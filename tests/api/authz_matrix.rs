@@ -179,6 +179,13 @@ fn routes() -> Vec<Route> {
         ),
         api("GET", "/api/v1/topics", None, SignedIn, 200),
         api("GET", "/api/v1/reviews", None, SignedIn, 200),
+        api(
+            "POST",
+            "/api/v1/topics/{topic}/assignments",
+            Some(json!({"section_id": "x"})),
+            TopicNobody,
+            200,
+        ),
         // Denied before the body is read; the upload itself is tested in `materials`.
         api(
             "POST",
@@ -326,6 +333,13 @@ fn routes() -> Vec<Route> {
         ),
         page("GET", "/topics/{topic}", None, OfficeOrMember, 200),
         page("GET", "/reviews", None, SignedIn, 200),
+        page(
+            "POST",
+            "/topics/{topic}/assignments",
+            Some("section_id=x"),
+            TopicNobody,
+            303,
+        ),
         page(
             "POST",
             "/topics/{topic}/materials",

@@ -786,3 +786,96 @@ async fn reviewers_see_the_topics_waiting_for_them() {
     let html = body_text(app.page("GET", "/reviews", Some(&finance), None).await).await;
     assert!(html.contains("财务意见"), "{html}");
 }
+
+/// R-PREREQ-POLICY: the policy assessments are recorded by the sections the 书记 assigns.
+#[tokio::test]
+async fn r_prereq_policy_assessments_come_from_the_sections_the_secretary_assigns() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let (_, t) = app
+        .api(
+            "POST",
+            "/api/v1/topics",
+            Some(&f.staff),
+            Some(topic(&f, json!({"is_major_policy": true}))),
+        )
+        .await;
+    let id = t["topic_id"].as_str().unwrap().to_owned();
+    let legal = clerk(&app, "fagui", "legal").await;
+    let admin = app.admin().await;
+    let (_, sections) = app.api("GET", "/api/v1/sections", Some(&admin), None).await;
+    let legal_section = sections[0]["section_id"].as_str().unwrap().to_owned();
+    let record = json!({"kind": "legality", "conclusion": "合法合规"});
+    let prereq = format!("/api/v1/topics/{id}/prerequisites");
+    let (status, _) = app
+        .api("POST", &prereq, Some(&legal), Some(record.clone()))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "not yet assigned: the topic is not theirs to see"
+    );
+
+    let (shuji_id, shuji) = app.user("shuji", &["leader"]).await;
+    let (member_id, member) = app.user("chengyuan", &["leader"]).await;
+    for (user, position) in [(shuji_id, "secretary"), (member_id, "member")] {
+        app.api(
+            "POST",
+            &format!("/api/v1/party-groups/{}/members", f.group),
+            Some(&admin),
+            Some(json!({"user_id": user, "position": position})),
+        )
+        .await;
+    }
+    let assign = format!("/api/v1/topics/{id}/assignments");
+    let body = json!({"section_id": legal_section});
+    let (status, _) = app
+        .api("POST", &assign, Some(&member), Some(body.clone()))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "only the 书记 assigns");
+    let (status, view) = app.api("POST", &assign, Some(&shuji), Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["assigned_sections"], json!([legal_section]));
+
+    let (status, view) = app.api("POST", &prereq, Some(&legal), Some(record)).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    let (_, inbox) = app.api("GET", "/api/v1/reviews", Some(&legal), None).await;
+    assert_eq!(inbox[0]["kinds"], json!(["stability_risk", "integrity"]));
+    let (status, _) = app
+        .api(
+            "POST",
+            &prereq,
+            Some(&f.staff),
+            Some(json!({"kind": "integrity", "conclusion": "无"})),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "the proposer's own section was not assigned"
+    );
+
+    let (_, plain) = app
+        .api(
+            "POST",
+            "/api/v1/topics",
+            Some(&f.staff),
+            Some(topic(&f, json!({}))),
+        )
+        .await;
+    let (status, p) = app
+        .api(
+            "POST",
+            &format!(
+                "/api/v1/topics/{}/assignments",
+                plain["topic_id"].as_str().unwrap()
+            ),
+            Some(&shuji),
+            Some(json!({"section_id": legal_section})),
+        )
+        .await;
+    assert_eq!(
+        (status, p["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("section_id"))
+    );
+}
