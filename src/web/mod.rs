@@ -109,6 +109,7 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .route("/static/app.css", get(stylesheet))
+        .route("/static/app.js", get(script))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -163,6 +164,16 @@ async fn stylesheet() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../../static/app.css"),
+    )
+}
+
+async fn script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/app.js"),
     )
 }
 

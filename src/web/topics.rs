@@ -42,6 +42,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_topic_api, update_topic_api))
         .routes(routes!(submitted_api))
         .routes(routes!(reviews_api))
+        .routes(routes!(preview_api))
         .routes(routes!(record_prerequisite_api))
         .routes(routes!(sign_off_api))
         .routes(routes!(submit_api))
@@ -116,6 +117,22 @@ pub struct PrerequisiteView {
     pub by: Option<String>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub at: Option<OffsetDateTime>,
+}
+
+impl PrerequisiteView {
+    /// A required prerequisite with what is on file for it, if anything.
+    fn of(r: Requirement, on_file: Option<&db::topics::RecordedPrerequisite>) -> Self {
+        PrerequisiteView {
+            kind: r.kind.as_str().to_owned(),
+            label_zh: r.kind.label_zh().to_owned(),
+            rules: r.rules.iter().map(|rule| rule.code().to_owned()).collect(),
+            satisfied: on_file.is_some(),
+            conclusion: on_file.map(|p| p.conclusion.clone()),
+            note: on_file.map(|p| p.note.clone()),
+            by: on_file.map(|p| p.recorded_by_name.clone()),
+            at: on_file.map(|p| p.recorded_at),
+        }
+    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -324,16 +341,7 @@ async fn view(state: &AppState, user: &CurrentUser, topic: Topic) -> Result<Topi
         .into_iter()
         .map(|r| {
             let on_file = recorded.iter().find(|p| p.kind == r.kind.as_str());
-            PrerequisiteView {
-                kind: r.kind.as_str().to_owned(),
-                label_zh: r.kind.label_zh().to_owned(),
-                rules: r.rules.iter().map(|rule| rule.code().to_owned()).collect(),
-                satisfied: on_file.is_some(),
-                conclusion: on_file.map(|p| p.conclusion.clone()),
-                note: on_file.map(|p| p.note.clone()),
-                by: on_file.map(|p| p.recorded_by_name.clone()),
-                at: on_file.map(|p| p.recorded_at),
-            }
+            PrerequisiteView::of(r, on_file)
         })
         .collect();
     let missing = prerequisites
@@ -745,15 +753,9 @@ async fn topic_page(
 
 // ---- The way to the 书记's desk: prerequisites, sign-off, submission, withdrawal, return ----
 
-/// What a topic requires, computed by the domain from its facts and the group's threshold.
-async fn requirements(
-    conn: &mut sqlx::PgConnection,
-    topic: &Topic,
-) -> Result<Vec<Requirement>, AppError> {
-    let settings = db::party_groups::settings(conn, topic.party_group_id, false)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let facts = TopicFacts {
+/// The facts of a stored topic that its prerequisites depend on.
+fn facts_of(topic: &Topic) -> Result<TopicFacts, AppError> {
+    Ok(TopicFacts {
         category: Category::new(i64::from(topic.category)).map_err(anyhow::Error::msg)?,
         is_major_policy: topic.is_major_policy,
         is_technical: topic.is_technical,
@@ -764,7 +766,18 @@ async fn requirements(
             .map(Fen::new)
             .transpose()
             .map_err(anyhow::Error::msg)?,
-    };
+    })
+}
+
+/// What a topic requires, computed by the domain from its facts and the group's threshold.
+async fn requirements(
+    conn: &mut sqlx::PgConnection,
+    topic: &Topic,
+) -> Result<Vec<Requirement>, AppError> {
+    let settings = db::party_groups::settings(conn, topic.party_group_id, false)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let facts = facts_of(&topic)?;
     let threshold = Fen::new(settings.large_spend_fen).map_err(anyhow::Error::msg)?;
     Ok(required_prerequisites(&facts, threshold))
 }
@@ -1292,18 +1305,7 @@ async fn inbox(state: &AppState, user: &CurrentUser) -> Result<Vec<ReviewItem>, 
                 .ok_or(AppError::NotFound)?;
             e.insert(Fen::new(settings.large_spend_fen).map_err(anyhow::Error::msg)?);
         }
-        let facts = TopicFacts {
-            category: Category::new(i64::from(topic.category)).map_err(anyhow::Error::msg)?,
-            is_major_policy: topic.is_major_policy,
-            is_technical: topic.is_technical,
-            is_public_interest: topic.is_public_interest,
-            is_procurement: topic.is_procurement,
-            amount: topic
-                .amount_fen
-                .map(Fen::new)
-                .transpose()
-                .map_err(anyhow::Error::msg)?,
-        };
+        let facts = facts_of(&topic)?;
         let kinds: Vec<String> = required_prerequisites(&facts, thresholds[&topic.party_group_id])
             .into_iter()
             .map(|r| r.kind)
@@ -1451,4 +1453,64 @@ async fn assign_page(
     let id = parse_id(&id)?;
     assign(&state, &user, id, input).await?;
     Ok(redirect_to(id))
+}
+
+/// What a topic being drafted would need, from the facts the form has so far.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct PreviewQuery {
+    pub party_group_id: String,
+    /// 第十一条 category, 1–33.
+    pub category: String,
+    /// Amount in yuan as typed, e.g. `5000.00`; empty for none.
+    pub amount_yuan: Option<String>,
+    pub is_major_policy: Option<bool>,
+    pub is_technical: Option<bool>,
+    pub is_public_interest: Option<bool>,
+    pub is_procurement: Option<bool>,
+}
+
+/// The prerequisites a topic with these facts needs, and the rules that require them (for the
+/// drafting form, before anything is saved).
+#[utoipa::path(get, path = "/api/v1/topics/prerequisites", tag = "topics", params(PreviewQuery),
+    responses((status = 200, body = Vec<PrerequisiteView>), (status = 422, body = super::error::Problem)))]
+async fn preview_api(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    Query(q): Query<PreviewQuery>,
+) -> Result<Json<Vec<PrerequisiteView>>, AppError> {
+    let category = q
+        .category
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| AppError::invalid("category", "请选择议题类别"))
+        .and_then(|n| Category::new(n).map_err(|m| AppError::invalid("category", m)))?;
+    let amount = match q
+        .amount_yuan
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(raw) => Some(Fen::parse_yuan(raw).map_err(|m| AppError::invalid("amount_yuan", m))?),
+    };
+    let group = Uuid::parse_str(q.party_group_id.trim())
+        .map_err(|_| AppError::invalid("party_group_id", "党组不存在"))?;
+    let settings = db::party_groups::settings(&mut *state.pool.acquire().await?, group, false)
+        .await?
+        .ok_or_else(|| AppError::invalid("party_group_id", "党组不存在"))?;
+    let facts = TopicFacts {
+        category,
+        is_major_policy: q.is_major_policy.unwrap_or(false),
+        is_technical: q.is_technical.unwrap_or(false),
+        is_public_interest: q.is_public_interest.unwrap_or(false),
+        is_procurement: q.is_procurement.unwrap_or(false),
+        amount,
+    };
+    let threshold = Fen::new(settings.large_spend_fen).map_err(anyhow::Error::msg)?;
+    Ok(Json(
+        required_prerequisites(&facts, threshold)
+            .into_iter()
+            .map(|r| PrerequisiteView::of(r, None))
+            .collect(),
+    ))
 }

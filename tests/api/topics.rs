@@ -879,3 +879,51 @@ async fn r_prereq_policy_assessments_come_from_the_sections_the_secretary_assign
         (StatusCode::UNPROCESSABLE_ENTITY, Some("section_id"))
     );
 }
+
+/// The drafting form asks the server what a topic with these facts will need.
+#[tokio::test]
+async fn the_preview_tells_what_a_draft_will_need() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let ask = |query: String| {
+        let app = &app;
+        let token = f.staff.clone();
+        async move {
+            app.api(
+                "GET",
+                &format!("/api/v1/topics/prerequisites?{query}"),
+                Some(&token),
+                None,
+            )
+            .await
+        }
+    };
+    let (status, list) = ask(format!(
+        "party_group_id={}&category=33&amount_yuan=5000.00&is_procurement=false",
+        f.group
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list[0]["kind"], "finance_opinion");
+    let (_, list) = ask(format!(
+        "party_group_id={}&category=33&amount_yuan=4999.99",
+        f.group
+    ))
+    .await;
+    assert_eq!(list, json!([]));
+    let (status, p) = ask(format!(
+        "party_group_id={}&category=33&amount_yuan=1.234",
+        f.group
+    ))
+    .await;
+    assert_eq!(
+        (status, p["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("amount_yuan"))
+    );
+    let (status, p) = ask(format!("party_group_id={}&category=40", f.group)).await;
+    assert_eq!(
+        (status, p["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("category"))
+    );
+    assert_eq!(app.count("topic").await, 0, "a preview saves nothing");
+}
