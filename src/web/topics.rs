@@ -777,7 +777,7 @@ async fn requirements(
     let settings = db::party_groups::settings(conn, topic.party_group_id, false)
         .await?
         .ok_or(AppError::NotFound)?;
-    let facts = facts_of(&topic)?;
+    let facts = facts_of(topic)?;
     let threshold = Fen::new(settings.large_spend_fen).map_err(anyhow::Error::msg)?;
     Ok(required_prerequisites(&facts, threshold))
 }
