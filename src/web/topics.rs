@@ -634,6 +634,8 @@ struct TopicPage {
     can_return: bool,
     /// The 书记 may assign sections to this policy topic's assessments.
     can_assign: bool,
+    /// Why submission would be refused now (rule code and explanation), if it would.
+    submit_blocked: Option<String>,
 }
 
 impl TopicPage {
@@ -725,6 +727,12 @@ async fn topic_page(
     drop(conn);
     let view = view(&state, &user, topic).await?;
     recordable.retain(|k| view.missing.iter().any(|m| m == k.as_str()));
+    let on_file: Vec<PrerequisiteKind> = view
+        .prerequisites
+        .iter()
+        .filter(|p| p.satisfied)
+        .filter_map(|p| PrerequisiteKind::parse(&p.kind))
+        .collect();
     let allowed = |action| user.can_in(action, position, &relation).is_ok();
     let status = view.topic.status.as_str();
     let open = matches!(status, "draft" | "returned");
@@ -734,6 +742,9 @@ async fn topic_page(
         can_submit: open && allowed(Action::SubmitTopic),
         can_withdraw: (open || status == "submitted") && allowed(Action::WithdrawTopic),
         can_return: status == "submitted" && allowed(Action::ReturnTopic),
+        submit_blocked: submission_check(&view.topic, position, &required, &on_file)
+            .err()
+            .map(|v| format!("{}:{}", v.rule.code(), v.detail_zh)),
         can_edit: open && allowed(Action::EditTopic),
         can_assign: (open || status == "submitted")
             && needs_assignment
@@ -983,13 +994,14 @@ async fn sign_off(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<(), 
     Ok(())
 }
 
-/// Submission to 综合科: R-MATERIALS, R-TOPIC-SOURCE, then every prerequisite on file.
-async fn submit(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
-    let mut tx = state.pool.begin().await?;
-    let (topic, position) = topic_for_action(&mut tx, user, id, Action::SubmitTopic).await?;
-    if !matches!(topic.status.as_str(), "draft" | "returned") {
-        return Err(wrong_status(&topic));
-    }
+/// The rules a submission must pass, in the order they are told: R-MATERIALS, R-TOPIC-SOURCE,
+/// then every prerequisite on file.
+fn submission_check(
+    topic: &Topic,
+    proposer_position: Option<Position>,
+    required: &[Requirement],
+    on_file: &[PrerequisiteKind],
+) -> Result<(), crate::domain::rule::RuleViolation> {
     check_materials(&MaterialsFields {
         title: &topic.title,
         content: &topic.content,
@@ -997,16 +1009,26 @@ async fn submit(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<(), Ap
         matters_to_decide: &topic.matters_to_decide,
     })?;
     check_submission_source(
-        position == Some(Position::Secretary),
+        proposer_position == Some(Position::Secretary),
         topic.signed_off_by.is_some(),
     )?;
+    check_prerequisites_on_file(required, on_file)
+}
+
+/// Submission to 综合科: R-MATERIALS, R-TOPIC-SOURCE, then every prerequisite on file.
+async fn submit(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
+    let mut tx = state.pool.begin().await?;
+    let (topic, position) = topic_for_action(&mut tx, user, id, Action::SubmitTopic).await?;
+    if !matches!(topic.status.as_str(), "draft" | "returned") {
+        return Err(wrong_status(&topic));
+    }
     let required = requirements(&mut tx, &topic).await?;
     let on_file: Vec<PrerequisiteKind> = db::topics::prerequisites(&mut tx, id)
         .await?
         .iter()
         .filter_map(|p| PrerequisiteKind::parse(&p.kind))
         .collect();
-    check_prerequisites_on_file(&required, &on_file)?;
+    submission_check(&topic, position, &required, &on_file)?;
     db::topics::set_status(&mut tx, id, "submitted", None).await?;
     audit::append(
         &mut tx,

@@ -568,6 +568,10 @@ async fn the_topic_page_offers_what_each_person_may_do() {
     );
     let html = body_text(app.page("GET", &page, Some(&f.staff), None).await).await;
     assert!(html.contains("报送综合科</button>") && html.contains("撤回议题"));
+    assert!(
+        html.contains("disabled") && html.contains("暂不能报送 — R-TOPIC-SOURCE"),
+        "the page says why the topic cannot be submitted yet"
+    );
     let finance = clerk(&app, "caiwu", "finance").await;
     let html = body_text(app.page("GET", &page, Some(&finance), None).await).await;
     assert!(
