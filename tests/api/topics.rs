@@ -401,6 +401,11 @@ async fn r_prereq_procurement_a_procurement_reaches_the_office_with_every_opinio
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(desk[0]["topic_id"], id.as_str());
+    let html = body_text(app.page("GET", "/topics", Some(&office), None).await).await;
+    assert!(
+        html.contains("已报送综合科的议题") && html.contains("关于调整门诊慢特病待遇的请示"),
+        "{html}"
+    );
     let (status, p) = app
         .api(
             "POST",
