@@ -437,6 +437,22 @@ async fn r_prereq_procurement_a_procurement_reaches_the_office_with_every_opinio
     let (status, _) = app.api("POST", &at("submit"), Some(&f.staff), None).await;
     assert_eq!(status, StatusCode::OK);
 
+    // The 书记 of the group finds it in the queue of topics ready for an agenda.
+    let (shuji_id, shuji) = app.user("shuji", &["leader"]).await;
+    let admin = app.admin().await;
+    app.api(
+        "POST",
+        &format!("/api/v1/party-groups/{}/members", f.group),
+        Some(&admin),
+        Some(json!({"user_id": shuji_id, "position": "secretary"})),
+    )
+    .await;
+    let html = body_text(app.page("GET", "/topics", Some(&shuji), None).await).await;
+    assert!(
+        html.contains("待列入议程的议题") && html.contains("关于调整门诊慢特病待遇的请示"),
+        "{html}"
+    );
+
     // Withdrawal ends it; nothing more can be done.
     let (status, gone) = app.api("POST", &at("withdraw"), Some(&f.staff), None).await;
     assert_eq!(
