@@ -1,5 +1,6 @@
 //! The `yishi` command: with no subcommand it serves; `migrate` and `audit verify` sit beside.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -120,8 +121,10 @@ async fn run_with_database(
             bootstrap::migrate(&pool).await.context("migrate")?;
             let password = config.initial_admin_password.as_ref().map(|s| s.expose());
             if let Some(generated) = bootstrap::ensure_admin(&pool, password).await? {
-                // Shown once, on the terminal only: never through the log pipeline.
-                eprintln!(
+                // Shown once, on the terminal only: never through the log pipeline. A closed
+                // stderr is no reason to stop (eprintln! would panic).
+                let _ = writeln!(
+                    std::io::stderr(),
                     "\n  created the user `admin` with the password: {generated}\n  \
                      sign in and change it at /me/password\n"
                 );

@@ -337,3 +337,23 @@ async fn an_unreachable_data_directory_moves_the_cluster_to_var_lib() {
     pg.stop(false).unwrap();
     std::fs::remove_dir_all(&location).unwrap();
 }
+
+/// A log pipe that goes away (a supervisor restarting its log collector) must not turn the stop
+/// into a crash that leaves the cluster running.
+#[test]
+fn a_closed_stderr_does_not_stop_an_orderly_shutdown() {
+    let dir = reachable_tempdir();
+    let data = dir.path().join("data");
+    let mut server = start_server(&data, "pipe-admin-pass-1");
+    drop(server.child.stderr.take());
+    let (status, _) = http(server.port, "GET", "/readyz", "").unwrap();
+    assert_eq!(status, 200);
+    // SAFETY: sending SIGTERM to our own child process.
+    unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
+    let exit = server.child.wait().unwrap();
+    assert!(exit.success(), "exit status {exit}");
+    assert!(
+        !data.join("pg/postmaster.pid").exists(),
+        "the cluster was stopped"
+    );
+}
