@@ -168,7 +168,6 @@ async fn fill_topic(
     topic: &mut Topic,
 ) -> Result<(), AppError> {
     let mut errors = Vec::new();
-    let conn = &mut *conn;
     let title = parse_name(&input.title, 200).map_err(|m| errors.push(FieldError::new("title", m)));
     let category =
         Category::new(input.category).map_err(|m| errors.push(FieldError::new("category", m)));
