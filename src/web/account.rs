@@ -269,6 +269,7 @@ async fn change_password_api(
 #[template(path = "account/home.html")]
 struct HomePage {
     layout: Layout,
+    todos: Vec<super::topics::Todo>,
     memberships: Vec<Membership>,
     roles: Vec<&'static str>,
 }
@@ -277,6 +278,7 @@ async fn home(State(state): State<AppState>, user: CurrentUser) -> Result<HomePa
     let me = load_me(&state, &user).await?;
     Ok(HomePage {
         layout: Layout::new("首页", Some(&user)),
+        todos: super::topics::todos(&state, &user).await?,
         memberships: me.memberships,
         roles: user.roles.iter().map(|r| r.label_zh()).collect(),
     })

@@ -1299,7 +1299,10 @@ pub struct ReviewItem {
 
 /// Open topics with a missing prerequisite this user records, computed for all topics from two
 /// queries (not one per topic).
-async fn inbox(state: &AppState, user: &CurrentUser) -> Result<Vec<ReviewItem>, AppError> {
+pub(super) async fn inbox(
+    state: &AppState,
+    user: &CurrentUser,
+) -> Result<Vec<ReviewItem>, AppError> {
     let mut conn = state.pool.acquire().await?;
     let section = db::users::section_of(&mut conn, user.user_id).await?;
     let section_id = section.as_ref().map(|(id, _)| *id);
@@ -1534,4 +1537,70 @@ async fn preview_api(
             .map(|r| PrerequisiteView::of(r, None))
             .collect(),
     ))
+}
+
+/// One line of a person's to-do list on the home page.
+pub struct Todo {
+    pub label: String,
+    pub href: String,
+}
+
+/// What this person must do next about topics (ui.md: each person lands on what they must do
+/// next): sign-offs, returned topics, reviews, 综合科's desk, the 书记's queue.
+pub(super) async fn todos(state: &AppState, user: &CurrentUser) -> Result<Vec<Todo>, AppError> {
+    let mut conn = state.pool.acquire().await?;
+    let mine = db::topics::list_for_user(&mut conn, user.user_id).await?;
+    let mut todos = Vec::new();
+    for t in &mine {
+        let open = matches!(t.status.as_str(), "draft" | "returned");
+        if open && t.responsible_user_id == user.user_id && t.signed_off_by.is_none() {
+            todos.push(Todo {
+                label: format!("待我签字:{}", t.title),
+                href: format!("/topics/{}", t.topic_id),
+            });
+        }
+        if t.status == "returned" && t.proposer_id == user.user_id {
+            todos.push(Todo {
+                label: format!("被综合科退回:{}", t.title),
+                href: format!("/topics/{}", t.topic_id),
+            });
+        }
+    }
+    let chaired: Vec<Uuid> = db::party_groups::memberships_of_user(&mut conn, user.user_id)
+        .await?
+        .into_iter()
+        .filter(|m| m.position == Position::Secretary.as_str())
+        .map(|m| m.party_group_id)
+        .collect();
+    // Only 综合科 and a 书记 have a desk of submitted topics.
+    let submitted = if user.has(Role::Office) || !chaired.is_empty() {
+        db::topics::list_submitted(&mut conn).await?
+    } else {
+        Vec::new()
+    };
+    drop(conn);
+    let reviews = inbox(state, user).await?.len();
+    if reviews > 0 {
+        todos.push(Todo {
+            label: format!("{reviews} 个议题等待我的前置审查"),
+            href: "/reviews".into(),
+        });
+    }
+    if user.has(Role::Office) && !submitted.is_empty() {
+        todos.push(Todo {
+            label: format!("{} 个议题已报送综合科", submitted.len()),
+            href: "/topics".into(),
+        });
+    }
+    let queue = submitted
+        .iter()
+        .filter(|t| chaired.contains(&t.party_group_id))
+        .count();
+    if queue > 0 {
+        todos.push(Todo {
+            label: format!("{queue} 个议题待列入议程"),
+            href: "/topics".into(),
+        });
+    }
+    Ok(todos)
 }

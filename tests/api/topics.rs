@@ -952,3 +952,61 @@ async fn the_preview_tells_what_a_draft_will_need() {
     );
     assert_eq!(app.count("topic").await, 0, "a preview saves nothing");
 }
+
+/// The home page is each person's to-do list: the leader's sign-offs, the reviewer's inbox,
+/// 综合科's desk.
+#[tokio::test]
+async fn the_home_page_lists_what_each_person_must_do_next() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let (_, t) = app
+        .api(
+            "POST",
+            "/api/v1/topics",
+            Some(&f.staff),
+            Some(topic(&f, json!({"category": 33, "amount_fen": 700000}))),
+        )
+        .await;
+    let leader = app.login("fenguan", crate::support::PASSWORD).await;
+    let html = body_text(app.page("GET", "/", Some(&leader), None).await).await;
+    assert!(
+        html.contains("待我签字:关于调整门诊慢特病待遇的请示"),
+        "{html}"
+    );
+    let finance = clerk(&app, "caiwu", "finance").await;
+    let html = body_text(app.page("GET", "/", Some(&finance), None).await).await;
+    assert!(html.contains("1 个议题等待我的前置审查"), "{html}");
+
+    let id = t["topic_id"].as_str().unwrap();
+    app.api(
+        "POST",
+        &format!("/api/v1/topics/{id}/sign-off"),
+        Some(&leader),
+        None,
+    )
+    .await;
+    app.api(
+        "POST",
+        &format!("/api/v1/topics/{id}/prerequisites"),
+        Some(&finance),
+        Some(json!({"kind": "finance_opinion", "conclusion": "同意"})),
+    )
+    .await;
+    let (status, _) = app
+        .api(
+            "POST",
+            &format!("/api/v1/topics/{id}/submit"),
+            Some(&f.staff),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, office) = app.user("zongheke", &["office"]).await;
+    let html = body_text(app.page("GET", "/", Some(&office), None).await).await;
+    assert!(html.contains("1 个议题已报送综合科"), "{html}");
+    let html = body_text(app.page("GET", "/", Some(&leader), None).await).await;
+    assert!(
+        !html.contains("待我签字") && html.contains("目前没有待办事项"),
+        "{html}"
+    );
+}
