@@ -14,7 +14,7 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 use uuid::Uuid;
 use yishi::config::Config;
-use yishi::embedded_pg::{EmbeddedOptions, EmbeddedPg};
+use yishi::embedded_pg::EmbeddedPg;
 
 const TOPICS: i64 = 1_000;
 const RUNS: usize = 30;
@@ -30,15 +30,7 @@ async fn main() -> anyhow::Result<()> {
         ),
         Err(_) => {
             let dir = tempfile::Builder::new().prefix("yishi-bench-").tempdir()?;
-            std::fs::set_permissions(
-                dir.path(),
-                std::os::unix::fs::PermissionsExt::from_mode(0o755),
-            )?;
-            let pg = EmbeddedPg::start(&EmbeddedOptions {
-                data_dir: dir.path().to_owned(),
-                bindir: None,
-                durable: false,
-            })?;
+            let pg = EmbeddedPg::start_throwaway(dir.path())?;
             (pg.url("yishi_bench_queue"), Some((pg, dir)))
         }
     };

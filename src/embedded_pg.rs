@@ -156,6 +156,18 @@ impl EmbeddedPg {
         Ok(pg)
     }
 
+    /// A throwaway cluster for tests and benchmarks: fsync off, in `dir`, which is opened to
+    /// the postgres user (a fresh temporary directory is mode 700).
+    pub fn start_throwaway(dir: &Path) -> Result<EmbeddedPg, EmbeddedError> {
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o755))
+            .map_err(io(format!("open {} to the postgres user", dir.display())))?;
+        EmbeddedPg::start(&EmbeddedOptions {
+            data_dir: dir.to_owned(),
+            bindir: std::env::var_os("YISHI_PG_BINDIR").map(PathBuf::from),
+            durable: false,
+        })
+    }
+
     /// A connection URL for `database` on this cluster.
     pub fn url(&self, database: &str) -> String {
         format!(

@@ -406,8 +406,17 @@ async fn get_topic_api(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<TopicView>, AppError> {
-    let topic = visible_topic(&state, &user, parse_id(&id)?).await?;
-    Ok(Json(view(&state, &user, topic).await?))
+    answer(&state, &user, parse_id(&id)?).await
+}
+
+/// The topic as the user now sees it: the answer of every topic action.
+async fn answer(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Uuid,
+) -> Result<Json<TopicView>, AppError> {
+    let topic = visible_topic(state, user, id).await?;
+    Ok(Json(view(state, user, topic).await?))
 }
 
 // ---- Pages ----
@@ -1118,7 +1127,7 @@ async fn record_prerequisite_api(
 ) -> Result<Json<TopicView>, AppError> {
     let id = parse_id(&id)?;
     record_prerequisite(&state, &user, id, input).await?;
-    get_topic_api(State(state), user, Path(id.to_string())).await
+    answer(&state, &user, id).await
 }
 
 /// A topic after an edit.
@@ -1161,7 +1170,7 @@ async fn sign_off_api(
 ) -> Result<Json<TopicView>, AppError> {
     let id = parse_id(&id)?;
     sign_off(&state, &user, id).await?;
-    get_topic_api(State(state), user, Path(id.to_string())).await
+    answer(&state, &user, id).await
 }
 
 /// Submit to 综合科; refused with the rule and everything missing.
@@ -1176,7 +1185,7 @@ async fn submit_api(
 ) -> Result<Json<TopicView>, AppError> {
     let id = parse_id(&id)?;
     submit(&state, &user, id).await?;
-    get_topic_api(State(state), user, Path(id.to_string())).await
+    answer(&state, &user, id).await
 }
 
 /// Withdraw a topic (its proposer, until it is on an agenda).
@@ -1191,7 +1200,7 @@ async fn withdraw_api(
 ) -> Result<Json<TopicView>, AppError> {
     let id = parse_id(&id)?;
     withdraw(&state, &user, id).await?;
-    get_topic_api(State(state), user, Path(id.to_string())).await
+    answer(&state, &user, id).await
 }
 
 /// Return a submitted topic to its proposer with a reason (综合科).
@@ -1208,7 +1217,7 @@ async fn return_api(
 ) -> Result<Json<TopicView>, AppError> {
     let id = parse_id(&id)?;
     return_topic(&state, &user, id, input).await?;
-    get_topic_api(State(state), user, Path(id.to_string())).await
+    answer(&state, &user, id).await
 }
 
 /// Submitted topics of every group with their completeness (综合科).
@@ -1465,7 +1474,7 @@ async fn assign_api(
 ) -> Result<Json<TopicView>, AppError> {
     let id = parse_id(&id)?;
     assign(&state, &user, id, input).await?;
-    get_topic_api(State(state), user, Path(id.to_string())).await
+    answer(&state, &user, id).await
 }
 
 async fn assign_page(

@@ -4,7 +4,6 @@
 //! drives the real router.
 
 use std::net::SocketAddr;
-use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -21,7 +20,7 @@ use std::str::FromStr;
 use tower::ServiceExt;
 use uuid::Uuid;
 use yishi::config::Config;
-use yishi::embedded_pg::{EmbeddedOptions, EmbeddedPg};
+use yishi::embedded_pg::EmbeddedPg;
 use yishi::{AppState, app, bootstrap};
 
 pub const ADMIN_PASSWORD: &str = "admin-pass-123";
@@ -61,14 +60,8 @@ fn server() -> &'static Server {
             .tempdir()
             .expect("make a temporary directory")
             .keep();
-        // The postgres user must be able to reach the cluster inside it.
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let pg = EmbeddedPg::start(&EmbeddedOptions {
-            data_dir: dir.clone(),
-            bindir: std::env::var_os("YISHI_PG_BINDIR").map(PathBuf::from),
-            durable: false,
-        })
-        .expect("start a throwaway PostgreSQL (is `postgresql` installed?)");
+        let pg = EmbeddedPg::start_throwaway(&dir)
+            .expect("start a throwaway PostgreSQL (is `postgresql` installed?)");
         let url = pg.url("postgres");
         assert!(CLUSTER.set((pg, dir)).is_ok());
         // SAFETY: registering a plain function to run at process exit.
