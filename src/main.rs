@@ -138,6 +138,7 @@ async fn run_with_database(
 async fn serve(pool: sqlx::PgPool, config: Config) -> anyhow::Result<()> {
     let bind = config.bind;
     let state = AppState::new(pool.clone(), config)?;
+    let hub = state.hub.clone();
     spawn_session_purge(state.clone());
     let listener = tokio::net::TcpListener::bind(bind)
         .await
@@ -147,7 +148,11 @@ async fn serve(pool: sqlx::PgPool, config: Config) -> anyhow::Result<()> {
         listener,
         yishi::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        // Open event streams would otherwise hold the shutdown forever.
+        hub.close();
+    })
     .await?;
     pool.close().await;
     tracing::info!("server stopped");

@@ -38,3 +38,47 @@ document.addEventListener('DOMContentLoaded', () => {
   form.addEventListener('change', update);
   update();
 });
+
+// Irreversible actions ask first (ui.md "No surprises").
+document.addEventListener('submit', (e) => {
+  const msg = e.target.dataset && e.target.dataset.confirm;
+  if (msg && !window.confirm(msg)) e.preventDefault();
+});
+
+// Live meeting screens: each change announced over Server-Sent Events reloads the meeting
+// part of the page, unless the person is typing — then a notice asks them to refresh.
+(() => {
+  const live = document.querySelector('[data-live]');
+  if (!live || !window.EventSource) return;
+  const source = new EventSource('/api/v1/meetings/' + live.dataset.live + '/events');
+  let first = true;
+  let timer = null;
+  source.addEventListener('meeting', () => {
+    if (first) { first = false; return; } // the page was rendered from this state
+    clearTimeout(timer);
+    timer = setTimeout(refresh, 150);
+  });
+  function typing(root) {
+    return [...root.querySelectorAll('textarea, input[type=text], input:not([type])')]
+      .some((el) => el.value.trim() !== '' || el === document.activeElement);
+  }
+  async function refresh() {
+    const current = document.querySelector('[data-live]');
+    if (typing(current)) {
+      if (!document.getElementById('stale')) {
+        const note = document.createElement('p');
+        note.id = 'stale';
+        note.className = 'notice';
+        note.setAttribute('role', 'status');
+        note.textContent = '会议状态已更新,提交或刷新页面后可见。';
+        current.prepend(note);
+      }
+      return;
+    }
+    const res = await fetch(location.href, { credentials: 'same-origin' });
+    if (!res.ok) return;
+    const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
+    const fresh = doc.querySelector('[data-live]');
+    if (fresh) current.replaceWith(fresh);
+  }
+})();

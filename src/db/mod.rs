@@ -2,7 +2,10 @@
 //! transaction) so the caller decides the transaction; none of them decides a rule.
 
 pub mod audit_log;
+pub mod deliberation;
 pub mod materials;
+pub mod meetings;
+pub mod notifications;
 pub mod party_groups;
 pub mod sections;
 pub mod sessions;

@@ -239,3 +239,14 @@ pub async fn end_membership(
     .await
     .map(drop)
 }
+
+/// Locks the group's row, serialising what is numbered per group (its meetings).
+pub async fn lock(conn: &mut PgConnection, party_group_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query!(
+        "select party_group_id from party_group where party_group_id = $1 for update",
+        party_group_id
+    )
+    .fetch_optional(conn)
+    .await
+    .map(drop)
+}

@@ -8,6 +8,8 @@ pub struct LiveSession {
     pub login: String,
     pub name: String,
     pub roles: Vec<String>,
+    /// Unread notifications, for the navigation.
+    pub unread: i64,
 }
 
 pub async fn insert(
@@ -47,7 +49,9 @@ pub async fn touch(
                  and created_at > now() - $3::bigint * interval '1 second'
                returning user_id, csrf_token)
            select t.user_id, t.csrf_token, u.login, u.name,
-                  array(select r.role from user_role r where r.user_id = u.user_id order by r.role) as "roles!"
+                  array(select r.role from user_role r where r.user_id = u.user_id order by r.role) as "roles!",
+                  (select count(*) from notification n
+                   where n.user_id = u.user_id and n.read_at is null) as "unread!"
            from touched t join app_user u using (user_id)
            where u.active"#,
         session_hash,

@@ -325,3 +325,19 @@ pub async fn assignments_of_open(conn: &mut PgConnection) -> sqlx::Result<Vec<(U
         .map(|r| (r.topic_id, r.section_id))
         .collect())
 }
+
+/// R-PROCUREMENT-ONCE: the project references of the group's procurements that a meeting
+/// passed.
+pub async fn approved_procurements(
+    conn: &mut PgConnection,
+    party_group_id: Uuid,
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar!(
+        r#"select t.procurement_ref as "r!" from topic t join agenda_item i using (topic_id)
+           where t.party_group_id = $1 and t.is_procurement and t.procurement_ref is not null
+             and i.outcome = 'passed'"#,
+        party_group_id
+    )
+    .fetch_all(conn)
+    .await
+}

@@ -313,6 +313,180 @@ pub fn absence_label(leave_approved: bool) -> &'static str {
     }
 }
 
+impl MeetingState {
+    /// The state as stored (`draft`, `noticed`, `open`, `closed`).
+    pub fn parse(s: &str) -> Option<MeetingState> {
+        Some(match s {
+            "draft" => MeetingState::Draft,
+            "noticed" => MeetingState::Noticed,
+            "open" => MeetingState::Open,
+            "closed" => MeetingState::Closed,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MeetingState::Draft => "draft",
+            MeetingState::Noticed => "noticed",
+            MeetingState::Open => "open",
+            MeetingState::Closed | MeetingState::MinutesSealed => "closed",
+        }
+    }
+}
+
+impl ItemState {
+    /// The state as stored: the state column, the tallied result and the outcome.
+    pub fn from_stored(state: &str, passed: Option<bool>, outcome: Option<&str>) -> Option<Self> {
+        Some(match state {
+            "pending" => ItemState::Pending,
+            "discussion" => ItemState::InDiscussion,
+            "voting" => ItemState::Voting,
+            "tallied" => ItemState::Tallied { passed: passed? },
+            "decided" => ItemState::Decided(Outcome::parse(outcome?)?),
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemState::Pending => "pending",
+            ItemState::InDiscussion => "discussion",
+            ItemState::Voting => "voting",
+            ItemState::Tallied { .. } => "tallied",
+            ItemState::Decided(_) => "decided",
+        }
+    }
+}
+
+/// R-SECRETARY (第二十条): the meeting secretary is a member of 综合科's staff.
+pub fn check_secretary(from_office: bool) -> Result<(), RuleViolation> {
+    if from_office {
+        return Ok(());
+    }
+    Err(refuse(
+        Rule::Secretary,
+        "会议秘书须由综合科工作人员担任。依据:第二十条",
+    ))
+}
+
+/// R-AD-HOC, R-NOTICE: the agenda is built before the meeting opens; after the notice only
+/// the ad-hoc rule lets an item in (see `topic::check_ad_hoc`).
+pub fn check_agenda_open(state: MeetingState) -> Result<(), RuleViolation> {
+    match state {
+        MeetingState::Draft | MeetingState::Noticed => Ok(()),
+        _ => Err(refuse(
+            Rule::AdHoc,
+            "会议已经开始或已结束,不能再增加议题。依据:第二十一条(一)",
+        )),
+    }
+}
+
+/// R-LEAVE (第二十一条(三)): leave is asked before the meeting.
+pub fn check_leave_request(state: MeetingState) -> Result<(), RuleViolation> {
+    match state {
+        MeetingState::Draft | MeetingState::Noticed => Ok(()),
+        _ => Err(refuse(
+            Rule::Leave,
+            "请假须在会前提出;会议已经开始或已结束。依据:第二十一条(三)",
+        )),
+    }
+}
+
+/// R-QUORUM: attendance is recorded once the meeting is notified and until it closes; the
+/// quorum is re-computed from it at every change.
+pub fn check_attendance(state: MeetingState) -> Result<(), RuleViolation> {
+    match state {
+        MeetingState::Noticed | MeetingState::Open => Ok(()),
+        MeetingState::Draft => Err(refuse(
+            Rule::Notice,
+            "会议通知尚未发出,不能登记到会情况。依据:第二十一条(三)",
+        )),
+        _ => Err(refuse(Rule::Quorum, "会议已结束,不能再登记到会情况。")),
+    }
+}
+
+/// R-RECUSAL: a recusal is declared before the item is voted on.
+pub fn check_recusal_phase(item: ItemState) -> Result<(), RuleViolation> {
+    match item {
+        ItemState::Pending | ItemState::InDiscussion => Ok(()),
+        _ => Err(refuse(
+            Rule::Recusal,
+            "回避须在表决前提出,该议题已进入表决或已结束。依据:第二十一条(四)",
+        )),
+    }
+}
+
+/// R-OPINION: opinions are stated while the item is discussed.
+pub fn check_opinion_phase(item: ItemState) -> Result<(), RuleViolation> {
+    if item == ItemState::InDiscussion {
+        return Ok(());
+    }
+    Err(refuse(
+        Rule::Opinion,
+        "该议题不在讨论阶段,不能表态。依据:第二十一条(四)",
+    ))
+}
+
+/// R-WRITTEN-OPINION: only a member who is not in the room writes an opinion, before the item
+/// is decided; a recused member does not (R-RECUSAL).
+pub fn check_written_opinion(
+    present: bool,
+    recused: bool,
+    item: ItemState,
+) -> Result<(), RuleViolation> {
+    if recused {
+        return Err(refuse(
+            Rule::Recusal,
+            "您已回避本议题,不能发表意见。依据:第二十一条(四)",
+        ));
+    }
+    if present {
+        return Err(refuse(
+            Rule::WrittenOpinion,
+            "到会成员当场表态;书面意见只适用于未到会的成员。依据:第二十一条(四)",
+        ));
+    }
+    if matches!(item, ItemState::Decided(_)) {
+        return Err(refuse(
+            Rule::WrittenOpinion,
+            "该议题已经宣布结果,不能再提交书面意见。依据:第二十一条(四)",
+        ));
+    }
+    Ok(())
+}
+
+/// R-ONE-VOTE: ballots are cast while the vote is open; the meeting secretary records a
+/// member's vote only for voice and hands votes, which the room sees (R-SECRET-BALLOT: a
+/// secret ballot is cast by the member alone).
+pub fn check_ballot(
+    item: ItemState,
+    method: VoteMethod,
+    on_behalf: bool,
+) -> Result<(), RuleViolation> {
+    if item != ItemState::Voting {
+        return Err(refuse(
+            Rule::OneVote,
+            "该议题没有进行中的表决。依据:第二十一条(四)",
+        ));
+    }
+    if on_behalf && !method.may_be_recorded_by_secretary() {
+        let rule = if method.is_secret() {
+            Rule::SecretBallot
+        } else {
+            Rule::OneVote
+        };
+        return Err(refuse(
+            rule,
+            format!(
+                "{}须由成员本人投票,会议秘书只能代为登记口头或举手表决。依据:第二十一条(四)",
+                method.label_zh()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// What the room and the record may show of a vote (R-SECRET-BALLOT).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Reveal {
@@ -645,5 +819,150 @@ mod tests {
             }
         );
         assert!(reveal(VoteMethod::Named, false).choices);
+    }
+
+    #[test]
+    fn stored_states_read_back() {
+        for st in [
+            ItemState::Pending,
+            ItemState::InDiscussion,
+            ItemState::Voting,
+            ItemState::Tallied { passed: true },
+            ItemState::Decided(Outcome::Deferred),
+        ] {
+            let (passed, outcome) = match st {
+                ItemState::Tallied { passed } => (Some(passed), None),
+                ItemState::Decided(o) => (None, Some(o.as_str())),
+                _ => (None, None),
+            };
+            assert_eq!(
+                ItemState::from_stored(st.as_str(), passed, outcome),
+                Some(st)
+            );
+        }
+        assert_eq!(ItemState::from_stored("tallied", None, None), None);
+        for st in [
+            MeetingState::Draft,
+            MeetingState::Noticed,
+            MeetingState::Open,
+            MeetingState::Closed,
+        ] {
+            assert_eq!(MeetingState::parse(st.as_str()), Some(st));
+        }
+    }
+
+    #[test]
+    fn r_secretary_must_come_from_the_office() {
+        assert_eq!(check_secretary(false).unwrap_err().rule, Rule::Secretary);
+        assert_eq!(check_secretary(true), Ok(()));
+    }
+
+    #[test]
+    fn r_ad_hoc_no_agenda_change_once_the_meeting_opened() {
+        assert_eq!(check_agenda_open(MeetingState::Noticed), Ok(()));
+        assert_eq!(
+            check_agenda_open(MeetingState::Open).unwrap_err().rule,
+            Rule::AdHoc
+        );
+    }
+
+    #[test]
+    fn r_leave_is_asked_before_the_meeting() {
+        assert_eq!(check_leave_request(MeetingState::Noticed), Ok(()));
+        assert_eq!(
+            check_leave_request(MeetingState::Open).unwrap_err().rule,
+            Rule::Leave
+        );
+    }
+
+    #[test]
+    fn r_quorum_attendance_only_between_notice_and_close() {
+        assert_eq!(
+            check_attendance(MeetingState::Draft).unwrap_err().rule,
+            Rule::Notice
+        );
+        assert_eq!(check_attendance(MeetingState::Open), Ok(()));
+        assert_eq!(
+            check_attendance(MeetingState::Closed).unwrap_err().rule,
+            Rule::Quorum
+        );
+    }
+
+    #[test]
+    fn r_recusal_before_the_vote_and_no_written_opinion_when_recused() {
+        assert_eq!(check_recusal_phase(ItemState::InDiscussion), Ok(()));
+        assert_eq!(
+            check_recusal_phase(ItemState::Voting).unwrap_err().rule,
+            Rule::Recusal
+        );
+        assert_eq!(
+            check_written_opinion(false, true, ItemState::Pending)
+                .unwrap_err()
+                .rule,
+            Rule::Recusal
+        );
+    }
+
+    #[test]
+    fn r_written_opinion_only_from_the_absent_before_the_decision() {
+        assert_eq!(
+            check_written_opinion(false, false, ItemState::Pending),
+            Ok(())
+        );
+        assert_eq!(
+            check_written_opinion(true, false, ItemState::Pending)
+                .unwrap_err()
+                .rule,
+            Rule::WrittenOpinion
+        );
+        assert_eq!(
+            check_written_opinion(false, false, ItemState::Decided(Outcome::Passed))
+                .unwrap_err()
+                .rule,
+            Rule::WrittenOpinion
+        );
+    }
+
+    #[test]
+    fn r_opinion_only_while_discussed() {
+        assert_eq!(check_opinion_phase(ItemState::InDiscussion), Ok(()));
+        assert_eq!(
+            check_opinion_phase(ItemState::Voting).unwrap_err().rule,
+            Rule::Opinion
+        );
+    }
+
+    #[test]
+    fn r_secret_ballot_cannot_be_recorded_on_behalf() {
+        assert_eq!(
+            check_ballot(ItemState::Voting, VoteMethod::Secret, true)
+                .unwrap_err()
+                .rule,
+            Rule::SecretBallot
+        );
+        assert_eq!(
+            check_ballot(ItemState::Voting, VoteMethod::Named, true)
+                .unwrap_err()
+                .rule,
+            Rule::OneVote
+        );
+        assert_eq!(
+            check_ballot(ItemState::Voting, VoteMethod::Hands, true),
+            Ok(())
+        );
+        assert_eq!(
+            check_ballot(ItemState::Voting, VoteMethod::Secret, false),
+            Ok(())
+        );
+        assert_eq!(
+            check_ballot(
+                ItemState::Tallied { passed: true },
+                VoteMethod::Hands,
+                false
+            )
+            .unwrap_err()
+            .rule,
+            Rule::OneVote
+        );
     }
 }

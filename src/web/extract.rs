@@ -28,6 +28,7 @@ pub struct CurrentUser {
     pub csrf_token: String,
     pub session_hash: Vec<u8>,
     pub client_addr: Option<String>,
+    pub unread: i64,
 }
 
 impl CurrentUser {
@@ -45,6 +46,7 @@ impl CurrentUser {
             csrf_token: live.csrf_token,
             session_hash,
             client_addr,
+            unread: live.unread,
         }
     }
 
@@ -137,6 +139,26 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         serde_path_to_error::deserialize(de)
             .map(ApiJson)
             .map_err(|e| AppError::Invalid(vec![field_error(e.path().to_string(), e.inner())]))
+    }
+}
+
+/// An optional JSON body: absent when the request has no body at all.
+impl<T: DeserializeOwned, S: Send + Sync> axum::extract::OptionalFromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        let empty = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|v| v == "0")
+            || (!req.headers().contains_key(header::CONTENT_TYPE)
+                && !req.headers().contains_key(header::TRANSFER_ENCODING));
+        if empty {
+            return Ok(None);
+        }
+        <ApiJson<T> as FromRequest<S>>::from_request(req, state)
+            .await
+            .map(Some)
     }
 }
 

@@ -2,11 +2,16 @@
 
 pub mod account;
 pub mod audit_log;
+pub mod deliberation;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod guard;
 pub mod health;
 pub mod materials;
+pub mod meeting_pages;
+pub mod meetings;
+pub mod notifications;
 pub mod pages;
 pub mod party_groups;
 pub mod people;
@@ -23,7 +28,6 @@ use axum::{Json, Router, middleware};
 use sqlx::PgPool;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -38,15 +42,22 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// An argon2 hash checked when a login is unknown, so that costs as much as a wrong password.
     pub dummy_hash: Arc<str>,
+    /// This instance's live meeting screens.
+    pub hub: Arc<events::Hub>,
 }
 
 impl AppState {
+    /// The state of a server instance; starts listening for meeting events, so it must be
+    /// called within the tokio runtime.
     pub fn new(pool: PgPool, config: Config) -> anyhow::Result<AppState> {
         let dummy = crate::auth::password::hash_blocking(&crate::random::hex(16))?;
+        let hub = Arc::new(events::Hub::default());
+        events::spawn_listener(pool.clone(), hub.clone());
         Ok(AppState {
             pool,
             config: Arc::new(config),
             dummy_hash: dummy.into(),
+            hub,
         })
     }
 }
@@ -81,6 +92,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(audit_log::api_routes())
         .merge(topics::api_routes())
         .merge(materials::api_routes())
+        .merge(meetings::api_routes())
+        .merge(deliberation::api_routes())
+        .merge(notifications::api_routes())
         .merge(health::routes())
         .split_for_parts()
 }
@@ -95,7 +109,11 @@ pub fn app(state: AppState) -> Router {
         .merge(party_groups::page_routes())
         .merge(audit_log::page_routes())
         .merge(topics::page_routes())
-        .merge(materials::page_routes());
+        .merge(materials::page_routes())
+        .merge(meetings::page_routes())
+        .merge(meeting_pages::page_routes())
+        .merge(deliberation::page_routes())
+        .merge(notifications::page_routes());
 
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
@@ -120,10 +138,7 @@ pub fn app(state: AppState) -> Router {
             guard::authenticate,
         ))
         .layer(middleware::from_fn(error::html_errors))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
-        ))
+        .layer(middleware::from_fn(time_limit))
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
         .layer(header_if_absent(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header_if_absent(header::X_FRAME_OPTIONS, "DENY"))
@@ -151,6 +166,17 @@ pub fn app(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .with_state(state)
+}
+
+/// Answers 408 when a request takes longer than 30 s; event streams are meant to stay open.
+async fn time_limit(req: Request, next: middleware::Next) -> axum::response::Response {
+    if req.uri().path().ends_with("/events") {
+        return next.run(req).await;
+    }
+    match tokio::time::timeout(Duration::from_secs(30), next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => axum::http::StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
 }
 
 fn header_if_absent(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {

@@ -23,6 +23,8 @@ pub struct NavUser {
     pub is_discipline: bool,
     /// Has a role that works with topics and meetings (anything beyond admin).
     pub works_on_meetings: bool,
+    /// Unread notifications.
+    pub unread: i64,
 }
 
 pub struct Layout {
@@ -41,6 +43,7 @@ impl Layout {
                 is_admin: u.has(Role::Admin),
                 is_discipline: u.has(Role::Discipline),
                 works_on_meetings: u.roles.iter().any(|r| *r != Role::Admin),
+                unread: u.unread,
             }),
         }
     }

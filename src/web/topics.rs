@@ -32,8 +32,8 @@ use crate::domain::org::SectionKind;
 use crate::domain::role::Role;
 use crate::domain::topic::{
     Classification, MaterialsFields, PrerequisiteKind, Recorder, Requirement, TopicFacts,
-    check_materials, check_one_cadre, check_prerequisites_on_file, check_sign_off,
-    check_submission_source, may_record, recorder, required_prerequisites,
+    check_materials, check_one_cadre, check_prerequisites_on_file, check_procurement_once,
+    check_sign_off, check_submission_source, may_record, recorder, required_prerequisites,
 };
 
 pub fn api_routes() -> OpenApiRouter<AppState> {
@@ -1037,6 +1037,10 @@ async fn submit(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<(), Ap
         .filter_map(|p| PrerequisiteKind::parse(&p.kind))
         .collect();
     submission_check(&topic, position, &required, &on_file)?;
+    if let (true, Some(reference)) = (topic.is_procurement, topic.procurement_ref.as_deref()) {
+        let approved = db::topics::approved_procurements(&mut tx, topic.party_group_id).await?;
+        check_procurement_once(reference, approved.iter().map(String::as_str))?;
+    }
     db::topics::set_status(&mut tx, id, "submitted", None).await?;
     audit::append(
         &mut tx,

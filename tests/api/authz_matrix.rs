@@ -51,6 +51,14 @@ enum Allow {
     TopicNobody,
     /// On a topic: 综合科 may (the answer then depends on its state); members 403; others 404.
     TopicOffice,
+    /// A meeting of the group: 综合科 and members see it; others are told it does not exist.
+    MeetingSee,
+    /// A meeting action of its chair or secretary: 综合科 and members 403; others 404.
+    MeetingNobody,
+    /// A meeting action 综合科 may take; members 403; others 404.
+    MeetingOffice,
+    /// A meeting action a member may take; 综合科 403; others 404.
+    MeetingMember,
 }
 
 struct Route {
@@ -264,6 +272,156 @@ fn routes() -> Vec<Route> {
             TopicOffice,
             409,
         ),
+        api("GET", "/api/v1/meetings", None, SignedIn, 200),
+        api(
+            "POST",
+            "/api/v1/meetings",
+            Some(
+                json!({"party_group_id": "{group}", "starts_at": "2030-01-10T09:00:00+08:00",
+                        "place": "会议室", "secretary_id": "{mishu}"}),
+            ),
+            Office,
+            201,
+        ),
+        api("GET", "/api/v1/meetings/{meeting}", None, MeetingSee, 200),
+        api(
+            "GET",
+            "/api/v1/meetings/{meeting}/events",
+            None,
+            MeetingSee,
+            200,
+        ),
+        api(
+            "POST",
+            "/api/v1/meetings/{meeting}/chair",
+            Some(json!({"user_id": "{user}", "reason": "出差"})),
+            MeetingNobody,
+            200,
+        ),
+        api(
+            "POST",
+            "/api/v1/meetings/{meeting}/agenda",
+            Some(json!({"topic_id": "{topic}"})),
+            MeetingNobody,
+            201,
+        ),
+        api(
+            "POST",
+            "/api/v1/meetings/{meeting}/attendees",
+            Some(json!({"item_id": "{item}", "user_id": "{user}"})),
+            MeetingNobody,
+            200,
+        ),
+        // The agenda has an item and the secretary is from 综合科: 综合科 issues the notice.
+        api(
+            "POST",
+            "/api/v1/meetings/{meeting}/notice",
+            None,
+            MeetingOffice,
+            200,
+        ),
+        api(
+            "POST",
+            "/api/v1/meetings/{meeting}/leave",
+            Some(json!({"reason": "出差"})),
+            MeetingMember,
+            200,
+        ),
+        api(
+            "POST",
+            "/api/v1/meetings/{meeting}/leave/{user}/decision",
+            Some(json!({"approved": true})),
+            MeetingNobody,
+            200,
+        ),
+        api(
+            "PUT",
+            "/api/v1/meetings/{meeting}/attendance/{user}",
+            Some(json!({"present": true})),
+            MeetingNobody,
+            200,
+        ),
+        api(
+            "POST",
+            "/api/v1/meetings/{meeting}/open",
+            None,
+            MeetingNobody,
+            200,
+        ),
+        api(
+            "POST",
+            "/api/v1/meetings/{meeting}/items/{item}/start",
+            None,
+            MeetingNobody,
+            200,
+        ),
+        // The member is absent: a written opinion is theirs to give.
+        api(
+            "POST",
+            "/api/v1/meetings/{meeting}/items/{item}/written-opinions",
+            Some(json!({"stance": "agree"})),
+            MeetingMember,
+            200,
+        ),
+        api(
+            "POST",
+            "/api/v1/meetings/{meeting}/items/{item}/recusals",
+            Some(json!({"relation": "self"})),
+            MeetingMember,
+            200,
+        ),
+        // The item has not started: a member passes authorization and is refused by its state.
+        api(
+            "POST",
+            "/api/v1/meetings/{meeting}/items/{item}/opinions",
+            Some(json!({"stance": "agree"})),
+            MeetingMember,
+            409,
+        ),
+        api(
+            "POST",
+            "/api/v1/meetings/{meeting}/items/{item}/remarks",
+            Some(json!({"text": "建议"})),
+            MeetingNobody,
+            200,
+        ),
+        api(
+            "POST",
+            "/api/v1/meetings/{meeting}/items/{item}/vote",
+            Some(json!({"method": "secret"})),
+            MeetingNobody,
+            200,
+        ),
+        api(
+            "POST",
+            "/api/v1/meetings/{meeting}/items/{item}/ballots",
+            Some(json!({"choice": "yes"})),
+            MeetingMember,
+            409,
+        ),
+        api(
+            "POST",
+            "/api/v1/meetings/{meeting}/items/{item}/vote/close",
+            None,
+            MeetingNobody,
+            200,
+        ),
+        api(
+            "POST",
+            "/api/v1/meetings/{meeting}/items/{item}/outcome",
+            Some(json!({"outcome": "deferred", "reason": "再议"})),
+            MeetingNobody,
+            200,
+        ),
+        api(
+            "POST",
+            "/api/v1/meetings/{meeting}/close",
+            None,
+            MeetingNobody,
+            200,
+        ),
+        api("GET", "/api/v1/notifications", None, SignedIn, 200),
+        api("POST", "/api/v1/notifications/read", None, SignedIn, 204),
         api("GET", "/api/v1/audit", None, Discipline, 200),
         api("GET", "/api/v1/audit/verify", None, Discipline, 200),
         api("GET", "/healthz", None, Anyone, 200),
@@ -397,6 +555,48 @@ fn routes() -> Vec<Route> {
             TopicOffice,
             409,
         ),
+        page("GET", "/meetings", None, SignedIn, 200),
+        page(
+            "POST",
+            "/meetings",
+            Some(
+                "party_group_id={group}&starts_at=2030-01-11T09:00&place=会议室&secretary_id={mishu}",
+            ),
+            Office,
+            303,
+        ),
+        page("GET", "/meetings/{meeting}", None, MeetingSee, 200),
+        page("GET", "/meetings/{meeting}/display", None, MeetingSee, 200),
+        // Already notified above: 综合科 is refused by the state.
+        page(
+            "POST",
+            "/meetings/{meeting}/notice",
+            Some(""),
+            MeetingOffice,
+            409,
+        ),
+        page(
+            "POST",
+            "/meetings/{meeting}/leave",
+            Some("reason=出差"),
+            MeetingMember,
+            303,
+        ),
+        page(
+            "POST",
+            "/meetings/{meeting}/open",
+            Some(""),
+            MeetingNobody,
+            303,
+        ),
+        page(
+            "POST",
+            "/meetings/{meeting}/items/{item}/opinions",
+            Some("stance=agree"),
+            MeetingMember,
+            409,
+        ),
+        page("GET", "/notifications", None, SignedIn, 200),
         page("GET", "/audit", None, Discipline, 200),
         page("GET", "/audit/verify", None, Discipline, 200),
     ]
@@ -419,15 +619,32 @@ fn expected(route: &Route, who: Who) -> u16 {
             Who::Member | Who::Role("leader" | "director" | "section_head" | "staff")
         ),
         Allow::Office | Allow::TopicOffice => who == Who::Role("office"),
-        Allow::TopicNobody => false,
+        Allow::TopicNobody | Allow::MeetingNobody => false,
+        Allow::MeetingSee => matches!(who, Who::Role("office") | Who::Member),
+        Allow::MeetingOffice => who == Who::Role("office"),
+        Allow::MeetingMember => who == Who::Member,
     };
-    let sees_topic = matches!(who, Who::Role("office") | Who::Member);
+    let sees = matches!(who, Who::Role("office") | Who::Member);
     match (allowed, route.allow) {
         (true, _) => route.ok,
-        (false, Allow::TopicNobody | Allow::TopicOffice) if sees_topic => 403,
         (
             false,
-            Allow::AdminOrMember | Allow::OfficeOrMember | Allow::TopicNobody | Allow::TopicOffice,
+            Allow::TopicNobody
+            | Allow::TopicOffice
+            | Allow::MeetingNobody
+            | Allow::MeetingOffice
+            | Allow::MeetingMember,
+        ) if sees => 403,
+        (
+            false,
+            Allow::AdminOrMember
+            | Allow::OfficeOrMember
+            | Allow::TopicNobody
+            | Allow::TopicOffice
+            | Allow::MeetingSee
+            | Allow::MeetingNobody
+            | Allow::MeetingOffice
+            | Allow::MeetingMember,
         ) => 404,
         (false, _) => 403,
     }
@@ -458,6 +675,59 @@ async fn authorization_matrix_of_every_route() {
     assert_eq!(status, StatusCode::CREATED);
     let material = uploaded["material_id"].as_str().unwrap().to_owned();
     let admin = app.admin().await;
+    // A meeting of the group with one item, chaired by a 书记 and kept by a secretary of 综合科
+    // who are not among the actors, so every actor is judged by role and membership alone.
+    let (shuji, shuji_token) = app.user("mx.shuji", &["leader"]).await;
+    let (status, _) = app
+        .api(
+            "POST",
+            &format!("/api/v1/party-groups/{group}/members"),
+            Some(&admin),
+            Some(json!({"user_id": shuji, "position": "secretary"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (mishu, mishu_token) = app.user("mx.mishu", &["office"]).await;
+    let leader_token = app.login("fenguan", crate::support::PASSWORD).await;
+    let (_, ready) = app
+        .api("POST", "/api/v1/topics", Some(&proposer),
+             Some(json!({"party_group_id": group, "title": "上会议题", "category": 12, "content": "内容",
+                         "matters_to_decide": "事项", "consultation_opinions": "意见", "responsible_user_id": leader})))
+        .await;
+    let ready = ready["topic_id"].as_str().unwrap().to_owned();
+    for (token, action) in [(&leader_token, "sign-off"), (&proposer, "submit")] {
+        let (status, body) = app
+            .api(
+                "POST",
+                &format!("/api/v1/topics/{ready}/{action}"),
+                Some(token),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let (_, m) = app
+        .api(
+            "POST",
+            "/api/v1/meetings",
+            Some(&mishu_token),
+            Some(
+                json!({"party_group_id": group, "starts_at": "2030-01-09T09:00:00+08:00",
+                         "place": "会议室", "secretary_id": mishu}),
+            ),
+        )
+        .await;
+    let meeting = m["id"].as_str().expect("a meeting").to_owned();
+    let (status, added) = app
+        .api(
+            "POST",
+            &format!("/api/v1/meetings/{meeting}/agenda"),
+            Some(&shuji_token),
+            Some(json!({"topic_id": ready})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{added}");
+    let item = added["item_id"].as_str().unwrap().to_owned();
     let mut tokens = Vec::new();
     for who in ACTORS {
         let token = match who {
@@ -500,10 +770,22 @@ async fn authorization_matrix_of_every_route() {
                     .replace("{leader}", &leader.to_string())
                     .replace("{topic}", &topic)
                     .replace("{material}", &material)
+                    .replace("{meeting}", &meeting)
+                    .replace("{item}", &item)
+                    .replace("{mishu}", &mishu.to_string())
                     .replace("{n}", &n.to_string())
             };
             let path = fill(route.path);
-            let status = if let Some(form) = route.form {
+            let status = if path.ends_with("/events") {
+                // An event stream stays open: only its status is read.
+                let mut req = axum::http::Request::builder().uri(&path);
+                if let Some(t) = token {
+                    req = req.header("authorization", format!("Bearer {t}"));
+                }
+                app.send(req.body(axum::body::Body::empty()).unwrap())
+                    .await
+                    .status()
+            } else if let Some(form) = route.form {
                 app.page(route.method, &path, token.as_deref(), Some(&fill(form)))
                     .await
                     .status()
@@ -594,7 +876,15 @@ async fn openapi_documents_exactly_the_api_routes() {
         }
     }
     let normalise = |p: &str| {
-        p.replace("{group}", "{id}")
+        // Within a meeting the person is the second parameter.
+        let p = if p.starts_with("/api/v1/meetings/") {
+            p.replace("{user}", "{user_id}")
+        } else {
+            p.to_owned()
+        };
+        p.replace("{meeting}", "{id}")
+            .replace("{item}", "{item_id}")
+            .replace("{group}", "{id}")
             .replace("{user}", "{id}")
             .replace("{topic}", "{id}")
             .replace("{material}", "{material_id}")

@@ -4,6 +4,7 @@ mod audit;
 mod authz_matrix;
 mod input;
 mod materials;
+mod meetings;
 mod organisation;
 mod pages;
 mod session;

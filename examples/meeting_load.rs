@@ -1,0 +1,435 @@
+//! Load benchmark: N meetings at once, 11 members each, every member stating an opinion and
+//! voting (secret ballot) on every item over HTTP, each member's screen connected to the
+//! meeting's event stream. Prints ballots/s, p50/p95/p99 of the ballot request, the time until
+//! a ballot has reached every screen of its meeting, and the server's peak RSS. Asserts nothing.
+//!
+//!     cargo run --release --example meeting_load -- 1 10 100
+//!
+//! The server runs in a child process (this program re-executed) so that its memory is its
+//! own; the database is DATABASE_URL's server or a private throwaway cluster.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use uuid::Uuid;
+use yishi::embedded_pg::EmbeddedPg;
+
+const MEMBERS: usize = 11;
+const ITEMS: usize = 2;
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let rt = tokio::runtime::Runtime::new()?;
+    if args.first().map(String::as_str) == Some("--serve") {
+        return rt.block_on(serve(&args[1]));
+    }
+    let counts: Vec<usize> = if args.is_empty() {
+        vec![1, 10, 100]
+    } else {
+        args.iter().map(|a| a.parse()).collect::<Result<_, _>>()?
+    };
+    rt.block_on(run(counts))
+}
+
+/// The server alone, as `yishi serve` runs it, printing its port.
+async fn serve(url: &str) -> anyhow::Result<()> {
+    let pool = yishi::bootstrap::connect(url, 20).await?;
+    let state = yishi::AppState::new(pool, yishi::config::Config::from_lookup(|_| None)?)?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    println!("{}", listener.local_addr()?.port());
+    axum::serve(
+        listener,
+        yishi::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .await?;
+    Ok(())
+}
+
+async fn run(counts: Vec<usize>) -> anyhow::Result<()> {
+    let (base, _cluster) = match std::env::var("DATABASE_URL") {
+        Ok(url) => (url, None),
+        Err(_) => {
+            let dir = tempfile::Builder::new().prefix("yishi-load-").tempdir()?;
+            let pg = EmbeddedPg::start_throwaway(dir.path())?;
+            (pg.url("postgres"), Some((pg, dir)))
+        }
+    };
+    println!(
+        "meetings  ballots  ballots/s  ballot p50/p95/p99 ms  all screens p50/p95/p99 ms  server peak RSS"
+    );
+    for n in counts {
+        let db = format!("yishi_load_{n}");
+        let admin = yishi::bootstrap::connect(&base, 2).await?;
+        sqlx::query(&format!("drop database if exists {db}"))
+            .execute(&admin)
+            .await?;
+        sqlx::query(&format!("create database {db}"))
+            .execute(&admin)
+            .await?;
+        admin.close().await;
+        let url = base
+            .rsplit_once('/')
+            .map(|(b, _)| format!("{b}/{db}"))
+            .unwrap();
+        let pool = yishi::bootstrap::connect(&url, 5).await?;
+        yishi::bootstrap::migrate(&pool).await?;
+        let meetings = seed(&pool, n).await?;
+        pool.close().await;
+        let mut child = tokio::process::Command::new(std::env::current_exe()?)
+            .args(["--serve", &url])
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()?;
+        let mut out = tokio::io::BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        tokio::io::AsyncBufReadExt::read_line(&mut out, &mut line).await?;
+        let port: u16 = line.trim().parse()?;
+        let pid = child.id().unwrap();
+        let figures = play(port, meetings).await?;
+        let rss = peak_rss_kib(pid);
+        child.kill().await?;
+        println!(
+            "{n:>8}  {:>7}  {:>9.0}  {:>21}  {:>26}  {:>10.1} MiB",
+            figures.ballots,
+            figures.ballots as f64 / figures.elapsed.as_secs_f64(),
+            percentiles(&mut figures.latencies.clone()),
+            percentiles(&mut figures.delivery.clone()),
+            rss as f64 / 1024.0
+        );
+    }
+    Ok(())
+}
+
+fn peak_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn percentiles(v: &mut [f64]) -> String {
+    v.sort_by(f64::total_cmp);
+    let at = |p: f64| v[((v.len() as f64 * p) as usize).min(v.len() - 1)];
+    format!("{:.1}/{:.1}/{:.1}", at(0.50), at(0.95), at(0.99))
+}
+
+/// One meeting ready to run: open, everyone present, items pending; bearer tokens per member
+/// (index 0 is the 书记 who chairs).
+struct Seeded {
+    id: Uuid,
+    items: Vec<Uuid>,
+    members: Vec<(Uuid, String)>,
+}
+
+async fn seed(pool: &sqlx::PgPool, n: usize) -> anyhow::Result<Vec<Seeded>> {
+    let hash = yishi::auth::password::hash("load-pass-123".into()).await?;
+    let secretary = Uuid::now_v7();
+    sqlx::query("insert into app_user (user_id, login, name, password_hash) values ($1, 'mishu', '秘书', $2)")
+        .bind(secretary)
+        .bind(&hash)
+        .execute(pool)
+        .await?;
+    sqlx::query("insert into user_role values ($1, 'office')")
+        .bind(secretary)
+        .execute(pool)
+        .await?;
+    let mut all = Vec::new();
+    for g in 0..n {
+        let mut tx = pool.begin().await?;
+        let group = Uuid::now_v7();
+        sqlx::query("insert into party_group (party_group_id, name) values ($1, $2)")
+            .bind(group)
+            .bind(format!("党组{g}"))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("insert into party_group_setting (party_group_id) values ($1)")
+            .bind(group)
+            .execute(&mut *tx)
+            .await?;
+        let mut members = Vec::new();
+        for k in 0..MEMBERS {
+            let id = Uuid::now_v7();
+            sqlx::query("insert into app_user (user_id, login, name, password_hash) values ($1, $2, $3, $4)")
+                .bind(id)
+                .bind(format!("m{g}x{k}"))
+                .bind(format!("成员{g}-{k}"))
+                .bind(&hash)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("insert into user_role values ($1, 'leader')")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("insert into membership (membership_id, party_group_id, user_id, position, started_on) values ($1, $2, $3, $4, current_date - 30)")
+                .bind(Uuid::now_v7())
+                .bind(group)
+                .bind(id)
+                .bind(if k == 0 { "secretary" } else { "member" })
+                .execute(&mut *tx)
+                .await?;
+            let token = yishi::random::hex(32);
+            sqlx::query(
+                "insert into user_session (session_hash, user_id, csrf_token) values ($1, $2, 'x')",
+            )
+            .bind(yishi::auth::session::token_hash(&token))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            members.push((id, token));
+        }
+        let meeting = Uuid::now_v7();
+        sqlx::query("insert into meeting (meeting_id, party_group_id, year, number, title, starts_at, place, secretary_id, chair_id, status, created_by, noticed_at, opened_at) values ($1, $2, 2026, 1, '负载测试会议', now(), '会议室', $3, $4, 'open', $3, now(), now())")
+            .bind(meeting)
+            .bind(group)
+            .bind(secretary)
+            .bind(members[0].0)
+            .execute(&mut *tx)
+            .await?;
+        let mut items = Vec::new();
+        for i in 0..ITEMS {
+            let topic = Uuid::now_v7();
+            sqlx::query("insert into topic (topic_id, party_group_id, proposer_id, responsible_user_id, title, category, content, matters_to_decide, consultation_opinions, status) values ($1, $2, $3, $3, $4, 1, '内容', '事项', '意见', 'scheduled')")
+                .bind(topic)
+                .bind(group)
+                .bind(members[0].0)
+                .bind(format!("议题{i}"))
+                .execute(&mut *tx)
+                .await?;
+            let item = Uuid::now_v7();
+            sqlx::query("insert into agenda_item (item_id, meeting_id, topic_id, position) values ($1, $2, $3, $4)")
+                .bind(item)
+                .bind(meeting)
+                .bind(topic)
+                .bind(i as i32 + 1)
+                .execute(&mut *tx)
+                .await?;
+            items.push(item);
+        }
+        for (id, _) in &members {
+            sqlx::query("insert into attendance (meeting_id, user_id, present, recorded_by) values ($1, $2, true, $3)")
+                .bind(meeting)
+                .bind(id)
+                .bind(secretary)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        all.push(Seeded {
+            id: meeting,
+            items,
+            members,
+        });
+    }
+    Ok(all)
+}
+
+struct Figures {
+    ballots: usize,
+    elapsed: Duration,
+    latencies: Vec<f64>,
+    delivery: Vec<f64>,
+}
+
+async fn connect(port: u16) -> anyhow::Result<SendRequest<Full<Bytes>>> {
+    let stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+    stream.set_nodelay(true)?;
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(conn);
+    Ok(sender)
+}
+
+async fn call(
+    client: &mut SendRequest<Full<Bytes>>,
+    token: &str,
+    path: &str,
+    body: &str,
+) -> anyhow::Result<u16> {
+    client.ready().await?;
+    let req = hyper::Request::post(path)
+        .header("host", "localhost")
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body.to_owned())))?;
+    let res = client.send_request(req).await?;
+    let status = res.status().as_u16();
+    res.into_body().collect().await?;
+    anyhow::ensure!(status < 300, "{path}: {status}");
+    Ok(status)
+}
+
+/// When each screen saw each voter's ballot: (meeting, voter) → arrival times.
+type Seen = Arc<Mutex<HashMap<(Uuid, Uuid), Vec<Instant>>>>;
+
+/// A member's screen: follows the meeting's events and notes when each ballot appears.
+async fn screen(port: u16, meeting: Uuid, token: String, seen: Seen) -> anyhow::Result<()> {
+    let mut client = connect(port).await?;
+    let req = hyper::Request::get(format!("/api/v1/meetings/{meeting}/events"))
+        .header("host", "localhost")
+        .header("authorization", format!("Bearer {token}"))
+        .body(Full::new(Bytes::new()))?;
+    let mut body = client.send_request(req).await?.into_body();
+    let mut known: Vec<String> = Vec::new();
+    let mut buffer = String::new();
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame?.into_data() else {
+            continue;
+        };
+        buffer.push_str(&String::from_utf8_lossy(&data));
+        while let Some(end) = buffer.find("\n\n") {
+            let event: String = buffer.drain(..end + 2).collect();
+            let Some(json) = event.lines().find_map(|l| l.strip_prefix("data: ")) else {
+                continue;
+            };
+            let v: serde_json::Value = serde_json::from_str(json)?;
+            let voted: Vec<String> = v["item"]["voted"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if v["kind"] == "item.vote_open" || v["kind"] == "item.start" {
+                known.clear();
+            }
+            if v["kind"] == "item.ballot" {
+                let now = Instant::now();
+                for voter in voted.iter().filter(|x| !known.contains(x)) {
+                    let key = (meeting, Uuid::parse_str(voter)?);
+                    seen.lock().unwrap().entry(key).or_default().push(now);
+                }
+            }
+            known = voted;
+        }
+    }
+    Ok(())
+}
+
+async fn play(port: u16, meetings: Vec<Seeded>) -> anyhow::Result<Figures> {
+    let seen: Seen = Arc::default();
+    let mut screens = Vec::new();
+    for m in &meetings {
+        for (_, token) in &m.members {
+            screens.push(tokio::spawn(screen(
+                port,
+                m.id,
+                token.clone(),
+                seen.clone(),
+            )));
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let started = Instant::now();
+    let runs: Vec<_> = meetings
+        .into_iter()
+        .map(|m| tokio::spawn(run_meeting(port, m)))
+        .collect();
+    let mut latencies = Vec::new();
+    let mut sent: Vec<((Uuid, Uuid), Instant)> = Vec::new();
+    for r in runs {
+        let (l, s) = r.await??;
+        latencies.extend(l);
+        sent.extend(s);
+    }
+    let elapsed = started.elapsed();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for s in screens {
+        s.abort();
+    }
+    let seen = seen.lock().unwrap();
+    // Each ballot appears once per item on each of its meeting's MEMBERS screens.
+    let delivery = sent
+        .iter()
+        .filter_map(|(key, at)| {
+            let arrivals: Vec<&Instant> = seen.get(key)?.iter().filter(|t| **t >= *at).collect();
+            let last = arrivals.iter().copied().take(MEMBERS).max()?;
+            Some(last.duration_since(*at).as_secs_f64() * 1000.0)
+        })
+        .collect();
+    Ok(Figures {
+        ballots: latencies.len(),
+        elapsed,
+        latencies,
+        delivery,
+    })
+}
+
+/// Plays one meeting: per item the chair starts it, members state opinions (the chair last),
+/// the chair opens a secret vote, all members vote at once, the chair closes and announces.
+async fn run_meeting(
+    port: u16,
+    m: Seeded,
+) -> anyhow::Result<(Vec<f64>, Vec<((Uuid, Uuid), Instant)>)> {
+    let mut clients = Vec::new();
+    for _ in &m.members {
+        clients.push(connect(port).await?);
+    }
+    let chair = m.members[0].1.clone();
+    let mut latencies = Vec::new();
+    let mut sent = Vec::new();
+    for item in &m.items {
+        let path = |a: &str| format!("/api/v1/meetings/{}/items/{item}/{a}", m.id);
+        call(&mut clients[0], &chair, &path("start"), "{}").await?;
+        let opinions = clients[1..]
+            .iter_mut()
+            .zip(&m.members[1..])
+            .map(|(c, (_, t))| {
+                let p = path("opinions");
+                async move { call(c, t, &p, r#"{"stance":"agree"}"#).await }
+            });
+        for r in futures_util::future::join_all(opinions).await {
+            r?;
+        }
+        call(
+            &mut clients[0],
+            &chair,
+            &path("opinions"),
+            r#"{"stance":"agree"}"#,
+        )
+        .await?;
+        call(
+            &mut clients[0],
+            &chair,
+            &path("vote"),
+            r#"{"method":"secret"}"#,
+        )
+        .await?;
+        let ballots = clients
+            .iter_mut()
+            .zip(&m.members)
+            .enumerate()
+            .map(|(k, (c, (id, t)))| {
+                let p = path("ballots");
+                let body = format!(r#"{{"choice":"{}"}}"#, ["yes", "no", "abstain"][k % 3]);
+                async move {
+                    let at = Instant::now();
+                    call(c, t, &p, &body).await?;
+                    anyhow::Ok(((m.id, *id), at, at.elapsed().as_secs_f64() * 1000.0))
+                }
+            });
+        for r in futures_util::future::join_all(ballots).await {
+            let (key, at, ms) = r?;
+            latencies.push(ms);
+            sent.push((key, at));
+        }
+        call(&mut clients[0], &chair, &path("vote/close"), "{}").await?;
+        call(
+            &mut clients[0],
+            &chair,
+            &path("outcome"),
+            r#"{"outcome":"announce"}"#,
+        )
+        .await?;
+    }
+    Ok((latencies, sent))
+}

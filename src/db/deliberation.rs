@@ -1,0 +1,316 @@
+//! What is said and cast on an agenda item: recusals, opinions, written opinions, remarks and
+//! votes. R-SECRET-BALLOT: a secret ballot is stored as "this member voted" plus a counter
+//! increment; nothing links the two.
+
+use serde::Serialize;
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Recusal {
+    pub item_id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+    /// `self`, `spouse`, `lineal`, `collateral_3`, `in_law`.
+    pub relation: String,
+    pub note: String,
+    pub declared_by: Uuid,
+}
+
+pub async fn recusals(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result<Vec<Recusal>> {
+    sqlx::query_as!(
+        Recusal,
+        "select r.item_id, r.user_id, u.name, r.relation, r.note, r.declared_by
+         from recusal r join agenda_item i using (item_id) join app_user u on u.user_id = r.user_id
+         where i.meeting_id = $1 order by r.declared_at",
+        meeting_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Records a recusal; false when the person had already recused.
+pub async fn recuse(
+    conn: &mut PgConnection,
+    item_id: Uuid,
+    user_id: Uuid,
+    relation: &str,
+    note: &str,
+    by: Uuid,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "insert into recusal (item_id, user_id, relation, note, declared_by)
+         values ($1, $2, $3, $4, $5) on conflict do nothing",
+        item_id,
+        user_id,
+        relation,
+        note,
+        by
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A member's opinion stated at the meeting, or written when absent.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Statement {
+    pub item_id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+    /// `agree`, `disagree`, `defer`.
+    pub stance: String,
+    pub reason: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
+
+pub async fn opinions(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result<Vec<Statement>> {
+    sqlx::query_as!(
+        Statement,
+        r#"select o.item_id, o.user_id, u.name, o.stance, o.reason, o.stated_at as "at"
+           from opinion o join agenda_item i using (item_id) join app_user u on u.user_id = o.user_id
+           where i.meeting_id = $1 order by o.stated_at"#,
+        meeting_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// The members who have stated an opinion on an item.
+pub async fn spoken(conn: &mut PgConnection, item_id: Uuid) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar!("select user_id from opinion where item_id = $1", item_id)
+        .fetch_all(conn)
+        .await
+}
+
+pub async fn stances(conn: &mut PgConnection, item_id: Uuid) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar!("select stance from opinion where item_id = $1", item_id)
+        .fetch_all(conn)
+        .await
+}
+
+pub async fn state_opinion(
+    conn: &mut PgConnection,
+    item_id: Uuid,
+    user_id: Uuid,
+    stance: &str,
+    reason: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into opinion (item_id, user_id, stance, reason) values ($1, $2, $3, $4)",
+        item_id,
+        user_id,
+        stance,
+        reason
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+pub async fn written_opinions(
+    conn: &mut PgConnection,
+    meeting_id: Uuid,
+) -> sqlx::Result<Vec<Statement>> {
+    sqlx::query_as!(
+        Statement,
+        r#"select w.item_id, w.user_id, u.name, w.stance, w.reason, w.written_at as "at"
+           from written_opinion w join agenda_item i using (item_id)
+           join app_user u on u.user_id = w.user_id
+           where i.meeting_id = $1 order by w.written_at"#,
+        meeting_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Writes (or rewrites, until the item is decided) an absent member's written opinion.
+pub async fn write_opinion(
+    conn: &mut PgConnection,
+    item_id: Uuid,
+    user_id: Uuid,
+    stance: &str,
+    reason: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into written_opinion (item_id, user_id, stance, reason) values ($1, $2, $3, $4)
+         on conflict (item_id, user_id)
+         do update set stance = $3, reason = $4, written_at = now()",
+        item_id,
+        user_id,
+        stance,
+        reason
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Remark {
+    pub item_id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+    pub text: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub made_at: OffsetDateTime,
+}
+
+pub async fn remarks(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result<Vec<Remark>> {
+    sqlx::query_as!(
+        Remark,
+        "select r.item_id, r.user_id, u.name, r.text, r.made_at
+         from remark r join agenda_item i using (item_id) join app_user u on u.user_id = r.user_id
+         where i.meeting_id = $1 order by r.made_at",
+        meeting_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn remark(
+    conn: &mut PgConnection,
+    item_id: Uuid,
+    user_id: Uuid,
+    text: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into remark (remark_id, item_id, user_id, text) values ($1, $2, $3, $4)",
+        Uuid::now_v7(),
+        item_id,
+        user_id,
+        text
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// A member's vote on an item; `choice` is empty for a secret ballot.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Vote {
+    pub item_id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+    pub secret: bool,
+    /// `yes`, `no`, `abstain`; never present for a secret ballot.
+    pub choice: Option<String>,
+    pub recorded_by: Option<Uuid>,
+}
+
+pub async fn votes(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result<Vec<Vote>> {
+    sqlx::query_as!(
+        Vote,
+        r#"select v.item_id, v.user_id, u.name, v.secret, v.choice, v.recorded_by
+           from vote_cast v join agenda_item i using (item_id) join app_user u on u.user_id = v.user_id
+           where i.meeting_id = $1 order by i.position, u.name collate "zh-x-icu""#,
+        meeting_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn has_voted(
+    conn: &mut PgConnection,
+    item_id: Uuid,
+    user_id: Uuid,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"select exists (select 1 from vote_cast where item_id = $1 and user_id = $2) as "e!""#,
+        item_id,
+        user_id
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// An open vote: the member, their choice and who recorded it.
+pub async fn cast_open(
+    conn: &mut PgConnection,
+    item_id: Uuid,
+    user_id: Uuid,
+    choice: &str,
+    recorded_by: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into vote_cast (item_id, user_id, secret, choice, recorded_by, cast_at)
+         values ($1, $2, false, $3, $4, now())",
+        item_id,
+        user_id,
+        choice,
+        recorded_by
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// Opens the counter of a secret ballot at zero, so that no row is ever created by a voter.
+pub async fn open_secret_tally(conn: &mut PgConnection, item_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query!("insert into secret_tally (item_id) values ($1)", item_id)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// A secret ballot: marks the member as having voted and adds the choice to the item's
+/// counter. Neither row carries anything that names the other.
+pub async fn cast_secret(
+    conn: &mut PgConnection,
+    item_id: Uuid,
+    user_id: Uuid,
+    choice: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into vote_cast (item_id, user_id, secret) values ($1, $2, true)",
+        item_id,
+        user_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "update secret_tally set yes = yes + ($2 = 'yes')::int, no = no + ($2 = 'no')::int,
+             abstain = abstain + ($2 = 'abstain')::int
+         where item_id = $1",
+        item_id,
+        choice
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// The choices of an open vote, for the tally.
+pub async fn open_choices(conn: &mut PgConnection, item_id: Uuid) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar!(
+        r#"select choice as "choice!" from vote_cast where item_id = $1 and not secret"#,
+        item_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// The counters of a secret ballot: (yes, no, abstain).
+pub async fn secret_counts(
+    conn: &mut PgConnection,
+    item_id: Uuid,
+) -> sqlx::Result<(i64, i64, i64)> {
+    let row = sqlx::query!(
+        "select yes, no, abstain from secret_tally where item_id = $1",
+        item_id
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map_or((0, 0, 0), |r| {
+        (i64::from(r.yes), i64::from(r.no), i64::from(r.abstain))
+    }))
+}
+
+/// The people recused from an item.
+pub async fn recused(conn: &mut PgConnection, item_id: Uuid) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar!("select user_id from recusal where item_id = $1", item_id)
+        .fetch_all(conn)
+        .await
+}

@@ -1,0 +1,540 @@
+//! Meetings: the meeting row, its agenda, attendees, leave requests and attendance.
+
+use serde::Serialize;
+use sqlx::PgConnection;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Meeting {
+    pub meeting_id: Uuid,
+    pub party_group_id: Uuid,
+    pub year: i32,
+    pub number: i32,
+    pub title: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub starts_at: OffsetDateTime,
+    pub place: String,
+    pub secretary_id: Uuid,
+    pub chair_id: Uuid,
+    pub chair_reason: Option<String>,
+    /// `draft`, `noticed`, `open`, `closed`.
+    pub status: String,
+    pub materials_late_reason: Option<String>,
+    pub created_by: Uuid,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub noticed_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub opened_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub closed_at: Option<OffsetDateTime>,
+}
+
+/// The next number of a group's meetings in a year (2026年第5次).
+pub async fn next_number(
+    conn: &mut PgConnection,
+    party_group_id: Uuid,
+    year: i32,
+) -> sqlx::Result<i32> {
+    sqlx::query_scalar!(
+        r#"select coalesce(max(number), 0) + 1 as "n!" from meeting
+           where party_group_id = $1 and year = $2"#,
+        party_group_id,
+        year
+    )
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn insert(conn: &mut PgConnection, m: &Meeting) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into meeting (meeting_id, party_group_id, year, number, title, starts_at, place,
+             secretary_id, chair_id, status, created_by, created_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        m.meeting_id,
+        m.party_group_id,
+        m.year,
+        m.number,
+        m.title,
+        m.starts_at,
+        m.place,
+        m.secretary_id,
+        m.chair_id,
+        m.status,
+        m.created_by,
+        m.created_at
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// A meeting; with `lock`, locked for the action that follows, so that two actions on one
+/// meeting are serialised and each sees the other's result.
+pub async fn get(
+    conn: &mut PgConnection,
+    meeting_id: Uuid,
+    lock: bool,
+) -> sqlx::Result<Option<Meeting>> {
+    let row = if lock {
+        sqlx::query_as!(
+            Meeting,
+            "select meeting_id, party_group_id, year, number, title, starts_at, place,
+                    secretary_id, chair_id, chair_reason, status, materials_late_reason,
+                    created_by, created_at, noticed_at, opened_at, closed_at
+             from meeting where meeting_id = $1 for update",
+            meeting_id
+        )
+        .fetch_optional(conn)
+        .await?
+    } else {
+        sqlx::query_as!(
+            Meeting,
+            "select meeting_id, party_group_id, year, number, title, starts_at, place,
+                    secretary_id, chair_id, chair_reason, status, materials_late_reason,
+                    created_by, created_at, noticed_at, opened_at, closed_at
+             from meeting where meeting_id = $1",
+            meeting_id
+        )
+        .fetch_optional(conn)
+        .await?
+    };
+    Ok(row)
+}
+
+/// The meetings a person takes part in (member of the group, chair, secretary, attendee) or,
+/// for 综合科, every meeting; newest first.
+pub async fn list_for_user(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    office: bool,
+) -> sqlx::Result<Vec<Meeting>> {
+    sqlx::query_as!(
+        Meeting,
+        "select meeting_id, party_group_id, year, number, title, starts_at, place,
+                secretary_id, chair_id, chair_reason, status, materials_late_reason,
+                created_by, created_at, noticed_at, opened_at, closed_at
+         from meeting m
+         where $2 or m.chair_id = $1 or m.secretary_id = $1
+            or exists (select 1 from membership s where s.party_group_id = m.party_group_id
+                       and s.user_id = $1 and s.ended_on is null)
+            or exists (select 1 from item_attendee a join agenda_item i using (item_id)
+                       where i.meeting_id = m.meeting_id and a.user_id = $1)
+         order by starts_at desc, meeting_id",
+        user_id,
+        office
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn set_chair(
+    conn: &mut PgConnection,
+    meeting_id: Uuid,
+    chair_id: Uuid,
+    reason: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update meeting set chair_id = $2, chair_reason = $3 where meeting_id = $1",
+        meeting_id,
+        chair_id,
+        reason
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// Moves the meeting to `status` and stamps the time of that step.
+pub async fn set_status(
+    conn: &mut PgConnection,
+    meeting_id: Uuid,
+    status: &str,
+    materials_late_reason: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update meeting set status = $2,
+             materials_late_reason = coalesce($3, materials_late_reason),
+             noticed_at = case when $2 = 'noticed' then now() else noticed_at end,
+             opened_at = case when $2 = 'open' then now() else opened_at end,
+             closed_at = case when $2 = 'closed' then now() else closed_at end
+         where meeting_id = $1",
+        meeting_id,
+        status,
+        materials_late_reason
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// A member of the group on the meeting's date, with whether they are in the room now.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RosterEntry {
+    pub user_id: Uuid,
+    pub name: String,
+    /// `secretary` (书记), `deputy` (副书记), `member`.
+    pub position: String,
+    pub present: bool,
+}
+
+/// R-QUORUM: the group's membership on the meeting date (joined by then, not ended before
+/// it), with their attendance; 书记 first, then by pinyin.
+pub async fn roster(
+    conn: &mut PgConnection,
+    meeting: &Meeting,
+    on: Date,
+) -> sqlx::Result<Vec<RosterEntry>> {
+    sqlx::query_as!(
+        RosterEntry,
+        r#"select s.user_id, u.name, s.position, coalesce(a.present, false) as "present!"
+           from membership s join app_user u using (user_id)
+           left join attendance a on a.meeting_id = $2 and a.user_id = s.user_id
+           where s.party_group_id = $1 and s.started_on <= $3
+             and (s.ended_on is null or s.ended_on > $3)
+           order by array_position(array['secretary','deputy','member'], s.position),
+                    u.name collate "zh-x-icu""#,
+        meeting.party_group_id,
+        meeting.meeting_id,
+        on
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Attendance of people who are not members (attendees), present now.
+pub async fn present_others(
+    conn: &mut PgConnection,
+    meeting: &Meeting,
+    members: &[Uuid],
+) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar!(
+        "select user_id from attendance where meeting_id = $1 and present
+         and not (user_id = any($2))",
+        meeting.meeting_id,
+        members
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn set_attendance(
+    conn: &mut PgConnection,
+    meeting_id: Uuid,
+    user_id: Uuid,
+    present: bool,
+    recorded_by: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into attendance (meeting_id, user_id, present, recorded_by)
+         values ($1, $2, $3, $4)
+         on conflict (meeting_id, user_id)
+         do update set present = $3, recorded_by = $4, changed_at = now()",
+        meeting_id,
+        user_id,
+        present,
+        recorded_by
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// An agenda item with the facts of its topic the meeting needs.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Item {
+    pub item_id: Uuid,
+    pub meeting_id: Uuid,
+    pub topic_id: Uuid,
+    pub position: i32,
+    pub ad_hoc: bool,
+    pub urgent: bool,
+    pub override_reason: Option<String>,
+    /// `pending`, `discussion`, `voting`, `tallied`, `decided`.
+    pub state: String,
+    pub absent_override_reason: Option<String>,
+    /// `voice`, `hands`, `secret`, `named`.
+    pub vote_method: Option<String>,
+    pub yes: Option<i32>,
+    pub no: Option<i32>,
+    pub abstain: Option<i32>,
+    pub should_attend: Option<i32>,
+    pub passed: Option<bool>,
+    /// `passed`, `rejected`, `deferred`, `referred`.
+    pub outcome: Option<String>,
+    pub outcome_reason: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub started_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub decided_at: Option<OffsetDateTime>,
+    pub title: String,
+    pub category: i16,
+    pub classification: String,
+    pub responsible_user_id: Uuid,
+    pub cadre_name: Option<String>,
+}
+
+/// The agenda in its order.
+pub async fn items(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result<Vec<Item>> {
+    sqlx::query_as!(
+        Item,
+        "select i.item_id, i.meeting_id, i.topic_id, i.position, i.ad_hoc, i.urgent,
+                i.override_reason, i.state, i.absent_override_reason, i.vote_method, i.yes, i.no,
+                i.abstain, i.should_attend, i.passed, i.outcome, i.outcome_reason, i.started_at,
+                i.decided_at, t.title, t.category, t.classification, t.responsible_user_id,
+                t.cadre_name
+         from agenda_item i join topic t using (topic_id)
+         where i.meeting_id = $1 order by i.position",
+        meeting_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Locks one item of the meeting for the action that follows.
+pub async fn lock_item(
+    conn: &mut PgConnection,
+    meeting_id: Uuid,
+    item_id: Uuid,
+) -> sqlx::Result<Option<Item>> {
+    sqlx::query_as!(
+        Item,
+        "select i.item_id, i.meeting_id, i.topic_id, i.position, i.ad_hoc, i.urgent,
+                i.override_reason, i.state, i.absent_override_reason, i.vote_method, i.yes, i.no,
+                i.abstain, i.should_attend, i.passed, i.outcome, i.outcome_reason, i.started_at,
+                i.decided_at, t.title, t.category, t.classification, t.responsible_user_id,
+                t.cadre_name
+         from agenda_item i join topic t using (topic_id)
+         where i.meeting_id = $1 and i.item_id = $2 for update of i",
+        meeting_id,
+        item_id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub struct NewItem<'a> {
+    pub item_id: Uuid,
+    pub meeting_id: Uuid,
+    pub topic_id: Uuid,
+    pub ad_hoc: bool,
+    pub urgent: bool,
+    pub override_reason: Option<&'a str>,
+}
+
+/// Appends an item at the end of the agenda.
+pub async fn insert_item(conn: &mut PgConnection, item: &NewItem<'_>) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into agenda_item (item_id, meeting_id, topic_id, position, ad_hoc, urgent,
+             override_reason)
+         values ($1, $2, $3,
+                 (select coalesce(max(position), 0) + 1 from agenda_item where meeting_id = $2),
+                 $4, $5, $6)",
+        item.item_id,
+        item.meeting_id,
+        item.topic_id,
+        item.ad_hoc,
+        item.urgent,
+        item.override_reason
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// Writes an item's progress: its state, vote and outcome columns.
+pub async fn save_item(conn: &mut PgConnection, i: &Item) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update agenda_item set state = $2, absent_override_reason = $3, vote_method = $4,
+             yes = $5, no = $6, abstain = $7, should_attend = $8, passed = $9, outcome = $10,
+             outcome_reason = $11,
+             started_at = case when $2 = 'discussion' then now() else started_at end,
+             vote_opened_at = case when $2 = 'voting' then now() else vote_opened_at end,
+             vote_closed_at = case when $2 = 'tallied' then now() else vote_closed_at end,
+             decided_at = case when $2 = 'decided' then now() else decided_at end
+         where item_id = $1",
+        i.item_id,
+        i.state,
+        i.absent_override_reason,
+        i.vote_method,
+        i.yes,
+        i.no,
+        i.abstain,
+        i.should_attend,
+        i.passed,
+        i.outcome,
+        i.outcome_reason
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// An attendee (列席) invited to one item.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Attendee {
+    pub item_id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+}
+
+pub async fn attendees(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result<Vec<Attendee>> {
+    sqlx::query_as!(
+        Attendee,
+        r#"select a.item_id, a.user_id, u.name
+           from item_attendee a join agenda_item i using (item_id) join app_user u on u.user_id = a.user_id
+           where i.meeting_id = $1 order by i.position, u.name collate "zh-x-icu""#,
+        meeting_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Invites an attendee; false when they were already invited.
+pub async fn invite(
+    conn: &mut PgConnection,
+    item_id: Uuid,
+    user_id: Uuid,
+    by: Uuid,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "insert into item_attendee (item_id, user_id, invited_by) values ($1, $2, $3)
+         on conflict do nothing",
+        item_id,
+        user_id,
+        by
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct LeaveRequest {
+    pub user_id: Uuid,
+    pub name: String,
+    pub reason: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub requested_at: OffsetDateTime,
+    /// Empty until the chair decides.
+    pub approved: Option<bool>,
+    pub decided_by: Option<Uuid>,
+}
+
+pub async fn leave_requests(
+    conn: &mut PgConnection,
+    meeting_id: Uuid,
+) -> sqlx::Result<Vec<LeaveRequest>> {
+    sqlx::query_as!(
+        LeaveRequest,
+        "select l.user_id, u.name, l.reason, l.requested_at, l.approved, l.decided_by
+         from leave_request l join app_user u using (user_id)
+         where l.meeting_id = $1 order by l.requested_at",
+        meeting_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Asks for leave; asking again before the decision replaces the reason.
+pub async fn ask_leave(
+    conn: &mut PgConnection,
+    meeting_id: Uuid,
+    user_id: Uuid,
+    reason: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into leave_request (meeting_id, user_id, reason) values ($1, $2, $3)
+         on conflict (meeting_id, user_id)
+         do update set reason = $3, requested_at = now(), approved = null, decided_by = null,
+                       decided_at = null",
+        meeting_id,
+        user_id,
+        reason
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+pub async fn decide_leave(
+    conn: &mut PgConnection,
+    meeting_id: Uuid,
+    user_id: Uuid,
+    approved: bool,
+    by: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update leave_request set approved = $3, decided_by = $4, decided_at = now()
+         where meeting_id = $1 and user_id = $2",
+        meeting_id,
+        user_id,
+        approved,
+        by
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// Records that each recipient received the materials of the agenda's topics with the notice;
+/// returns how many handings were logged.
+pub async fn distribute_materials(
+    conn: &mut PgConnection,
+    meeting_id: Uuid,
+    recipients: &[Uuid],
+) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        "insert into material_distribution (meeting_id, material_id, user_id)
+         select $1, m.material_id, r
+         from agenda_item i join material m using (topic_id), unnest($2::uuid[]) r
+         where i.meeting_id = $1
+         on conflict do nothing",
+        meeting_id,
+        recipients
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Upload times of the materials of the agenda's topics (R-MATERIALS-DEADLINE).
+pub async fn material_uploads(
+    conn: &mut PgConnection,
+    meeting_id: Uuid,
+) -> sqlx::Result<Vec<(OffsetDateTime, String)>> {
+    let rows = sqlx::query!(
+        "select m.uploaded_at, t.classification
+         from agenda_item i join material m using (topic_id) join topic t using (topic_id)
+         where i.meeting_id = $1",
+        meeting_id
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.uploaded_at, r.classification))
+        .collect())
+}
+
+/// Sends the meeting's live snapshot to every server instance's screens (delivered when the
+/// transaction commits).
+pub async fn publish(conn: &mut PgConnection, meeting_id: Uuid, kind: &str) -> sqlx::Result<()> {
+    sqlx::query!(
+        "select pg_notify('yishi_meeting', meeting_snapshot($1, $2))",
+        meeting_id,
+        kind
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// The live snapshot as a screen reads it on (re)connect.
+pub async fn snapshot(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!("select meeting_snapshot($1, 'sync')", meeting_id)
+        .fetch_one(conn)
+        .await
+}

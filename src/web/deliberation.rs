@@ -1,0 +1,963 @@
+//! Each agenda item in turn, section D of `rules.md`: starting it, recusals, opinions with the
+//! chair last, attendees' remarks, the vote (secret ballots unlinkable to voters), the tally and
+//! the announced outcome.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::Redirect;
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::AppState;
+use super::error::AppError;
+use super::extract::{ApiJson, CurrentUser, PageForm, parse_id};
+use super::meetings::{Ctx, MeetingView, commit, item_state, required_text};
+use crate::db::deliberation::{Recusal, Remark, Statement, Vote};
+use crate::db::meetings::{Attendee, Item};
+use crate::db::{self};
+use crate::domain::authz::Action;
+use crate::domain::counting::should_attend;
+use crate::domain::deliberation::{
+    Choice, Floor, Opinion, Outcome, Relation as Kinship, Stance, Tally, VoteMethod,
+    opinions_split, tally,
+};
+use crate::domain::meeting::{
+    ItemState, check_attendee_remark, check_ballot, check_opinion_phase, check_recusal_phase,
+    check_written_opinion, close_vote, end_item, open_vote, start_item,
+};
+
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(start_api))
+        .routes(routes!(recusal_api))
+        .routes(routes!(written_opinion_api))
+        .routes(routes!(opinion_api))
+        .routes(routes!(remark_api))
+        .routes(routes!(open_vote_api))
+        .routes(routes!(ballot_api))
+        .routes(routes!(close_vote_api))
+        .routes(routes!(outcome_api))
+}
+
+pub fn page_routes() -> axum::Router<AppState> {
+    use axum::routing::post;
+    let item = |action: &str| format!("/meetings/{{id}}/items/{{item_id}}/{action}");
+    axum::Router::new()
+        .route(&item("start"), post(start_page))
+        .route(&item("recusals"), post(recusal_page))
+        .route(&item("written-opinions"), post(written_opinion_page))
+        .route(&item("opinions"), post(opinion_page))
+        .route(&item("remarks"), post(remark_page))
+        .route(&item("vote"), post(open_vote_page))
+        .route(&item("ballots"), post(ballot_page))
+        .route(&item("vote/close"), post(close_vote_page))
+        .route(&item("outcome"), post(outcome_page))
+}
+
+// ---- What a participant sees of each item ----
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ItemView {
+    #[serde(flatten)]
+    pub item: Item,
+    /// R-RECUSAL: the viewer recused from this item, so its content is withheld from them.
+    pub withheld: bool,
+    pub attendees: Vec<Attendee>,
+    pub recusals: Vec<Recusal>,
+    pub opinions: Vec<Statement>,
+    /// R-WRITTEN-OPINION: presented, never counted.
+    pub written_opinions: Vec<Statement>,
+    /// R-ATTENDEE-VOICE: attendees' remarks, apart from the members' opinions.
+    pub remarks: Vec<Remark>,
+    /// Who has voted; the choice only for open methods (R-SECRET-BALLOT).
+    pub votes: Vec<Vote>,
+    /// R-DISAGREEMENT: opinions are split.
+    pub split: bool,
+}
+
+pub(super) async fn item_views(
+    conn: &mut sqlx::PgConnection,
+    user: &CurrentUser,
+    ctx: &Ctx,
+) -> Result<Vec<ItemView>, AppError> {
+    let id = ctx.id();
+    let items = db::meetings::items(conn, id).await?;
+    let attendees = db::meetings::attendees(conn, id).await?;
+    let recusals = db::deliberation::recusals(conn, id).await?;
+    let opinions = db::deliberation::opinions(conn, id).await?;
+    let written = db::deliberation::written_opinions(conn, id).await?;
+    let remarks = db::deliberation::remarks(conn, id).await?;
+    let votes = db::deliberation::votes(conn, id).await?;
+    fn of<T: Clone>(all: &[T], item: Uuid, key: impl Fn(&T) -> Uuid) -> Vec<T> {
+        all.iter().filter(|x| key(x) == item).cloned().collect()
+    }
+    Ok(items
+        .into_iter()
+        .map(|mut item| {
+            let i = item.item_id;
+            let withheld = recusals
+                .iter()
+                .any(|r| r.item_id == i && r.user_id == user.user_id);
+            if withheld {
+                item.title = "(您已回避此议题)".into();
+                item.cadre_name = None;
+                return ItemView {
+                    item,
+                    withheld,
+                    attendees: Vec::new(),
+                    recusals: Vec::new(),
+                    opinions: Vec::new(),
+                    written_opinions: Vec::new(),
+                    remarks: Vec::new(),
+                    votes: Vec::new(),
+                    split: false,
+                };
+            }
+            let item_opinions = of(&opinions, i, |o| o.item_id);
+            let split = opinions_split(
+                item_opinions
+                    .iter()
+                    .filter_map(|o| Stance::parse(&o.stance)),
+            );
+            ItemView {
+                item,
+                withheld,
+                attendees: of(&attendees, i, |a| a.item_id),
+                recusals: of(&recusals, i, |r| r.item_id),
+                opinions: item_opinions,
+                written_opinions: of(&written, i, |w| w.item_id),
+                remarks: of(&remarks, i, |r| r.item_id),
+                votes: of(&votes, i, |v| v.item_id),
+                split,
+            }
+        })
+        .collect())
+}
+
+// ---- Actions on an item ----
+
+/// The meeting (locked) and one of its items (locked), for an action on the item.
+struct ItemCtx {
+    ctx: Ctx,
+    item: Item,
+    state: ItemState,
+    recused: Vec<Uuid>,
+}
+
+impl ItemCtx {
+    async fn load(
+        tx: &mut sqlx::PgConnection,
+        user: &CurrentUser,
+        id: Uuid,
+        item_id: Uuid,
+    ) -> Result<ItemCtx, AppError> {
+        let ctx = Ctx::load(tx, user, id, true).await?;
+        let item = db::meetings::lock_item(tx, id, item_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let state = item_state(&item)?;
+        let recused = db::deliberation::recused(tx, item_id).await?;
+        Ok(ItemCtx {
+            ctx,
+            item,
+            state,
+            recused,
+        })
+    }
+
+    /// Who is in the room for this item and who has spoken.
+    async fn floor(&self, tx: &mut sqlx::PgConnection) -> Result<Floor<Uuid>, AppError> {
+        Ok(Floor {
+            chair: self.ctx.meeting.chair_id,
+            present: self.ctx.present(),
+            recused: self.recused.clone(),
+            spoken: db::deliberation::spoken(tx, self.item.item_id).await?,
+        })
+    }
+
+    /// Members on the meeting date who are not recused from this item, and those of them in
+    /// the room.
+    fn voters(&self) -> (i64, i64) {
+        let eligible = self
+            .ctx
+            .roster
+            .iter()
+            .filter(|m| !self.recused.contains(&m.user_id));
+        let (all, present): (Vec<_>, Vec<_>) = eligible.map(|m| ((), m.present)).unzip();
+        (
+            all.len() as i64,
+            present.into_iter().filter(|p| *p).count() as i64,
+        )
+    }
+
+    fn change(&self, action: &'static str, mut after: serde_json::Value) -> crate::audit::Change {
+        after["item_id"] = serde_json::json!(self.item.item_id);
+        self.ctx.change(action).after(after)
+    }
+}
+
+/// Saves the item's new state.
+async fn save(
+    tx: &mut sqlx::PgConnection,
+    item: &mut Item,
+    next: ItemState,
+) -> Result<(), AppError> {
+    item.state = next.as_str().to_owned();
+    match next {
+        ItemState::Tallied { passed } => item.passed = Some(passed),
+        ItemState::Decided(o) => item.outcome = Some(o.as_str().to_owned()),
+        _ => {}
+    }
+    db::meetings::save_item(tx, item).await?;
+    Ok(())
+}
+
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+pub struct StartInput {
+    /// The chair's reason to decide although the responsible member is absent
+    /// (R-ABSENT-RESPONSIBLE).
+    pub override_reason: Option<String>,
+}
+
+/// R-ONE-AT-A-TIME, R-ABSENT-RESPONSIBLE: the chair starts an item.
+async fn start(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Uuid,
+    item_id: Uuid,
+    input: StartInput,
+) -> Result<(), AppError> {
+    let mut tx = state.pool.begin().await?;
+    let mut c = ItemCtx::load(&mut tx, user, id, item_id).await?;
+    c.ctx.can(user, Action::StartItem)?;
+    let others = db::meetings::items(&mut tx, id)
+        .await?
+        .iter()
+        .filter(|i| i.item_id != item_id)
+        .map(item_state)
+        .collect::<Result<Vec<_>, _>>()?;
+    let responsible = c.item.responsible_user_id;
+    let responsible_absent = c
+        .ctx
+        .roster
+        .iter()
+        .any(|m| m.user_id == responsible && !m.present);
+    let reason = input.override_reason.as_deref().map(str::trim);
+    let next = start_item(
+        c.ctx.state,
+        c.state,
+        &others,
+        c.ctx.relation.chair,
+        responsible_absent,
+        reason,
+    )?;
+    c.item.absent_override_reason = reason
+        .filter(|r| responsible_absent && !r.is_empty())
+        .map(str::to_owned);
+    save(&mut tx, &mut c.item, next).await?;
+    let change = c.change(
+        "item.start",
+        serde_json::json!({"absent_override_reason": c.item.absent_override_reason}),
+    );
+    commit(tx, user, &c.ctx, change).await
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct RecusalInput {
+    #[serde(default)]
+    pub user_id: String,
+    /// `self`, `spouse`, `lineal`, `collateral_3`, `in_law`.
+    #[serde(default)]
+    pub relation: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// R-RECUSAL: declared by the person concerned or raised by the chair, before the vote.
+async fn recuse(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Uuid,
+    item_id: Uuid,
+    input: RecusalInput,
+) -> Result<(), AppError> {
+    let mut tx = state.pool.begin().await?;
+    let c = ItemCtx::load(&mut tx, user, id, item_id).await?;
+    let who = match input.user_id.trim() {
+        "" => user.user_id,
+        raw => Uuid::parse_str(raw).map_err(|_| AppError::invalid("user_id", "人员不存在"))?,
+    };
+    c.ctx.can(
+        user,
+        Action::DeclareRecusal {
+            for_self: who == user.user_id,
+        },
+    )?;
+    check_recusal_phase(c.state)?;
+    let relation = Kinship::parse(input.relation.trim()).ok_or_else(|| {
+        AppError::invalid(
+            "relation",
+            "须为 self、spouse、lineal、collateral_3 或 in_law",
+        )
+    })?;
+    let attends = c.ctx.roster.iter().any(|m| m.user_id == who)
+        || db::meetings::attendees(&mut tx, id)
+            .await?
+            .iter()
+            .any(|a| a.item_id == item_id && a.user_id == who);
+    if !attends {
+        return Err(AppError::invalid("user_id", "该人员不参加此议题"));
+    }
+    let note = input.note.trim();
+    if note.chars().count() > 1000 {
+        return Err(AppError::invalid("note", "不能超过 1000 个字符"));
+    }
+    if !db::deliberation::recuse(&mut tx, item_id, who, relation.as_str(), note, user.user_id)
+        .await?
+    {
+        return Err(AppError::Conflict("该人员已申报回避。".into()));
+    }
+    let change = c.change(
+        "item.recusal",
+        serde_json::json!({"user_id": who, "relation": relation.as_str(), "note": note,
+                           "declared_by": user.user_id}),
+    );
+    commit(tx, user, &c.ctx, change).await
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct StanceInput {
+    /// `agree` (同意), `disagree` (不同意), `defer` (暂缓决议).
+    #[serde(default)]
+    pub stance: String,
+    /// Required unless agreeing (R-OPINION).
+    #[serde(default)]
+    pub reason: String,
+}
+
+fn opinion_of(input: &StanceInput) -> Result<Opinion, AppError> {
+    let stance = Stance::parse(input.stance.trim())
+        .ok_or_else(|| AppError::invalid("stance", "须为 agree、disagree 或 defer"))?;
+    if input.reason.chars().count() > 5000 {
+        return Err(AppError::invalid("reason", "不能超过 5000 个字符"));
+    }
+    Ok(Opinion::new(stance, &input.reason)?)
+}
+
+/// R-WRITTEN-OPINION: an absent member's written opinion, presented and never counted.
+async fn write_opinion(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Uuid,
+    item_id: Uuid,
+    input: StanceInput,
+) -> Result<(), AppError> {
+    let mut tx = state.pool.begin().await?;
+    let c = ItemCtx::load(&mut tx, user, id, item_id).await?;
+    c.ctx.can(user, Action::WriteOpinion)?;
+    let present = c.ctx.present().contains(&user.user_id);
+    check_written_opinion(present, c.recused.contains(&user.user_id), c.state)?;
+    let opinion = opinion_of(&input)?;
+    db::deliberation::write_opinion(
+        &mut tx,
+        item_id,
+        user.user_id,
+        opinion.stance().as_str(),
+        opinion.reason(),
+    )
+    .await?;
+    let change = c.change(
+        "item.written_opinion",
+        serde_json::json!({"stance": opinion.stance().as_str(), "reason": opinion.reason()}),
+    );
+    commit(tx, user, &c.ctx, change).await
+}
+
+/// R-OPINION, R-CHAIR-LAST, R-RECUSAL: a present member states their opinion, the chair last.
+async fn state_opinion(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Uuid,
+    item_id: Uuid,
+    input: StanceInput,
+) -> Result<(), AppError> {
+    let mut tx = state.pool.begin().await?;
+    let c = ItemCtx::load(&mut tx, user, id, item_id).await?;
+    c.ctx.can(user, Action::StateOpinion)?;
+    check_opinion_phase(c.state)?;
+    c.floor(&mut tx).await?.may_state_opinion(user.user_id)?;
+    let opinion = opinion_of(&input)?;
+    db::deliberation::state_opinion(
+        &mut tx,
+        item_id,
+        user.user_id,
+        opinion.stance().as_str(),
+        opinion.reason(),
+    )
+    .await?;
+    let change = c.change(
+        "item.opinion",
+        serde_json::json!({"stance": opinion.stance().as_str(), "reason": opinion.reason()}),
+    );
+    commit(tx, user, &c.ctx, change).await
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct RemarkInput {
+    #[serde(default)]
+    pub text: String,
+}
+
+/// R-ATTENDEE-VOICE, R-ATTENDEE-SCOPE: an attendee of this item remarks while it is discussed.
+async fn remark(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Uuid,
+    item_id: Uuid,
+    input: RemarkInput,
+) -> Result<(), AppError> {
+    let mut tx = state.pool.begin().await?;
+    let c = ItemCtx::load(&mut tx, user, id, item_id).await?;
+    c.ctx.can(user, Action::Remark)?;
+    let invited = db::meetings::attendees(&mut tx, id)
+        .await?
+        .iter()
+        .any(|a| a.item_id == item_id && a.user_id == user.user_id);
+    check_attendee_remark(invited, c.state)?;
+    if c.recused.contains(&user.user_id) {
+        return Err(crate::domain::rule::RuleViolation::new(
+            crate::domain::rule::Rule::Recusal,
+            "您已回避本议题,不能发表意见。依据:第二十一条(四)",
+        )
+        .into());
+    }
+    let text = required_text("text", &input.text, 5000)?;
+    db::deliberation::remark(&mut tx, item_id, user.user_id, &text).await?;
+    let change = c.change("item.remark", serde_json::json!({"text": text}));
+    commit(tx, user, &c.ctx, change).await
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct VoteInput {
+    /// `voice`, `hands`, `secret`, `named`.
+    #[serde(default)]
+    pub method: String,
+}
+
+/// R-VOTE-OPEN, R-OPINION, R-CHAIR-LAST, R-ITEM-QUORUM: the chair opens the vote.
+async fn open(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Uuid,
+    item_id: Uuid,
+    input: VoteInput,
+) -> Result<(), AppError> {
+    let mut tx = state.pool.begin().await?;
+    let mut c = ItemCtx::load(&mut tx, user, id, item_id).await?;
+    c.ctx.can(user, Action::OpenVote)?;
+    let method = VoteMethod::parse(input.method.trim())
+        .ok_or_else(|| AppError::invalid("method", "须为 voice、hands、secret 或 named"))?;
+    if c.state == ItemState::InDiscussion {
+        c.floor(&mut tx).await?.may_open_vote(user.user_id)?;
+    }
+    let (eligible, present) = c.voters();
+    let next = open_vote(c.state, present, eligible, c.ctx.quorum)?;
+    c.item.vote_method = Some(method.as_str().to_owned());
+    save(&mut tx, &mut c.item, next).await?;
+    if method.is_secret() {
+        db::deliberation::open_secret_tally(&mut tx, item_id).await?;
+    }
+    let change = c.change(
+        "item.vote_open",
+        serde_json::json!({"method": method.as_str(), "present": present, "eligible": eligible}),
+    );
+    commit(tx, user, &c.ctx, change).await
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct BallotInput {
+    /// `yes` (赞成), `no` (反对), `abstain` (弃权).
+    #[serde(default)]
+    pub choice: String,
+    /// For voice and hands votes: the member the meeting secretary records.
+    pub user_id: Option<String>,
+}
+
+/// R-ONE-VOTE, R-RECUSAL, R-SECRET-BALLOT: one vote per present, non-recused member. A secret
+/// ballot leaves only "voted" beside the voter and a counter increment beside nobody; its
+/// audit entry says who voted, never how.
+async fn cast(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Uuid,
+    item_id: Uuid,
+    input: BallotInput,
+) -> Result<(), AppError> {
+    let voter = match input.user_id.as_deref().map(str::trim) {
+        None | Some("") => user.user_id,
+        Some(raw) => {
+            Uuid::parse_str(raw).map_err(|_| AppError::invalid("user_id", "人员不存在"))?
+        }
+    };
+    let on_behalf = voter != user.user_id;
+    let mut tx = state.pool.begin().await?;
+    let c = ItemCtx::load(&mut tx, user, id, item_id).await?;
+    c.ctx.can(user, Action::CastBallot { on_behalf })?;
+    let method = c.item.vote_method.as_deref().and_then(VoteMethod::parse);
+    check_ballot(c.state, method.unwrap_or(VoteMethod::Secret), on_behalf)?;
+    let method = method.ok_or_else(|| anyhow::anyhow!("voting item without a method"))?;
+    let choice = Choice::parse(input.choice.trim())
+        .ok_or_else(|| AppError::invalid("choice", "须为 yes、no 或 abstain"))?;
+    let floor = c.floor(&mut tx).await?;
+    let voted = db::deliberation::has_voted(&mut tx, item_id, voter).await?;
+    floor.may_vote(voter, voted)?;
+    let after = if method.is_secret() {
+        db::deliberation::cast_secret(&mut tx, item_id, voter, choice.as_str()).await?;
+        serde_json::json!({"method": method.as_str()})
+    } else {
+        db::deliberation::cast_open(&mut tx, item_id, voter, choice.as_str(), user.user_id).await?;
+        serde_json::json!({"method": method.as_str(), "voter": voter, "choice": choice.as_str()})
+    };
+    let change = c.change("item.ballot", after);
+    commit(tx, user, &c.ctx, change).await
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TallyView {
+    pub yes: i64,
+    pub no: i64,
+    pub abstain: i64,
+    /// Members on the meeting date minus those recused (R-PASS).
+    pub should_attend: i64,
+    pub passed: bool,
+}
+
+/// R-PASS: the chair closes the vote; yes × 2 > should attend.
+async fn close(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Uuid,
+    item_id: Uuid,
+) -> Result<TallyView, AppError> {
+    let mut tx = state.pool.begin().await?;
+    let mut c = ItemCtx::load(&mut tx, user, id, item_id).await?;
+    c.ctx.can(user, Action::CloseVote)?;
+    let method = c.item.vote_method.as_deref().and_then(VoteMethod::parse);
+    let counted: Tally = match method {
+        Some(VoteMethod::Secret) => {
+            let (yes, no, abstain) = db::deliberation::secret_counts(&mut tx, item_id).await?;
+            Tally { yes, no, abstain }
+        }
+        _ => tally(
+            db::deliberation::open_choices(&mut tx, item_id)
+                .await?
+                .iter()
+                .filter_map(|c| Choice::parse(c)),
+        ),
+    };
+    let recused_members = c
+        .ctx
+        .roster
+        .iter()
+        .filter(|m| c.recused.contains(&m.user_id))
+        .count() as i64;
+    let should = should_attend(c.ctx.members(), recused_members);
+    let next = close_vote(c.state, counted, should)?;
+    let to_i32 = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
+    c.item.yes = Some(to_i32(counted.yes));
+    c.item.no = Some(to_i32(counted.no));
+    c.item.abstain = Some(to_i32(counted.abstain));
+    c.item.should_attend = Some(to_i32(should));
+    save(&mut tx, &mut c.item, next).await?;
+    let view = TallyView {
+        yes: counted.yes,
+        no: counted.no,
+        abstain: counted.abstain,
+        should_attend: should,
+        passed: c.item.passed == Some(true),
+    };
+    let change = c.change(
+        "item.vote_close",
+        serde_json::to_value(&view).map_err(anyhow::Error::from)?,
+    );
+    commit(tx, user, &c.ctx, change).await?;
+    Ok(view)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct OutcomeInput {
+    /// `announce` the tallied result, or end the item as `deferred` or `referred`.
+    #[serde(default)]
+    pub outcome: String,
+    /// Required for `deferred` and `referred` (R-DISAGREEMENT).
+    pub reason: Option<String>,
+}
+
+/// R-ANNOUNCE, R-DISAGREEMENT: the chair announces the computed result, or defers or refers the
+/// item with a reason. A deferred topic goes back to the 书记's queue.
+async fn announce(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Uuid,
+    item_id: Uuid,
+    input: OutcomeInput,
+) -> Result<(), AppError> {
+    let mut tx = state.pool.begin().await?;
+    let mut c = ItemCtx::load(&mut tx, user, id, item_id).await?;
+    c.ctx.can(user, Action::EndItem)?;
+    let requested = match input.outcome.trim() {
+        "announce" => match c.state {
+            ItemState::Tallied { passed: false } => Outcome::Rejected,
+            _ => Outcome::Passed,
+        },
+        other => Outcome::parse(other)
+            .ok_or_else(|| AppError::invalid("outcome", "须为 announce、deferred 或 referred"))?,
+    };
+    let reason = input
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    if reason.is_some_and(|r| r.chars().count() > 2000) {
+        return Err(AppError::invalid("reason", "不能超过 2000 个字符"));
+    }
+    let next = end_item(c.state, requested, reason)?;
+    if matches!(requested, Outcome::Deferred | Outcome::Referred) {
+        c.item.outcome_reason = reason.map(str::to_owned);
+    }
+    save(&mut tx, &mut c.item, next).await?;
+    let topic_status = if requested == Outcome::Deferred {
+        "submitted"
+    } else {
+        "decided"
+    };
+    db::topics::set_status(&mut tx, c.item.topic_id, topic_status, None).await?;
+    let change = c.change(
+        "item.outcome",
+        serde_json::json!({"outcome": requested.as_str(), "reason": c.item.outcome_reason}),
+    );
+    commit(tx, user, &c.ctx, change).await
+}
+
+// ---- API ----
+
+type ItemPath = Path<(String, String)>;
+
+fn ids(p: (String, String)) -> Result<(Uuid, Uuid), AppError> {
+    Ok((parse_id(&p.0)?, parse_id(&p.1)?))
+}
+
+async fn answer(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Uuid,
+) -> Result<Json<MeetingView>, AppError> {
+    let ctx = super::meetings::visible_meeting(state, user, id).await?;
+    Ok(Json(super::meetings::view(state, user, ctx).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/meetings/{id}/items/{item_id}/start", tag = "meetings",
+    params(("id" = Uuid, Path), ("item_id" = Uuid, Path)),
+    request_body(content = StartInput, description = "optional"),
+    responses((status = 200, body = MeetingView), (status = 403, body = super::error::Problem),
+              (status = 409, body = super::error::Problem)))]
+async fn start_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(p): ItemPath,
+    input: Option<ApiJson<StartInput>>,
+) -> Result<Json<MeetingView>, AppError> {
+    let (id, item_id) = ids(p)?;
+    start(
+        &state,
+        &user,
+        id,
+        item_id,
+        input.map(|j| j.0).unwrap_or_default(),
+    )
+    .await?;
+    answer(&state, &user, id).await
+}
+
+#[utoipa::path(post, path = "/api/v1/meetings/{id}/items/{item_id}/recusals", tag = "meetings",
+    params(("id" = Uuid, Path), ("item_id" = Uuid, Path)), request_body = RecusalInput,
+    responses((status = 200, body = MeetingView), (status = 403, body = super::error::Problem),
+              (status = 409, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+async fn recusal_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(p): ItemPath,
+    ApiJson(input): ApiJson<RecusalInput>,
+) -> Result<Json<MeetingView>, AppError> {
+    let (id, item_id) = ids(p)?;
+    recuse(&state, &user, id, item_id, input).await?;
+    answer(&state, &user, id).await
+}
+
+#[utoipa::path(post, path = "/api/v1/meetings/{id}/items/{item_id}/written-opinions", tag = "meetings",
+    params(("id" = Uuid, Path), ("item_id" = Uuid, Path)), request_body = StanceInput,
+    responses((status = 200, body = MeetingView), (status = 403, body = super::error::Problem),
+              (status = 409, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+async fn written_opinion_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(p): ItemPath,
+    ApiJson(input): ApiJson<StanceInput>,
+) -> Result<Json<MeetingView>, AppError> {
+    let (id, item_id) = ids(p)?;
+    write_opinion(&state, &user, id, item_id, input).await?;
+    answer(&state, &user, id).await
+}
+
+#[utoipa::path(post, path = "/api/v1/meetings/{id}/items/{item_id}/opinions", tag = "meetings",
+    params(("id" = Uuid, Path), ("item_id" = Uuid, Path)), request_body = StanceInput,
+    responses((status = 200, body = MeetingView), (status = 403, body = super::error::Problem),
+              (status = 409, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+async fn opinion_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(p): ItemPath,
+    ApiJson(input): ApiJson<StanceInput>,
+) -> Result<Json<MeetingView>, AppError> {
+    let (id, item_id) = ids(p)?;
+    state_opinion(&state, &user, id, item_id, input).await?;
+    answer(&state, &user, id).await
+}
+
+#[utoipa::path(post, path = "/api/v1/meetings/{id}/items/{item_id}/remarks", tag = "meetings",
+    params(("id" = Uuid, Path), ("item_id" = Uuid, Path)), request_body = RemarkInput,
+    responses((status = 200, body = MeetingView), (status = 403, body = super::error::Problem),
+              (status = 409, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+async fn remark_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(p): ItemPath,
+    ApiJson(input): ApiJson<RemarkInput>,
+) -> Result<Json<MeetingView>, AppError> {
+    let (id, item_id) = ids(p)?;
+    remark(&state, &user, id, item_id, input).await?;
+    answer(&state, &user, id).await
+}
+
+#[utoipa::path(post, path = "/api/v1/meetings/{id}/items/{item_id}/vote", tag = "meetings",
+    params(("id" = Uuid, Path), ("item_id" = Uuid, Path)), request_body = VoteInput,
+    responses((status = 200, body = MeetingView), (status = 403, body = super::error::Problem),
+              (status = 409, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+async fn open_vote_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(p): ItemPath,
+    ApiJson(input): ApiJson<VoteInput>,
+) -> Result<Json<MeetingView>, AppError> {
+    let (id, item_id) = ids(p)?;
+    open(&state, &user, id, item_id, input).await?;
+    answer(&state, &user, id).await
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BallotAccepted {
+    pub accepted: bool,
+}
+
+/// Cast a ballot. The answer is deliberately small: a ballot is the hot path of a meeting.
+#[utoipa::path(post, path = "/api/v1/meetings/{id}/items/{item_id}/ballots", tag = "meetings",
+    params(("id" = Uuid, Path), ("item_id" = Uuid, Path)), request_body = BallotInput,
+    responses((status = 200, body = BallotAccepted), (status = 403, body = super::error::Problem),
+              (status = 409, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+async fn ballot_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(p): ItemPath,
+    ApiJson(input): ApiJson<BallotInput>,
+) -> Result<Json<BallotAccepted>, AppError> {
+    let (id, item_id) = ids(p)?;
+    cast(&state, &user, id, item_id, input).await?;
+    Ok(Json(BallotAccepted { accepted: true }))
+}
+
+#[utoipa::path(post, path = "/api/v1/meetings/{id}/items/{item_id}/vote/close", tag = "meetings",
+    params(("id" = Uuid, Path), ("item_id" = Uuid, Path)),
+    responses((status = 200, body = TallyView), (status = 403, body = super::error::Problem),
+              (status = 409, body = super::error::Problem)))]
+async fn close_vote_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(p): ItemPath,
+) -> Result<Json<TallyView>, AppError> {
+    let (id, item_id) = ids(p)?;
+    Ok(Json(close(&state, &user, id, item_id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/meetings/{id}/items/{item_id}/outcome", tag = "meetings",
+    params(("id" = Uuid, Path), ("item_id" = Uuid, Path)), request_body = OutcomeInput,
+    responses((status = 200, body = MeetingView), (status = 403, body = super::error::Problem),
+              (status = 409, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+async fn outcome_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(p): ItemPath,
+    ApiJson(input): ApiJson<OutcomeInput>,
+) -> Result<Json<MeetingView>, AppError> {
+    let (id, item_id) = ids(p)?;
+    announce(&state, &user, id, item_id, input).await?;
+    answer(&state, &user, id).await
+}
+
+// ---- Page forms ----
+
+#[derive(Deserialize)]
+struct ItemForm {
+    #[serde(default)]
+    override_reason: String,
+    #[serde(default)]
+    user_id: String,
+    #[serde(default)]
+    relation: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    stance: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    method: String,
+    #[serde(default)]
+    choice: String,
+    #[serde(default)]
+    outcome: String,
+}
+
+fn back(id: Uuid) -> Redirect {
+    Redirect::to(&format!("/meetings/{id}"))
+}
+
+fn some(s: String) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
+async fn start_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(p): ItemPath,
+    PageForm(f): PageForm<ItemForm>,
+) -> Result<Redirect, AppError> {
+    let (id, item_id) = ids(p)?;
+    let input = StartInput {
+        override_reason: some(f.override_reason),
+    };
+    start(&state, &user, id, item_id, input).await?;
+    Ok(back(id))
+}
+
+async fn recusal_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(p): ItemPath,
+    PageForm(f): PageForm<ItemForm>,
+) -> Result<Redirect, AppError> {
+    let (id, item_id) = ids(p)?;
+    let input = RecusalInput {
+        user_id: f.user_id,
+        relation: f.relation,
+        note: f.note,
+    };
+    recuse(&state, &user, id, item_id, input).await?;
+    Ok(back(id))
+}
+
+async fn written_opinion_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(p): ItemPath,
+    PageForm(f): PageForm<ItemForm>,
+) -> Result<Redirect, AppError> {
+    let (id, item_id) = ids(p)?;
+    let input = StanceInput {
+        stance: f.stance,
+        reason: f.reason,
+    };
+    write_opinion(&state, &user, id, item_id, input).await?;
+    Ok(back(id))
+}
+
+async fn opinion_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(p): ItemPath,
+    PageForm(f): PageForm<ItemForm>,
+) -> Result<Redirect, AppError> {
+    let (id, item_id) = ids(p)?;
+    let input = StanceInput {
+        stance: f.stance,
+        reason: f.reason,
+    };
+    state_opinion(&state, &user, id, item_id, input).await?;
+    Ok(back(id))
+}
+
+async fn remark_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(p): ItemPath,
+    PageForm(f): PageForm<ItemForm>,
+) -> Result<Redirect, AppError> {
+    let (id, item_id) = ids(p)?;
+    remark(&state, &user, id, item_id, RemarkInput { text: f.text }).await?;
+    Ok(back(id))
+}
+
+async fn open_vote_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(p): ItemPath,
+    PageForm(f): PageForm<ItemForm>,
+) -> Result<Redirect, AppError> {
+    let (id, item_id) = ids(p)?;
+    open(&state, &user, id, item_id, VoteInput { method: f.method }).await?;
+    Ok(back(id))
+}
+
+async fn ballot_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(p): ItemPath,
+    PageForm(f): PageForm<ItemForm>,
+) -> Result<Redirect, AppError> {
+    let (id, item_id) = ids(p)?;
+    let input = BallotInput {
+        choice: f.choice,
+        user_id: some(f.user_id),
+    };
+    cast(&state, &user, id, item_id, input).await?;
+    Ok(back(id))
+}
+
+async fn close_vote_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(p): ItemPath,
+) -> Result<Redirect, AppError> {
+    let (id, item_id) = ids(p)?;
+    close(&state, &user, id, item_id).await?;
+    Ok(back(id))
+}
+
+async fn outcome_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(p): ItemPath,
+    PageForm(f): PageForm<ItemForm>,
+) -> Result<Redirect, AppError> {
+    let (id, item_id) = ids(p)?;
+    let input = OutcomeInput {
+        outcome: f.outcome,
+        reason: some(f.reason),
+    };
+    announce(&state, &user, id, item_id, input).await?;
+    Ok(back(id))
+}

@@ -1,0 +1,559 @@
+//! The meeting pages: my meetings with the scheduling form, and one page per meeting that
+//! shows each person what they may do next — the agenda builder for the 书记, the secretary's
+//! console, the chair's console, the member's screen — each unavailable action with its rule.
+//! Plus a read-only room display. Live updates come from `events`; with JavaScript off a
+//! refresh shows the truth.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::response::Redirect;
+use uuid::Uuid;
+
+use super::AppState;
+use super::deliberation::ItemView;
+use super::error::AppError;
+use super::extract::{CurrentUser, PageForm, parse_id};
+use super::meetings::{Ctx, MeetingView, NewMeeting, create_meeting, visible_meeting};
+use super::pages::{Layout, datetime_zh};
+use crate::db::audit_log::{AuditEntry, Filter};
+use crate::db::meetings::Meeting;
+use crate::db::party_groups::PartyGroup;
+use crate::db::topics::Topic;
+use crate::db::users::User;
+use crate::db::{self};
+use crate::domain::authz::Action;
+use crate::domain::deliberation::{
+    Choice, Floor, Outcome, Relation as Kinship, Stance, VoteMethod,
+};
+use crate::domain::meeting::{
+    ItemState, check_ballot, issue_notice, open_meeting, reveal, start_item,
+};
+use crate::domain::org::Position;
+use crate::domain::role::Role;
+use crate::domain::rule::RuleViolation;
+
+pub fn page_routes() -> axum::Router<AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/meetings", get(list_page).post(create_page))
+        .route("/meetings/{id}", get(meeting_page))
+        .route("/meetings/{id}/display", get(display_page))
+}
+
+fn why(v: RuleViolation) -> String {
+    format!("{}:{}", v.rule.code(), v.detail_zh)
+}
+
+pub fn status_zh(status: &str) -> &'static str {
+    match status {
+        "draft" => "筹备中",
+        "noticed" => "已发通知",
+        "open" => "进行中",
+        "closed" => "已结束",
+        _ => "",
+    }
+}
+
+fn item_state_zh(item: &ItemView) -> String {
+    match item.item.state.as_str() {
+        "pending" => "待审议".into(),
+        "discussion" => "讨论中".into(),
+        "voting" => "表决中".into(),
+        "tallied" => "已计票,待宣布".into(),
+        "decided" => item
+            .item
+            .outcome
+            .as_deref()
+            .and_then(Outcome::parse)
+            .map_or("", Outcome::label_zh)
+            .into(),
+        _ => String::new(),
+    }
+}
+
+// ---- My meetings ----
+
+#[derive(Template, WebTemplate)]
+#[template(path = "meetings/list.html")]
+struct ListPage {
+    layout: Layout,
+    meetings: Vec<Meeting>,
+    /// Groups this person may schedule for, and 综合科's staff for the secretary.
+    groups: Vec<PartyGroup>,
+    office_staff: Vec<User>,
+}
+
+impl ListPage {
+    fn when(&self, m: &Meeting) -> String {
+        datetime_zh(&m.starts_at)
+    }
+    fn status_zh(&self, m: &Meeting) -> &'static str {
+        status_zh(&m.status)
+    }
+}
+
+async fn list_page(State(state): State<AppState>, user: CurrentUser) -> Result<ListPage, AppError> {
+    let mut conn = state.pool.acquire().await?;
+    let meetings =
+        db::meetings::list_for_user(&mut conn, user.user_id, user.has(Role::Office)).await?;
+    let groups = if user.has(Role::Office) {
+        db::party_groups::list_all(&mut conn).await?
+    } else {
+        let mut mine = Vec::new();
+        for m in db::party_groups::memberships_of_user(&mut conn, user.user_id).await? {
+            if m.position == Position::Secretary.as_str() {
+                mine.push(PartyGroup {
+                    party_group_id: m.party_group_id,
+                    name: m.party_group_name,
+                });
+            }
+        }
+        mine
+    };
+    let office_staff = db::users::list(&mut conn)
+        .await?
+        .into_iter()
+        .filter(|u| u.active && u.roles.iter().any(|r| r == Role::Office.as_str()))
+        .collect();
+    Ok(ListPage {
+        layout: Layout::new("会议", Some(&user)),
+        meetings,
+        groups,
+        office_staff,
+    })
+}
+
+#[derive(serde::Deserialize)]
+struct MeetingForm {
+    #[serde(default)]
+    party_group_id: String,
+    #[serde(default)]
+    title: String,
+    /// `2026-12-03T09:00` from a datetime-local control, in the display zone.
+    #[serde(default)]
+    starts_at: String,
+    #[serde(default)]
+    place: String,
+    #[serde(default)]
+    secretary_id: String,
+}
+
+async fn create_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    PageForm(f): PageForm<MeetingForm>,
+) -> Result<Redirect, AppError> {
+    let local = f.starts_at.trim();
+    // A datetime-local value has no zone: it is the display zone's time.
+    let starts_at = if local.len() == 16 {
+        format!("{local}:00+08:00")
+    } else {
+        local.to_owned()
+    };
+    let input = NewMeeting {
+        party_group_id: f.party_group_id,
+        title: f.title,
+        starts_at,
+        place: f.place,
+        secretary_id: f.secretary_id,
+    };
+    let m = create_meeting(&state, &user, input).await?;
+    Ok(Redirect::to(&format!("/meetings/{}", m.meeting_id)))
+}
+
+// ---- One meeting ----
+
+/// One member's line on the chair's console and the room display.
+struct Seat {
+    user_id: Uuid,
+    name: String,
+    is_chair: bool,
+    /// The stance label once stated.
+    stance: Option<&'static str>,
+    voted: bool,
+    /// The choice, for open votes only.
+    choice: Option<&'static str>,
+}
+
+/// The item being dealt with, as this viewer may act on it.
+struct Current {
+    index: usize,
+    method_zh: &'static str,
+    seats: Vec<Seat>,
+    waiting: usize,
+    /// Whether I may state my opinion now, or why not.
+    my_opinion: Result<(), String>,
+    my_stance: Option<&'static str>,
+    my_vote: Result<(), String>,
+    voted: bool,
+    /// The chair's next step and why it is not yet possible.
+    open_vote: Result<(), String>,
+    /// Members the secretary may still record a voice or hands vote for.
+    recordable: Vec<(Uuid, String)>,
+    /// Totals, when they may be shown (R-SECRET-BALLOT: after closing).
+    totals: Option<String>,
+    i_may_remark: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "meetings/detail.html")]
+struct MeetingPage {
+    layout: Layout,
+    v: MeetingView,
+    is_chair: bool,
+    is_secretary: bool,
+    is_member: bool,
+    present: bool,
+    /// 书记's agenda builder: the complete topics of the group waiting for an agenda.
+    can_add: bool,
+    queue: Vec<Topic>,
+    can_notice: bool,
+    notice_blocked: Option<String>,
+    can_delegate: bool,
+    open_blocked: Option<String>,
+    /// Per pending item: may the chair start it, or why not.
+    start: Vec<(Uuid, Result<(), String>)>,
+    may_ask_leave: bool,
+    non_members: Vec<User>,
+    current: Option<Current>,
+    history: Vec<AuditEntry>,
+    stances: &'static [Stance],
+    choices: &'static [Choice],
+    methods: &'static [VoteMethod],
+    kinships: &'static [Kinship],
+}
+
+impl MeetingPage {
+    fn when(&self) -> String {
+        datetime_zh(&self.v.meeting.starts_at)
+    }
+    fn status_zh(&self) -> &'static str {
+        status_zh(&self.v.meeting.status)
+    }
+    fn item_state_zh(&self, i: &ItemView) -> String {
+        item_state_zh(i)
+    }
+    fn stance_zh(&self, s: &str) -> &'static str {
+        Stance::parse(s).map_or("", Stance::label_zh)
+    }
+    fn kinship_zh(&self, k: &str) -> &'static str {
+        Kinship::parse(k).map_or("", Kinship::label_zh)
+    }
+    fn at(&self, e: &AuditEntry) -> String {
+        datetime_zh(&e.occurred_at)
+    }
+    fn start_of(&self, item: &Uuid) -> Option<&Result<(), String>> {
+        self.start.iter().find(|(i, _)| i == item).map(|(_, r)| r)
+    }
+    fn leave_zh(&self, a: &Option<bool>) -> &'static str {
+        match a {
+            None => "待批准",
+            Some(true) => "已批准",
+            Some(false) => "未批准",
+        }
+    }
+    fn action_zh(&self, a: &str) -> &'static str {
+        match a {
+            "meeting.create" => "安排会议",
+            "meeting.delegate_chair" => "委托主持",
+            "meeting.agenda_add" => "列入议程",
+            "meeting.invite_attendee" => "邀请列席",
+            "meeting.notice" => "发出会议通知",
+            "meeting.leave_ask" => "请假",
+            "meeting.leave_decide" => "审批请假",
+            "meeting.attendance" => "登记到会",
+            "meeting.open" => "宣布开会",
+            "meeting.close" => "宣布散会",
+            "item.start" => "开始议题",
+            "item.recusal" => "回避",
+            "item.written_opinion" => "书面意见",
+            "item.opinion" => "表态",
+            "item.remark" => "列席发言",
+            "item.vote_open" => "开始表决",
+            "item.ballot" => "投票",
+            "item.vote_close" => "结束表决并计票",
+            "item.outcome" => "宣布结果",
+            _ => "",
+        }
+    }
+}
+
+async fn meeting_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<MeetingPage, AppError> {
+    let ctx = visible_meeting(&state, &user, parse_id(&id)?).await?;
+    let allowed = |a| ctx.can(&user, a).is_ok();
+    let is_chair = ctx.relation.chair;
+    let is_secretary = ctx.relation.meeting_secretary;
+    let is_member = ctx.is_member(user.user_id);
+    let present = ctx.present().contains(&user.user_id);
+    let editable = matches!(ctx.meeting.status.as_str(), "draft" | "noticed");
+    let can_add = editable && allowed(Action::AddAgendaItem);
+    let can_notice = ctx.meeting.status == "draft" && allowed(Action::IssueNotice);
+    let can_delegate = editable && allowed(Action::DelegateChair);
+    let may_ask_leave = editable && allowed(Action::AskLeave);
+    let state_now = ctx.state;
+    let open_blocked = open_meeting(
+        state_now,
+        is_chair,
+        ctx.present().len() as i64,
+        ctx.members(),
+        ctx.quorum,
+    )
+    .err()
+    .map(why);
+    let roster_present: Vec<Uuid> = ctx.present();
+    let absent_members: Vec<Uuid> = ctx
+        .roster
+        .iter()
+        .filter(|m| !m.present)
+        .map(|m| m.user_id)
+        .collect();
+    let chair_id = ctx.meeting.chair_id;
+
+    let mut conn = state.pool.acquire().await?;
+    let queue = if can_add {
+        db::topics::list_submitted(&mut conn)
+            .await?
+            .into_iter()
+            .filter(|t| t.party_group_id == ctx.meeting.party_group_id)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let secretary_from_office = db::users::get(&mut conn, ctx.meeting.secretary_id)
+        .await?
+        .is_some_and(|u| u.roles.iter().any(|r| r == Role::Office.as_str()));
+    let non_members = if is_chair && editable {
+        db::users::list(&mut conn)
+            .await?
+            .into_iter()
+            .filter(|u| {
+                u.active && !ctx.is_member(u.user_id) && u.roles.iter().any(|r| r != "admin")
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let history = db::audit_log::search(
+        &mut conn,
+        &Filter {
+            entity_type: Some("meeting".into()),
+            entity_id: Some(ctx.id().to_string()),
+            ..Filter::default()
+        },
+        200,
+        0,
+    )
+    .await?
+    .0;
+    drop(conn);
+    let layout = Layout::new(ctx.meeting.title.clone(), Some(&user));
+    let v = super::meetings::view(&state, &user, ctx).await?;
+    let notice_blocked = issue_notice(state_now, secretary_from_office, v.agenda.len())
+        .err()
+        .map(why);
+
+    // R-ONE-AT-A-TIME, R-ABSENT-RESPONSIBLE: may each pending item start now?
+    let states: Vec<ItemState> = v
+        .agenda
+        .iter()
+        .filter_map(|i| {
+            ItemState::from_stored(&i.item.state, i.item.passed, i.item.outcome.as_deref())
+        })
+        .collect();
+    let start = v
+        .agenda
+        .iter()
+        .filter(|i| i.item.state == "pending")
+        .map(|i| {
+            let absent = absent_members.contains(&i.item.responsible_user_id);
+            let others: Vec<ItemState> = states.clone();
+            let check = start_item(
+                state_now,
+                ItemState::Pending,
+                &others,
+                is_chair,
+                absent,
+                None,
+            )
+            .map(drop)
+            .map_err(why);
+            (i.item.item_id, check)
+        })
+        .collect();
+
+    let current = v
+        .agenda
+        .iter()
+        .position(|i| Some(i.item.item_id) == v.current_item && !i.withheld)
+        .map(|index| {
+            let item = &v.agenda[index];
+            let state = ItemState::from_stored(
+                &item.item.state,
+                item.item.passed,
+                item.item.outcome.as_deref(),
+            )
+            .unwrap_or(ItemState::Pending);
+            let recused: Vec<Uuid> = item.recusals.iter().map(|r| r.user_id).collect();
+            let spoken: Vec<Uuid> = item.opinions.iter().map(|o| o.user_id).collect();
+            let floor = Floor {
+                chair: chair_id,
+                present: roster_present.clone(),
+                recused: recused.clone(),
+                spoken,
+            };
+            let method = item.item.vote_method.as_deref().and_then(VoteMethod::parse);
+            let shown = method.map(|m| reveal(m, !matches!(state, ItemState::Voting)));
+            let seats: Vec<Seat> = v
+                .roster
+                .iter()
+                .filter(|m| m.present && !recused.contains(&m.user_id))
+                .map(|m| {
+                    let vote = item.votes.iter().find(|x| x.user_id == m.user_id);
+                    Seat {
+                        user_id: m.user_id,
+                        name: m.name.clone(),
+                        is_chair: m.user_id == chair_id,
+                        stance: item
+                            .opinions
+                            .iter()
+                            .find(|o| o.user_id == m.user_id)
+                            .and_then(|o| Stance::parse(&o.stance))
+                            .map(Stance::label_zh),
+                        voted: vote.is_some(),
+                        choice: vote
+                            .filter(|_| shown.is_some_and(|r| r.choices))
+                            .and_then(|x| x.choice.as_deref())
+                            .and_then(Choice::parse)
+                            .map(Choice::label_zh),
+                    }
+                })
+                .collect();
+            let voted = item.votes.iter().any(|x| x.user_id == user.user_id);
+            let my_opinion = match state {
+                ItemState::InDiscussion => floor.may_state_opinion(user.user_id).map_err(why),
+                _ => Err("该议题不在讨论阶段。".into()),
+            };
+            let my_vote = check_ballot(state, method.unwrap_or(VoteMethod::Secret), false)
+                .and_then(|()| floor.may_vote(user.user_id, voted))
+                .map_err(why);
+            let open_vote = match state {
+                ItemState::InDiscussion => floor.may_open_vote(user.user_id).map_err(why),
+                _ => Err("该议题不在讨论阶段。".into()),
+            };
+            let recordable = if method.is_some_and(VoteMethod::may_be_recorded_by_secretary)
+                && state == ItemState::Voting
+            {
+                seats
+                    .iter()
+                    .filter(|s| !s.voted)
+                    .map(|s| (s.user_id, s.name.clone()))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let totals = match (item.item.yes, item.item.no, item.item.abstain) {
+                (Some(y), Some(n), Some(a)) => Some(format!(
+                    "赞成 {y} 票,反对 {n} 票,弃权 {a} 票;应到会成员 {} 人,{}",
+                    item.item.should_attend.unwrap_or_default(),
+                    if item.item.passed == Some(true) {
+                        "赞成票超过半数,通过"
+                    } else {
+                        "赞成票未超过半数,未通过"
+                    }
+                )),
+                _ => None,
+            };
+            Current {
+                index,
+                method_zh: method.map_or("", VoteMethod::label_zh),
+                waiting: floor.others_waiting().len(),
+                my_stance: item
+                    .opinions
+                    .iter()
+                    .find(|o| o.user_id == user.user_id)
+                    .and_then(|o| Stance::parse(&o.stance))
+                    .map(Stance::label_zh),
+                seats,
+                my_opinion,
+                my_vote,
+                voted,
+                open_vote,
+                recordable,
+                totals,
+                i_may_remark: item.attendees.iter().any(|a| a.user_id == user.user_id)
+                    && state == ItemState::InDiscussion,
+            }
+        });
+
+    Ok(MeetingPage {
+        layout,
+        is_chair,
+        is_secretary,
+        is_member,
+        present,
+        can_add,
+        queue,
+        can_notice,
+        notice_blocked,
+        can_delegate,
+        open_blocked,
+        start,
+        may_ask_leave,
+        non_members,
+        current,
+        history,
+        stances: Stance::ALL,
+        choices: Choice::ALL,
+        methods: VoteMethod::ALL,
+        kinships: Kinship::ALL,
+        v,
+    })
+}
+
+// ---- The room display ----
+
+#[derive(Template, WebTemplate)]
+#[template(path = "meetings/display.html")]
+struct DisplayPage {
+    layout: Layout,
+    v: MeetingView,
+}
+
+impl DisplayPage {
+    fn status_zh(&self) -> &'static str {
+        status_zh(&self.v.meeting.status)
+    }
+    fn item_state_zh(&self, i: &ItemView) -> String {
+        item_state_zh(i)
+    }
+    fn current(&self) -> Option<&ItemView> {
+        self.v
+            .agenda
+            .iter()
+            .find(|i| Some(i.item.item_id) == self.v.current_item)
+    }
+    fn spoken(&self, i: &ItemView, user: &Uuid) -> bool {
+        i.opinions.iter().any(|o| o.user_id == *user)
+    }
+    fn voted(&self, i: &ItemView, user: &Uuid) -> bool {
+        i.votes.iter().any(|o| o.user_id == *user)
+    }
+}
+
+/// Read-only large screen: current item, attendance and quorum, who has spoken, vote progress;
+/// never a choice of a secret ballot.
+async fn display_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<DisplayPage, AppError> {
+    let ctx: Ctx = visible_meeting(&state, &user, parse_id(&id)?).await?;
+    let layout = Layout::new(ctx.meeting.title.clone(), Some(&user));
+    let v = super::meetings::view(&state, &user, ctx).await?;
+    Ok(DisplayPage { layout, v })
+}

@@ -1,0 +1,1428 @@
+//! The meeting: scheduling, notice, attendance and quorum, each item with opinions, votes and
+//! the announced outcome; every refusal of sections C and D with its code and nothing written;
+//! races between simultaneous requests; secret-ballot storage; the live event stream.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::support::TestApp;
+
+pub struct Person {
+    pub id: Uuid,
+    pub token: String,
+}
+
+/// A party group with its 书记 and `others` further members (all leaders), 综合科's meeting
+/// secretary and a section clerk who proposes topics.
+pub struct Room {
+    pub group: Uuid,
+    pub shuji: Person,
+    pub members: Vec<Person>,
+    pub secretary: Person,
+    pub clerk: String,
+}
+
+pub async fn room(app: &TestApp, others: usize) -> Room {
+    let group = app.party_group("州医疗保障局党组").await;
+    let admin = app.admin().await;
+    let join = |id: Uuid, position: &'static str| {
+        let admin = admin.clone();
+        async move {
+            let (status, body) = app
+                .api(
+                    "POST",
+                    &format!("/api/v1/party-groups/{group}/members"),
+                    Some(&admin),
+                    Some(json!({"user_id": id, "position": position})),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        }
+    };
+    let (id, token) = app.user("shuji", &["leader"]).await;
+    join(id, "secretary").await;
+    let shuji = Person { id, token };
+    let mut members = Vec::new();
+    for n in 0..others {
+        let (id, token) = app.user(&format!("chengyuan{n}"), &["leader"]).await;
+        join(id, if n == 0 { "deputy" } else { "member" }).await;
+        members.push(Person { id, token });
+    }
+    let (id, token) = app.user("mishu", &["office"]).await;
+    let (_, clerk) = app.user("keyuan", &["staff"]).await;
+    Room {
+        group,
+        shuji,
+        members,
+        secretary: Person { id, token },
+        clerk,
+    }
+}
+
+/// A complete topic submitted to 综合科, signed off by the first member as its 分管 leader.
+pub async fn ready_topic(app: &TestApp, r: &Room, title: &str, extra: Value) -> Uuid {
+    let mut body = json!({
+        "party_group_id": r.group, "title": title, "category": 12,
+        "content": "内容", "matters_to_decide": "是否同意", "consultation_opinions": "已征求意见",
+        "responsible_user_id": r.members[0].id,
+    });
+    body.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    let (status, t) = app
+        .api("POST", "/api/v1/topics", Some(&r.clerk), Some(body))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{t}");
+    let id = t["topic_id"].as_str().unwrap().to_owned();
+    let signed = app
+        .api(
+            "POST",
+            &format!("/api/v1/topics/{id}/sign-off"),
+            Some(&r.members[0].token),
+            None,
+        )
+        .await;
+    assert_eq!(signed.0, StatusCode::OK, "{}", signed.1);
+    let submitted = app
+        .api(
+            "POST",
+            &format!("/api/v1/topics/{id}/submit"),
+            Some(&r.clerk),
+            None,
+        )
+        .await;
+    assert_eq!(submitted.0, StatusCode::OK, "{}", submitted.1);
+    Uuid::parse_str(&id).unwrap()
+}
+
+fn days_ahead(days: i64) -> String {
+    let t = time::OffsetDateTime::now_utc() + time::Duration::days(days);
+    t.to_offset(time::macros::offset!(+8))
+        .replace_time(time::macros::time!(9:00))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+/// A meeting scheduled by 综合科 `days` from now.
+pub async fn meeting(app: &TestApp, r: &Room, days: i64) -> Uuid {
+    let (status, m) = app
+        .api(
+            "POST",
+            "/api/v1/meetings",
+            Some(&r.secretary.token),
+            Some(
+                json!({"party_group_id": r.group, "starts_at": days_ahead(days),
+                        "place": "三楼会议室", "secretary_id": r.secretary.id}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{m}");
+    Uuid::parse_str(m["id"].as_str().unwrap()).unwrap()
+}
+
+/// Adds a topic to the agenda as the 书记; the new item's id.
+pub async fn add(app: &TestApp, r: &Room, m: Uuid, topic: Uuid) -> Uuid {
+    let (status, body) = app
+        .api(
+            "POST",
+            &format!("/api/v1/meetings/{m}/agenda"),
+            Some(&r.shuji.token),
+            Some(json!({"topic_id": topic})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    Uuid::parse_str(body["item_id"].as_str().unwrap()).unwrap()
+}
+
+async fn post(app: &TestApp, token: &str, path: String, body: Value) -> (StatusCode, Value) {
+    app.api("POST", &path, Some(token), Some(body)).await
+}
+
+async fn ok(app: &TestApp, token: &str, path: String, body: Value) -> Value {
+    let (status, answer) = post(app, token, path.clone(), body).await;
+    assert!(status.is_success(), "{path}: {status} {answer}");
+    answer
+}
+
+fn refused(answer: &(StatusCode, Value), rule: &str) {
+    assert_eq!(answer.0, StatusCode::CONFLICT, "{}", answer.1);
+    assert_eq!(answer.1["rule"], rule, "{}", answer.1);
+}
+
+async fn present(app: &TestApp, r: &Room, m: Uuid, who: Uuid, here: bool) -> (StatusCode, Value) {
+    app.api(
+        "PUT",
+        &format!("/api/v1/meetings/{m}/attendance/{who}"),
+        Some(&r.secretary.token),
+        Some(json!({"present": here})),
+    )
+    .await
+}
+
+/// Everyone of the room present except the members named.
+async fn seat_all_but(app: &TestApp, r: &Room, m: Uuid, absent: &[usize]) {
+    let (s, b) = present(app, r, m, r.shuji.id, true).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    for (n, p) in r.members.iter().enumerate() {
+        if !absent.contains(&n) {
+            let (s, b) = present(app, r, m, p.id, true).await;
+            assert_eq!(s, StatusCode::OK, "{b}");
+        }
+    }
+}
+
+async fn audit_entries(app: &TestApp) -> i64 {
+    app.count("audit_entry").await
+}
+
+/// A full meeting of seven members through the API: schedule, agenda, notice, leave,
+/// attendance, two items (a secret ballot that passes, a hands vote recorded by the secretary
+/// that is rejected), closing; the audit chain verifies.
+#[tokio::test]
+async fn a_full_meeting_of_seven_members() {
+    let app = TestApp::new().await;
+    let r = room(&app, 6).await;
+    let t1 = ready_topic(&app, &r, "关于调整门诊慢特病待遇的请示", json!({})).await;
+    let t2 = ready_topic(&app, &r, "关于购置办公设备的请示", json!({})).await;
+    let m = meeting(&app, &r, 10).await;
+    let (_, view) = app
+        .api(
+            "GET",
+            &format!("/api/v1/meetings/{m}"),
+            Some(&r.shuji.token),
+            None,
+        )
+        .await;
+    assert!(
+        view["title"].as_str().unwrap().ends_with("年第1次党组会议"),
+        "{view}"
+    );
+    assert_eq!(view["chair_id"], r.shuji.id.to_string());
+    let i1 = add(&app, &r, m, t1).await;
+    let i2 = add(&app, &r, m, t2).await;
+
+    // Leave before the notice, decided by the chair.
+    let sixth = &r.members[5];
+    ok(
+        &app,
+        &sixth.token,
+        format!("/api/v1/meetings/{m}/leave"),
+        json!({"reason": "在省里参加培训"}),
+    )
+    .await;
+    ok(
+        &app,
+        &r.shuji.token,
+        format!("/api/v1/meetings/{m}/leave/{}/decision", sixth.id),
+        json!({"approved": true}),
+    )
+    .await;
+
+    let noticed = ok(
+        &app,
+        &r.secretary.token,
+        format!("/api/v1/meetings/{m}/notice"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(noticed["status"], "noticed");
+    // Everyone invited got the notice.
+    let (_, notes) = app
+        .api(
+            "GET",
+            "/api/v1/notifications",
+            Some(&r.members[2].token),
+            None,
+        )
+        .await;
+    assert!(
+        notes
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["text"].as_str().unwrap().starts_with("会议通知")),
+        "{notes}"
+    );
+    let (_, me) = app
+        .api("GET", "/api/v1/me", Some(&r.members[2].token), None)
+        .await;
+    assert!(me.is_object());
+
+    seat_all_but(&app, &r, m, &[5]).await;
+    let opened = ok(
+        &app,
+        &r.shuji.token,
+        format!("/api/v1/meetings/{m}/open"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(opened["quorum"]["present"], 6);
+    assert_eq!(opened["quorum"]["members"], 7);
+
+    // Item 1: opinions with the chair last, then a secret ballot.
+    let item = |i: Uuid, action: &str| format!("/api/v1/meetings/{m}/items/{i}/{action}");
+    ok(&app, &r.shuji.token, item(i1, "start"), json!({})).await;
+    ok(
+        &app,
+        &sixth.token,
+        item(i1, "written-opinions"),
+        json!({"stance": "disagree", "reason": "应先试点"}),
+    )
+    .await;
+    for p in &r.members[..5] {
+        ok(
+            &app,
+            &p.token,
+            item(i1, "opinions"),
+            json!({"stance": "agree"}),
+        )
+        .await;
+    }
+    ok(
+        &app,
+        &r.shuji.token,
+        item(i1, "opinions"),
+        json!({"stance": "agree", "reason": "同意各位意见"}),
+    )
+    .await;
+    ok(
+        &app,
+        &r.shuji.token,
+        item(i1, "vote"),
+        json!({"method": "secret"}),
+    )
+    .await;
+    for (n, p) in r.members[..5].iter().enumerate() {
+        let choice = if n < 3 { "yes" } else { "no" };
+        ok(
+            &app,
+            &p.token,
+            item(i1, "ballots"),
+            json!({"choice": choice}),
+        )
+        .await;
+    }
+    ok(
+        &app,
+        &r.shuji.token,
+        item(i1, "ballots"),
+        json!({"choice": "yes"}),
+    )
+    .await;
+    // Before closing, nobody sees totals.
+    let (_, live) = app
+        .api(
+            "GET",
+            &format!("/api/v1/meetings/{m}"),
+            Some(&r.members[1].token),
+            None,
+        )
+        .await;
+    assert_eq!(live["agenda"][0]["yes"], Value::Null);
+    assert_eq!(live["agenda"][0]["votes"].as_array().unwrap().len(), 6);
+    assert!(
+        live["agenda"][0]["votes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|v| v["choice"].is_null())
+    );
+    let tally = ok(&app, &r.shuji.token, item(i1, "vote/close"), json!({})).await;
+    // 4 yes of 7 who should attend: 4 × 2 > 7 (R-PASS).
+    assert_eq!(
+        tally,
+        json!({"yes": 4, "no": 2, "abstain": 0, "should_attend": 7, "passed": true})
+    );
+    let announced = ok(
+        &app,
+        &r.shuji.token,
+        item(i1, "outcome"),
+        json!({"outcome": "announce"}),
+    )
+    .await;
+    assert_eq!(announced["agenda"][0]["outcome"], "passed");
+    assert_eq!(
+        announced["agenda"][0]["written_opinions"][0]["stance"],
+        "disagree"
+    );
+
+    // Item 2: a hands vote, three recorded by the secretary; 3 yes of 7 is rejected.
+    ok(&app, &r.shuji.token, item(i2, "start"), json!({})).await;
+    for p in &r.members[..5] {
+        ok(
+            &app,
+            &p.token,
+            item(i2, "opinions"),
+            json!({"stance": "defer", "reason": "再论证"}),
+        )
+        .await;
+    }
+    ok(
+        &app,
+        &r.shuji.token,
+        item(i2, "opinions"),
+        json!({"stance": "agree"}),
+    )
+    .await;
+    ok(
+        &app,
+        &r.shuji.token,
+        item(i2, "vote"),
+        json!({"method": "hands"}),
+    )
+    .await;
+    for (n, p) in r.members[..5].iter().enumerate() {
+        let choice = if n < 2 { "yes" } else { "abstain" };
+        if n < 3 {
+            ok(
+                &app,
+                &r.secretary.token,
+                item(i2, "ballots"),
+                json!({"choice": choice, "user_id": p.id}),
+            )
+            .await;
+        } else {
+            ok(
+                &app,
+                &p.token,
+                item(i2, "ballots"),
+                json!({"choice": choice}),
+            )
+            .await;
+        }
+    }
+    ok(
+        &app,
+        &r.shuji.token,
+        item(i2, "ballots"),
+        json!({"choice": "yes"}),
+    )
+    .await;
+    let tally = ok(&app, &r.shuji.token, item(i2, "vote/close"), json!({})).await;
+    assert_eq!(tally["passed"], false);
+    refused(
+        &post(
+            &app,
+            &r.shuji.token,
+            item(i2, "outcome"),
+            json!({"outcome": "passed"}),
+        )
+        .await,
+        "R-ANNOUNCE",
+    );
+    ok(
+        &app,
+        &r.shuji.token,
+        item(i2, "outcome"),
+        json!({"outcome": "announce"}),
+    )
+    .await;
+
+    let closed = ok(
+        &app,
+        &r.shuji.token,
+        format!("/api/v1/meetings/{m}/close"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(closed["status"], "closed");
+    let votes = closed["agenda"][1]["votes"].as_array().unwrap();
+    assert!(
+        votes.iter().all(|v| v["choice"].is_string()),
+        "open votes show choices"
+    );
+    let (_, t) = app
+        .api(
+            "GET",
+            &format!("/api/v1/topics/{t1}"),
+            Some(&r.shuji.token),
+            None,
+        )
+        .await;
+    assert_eq!(t["status"], "decided");
+
+    // The discipline group finds every action of the meeting and the chain holds.
+    let (_, d) = app.user("jijian", &["discipline"]).await;
+    let (_, entries) = app
+        .api(
+            "GET",
+            &format!("/api/v1/audit?entity=meeting:{m}"),
+            Some(&d),
+            None,
+        )
+        .await;
+    assert!(entries["total"].as_i64().unwrap() >= 40, "{entries}");
+    let (_, verified) = app.api("GET", "/api/v1/audit/verify", Some(&d), None).await;
+    assert_eq!(verified["ok"], true);
+}
+
+/// Section C refusals: R-SECRETARY, R-CHAIR, R-NOTICE, R-QUORUM, R-LEAVE, R-TOPIC-LEAD-TIME,
+/// R-AD-HOC, each with its code and nothing written.
+#[tokio::test]
+async fn notice_attendance_and_quorum_refusals() {
+    let app = TestApp::new().await;
+    let r = room(&app, 6).await;
+    // R-SECRETARY: the secretary must come from 综合科.
+    let (status, body) = app
+        .api("POST", "/api/v1/meetings", Some(&r.shuji.token),
+             Some(json!({"party_group_id": r.group, "starts_at": days_ahead(10), "place": "会议室", "secretary_id": r.members[1].id})))
+        .await;
+    refused(&(status, body), "R-SECRETARY");
+    assert_eq!(app.count("meeting").await, 0);
+    // Bad input names the field.
+    let (status, body) = app
+        .api("POST", "/api/v1/meetings", Some(&r.shuji.token),
+             Some(json!({"party_group_id": r.group, "starts_at": "下周三", "place": "", "secretary_id": r.secretary.id})))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["starts_at", "place"]);
+
+    let m = meeting(&app, &r, 10).await;
+    // R-CHAIR: only to a member, only by the 书记.
+    let outsider = app.user("waibu", &["leader"]).await.0;
+    refused(
+        &post(
+            &app,
+            &r.shuji.token,
+            format!("/api/v1/meetings/{m}/chair"),
+            json!({"user_id": outsider, "reason": "出差"}),
+        )
+        .await,
+        "R-CHAIR",
+    );
+    // R-NOTICE: an empty agenda is not notified; no opening before the notice.
+    refused(
+        &post(
+            &app,
+            &r.secretary.token,
+            format!("/api/v1/meetings/{m}/notice"),
+            json!({}),
+        )
+        .await,
+        "R-NOTICE",
+    );
+    refused(
+        &post(
+            &app,
+            &r.shuji.token,
+            format!("/api/v1/meetings/{m}/open"),
+            json!({}),
+        )
+        .await,
+        "R-NOTICE",
+    );
+    // R-TOPIC-LEAD-TIME: a meeting in three days needs the 书记's reason.
+    let soon = meeting(&app, &r, 3).await;
+    let t = ready_topic(&app, &r, "关于调整内设机构职责的请示", json!({})).await;
+    let before = audit_entries(&app).await;
+    refused(
+        &post(
+            &app,
+            &r.shuji.token,
+            format!("/api/v1/meetings/{soon}/agenda"),
+            json!({"topic_id": t}),
+        )
+        .await,
+        "R-TOPIC-LEAD-TIME",
+    );
+    assert_eq!(app.count("agenda_item").await, 0);
+    assert_eq!(
+        audit_entries(&app).await,
+        before + 1,
+        "only the refusal is recorded"
+    );
+    ok(
+        &app,
+        &r.shuji.token,
+        format!("/api/v1/meetings/{soon}/agenda"),
+        json!({"topic_id": t, "override_reason": "上级要求本周报送"}),
+    )
+    .await;
+
+    let t1 = ready_topic(&app, &r, "关于医保基金监管的意见", json!({})).await;
+    add(&app, &r, m, t1).await;
+    ok(
+        &app,
+        &r.secretary.token,
+        format!("/api/v1/meetings/{m}/notice"),
+        json!({}),
+    )
+    .await;
+    // R-AD-HOC: after the notice only urgent items with a reason, never personnel.
+    let t2 = ready_topic(&app, &r, "关于门诊统筹的请示", json!({})).await;
+    refused(
+        &post(
+            &app,
+            &r.shuji.token,
+            format!("/api/v1/meetings/{m}/agenda"),
+            json!({"topic_id": t2}),
+        )
+        .await,
+        "R-AD-HOC",
+    );
+    let person = ready_topic(
+        &app,
+        &r,
+        "关于张三同志任职的建议",
+        json!({"category": 23, "cadre_name": "张三"}),
+    )
+    .await;
+    refused(
+        &post(
+            &app,
+            &r.shuji.token,
+            format!("/api/v1/meetings/{m}/agenda"),
+            json!({"topic_id": person, "urgent": true, "override_reason": "急需"}),
+        )
+        .await,
+        "R-AD-HOC",
+    );
+    ok(
+        &app,
+        &r.shuji.token,
+        format!("/api/v1/meetings/{m}/agenda"),
+        json!({"topic_id": t2, "urgent": true, "override_reason": "省局限期答复"}),
+    )
+    .await;
+
+    // R-QUORUM: 4 of 7 do not open (4 × 3 < 7 × 2); 5 of 7 do.
+    seat_all_but(&app, &r, m, &[3, 4, 5]).await;
+    let before = audit_entries(&app).await;
+    let answer = post(
+        &app,
+        &r.shuji.token,
+        format!("/api/v1/meetings/{m}/open"),
+        json!({}),
+    )
+    .await;
+    refused(&answer, "R-QUORUM");
+    assert!(
+        answer.1["detail"].as_str().unwrap().contains("出席 4 人"),
+        "{}",
+        answer.1
+    );
+    let (_, view) = app
+        .api(
+            "GET",
+            &format!("/api/v1/meetings/{m}"),
+            Some(&r.shuji.token),
+            None,
+        )
+        .await;
+    assert_eq!(view["status"], "noticed");
+    assert_eq!(audit_entries(&app).await, before + 1);
+    present(&app, &r, m, r.members[3].id, true).await;
+    ok(
+        &app,
+        &r.shuji.token,
+        format!("/api/v1/meetings/{m}/open"),
+        json!({}),
+    )
+    .await;
+    // R-LEAVE: not once the meeting is open.
+    refused(
+        &post(
+            &app,
+            &r.members[4].token,
+            format!("/api/v1/meetings/{m}/leave"),
+            json!({"reason": "临时有事"}),
+        )
+        .await,
+        "R-LEAVE",
+    );
+    // Only the meeting secretary records attendance.
+    let (status, _) = app
+        .api(
+            "PUT",
+            &format!("/api/v1/meetings/{m}/attendance/{}", r.members[4].id),
+            Some(&r.members[4].token),
+            Some(json!({"present": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+/// Section D refusals: R-ONE-AT-A-TIME, R-ABSENT-RESPONSIBLE, R-OPINION, R-CHAIR-LAST,
+/// R-RECUSAL, R-ATTENDEE-SCOPE, R-ATTENDEE-VOICE, R-WRITTEN-OPINION, R-VOTE-OPEN, R-ITEM-QUORUM,
+/// R-ONE-VOTE, R-SECRET-BALLOT, R-DISAGREEMENT, R-ANNOUNCE.
+#[tokio::test]
+async fn deliberation_refusals() {
+    let app = TestApp::new().await;
+    let r = room(&app, 6).await;
+    let t1 = ready_topic(&app, &r, "议题一", json!({})).await;
+    let t2 = ready_topic(&app, &r, "议题二", json!({})).await;
+    let m = meeting(&app, &r, 10).await;
+    let i1 = add(&app, &r, m, t1).await;
+    let i2 = add(&app, &r, m, t2).await;
+    let (guest, guest_token) = app.user("liexi", &["section_head"]).await;
+    ok(
+        &app,
+        &r.shuji.token,
+        format!("/api/v1/meetings/{m}/attendees"),
+        json!({"item_id": i2, "user_id": guest}),
+    )
+    .await;
+    ok(
+        &app,
+        &r.secretary.token,
+        format!("/api/v1/meetings/{m}/notice"),
+        json!({}),
+    )
+    .await;
+    // Member 0, responsible for both topics, is absent at first.
+    seat_all_but(&app, &r, m, &[0]).await;
+    ok(
+        &app,
+        &r.shuji.token,
+        format!("/api/v1/meetings/{m}/open"),
+        json!({}),
+    )
+    .await;
+    let item = |i: Uuid, action: &str| format!("/api/v1/meetings/{m}/items/{i}/{action}");
+
+    // R-ABSENT-RESPONSIBLE: the 分管 member is absent; the chair must say why.
+    refused(
+        &post(&app, &r.shuji.token, item(i1, "start"), json!({})).await,
+        "R-ABSENT-RESPONSIBLE",
+    );
+    present(&app, &r, m, r.members[0].id, true).await;
+    ok(&app, &r.shuji.token, item(i1, "start"), json!({})).await;
+    // R-ONE-AT-A-TIME
+    refused(
+        &post(&app, &r.shuji.token, item(i2, "start"), json!({})).await,
+        "R-ONE-AT-A-TIME",
+    );
+    // R-ATTENDEE-SCOPE: the guest is invited to item 2 only.
+    refused(
+        &post(
+            &app,
+            &guest_token,
+            item(i1, "remarks"),
+            json!({"text": "补充说明"}),
+        )
+        .await,
+        "R-ATTENDEE-SCOPE",
+    );
+    // R-RECUSAL: member 1 recuses (spouse concerned) and may not speak.
+    ok(
+        &app,
+        &r.members[1].token,
+        item(i1, "recusals"),
+        json!({"relation": "spouse", "note": "配偶在申报单位"}),
+    )
+    .await;
+    refused(
+        &post(
+            &app,
+            &r.members[1].token,
+            item(i1, "opinions"),
+            json!({"stance": "agree"}),
+        )
+        .await,
+        "R-RECUSAL",
+    );
+    // The recused member's screen withholds the item.
+    let (_, hidden) = app
+        .api(
+            "GET",
+            &format!("/api/v1/meetings/{m}"),
+            Some(&r.members[1].token),
+            None,
+        )
+        .await;
+    assert_eq!(hidden["agenda"][0]["withheld"], true);
+    assert_eq!(hidden["agenda"][0]["opinions"], json!([]));
+    assert_ne!(hidden["agenda"][0]["title"], "议题一");
+    // R-CHAIR-LAST
+    let before = app.count("opinion").await;
+    refused(
+        &post(
+            &app,
+            &r.shuji.token,
+            item(i1, "opinions"),
+            json!({"stance": "agree"}),
+        )
+        .await,
+        "R-CHAIR-LAST",
+    );
+    assert_eq!(app.count("opinion").await, before);
+    // R-OPINION: a reason for 不同意; and no vote before everyone spoke.
+    refused(
+        &post(
+            &app,
+            &r.members[2].token,
+            item(i1, "opinions"),
+            json!({"stance": "disagree", "reason": " "}),
+        )
+        .await,
+        "R-OPINION",
+    );
+    refused(
+        &post(
+            &app,
+            &r.shuji.token,
+            item(i1, "vote"),
+            json!({"method": "named"}),
+        )
+        .await,
+        "R-OPINION",
+    );
+    // R-WRITTEN-OPINION: present members speak in the room.
+    refused(
+        &post(
+            &app,
+            &r.members[2].token,
+            item(i1, "written-opinions"),
+            json!({"stance": "agree"}),
+        )
+        .await,
+        "R-WRITTEN-OPINION",
+    );
+    for p in [0, 2, 3, 4, 5] {
+        ok(
+            &app,
+            &r.members[p].token,
+            item(i1, "opinions"),
+            json!({"stance": "agree"}),
+        )
+        .await;
+    }
+    refused(
+        &post(
+            &app,
+            &r.shuji.token,
+            item(i1, "vote"),
+            json!({"method": "named"}),
+        )
+        .await,
+        "R-CHAIR-LAST",
+    );
+    ok(
+        &app,
+        &r.shuji.token,
+        item(i1, "opinions"),
+        json!({"stance": "agree"}),
+    )
+    .await;
+    // R-ANNOUNCE: nothing to announce before the tally.
+    refused(
+        &post(
+            &app,
+            &r.shuji.token,
+            item(i1, "outcome"),
+            json!({"outcome": "announce"}),
+        )
+        .await,
+        "R-ANNOUNCE",
+    );
+    // R-ITEM-QUORUM: with three of the six non-recused members gone, no vote.
+    for p in [3, 4, 5] {
+        present(&app, &r, m, r.members[p].id, false).await;
+    }
+    refused(
+        &post(
+            &app,
+            &r.shuji.token,
+            item(i1, "vote"),
+            json!({"method": "secret"}),
+        )
+        .await,
+        "R-ITEM-QUORUM",
+    );
+    for p in [3, 4, 5] {
+        present(&app, &r, m, r.members[p].id, true).await;
+    }
+    ok(
+        &app,
+        &r.shuji.token,
+        item(i1, "vote"),
+        json!({"method": "secret"}),
+    )
+    .await;
+    // R-VOTE-OPEN: not twice.
+    refused(
+        &post(
+            &app,
+            &r.shuji.token,
+            item(i1, "vote"),
+            json!({"method": "secret"}),
+        )
+        .await,
+        "R-VOTE-OPEN",
+    );
+    // R-SECRET-BALLOT: the secretary records no secret ballot.
+    refused(
+        &post(
+            &app,
+            &r.secretary.token,
+            item(i1, "ballots"),
+            json!({"choice": "yes", "user_id": r.members[2].id}),
+        )
+        .await,
+        "R-SECRET-BALLOT",
+    );
+    // R-RECUSAL, R-ONE-VOTE
+    refused(
+        &post(
+            &app,
+            &r.members[1].token,
+            item(i1, "ballots"),
+            json!({"choice": "yes"}),
+        )
+        .await,
+        "R-RECUSAL",
+    );
+    ok(
+        &app,
+        &r.members[2].token,
+        item(i1, "ballots"),
+        json!({"choice": "yes"}),
+    )
+    .await;
+    let before = (app.count("vote_cast").await, audit_entries(&app).await);
+    refused(
+        &post(
+            &app,
+            &r.members[2].token,
+            item(i1, "ballots"),
+            json!({"choice": "no"}),
+        )
+        .await,
+        "R-ONE-VOTE",
+    );
+    assert_eq!(app.count("vote_cast").await, before.0);
+    assert_eq!(audit_entries(&app).await, before.1 + 1);
+    let (status, body) = post(
+        &app,
+        &r.members[3].token,
+        item(i1, "ballots"),
+        json!({"choice": "maybe"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["errors"][0]["field"], "choice");
+    // R-PASS: should attend = 7 − 1 recused = 6; one yes does not pass.
+    let tally = ok(&app, &r.shuji.token, item(i1, "vote/close"), json!({})).await;
+    assert_eq!(tally["should_attend"], 6);
+    assert_eq!(tally["passed"], false);
+    // Item 2: R-ATTENDEE-VOICE (no remarks once the vote is open), R-DISAGREEMENT.
+    ok(
+        &app,
+        &r.shuji.token,
+        item(i1, "outcome"),
+        json!({"outcome": "announce"}),
+    )
+    .await;
+    ok(&app, &r.shuji.token, item(i2, "start"), json!({})).await;
+    ok(
+        &app,
+        &guest_token,
+        item(i2, "remarks"),
+        json!({"text": "<script>alert(1)</script>建议分步实施"}),
+    )
+    .await;
+    let (status, _) = post(
+        &app,
+        &guest_token,
+        item(i2, "ballots"),
+        json!({"choice": "yes"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "attendees do not vote");
+    refused(
+        &post(
+            &app,
+            &r.shuji.token,
+            item(i2, "outcome"),
+            json!({"outcome": "deferred"}),
+        )
+        .await,
+        "R-DISAGREEMENT",
+    );
+    ok(
+        &app,
+        &r.shuji.token,
+        item(i2, "outcome"),
+        json!({"outcome": "deferred", "reason": "分歧较大,会后再论证"}),
+    )
+    .await;
+    refused(
+        &post(
+            &app,
+            &guest_token,
+            item(i2, "remarks"),
+            json!({"text": "再补充"}),
+        )
+        .await,
+        "R-ATTENDEE-VOICE",
+    );
+    // A deferred topic goes back to the 书记's queue.
+    let (_, t) = app
+        .api(
+            "GET",
+            &format!("/api/v1/topics/{t2}"),
+            Some(&r.shuji.token),
+            None,
+        )
+        .await;
+    assert_eq!(t["status"], "submitted");
+    // The remark is shown as text on the page.
+    let page = app
+        .page("GET", &format!("/meetings/{m}"), Some(&r.shuji.token), None)
+        .await;
+    let html = crate::support::body_text(page).await;
+    assert!(
+        html.contains("&#60;script&#62;alert(1)&#60;/script&#62;建议分步实施")
+            && !html.contains("<script>alert"),
+        "escaped"
+    );
+}
+
+/// Races: 16 simultaneous ballots by one member — exactly one accepted; a ballot racing the
+/// vote's close is either counted or refused, never lost; two items started together.
+#[tokio::test]
+async fn simultaneous_requests_cannot_both_pass_a_rule() {
+    let app = TestApp::new().await;
+    let r = room(&app, 6).await;
+    let t1 = ready_topic(&app, &r, "议题一", json!({})).await;
+    let t2 = ready_topic(&app, &r, "议题二", json!({})).await;
+    let m = meeting(&app, &r, 10).await;
+    let i1 = add(&app, &r, m, t1).await;
+    let i2 = add(&app, &r, m, t2).await;
+    ok(
+        &app,
+        &r.secretary.token,
+        format!("/api/v1/meetings/{m}/notice"),
+        json!({}),
+    )
+    .await;
+    seat_all_but(&app, &r, m, &[]).await;
+    ok(
+        &app,
+        &r.shuji.token,
+        format!("/api/v1/meetings/{m}/open"),
+        json!({}),
+    )
+    .await;
+    let item = |i: Uuid, action: &str| format!("/api/v1/meetings/{m}/items/{i}/{action}");
+
+    let starts = futures_join(vec![
+        post(&app, &r.shuji.token, item(i1, "start"), json!({})),
+        post(&app, &r.shuji.token, item(i2, "start"), json!({})),
+    ])
+    .await;
+    assert_eq!(
+        starts.iter().filter(|(s, _)| s.is_success()).count(),
+        1,
+        "{starts:?}"
+    );
+    let (_, view) = app
+        .api(
+            "GET",
+            &format!("/api/v1/meetings/{m}"),
+            Some(&r.shuji.token),
+            None,
+        )
+        .await;
+    let current = Uuid::parse_str(view["current_item"].as_str().unwrap()).unwrap();
+    for p in &r.members {
+        ok(
+            &app,
+            &p.token,
+            item(current, "opinions"),
+            json!({"stance": "agree"}),
+        )
+        .await;
+    }
+    ok(
+        &app,
+        &r.shuji.token,
+        item(current, "opinions"),
+        json!({"stance": "agree"}),
+    )
+    .await;
+    ok(
+        &app,
+        &r.shuji.token,
+        item(current, "vote"),
+        json!({"method": "secret"}),
+    )
+    .await;
+
+    let ballots = futures_join(
+        (0..16)
+            .map(|n| {
+                let choice = ["yes", "no", "abstain"][n % 3];
+                post(
+                    &app,
+                    &r.members[1].token,
+                    item(current, "ballots"),
+                    json!({"choice": choice}),
+                )
+            })
+            .collect(),
+    )
+    .await;
+    let accepted = ballots.iter().filter(|(s, _)| s.is_success()).count();
+    assert_eq!(accepted, 1, "{ballots:?}");
+    assert!(
+        ballots
+            .iter()
+            .filter(|(s, _)| !s.is_success())
+            .all(|(s, b)| *s == StatusCode::CONFLICT && b["rule"] == "R-ONE-VOTE")
+    );
+    let counted: i64 = sqlx::query_scalar("select (yes + no + abstain)::bigint from secret_tally")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(counted, 1);
+
+    // A ballot racing the close: counted in the tally or refused, never half-done.
+    let raced = futures_join(vec![
+        post(
+            &app,
+            &r.members[2].token,
+            item(current, "ballots"),
+            json!({"choice": "yes"}),
+        ),
+        post(&app, &r.shuji.token, item(current, "vote/close"), json!({})),
+    ])
+    .await;
+    assert!(raced[1].0.is_success(), "{raced:?}");
+    let tally = &raced[1].1;
+    let total = tally["yes"].as_i64().unwrap()
+        + tally["no"].as_i64().unwrap()
+        + tally["abstain"].as_i64().unwrap();
+    let ballot_counted = raced[0].0.is_success();
+    assert_eq!(total, if ballot_counted { 2 } else { 1 }, "{raced:?}");
+    if !ballot_counted {
+        refused(&raced[0], "R-ONE-VOTE");
+    }
+}
+
+async fn futures_join<F: std::future::Future<Output = (StatusCode, Value)>>(
+    all: Vec<F>,
+) -> Vec<(StatusCode, Value)> {
+    futures_util::future::join_all(all).await
+}
+
+/// R-SECRET-BALLOT: the database itself holds no link from a ballot to a voter — the voter's
+/// row has no choice, time or recorder; the counter names nobody; the audit entry says who
+/// voted, never how.
+#[tokio::test]
+async fn secret_ballots_cannot_be_linked_to_voters_in_the_database() {
+    let app = TestApp::new().await;
+    let r = room(&app, 4).await;
+    let t = ready_topic(&app, &r, "关于评选先进集体的议题", json!({})).await;
+    let m = meeting(&app, &r, 10).await;
+    let i = add(&app, &r, m, t).await;
+    ok(
+        &app,
+        &r.secretary.token,
+        format!("/api/v1/meetings/{m}/notice"),
+        json!({}),
+    )
+    .await;
+    seat_all_but(&app, &r, m, &[]).await;
+    ok(
+        &app,
+        &r.shuji.token,
+        format!("/api/v1/meetings/{m}/open"),
+        json!({}),
+    )
+    .await;
+    let item = |action: &str| format!("/api/v1/meetings/{m}/items/{i}/{action}");
+    ok(&app, &r.shuji.token, item("start"), json!({})).await;
+    for p in &r.members {
+        ok(&app, &p.token, item("opinions"), json!({"stance": "agree"})).await;
+    }
+    ok(
+        &app,
+        &r.shuji.token,
+        item("opinions"),
+        json!({"stance": "agree"}),
+    )
+    .await;
+    ok(
+        &app,
+        &r.shuji.token,
+        item("vote"),
+        json!({"method": "secret"}),
+    )
+    .await;
+    let choices = ["yes", "no", "yes", "abstain"];
+    for (p, c) in r.members.iter().zip(choices) {
+        ok(&app, &p.token, item("ballots"), json!({"choice": c})).await;
+    }
+
+    let rows: Vec<VoteRow> =
+        sqlx::query_as("select user_id, secret, choice, recorded_by, cast_at from vote_cast")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(rows.len(), 4);
+    assert!(rows.iter().all(|(_, secret, choice, by, at)| *secret
+        && choice.is_none()
+        && by.is_none()
+        && at.is_none()));
+    let columns: Vec<String> = sqlx::query_scalar(
+        "select column_name::text from information_schema.columns where table_name = 'secret_tally' order by ordinal_position",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        columns,
+        ["item_id", "yes", "no", "abstain"],
+        "the counter has nothing naming a voter"
+    );
+    let counts: (i32, i32, i32) = sqlx::query_as("select yes, no, abstain from secret_tally")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(counts, (2, 1, 1));
+    let ballots: Vec<Value> =
+        sqlx::query_scalar("select after from audit_entry where action = 'item.ballot'")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(ballots.len(), 4);
+    for b in &ballots {
+        assert_eq!(b, &json!({"item_id": i, "method": "secret"}));
+    }
+    // No column anywhere holds a choice for this item's voters.
+    let (_, view) = app
+        .api(
+            "GET",
+            &format!("/api/v1/meetings/{m}"),
+            Some(&r.shuji.token),
+            None,
+        )
+        .await;
+    assert!(!view.to_string().contains("\"choice\":\"yes\""));
+}
+
+/// A `vote_cast` row as stored: voter, secret, choice, recorder, time.
+type VoteRow = (
+    Uuid,
+    bool,
+    Option<String>,
+    Option<Uuid>,
+    Option<time::OffsetDateTime>,
+);
+
+/// The events stream: a second participant sees a ballot's effect.
+#[tokio::test]
+async fn a_second_screen_sees_a_ballot_through_the_event_stream() {
+    let app = TestApp::new().await;
+    let r = room(&app, 3).await;
+    let t = ready_topic(&app, &r, "议题", json!({})).await;
+    let m = meeting(&app, &r, 10).await;
+    let i = add(&app, &r, m, t).await;
+    ok(
+        &app,
+        &r.secretary.token,
+        format!("/api/v1/meetings/{m}/notice"),
+        json!({}),
+    )
+    .await;
+    seat_all_but(&app, &r, m, &[]).await;
+    ok(
+        &app,
+        &r.shuji.token,
+        format!("/api/v1/meetings/{m}/open"),
+        json!({}),
+    )
+    .await;
+    let item = |action: &str| format!("/api/v1/meetings/{m}/items/{i}/{action}");
+    ok(&app, &r.shuji.token, item("start"), json!({})).await;
+    for p in &r.members {
+        ok(&app, &p.token, item("opinions"), json!({"stance": "agree"})).await;
+    }
+    ok(
+        &app,
+        &r.shuji.token,
+        item("opinions"),
+        json!({"stance": "agree"}),
+    )
+    .await;
+    ok(
+        &app,
+        &r.shuji.token,
+        item("vote"),
+        json!({"method": "named"}),
+    )
+    .await;
+
+    // A stranger sees no stream.
+    let (_, stranger) = app.user("moshengren", &["staff"]).await;
+    let (status, _) = app
+        .api(
+            "GET",
+            &format!("/api/v1/meetings/{m}/events"),
+            Some(&stranger),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let req = Request::builder()
+        .uri(format!("/api/v1/meetings/{m}/events"))
+        .header(
+            header::AUTHORIZATION,
+            format!("Bearer {}", r.members[2].token),
+        )
+        .body(Body::empty())
+        .unwrap();
+    let res = app.send(req).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let mut body = res.into_body();
+    let mut next = async || -> Value {
+        loop {
+            let frame = tokio::time::timeout(std::time::Duration::from_secs(10), body.frame())
+                .await
+                .expect("an event within 10 s")
+                .unwrap()
+                .unwrap();
+            if let Ok(data) = frame.into_data() {
+                let text = String::from_utf8(data.to_vec()).unwrap();
+                if let Some(json) = text.lines().find_map(|l| l.strip_prefix("data: ")) {
+                    return serde_json::from_str(json).unwrap();
+                }
+            }
+        }
+    };
+    let first = next().await;
+    assert_eq!(first["kind"], "sync");
+    assert_eq!(first["item"]["voted"], json!([]));
+    ok(
+        &app,
+        &r.members[0].token,
+        item("ballots"),
+        json!({"choice": "yes"}),
+    )
+    .await;
+    let change = next().await;
+    assert_eq!(change["kind"], "item.ballot");
+    assert_eq!(change["item"]["voted"], json!([r.members[0].id]));
+    assert_eq!(
+        change["item"]["yes"],
+        Value::Null,
+        "totals only after closing"
+    );
+}
+
+/// R-PROCUREMENT-ONCE: once a meeting passed a procurement, a topic under the same project
+/// reference is refused at submission.
+#[tokio::test]
+async fn an_approved_procurement_is_not_proposed_again() {
+    let app = TestApp::new().await;
+    let r = room(&app, 3).await;
+    let t = ready_topic(&app, &r, "关于采购业务用房的请示", json!({})).await;
+    let m = meeting(&app, &r, 10).await;
+    let i = add(&app, &r, m, t).await;
+    ok(
+        &app,
+        &r.secretary.token,
+        format!("/api/v1/meetings/{m}/notice"),
+        json!({}),
+    )
+    .await;
+    seat_all_but(&app, &r, m, &[]).await;
+    ok(
+        &app,
+        &r.shuji.token,
+        format!("/api/v1/meetings/{m}/open"),
+        json!({}),
+    )
+    .await;
+    let item = |action: &str| format!("/api/v1/meetings/{m}/items/{i}/{action}");
+    ok(&app, &r.shuji.token, item("start"), json!({})).await;
+    for p in &r.members {
+        ok(&app, &p.token, item("opinions"), json!({"stance": "agree"})).await;
+    }
+    ok(
+        &app,
+        &r.shuji.token,
+        item("opinions"),
+        json!({"stance": "agree"}),
+    )
+    .await;
+    ok(
+        &app,
+        &r.shuji.token,
+        item("vote"),
+        json!({"method": "named"}),
+    )
+    .await;
+    for p in r.members.iter().chain([&r.shuji]) {
+        ok(&app, &p.token, item("ballots"), json!({"choice": "yes"})).await;
+    }
+    ok(&app, &r.shuji.token, item("vote/close"), json!({})).await;
+    ok(
+        &app,
+        &r.shuji.token,
+        item("outcome"),
+        json!({"outcome": "announce"}),
+    )
+    .await;
+    // The passed topic was the procurement CG-2026-07 (its opinions are beside the point here).
+    sqlx::query("update topic set is_procurement = true, procurement_ref = 'CG-2026-07' where topic_id = $1")
+        .bind(t)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+
+    let mut again = json!({"party_group_id": r.group, "title": "关于采购业务用房的请示(再报)", "category": 12,
+        "content": "内容", "matters_to_decide": "是否同意", "consultation_opinions": "已征求意见",
+        "responsible_user_id": r.members[0].id, "is_procurement": true, "procurement_ref": " cg-2026-07 "});
+    let (status, created) = app
+        .api("POST", "/api/v1/topics", Some(&r.clerk), Some(again.take()))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["topic_id"].as_str().unwrap().to_owned();
+    // Its own prerequisites are on file (R-PREREQ-PROCUREMENT is tested with topics).
+    for kind in created["missing"].as_array().unwrap() {
+        sqlx::query("insert into topic_prerequisite (topic_id, kind, conclusion, recorded_by) values ($1::uuid, $2, '同意', $3)")
+            .bind(&id)
+            .bind(kind.as_str().unwrap())
+            .bind(r.shuji.id)
+            .execute(&app.pool)
+            .await
+            .unwrap();
+    }
+    ok(
+        &app,
+        &r.members[0].token,
+        format!("/api/v1/topics/{id}/sign-off"),
+        json!({}),
+    )
+    .await;
+    let answer = post(
+        &app,
+        &r.clerk,
+        format!("/api/v1/topics/{id}/submit"),
+        json!({}),
+    )
+    .await;
+    refused(&answer, "R-PROCUREMENT-ONCE");
+    let (_, topic) = app
+        .api("GET", &format!("/api/v1/topics/{id}"), Some(&r.clerk), None)
+        .await;
+    assert_eq!(topic["status"], "draft");
+}
