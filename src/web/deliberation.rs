@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::AppState;
 use super::error::AppError;
 use super::extract::{ApiJson, CurrentUser, PageForm, parse_id};
-use super::meetings::{Ctx, MeetingView, commit, item_state, required_text};
+use super::meetings::{Ctx, MeetingView, back, commit, item_state, optional, required_text};
 use crate::db::deliberation::{Recusal, Remark, Statement, Vote};
 use crate::db::meetings::{Attendee, Item};
 use crate::db::{self};
@@ -831,15 +831,6 @@ struct ItemForm {
     outcome: String,
 }
 
-fn back(id: Uuid) -> Redirect {
-    Redirect::to(&format!("/meetings/{id}"))
-}
-
-fn some(s: String) -> Option<String> {
-    let t = s.trim();
-    (!t.is_empty()).then(|| t.to_owned())
-}
-
 async fn start_page(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -848,7 +839,7 @@ async fn start_page(
 ) -> Result<Redirect, AppError> {
     let (id, item_id) = ids(p)?;
     let input = StartInput {
-        override_reason: some(f.override_reason),
+        override_reason: optional(f.override_reason),
     };
     start(&state, &user, id, item_id, input).await?;
     Ok(back(id))
@@ -931,7 +922,7 @@ async fn ballot_page(
     let (id, item_id) = ids(p)?;
     let input = BallotInput {
         choice: f.choice,
-        user_id: some(f.user_id),
+        user_id: optional(f.user_id),
     };
     cast(&state, &user, id, item_id, input).await?;
     Ok(back(id))
@@ -956,7 +947,7 @@ async fn outcome_page(
     let (id, item_id) = ids(p)?;
     let input = OutcomeInput {
         outcome: f.outcome,
-        reason: some(f.reason),
+        reason: optional(f.reason),
     };
     announce(&state, &user, id, item_id, input).await?;
     Ok(back(id))

@@ -1035,7 +1035,7 @@ async fn close_api(
 
 // ---- Page forms: the same actions, then back to the meeting ----
 
-fn back(id: Uuid) -> Redirect {
+pub(super) fn back(id: Uuid) -> Redirect {
     Redirect::to(&format!("/meetings/{id}"))
 }
 
@@ -1058,7 +1058,8 @@ struct ReasonForm {
     present: String,
 }
 
-fn optional(s: String) -> Option<String> {
+/// A form field left blank is absent.
+pub(super) fn optional(s: String) -> Option<String> {
     let t = s.trim();
     (!t.is_empty()).then(|| t.to_owned())
 }
