@@ -4,6 +4,11 @@
 //! a ballot has reached every screen of its meeting, and the server's peak RSS. Asserts nothing.
 //!
 //!     cargo run --release --example meeting_load -- 1 10 100
+//!     cargo run --release --example meeting_load -- --think-ms 3000 1 10 100
+//!
+//! Without `--think-ms` every member of a meeting acts at the same instant (the worst case:
+//! all meetings in lockstep); with it each member waits a random 0–N ms before stating an
+//! opinion and before voting, as people in a room do.
 //!
 //! The server runs in a child process (this program re-executed) so that its memory is its
 //! own; the database is DATABASE_URL's server or a private throwaway cluster.
@@ -28,12 +33,20 @@ fn main() -> anyhow::Result<()> {
     if args.first().map(String::as_str) == Some("--serve") {
         return rt.block_on(serve(&args[1]));
     }
-    let counts: Vec<usize> = if args.is_empty() {
-        vec![1, 10, 100]
-    } else {
-        args.iter().map(|a| a.parse()).collect::<Result<_, _>>()?
-    };
-    rt.block_on(run(counts))
+    let mut think_ms = 0;
+    let mut counts = Vec::new();
+    let mut rest = args.iter();
+    while let Some(a) = rest.next() {
+        if a == "--think-ms" {
+            think_ms = rest.next().map(|v| v.parse()).transpose()?.unwrap_or(0);
+        } else {
+            counts.push(a.parse()?);
+        }
+    }
+    if counts.is_empty() {
+        counts = vec![1, 10, 100];
+    }
+    rt.block_on(run(counts, think_ms))
 }
 
 /// The server alone, as `yishi serve` runs it, printing its port.
@@ -50,7 +63,7 @@ async fn serve(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn run(counts: Vec<usize>) -> anyhow::Result<()> {
+async fn run(counts: Vec<usize>, think_ms: u64) -> anyhow::Result<()> {
     let (base, _cluster) = match std::env::var("DATABASE_URL") {
         Ok(url) => (url, None),
         Err(_) => {
@@ -90,7 +103,7 @@ async fn run(counts: Vec<usize>) -> anyhow::Result<()> {
         tokio::io::AsyncBufReadExt::read_line(&mut out, &mut line).await?;
         let port: u16 = line.trim().parse()?;
         let pid = child.id().unwrap();
-        let figures = play(port, meetings).await?;
+        let figures = play(port, meetings, think_ms).await?;
         let rss = peak_rss_kib(pid);
         child.kill().await?;
         println!(
@@ -315,7 +328,7 @@ async fn screen(port: u16, meeting: Uuid, token: String, seen: Seen) -> anyhow::
     Ok(())
 }
 
-async fn play(port: u16, meetings: Vec<Seeded>) -> anyhow::Result<Figures> {
+async fn play(port: u16, meetings: Vec<Seeded>, think_ms: u64) -> anyhow::Result<Figures> {
     let seen: Seen = Arc::default();
     let mut screens = Vec::new();
     for m in &meetings {
@@ -332,7 +345,7 @@ async fn play(port: u16, meetings: Vec<Seeded>) -> anyhow::Result<Figures> {
     let started = Instant::now();
     let runs: Vec<_> = meetings
         .into_iter()
-        .map(|m| tokio::spawn(run_meeting(port, m)))
+        .map(|m| tokio::spawn(run_meeting(port, m, think_ms)))
         .collect();
     let mut latencies = Vec::new();
     let mut sent: Vec<((Uuid, Uuid), Instant)> = Vec::new();
@@ -365,10 +378,12 @@ async fn play(port: u16, meetings: Vec<Seeded>) -> anyhow::Result<Figures> {
 }
 
 /// Plays one meeting: per item the chair starts it, members state opinions (the chair last),
-/// the chair opens a secret vote, all members vote at once, the chair closes and announces.
+/// the chair opens a secret vote, all members vote (after their think time), the chair closes
+/// and announces.
 async fn run_meeting(
     port: u16,
     m: Seeded,
+    think_ms: u64,
 ) -> anyhow::Result<(Vec<f64>, Vec<((Uuid, Uuid), Instant)>)> {
     let mut clients = Vec::new();
     for _ in &m.members {
@@ -385,7 +400,10 @@ async fn run_meeting(
             .zip(&m.members[1..])
             .map(|(c, (_, t))| {
                 let p = path("opinions");
-                async move { call(c, t, &p, r#"{"stance":"agree"}"#).await }
+                async move {
+                    think(think_ms).await;
+                    call(c, t, &p, r#"{"stance":"agree"}"#).await
+                }
             });
         for r in futures_util::future::join_all(opinions).await {
             r?;
@@ -412,6 +430,7 @@ async fn run_meeting(
                 let p = path("ballots");
                 let body = format!(r#"{{"choice":"{}"}}"#, ["yes", "no", "abstain"][k % 3]);
                 async move {
+                    think(think_ms).await;
                     let at = Instant::now();
                     call(c, t, &p, &body).await?;
                     anyhow::Ok(((m.id, *id), at, at.elapsed().as_secs_f64() * 1000.0))
@@ -432,4 +451,15 @@ async fn run_meeting(
         .await?;
     }
     Ok((latencies, sent))
+}
+
+/// A random pause of 0–`max_ms` ms.
+async fn think(max_ms: u64) {
+    if max_ms == 0 {
+        return;
+    }
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).expect("random bytes");
+    let ms = u64::from_le_bytes(bytes) % (max_ms + 1);
+    tokio::time::sleep(Duration::from_millis(ms)).await;
 }

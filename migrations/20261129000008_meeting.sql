@@ -214,10 +214,11 @@ create index notification_unread on notification (user_id) where read_at is null
 -- What every live screen of a meeting shows, as one JSON document: sent with NOTIFY after each
 -- change (fanned out by every server instance to its screens) and read on (re)connect. It holds
 -- ids and counts only — never a secret choice, never an item's content — and the totals only
--- once the vote is closed.
+-- once the vote is closed. PL/pgSQL so that each connection plans the query once.
 create function meeting_snapshot(p_meeting uuid, p_kind text) returns text
-language sql stable as $$
-    select json_build_object(
+language plpgsql stable as $$
+begin
+    return (select json_build_object(
         'meeting_id', m.meeting_id,
         'kind', p_kind,
         'status', m.status,
@@ -240,5 +241,6 @@ language sql stable as $$
                     where i.meeting_id = m.meeting_id and i.state = 'decided'),
         'at', now()
     )::text
-    from meeting m where m.meeting_id = p_meeting
+    from meeting m where m.meeting_id = p_meeting);
+end
 $$;

@@ -161,19 +161,22 @@ pub fn canonical_json(value: &Value) -> String {
 /// Appends one entry to its chain. Call it inside the transaction that makes the change.
 pub async fn append(conn: &mut PgConnection, actor: &Actor, change: Change) -> sqlx::Result<()> {
     let chain = change.chain.key();
-    sqlx::query!(
-        "insert into audit_chain (chain, seq, head_hash) values ($1, 0, $2) on conflict do nothing",
-        chain,
-        &GENESIS[..]
-    )
-    .execute(&mut *conn)
-    .await?;
-    let head = sqlx::query!(
-        "select seq, head_hash from audit_chain where chain = $1 for update",
-        chain
-    )
-    .fetch_one(&mut *conn)
-    .await?;
+    let head = match lock_head(conn, &chain).await? {
+        Some(head) => head,
+        None => {
+            sqlx::query!(
+                "insert into audit_chain (chain, seq, head_hash) values ($1, 0, $2)
+                 on conflict do nothing",
+                chain,
+                &GENESIS[..]
+            )
+            .execute(&mut *conn)
+            .await?;
+            lock_head(conn, &chain)
+                .await?
+                .expect("the chain head was just created")
+        }
+    };
 
     let now = OffsetDateTime::now_utc();
     // PostgreSQL keeps microseconds; hash exactly what is stored.
@@ -197,10 +200,13 @@ pub async fn append(conn: &mut PgConnection, actor: &Actor, change: Change) -> s
     }
     .hash(&head.head_hash);
 
+    // One statement appends the entry and moves the head.
     sqlx::query!(
-        "insert into audit_entry (audit_entry_id, chain, seq, occurred_at, actor_id, action,
-             entity_type, entity_id, before, after, client_addr, prev_hash, hash)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        "with entry as (
+             insert into audit_entry (audit_entry_id, chain, seq, occurred_at, actor_id, action,
+                 entity_type, entity_id, before, after, client_addr, prev_hash, hash)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13))
+         update audit_chain set seq = $3, head_hash = $13 where chain = $2",
         audit_entry_id,
         chain,
         seq,
@@ -217,15 +223,23 @@ pub async fn append(conn: &mut PgConnection, actor: &Actor, change: Change) -> s
     )
     .execute(&mut *conn)
     .await?;
-    sqlx::query!(
-        "update audit_chain set seq = $2, head_hash = $3 where chain = $1",
-        chain,
-        seq,
-        hash
-    )
-    .execute(&mut *conn)
-    .await?;
     Ok(())
+}
+
+struct Head {
+    seq: i64,
+    head_hash: Vec<u8>,
+}
+
+/// Locks a chain's head for the append that follows; `None` before the chain's first entry.
+async fn lock_head(conn: &mut PgConnection, chain: &str) -> sqlx::Result<Option<Head>> {
+    sqlx::query_as!(
+        Head,
+        "select seq, head_hash from audit_chain where chain = $1 for update",
+        chain
+    )
+    .fetch_optional(conn)
+    .await
 }
 
 /// The outcome of checking every chain from its start.

@@ -7,6 +7,8 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::meetings::Lock;
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Recusal {
     pub item_id: Uuid,
@@ -76,19 +78,6 @@ pub async fn opinions(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result
     )
     .fetch_all(conn)
     .await
-}
-
-/// The members who have stated an opinion on an item.
-pub async fn spoken(conn: &mut PgConnection, item_id: Uuid) -> sqlx::Result<Vec<Uuid>> {
-    sqlx::query_scalar!("select user_id from opinion where item_id = $1", item_id)
-        .fetch_all(conn)
-        .await
-}
-
-pub async fn stances(conn: &mut PgConnection, item_id: Uuid) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar!("select stance from opinion where item_id = $1", item_id)
-        .fetch_all(conn)
-        .await
 }
 
 pub async fn state_opinion(
@@ -212,20 +201,6 @@ pub async fn votes(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result<Ve
     .await
 }
 
-pub async fn has_voted(
-    conn: &mut PgConnection,
-    item_id: Uuid,
-    user_id: Uuid,
-) -> sqlx::Result<bool> {
-    sqlx::query_scalar!(
-        r#"select exists (select 1 from vote_cast where item_id = $1 and user_id = $2) as "e!""#,
-        item_id,
-        user_id
-    )
-    .fetch_one(conn)
-    .await
-}
-
 /// An open vote: the member, their choice and who recorded it.
 pub async fn cast_open(
     conn: &mut PgConnection,
@@ -255,21 +230,29 @@ pub async fn open_secret_tally(conn: &mut PgConnection, item_id: Uuid) -> sqlx::
         .map(drop)
 }
 
-/// A secret ballot: marks the member as having voted and adds the choice to the item's
-/// counter. Neither row carries anything that names the other.
-pub async fn cast_secret(
+/// A secret ballot, first half: the member has voted — no choice, no time, no recorder.
+pub async fn mark_secret_vote(
     conn: &mut PgConnection,
     item_id: Uuid,
     user_id: Uuid,
-    choice: &str,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "insert into vote_cast (item_id, user_id, secret) values ($1, $2, true)",
         item_id,
         user_id
     )
-    .execute(&mut *conn)
-    .await?;
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// A secret ballot, second half: the choice is added to the item's counter, which names
+/// nobody.
+pub async fn count_secret(
+    conn: &mut PgConnection,
+    item_id: Uuid,
+    choice: &str,
+) -> sqlx::Result<()> {
     sqlx::query!(
         "update secret_tally set yes = yes + ($2 = 'yes')::int, no = no + ($2 = 'no')::int,
              abstain = abstain + ($2 = 'abstain')::int
@@ -308,9 +291,36 @@ pub async fn secret_counts(
     }))
 }
 
-/// The people recused from an item.
-pub async fn recused(conn: &mut PgConnection, item_id: Uuid) -> sqlx::Result<Vec<Uuid>> {
-    sqlx::query_scalar!("select user_id from recusal where item_id = $1", item_id)
-        .fetch_all(conn)
-        .await
+/// Who is recused from an item, who has spoken and who has voted — read while locking the
+/// item as the action needs (`None` when the item does not exist).
+pub struct FloorRow {
+    pub recused: Vec<Uuid>,
+    pub spoken: Vec<Uuid>,
+    pub voted: Vec<Uuid>,
+}
+
+pub async fn floor(
+    conn: &mut PgConnection,
+    item_id: Uuid,
+    lock: Lock,
+) -> sqlx::Result<Option<FloorRow>> {
+    macro_rules! select {
+        ($sql:literal) => {
+            sqlx::query_as!(
+                FloorRow,
+                r#"select array(select user_id from recusal r where r.item_id = i.item_id) as "recused!",
+                          array(select user_id from opinion o where o.item_id = i.item_id) as "spoken!",
+                          array(select user_id from vote_cast v where v.item_id = i.item_id) as "voted!"
+                   from agenda_item i where i.item_id = $1"# + $sql,
+                item_id
+            )
+            .fetch_optional(conn)
+            .await
+        };
+    }
+    match lock {
+        Lock::None => select!(""),
+        Lock::Share => select!(" for share"),
+        Lock::Update => select!(" for update"),
+    }
 }

@@ -5,6 +5,8 @@ use sqlx::PgConnection;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
+use crate::domain::settings::Settings;
+
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Meeting {
     pub meeting_id: Uuid,
@@ -71,37 +73,85 @@ pub async fn insert(conn: &mut PgConnection, m: &Meeting) -> sqlx::Result<()> {
     .map(drop)
 }
 
-/// A meeting; with `lock`, locked for the action that follows, so that two actions on one
-/// meeting are serialised and each sees the other's result.
+/// How an action locks the row it reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    /// A plain read (pages, the API's answers).
+    None,
+    /// Actions that may run side by side (members' opinions and ballots) but not beside an
+    /// action that changes what they check.
+    Share,
+    /// Actions that change the row's state (opening, attendance, starting an item, the vote).
+    Update,
+}
+
+/// A meeting, locked as the action that follows needs, so that two actions on one meeting see
+/// each other's result.
 pub async fn get(
     conn: &mut PgConnection,
     meeting_id: Uuid,
-    lock: bool,
+    lock: Lock,
 ) -> sqlx::Result<Option<Meeting>> {
-    let row = if lock {
-        sqlx::query_as!(
-            Meeting,
-            "select meeting_id, party_group_id, year, number, title, starts_at, place,
-                    secretary_id, chair_id, chair_reason, status, materials_late_reason,
-                    created_by, created_at, noticed_at, opened_at, closed_at
-             from meeting where meeting_id = $1 for update",
-            meeting_id
-        )
-        .fetch_optional(conn)
-        .await?
-    } else {
-        sqlx::query_as!(
-            Meeting,
-            "select meeting_id, party_group_id, year, number, title, starts_at, place,
-                    secretary_id, chair_id, chair_reason, status, materials_late_reason,
-                    created_by, created_at, noticed_at, opened_at, closed_at
-             from meeting where meeting_id = $1",
-            meeting_id
-        )
-        .fetch_optional(conn)
-        .await?
-    };
-    Ok(row)
+    macro_rules! select {
+        ($sql:literal) => {
+            sqlx::query_as!(
+                Meeting,
+                "select meeting_id, party_group_id, year, number, title, starts_at, place,
+                        secretary_id, chair_id, chair_reason, status, materials_late_reason,
+                        created_by, created_at, noticed_at, opened_at, closed_at
+                 from meeting where meeting_id = $1"
+                    + $sql,
+                meeting_id
+            )
+            .fetch_optional(conn)
+            .await
+        };
+    }
+    match lock {
+        Lock::None => select!(""),
+        Lock::Share => select!(" for share"),
+        Lock::Update => select!(" for update"),
+    }
+}
+
+/// What one person is to a meeting's group (their current position, whether they are invited
+/// to one of its items) and the group's settings.
+pub struct Standing {
+    pub position: Option<String>,
+    pub attendee: bool,
+    pub settings: Settings,
+}
+
+pub async fn standing(
+    conn: &mut PgConnection,
+    meeting: &Meeting,
+    user_id: Uuid,
+) -> sqlx::Result<Standing> {
+    let row = sqlx::query!(
+        r#"select (select position from membership where party_group_id = $1 and user_id = $3
+                   and ended_on is null) as position,
+                  exists (select 1 from item_attendee a join agenda_item i using (item_id)
+                          where i.meeting_id = $2 and a.user_id = $3) as "attendee!",
+                  s.quorum_num, s.quorum_den, s.large_spend_fen, s.topic_lead_days,
+                  s.materials_lead_days
+           from party_group_setting s where s.party_group_id = $1"#,
+        meeting.party_group_id,
+        meeting.meeting_id,
+        user_id
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(Standing {
+        position: row.position,
+        attendee: row.attendee,
+        settings: Settings {
+            quorum_num: row.quorum_num,
+            quorum_den: row.quorum_den,
+            large_spend_fen: row.large_spend_fen,
+            topic_lead_days: row.topic_lead_days,
+            materials_lead_days: row.materials_lead_days,
+        },
+    })
 }
 
 /// The meetings a person takes part in (member of the group, chair, secretary, attendee) or,
@@ -293,8 +343,8 @@ pub async fn items(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result<Ve
     .await
 }
 
-/// Locks one item of the meeting for the action that follows.
-pub async fn lock_item(
+/// One item of the meeting (read after the caller locked what the action needs).
+pub async fn item(
     conn: &mut PgConnection,
     meeting_id: Uuid,
     item_id: Uuid,
@@ -307,7 +357,7 @@ pub async fn lock_item(
                 i.decided_at, t.title, t.category, t.classification, t.responsible_user_id,
                 t.cadre_name
          from agenda_item i join topic t using (topic_id)
-         where i.meeting_id = $1 and i.item_id = $2 for update of i",
+         where i.meeting_id = $1 and i.item_id = $2",
         meeting_id,
         item_id
     )

@@ -33,7 +33,8 @@ pub async fn insert(
 }
 
 /// Finds the session if it is neither idle for longer than `idle_secs` nor older than
-/// `max_secs`, and its user is active; marks it as seen now.
+/// `max_secs`, and its user is active; marks it as seen now (to the minute, which is all the
+/// idle timeout needs).
 pub async fn touch(
     conn: &mut PgConnection,
     session_hash: &[u8],
@@ -42,17 +43,20 @@ pub async fn touch(
 ) -> sqlx::Result<Option<LiveSession>> {
     sqlx::query_as!(
         LiveSession,
-        r#"with touched as (
-               update user_session set last_seen_at = now()
+        r#"with live as (
+               select user_id, csrf_token, last_seen_at from user_session
                where session_hash = $1
                  and last_seen_at > now() - $2::bigint * interval '1 second'
-                 and created_at > now() - $3::bigint * interval '1 second'
-               returning user_id, csrf_token)
+                 and created_at > now() - $3::bigint * interval '1 second'),
+           -- Written at most once a minute: most requests only read their session.
+           touched as (
+               update user_session s set last_seen_at = now() from live
+               where s.session_hash = $1 and live.last_seen_at < now() - interval '1 minute')
            select t.user_id, t.csrf_token, u.login, u.name,
                   array(select r.role from user_role r where r.user_id = u.user_id order by r.role) as "roles!",
                   (select count(*) from notification n
                    where n.user_id = u.user_id and n.read_at is null) as "unread!"
-           from touched t join app_user u using (user_id)
+           from live t join app_user u using (user_id)
            where u.active"#,
         session_hash,
         idle_secs,

@@ -13,9 +13,12 @@ use uuid::Uuid;
 use super::AppState;
 use super::error::AppError;
 use super::extract::{ApiJson, CurrentUser, PageForm, parse_id};
-use super::meetings::{Ctx, MeetingView, back, commit, item_state, optional, required_text};
+use super::meetings::{
+    Ctx, MeetingView, back, commit, item_state, optional, publish_and_commit, required_text,
+};
+use crate::audit;
 use crate::db::deliberation::{Recusal, Remark, Statement, Vote};
-use crate::db::meetings::{Attendee, Item};
+use crate::db::meetings::{Attendee, Item, Lock};
 use crate::db::{self};
 use crate::domain::authz::Action;
 use crate::domain::counting::should_attend;
@@ -138,12 +141,16 @@ pub(super) async fn item_views(
 
 // ---- Actions on an item ----
 
-/// The meeting (locked) and one of its items (locked), for an action on the item.
+/// The meeting and one of its items, locked for an action on the item: `Share` for actions
+/// members take side by side (opinions, ballots), `Update` for the chair's steps that change
+/// what those check.
 struct ItemCtx {
     ctx: Ctx,
     item: Item,
     state: ItemState,
     recused: Vec<Uuid>,
+    spoken: Vec<Uuid>,
+    voted: Vec<Uuid>,
 }
 
 impl ItemCtx {
@@ -152,29 +159,35 @@ impl ItemCtx {
         user: &CurrentUser,
         id: Uuid,
         item_id: Uuid,
+        (meeting_lock, item_lock): (Lock, Lock),
     ) -> Result<ItemCtx, AppError> {
-        let ctx = Ctx::load(tx, user, id, true).await?;
-        let item = db::meetings::lock_item(tx, id, item_id)
+        let ctx = Ctx::load(tx, user, id, meeting_lock).await?;
+        let floor = db::deliberation::floor(tx, item_id, item_lock)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        // Read after the lock: the item as the last action left it.
+        let item = db::meetings::item(tx, id, item_id)
             .await?
             .ok_or(AppError::NotFound)?;
         let state = item_state(&item)?;
-        let recused = db::deliberation::recused(tx, item_id).await?;
         Ok(ItemCtx {
             ctx,
             item,
             state,
-            recused,
+            recused: floor.recused,
+            spoken: floor.spoken,
+            voted: floor.voted,
         })
     }
 
     /// Who is in the room for this item and who has spoken.
-    async fn floor(&self, tx: &mut sqlx::PgConnection) -> Result<Floor<Uuid>, AppError> {
-        Ok(Floor {
+    fn floor(&self) -> Floor<Uuid> {
+        Floor {
             chair: self.ctx.meeting.chair_id,
             present: self.ctx.present(),
             recused: self.recused.clone(),
-            spoken: db::deliberation::spoken(tx, self.item.item_id).await?,
-        })
+            spoken: self.spoken.clone(),
+        }
     }
 
     /// Members on the meeting date who are not recused from this item, and those of them in
@@ -197,6 +210,11 @@ impl ItemCtx {
         self.ctx.change(action).after(after)
     }
 }
+
+/// Members act side by side on an item (opinions, ballots, recusals, remarks).
+const SIDE: (Lock, Lock) = (Lock::Share, Lock::Share);
+/// The chair's steps on an item exclude the members' actions on it while they run.
+const CHAIR: (Lock, Lock) = (Lock::Share, Lock::Update);
 
 /// Saves the item's new state.
 async fn save(
@@ -230,7 +248,7 @@ async fn start(
     input: StartInput,
 ) -> Result<(), AppError> {
     let mut tx = state.pool.begin().await?;
-    let mut c = ItemCtx::load(&mut tx, user, id, item_id).await?;
+    let mut c = ItemCtx::load(&mut tx, user, id, item_id, (Lock::Update, Lock::Update)).await?;
     c.ctx.can(user, Action::StartItem)?;
     let others = db::meetings::items(&mut tx, id)
         .await?
@@ -284,7 +302,7 @@ async fn recuse(
     input: RecusalInput,
 ) -> Result<(), AppError> {
     let mut tx = state.pool.begin().await?;
-    let c = ItemCtx::load(&mut tx, user, id, item_id).await?;
+    let c = ItemCtx::load(&mut tx, user, id, item_id, SIDE).await?;
     let who = match input.user_id.trim() {
         "" => user.user_id,
         raw => Uuid::parse_str(raw).map_err(|_| AppError::invalid("user_id", "人员不存在"))?,
@@ -355,7 +373,7 @@ async fn write_opinion(
     input: StanceInput,
 ) -> Result<(), AppError> {
     let mut tx = state.pool.begin().await?;
-    let c = ItemCtx::load(&mut tx, user, id, item_id).await?;
+    let c = ItemCtx::load(&mut tx, user, id, item_id, SIDE).await?;
     c.ctx.can(user, Action::WriteOpinion)?;
     let present = c.ctx.present().contains(&user.user_id);
     check_written_opinion(present, c.recused.contains(&user.user_id), c.state)?;
@@ -384,10 +402,10 @@ async fn state_opinion(
     input: StanceInput,
 ) -> Result<(), AppError> {
     let mut tx = state.pool.begin().await?;
-    let c = ItemCtx::load(&mut tx, user, id, item_id).await?;
+    let c = ItemCtx::load(&mut tx, user, id, item_id, SIDE).await?;
     c.ctx.can(user, Action::StateOpinion)?;
     check_opinion_phase(c.state)?;
-    c.floor(&mut tx).await?.may_state_opinion(user.user_id)?;
+    c.floor().may_state_opinion(user.user_id)?;
     let opinion = opinion_of(&input)?;
     db::deliberation::state_opinion(
         &mut tx,
@@ -396,7 +414,19 @@ async fn state_opinion(
         opinion.stance().as_str(),
         opinion.reason(),
     )
-    .await?;
+    .await
+    .map_err(|e| match db::violated_constraint(&e) {
+        // A simultaneous opinion of the same member got in first.
+        Some("opinion_pkey") => {
+            let mut floor = c.floor();
+            floor.spoken.push(user.user_id);
+            floor
+                .may_state_opinion(user.user_id)
+                .err()
+                .map_or_else(|| AppError::from(e), AppError::from)
+        }
+        _ => AppError::from(e),
+    })?;
     let change = c.change(
         "item.opinion",
         serde_json::json!({"stance": opinion.stance().as_str(), "reason": opinion.reason()}),
@@ -419,7 +449,7 @@ async fn remark(
     input: RemarkInput,
 ) -> Result<(), AppError> {
     let mut tx = state.pool.begin().await?;
-    let c = ItemCtx::load(&mut tx, user, id, item_id).await?;
+    let c = ItemCtx::load(&mut tx, user, id, item_id, SIDE).await?;
     c.ctx.can(user, Action::Remark)?;
     let invited = db::meetings::attendees(&mut tx, id)
         .await?
@@ -455,12 +485,12 @@ async fn open(
     input: VoteInput,
 ) -> Result<(), AppError> {
     let mut tx = state.pool.begin().await?;
-    let mut c = ItemCtx::load(&mut tx, user, id, item_id).await?;
+    let mut c = ItemCtx::load(&mut tx, user, id, item_id, CHAIR).await?;
     c.ctx.can(user, Action::OpenVote)?;
     let method = VoteMethod::parse(input.method.trim())
         .ok_or_else(|| AppError::invalid("method", "须为 voice、hands、secret 或 named"))?;
     if c.state == ItemState::InDiscussion {
-        c.floor(&mut tx).await?.may_open_vote(user.user_id)?;
+        c.floor().may_open_vote(user.user_id)?;
     }
     let (eligible, present) = c.voters();
     let next = open_vote(c.state, present, eligible, c.ctx.quorum)?;
@@ -503,25 +533,40 @@ async fn cast(
     };
     let on_behalf = voter != user.user_id;
     let mut tx = state.pool.begin().await?;
-    let c = ItemCtx::load(&mut tx, user, id, item_id).await?;
+    let c = ItemCtx::load(&mut tx, user, id, item_id, SIDE).await?;
     c.ctx.can(user, Action::CastBallot { on_behalf })?;
     let method = c.item.vote_method.as_deref().and_then(VoteMethod::parse);
     check_ballot(c.state, method.unwrap_or(VoteMethod::Secret), on_behalf)?;
     let method = method.ok_or_else(|| anyhow::anyhow!("voting item without a method"))?;
     let choice = Choice::parse(input.choice.trim())
         .ok_or_else(|| AppError::invalid("choice", "须为 yes、no 或 abstain"))?;
-    let floor = c.floor(&mut tx).await?;
-    let voted = db::deliberation::has_voted(&mut tx, item_id, voter).await?;
-    floor.may_vote(voter, voted)?;
-    let after = if method.is_secret() {
-        db::deliberation::cast_secret(&mut tx, item_id, voter, choice.as_str()).await?;
-        serde_json::json!({"method": method.as_str()})
+    c.floor().may_vote(voter, c.voted.contains(&voter))?;
+    let (written, after) = if method.is_secret() {
+        let written = db::deliberation::mark_secret_vote(&mut tx, item_id, voter).await;
+        (written, serde_json::json!({"method": method.as_str()}))
     } else {
-        db::deliberation::cast_open(&mut tx, item_id, voter, choice.as_str(), user.user_id).await?;
-        serde_json::json!({"method": method.as_str(), "voter": voter, "choice": choice.as_str()})
+        let written =
+            db::deliberation::cast_open(&mut tx, item_id, voter, choice.as_str(), user.user_id)
+                .await;
+        let after = serde_json::json!({"method": method.as_str(), "voter": voter, "choice": choice.as_str()});
+        (written, after)
     };
+    // A simultaneous ballot of the same member got in first (the database's R-ONE-VOTE).
+    written.map_err(|e| match db::violated_constraint(&e) {
+        Some("vote_cast_pkey") => c
+            .floor()
+            .may_vote(voter, true)
+            .err()
+            .map_or_else(|| AppError::from(e), AppError::from),
+        _ => AppError::from(e),
+    })?;
     let change = c.change("item.ballot", after);
-    commit(tx, user, &c.ctx, change).await
+    audit::append(&mut tx, &user.audit_actor(), change).await?;
+    if method.is_secret() {
+        // Counted after the chain's lock, so the counter's row is held only until commit.
+        db::deliberation::count_secret(&mut tx, item_id, choice.as_str()).await?;
+    }
+    publish_and_commit(tx, &c.ctx, "item.ballot").await
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -542,7 +587,7 @@ async fn close(
     item_id: Uuid,
 ) -> Result<TallyView, AppError> {
     let mut tx = state.pool.begin().await?;
-    let mut c = ItemCtx::load(&mut tx, user, id, item_id).await?;
+    let mut c = ItemCtx::load(&mut tx, user, id, item_id, CHAIR).await?;
     c.ctx.can(user, Action::CloseVote)?;
     let method = c.item.vote_method.as_deref().and_then(VoteMethod::parse);
     let counted: Tally = match method {
@@ -605,7 +650,7 @@ async fn announce(
     input: OutcomeInput,
 ) -> Result<(), AppError> {
     let mut tx = state.pool.begin().await?;
-    let mut c = ItemCtx::load(&mut tx, user, id, item_id).await?;
+    let mut c = ItemCtx::load(&mut tx, user, id, item_id, CHAIR).await?;
     c.ctx.can(user, Action::EndItem)?;
     let requested = match input.outcome.trim() {
         "announce" => match c.state {
@@ -713,17 +758,17 @@ async fn written_opinion_api(
 
 #[utoipa::path(post, path = "/api/v1/meetings/{id}/items/{item_id}/opinions", tag = "meetings",
     params(("id" = Uuid, Path), ("item_id" = Uuid, Path)), request_body = StanceInput,
-    responses((status = 200, body = MeetingView), (status = 403, body = super::error::Problem),
+    responses((status = 200, body = Accepted), (status = 403, body = super::error::Problem),
               (status = 409, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
 async fn opinion_api(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(p): ItemPath,
     ApiJson(input): ApiJson<StanceInput>,
-) -> Result<Json<MeetingView>, AppError> {
+) -> Result<Json<Accepted>, AppError> {
     let (id, item_id) = ids(p)?;
     state_opinion(&state, &user, id, item_id, input).await?;
-    answer(&state, &user, id).await
+    Ok(Json(Accepted { accepted: true }))
 }
 
 #[utoipa::path(post, path = "/api/v1/meetings/{id}/items/{item_id}/remarks", tag = "meetings",
@@ -756,25 +801,28 @@ async fn open_vote_api(
     answer(&state, &user, id).await
 }
 
+/// The answer to the members' frequent actions (opinions, ballots): deliberately small, as
+/// every screen learns the new state from the event stream; `GET /api/v1/meetings/{id}` has it
+/// all.
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct BallotAccepted {
+pub struct Accepted {
     pub accepted: bool,
 }
 
-/// Cast a ballot. The answer is deliberately small: a ballot is the hot path of a meeting.
+/// Cast a ballot.
 #[utoipa::path(post, path = "/api/v1/meetings/{id}/items/{item_id}/ballots", tag = "meetings",
     params(("id" = Uuid, Path), ("item_id" = Uuid, Path)), request_body = BallotInput,
-    responses((status = 200, body = BallotAccepted), (status = 403, body = super::error::Problem),
+    responses((status = 200, body = Accepted), (status = 403, body = super::error::Problem),
               (status = 409, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
 async fn ballot_api(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(p): ItemPath,
     ApiJson(input): ApiJson<BallotInput>,
-) -> Result<Json<BallotAccepted>, AppError> {
+) -> Result<Json<Accepted>, AppError> {
     let (id, item_id) = ids(p)?;
     cast(&state, &user, id, item_id, input).await?;
-    Ok(Json(BallotAccepted { accepted: true }))
+    Ok(Json(Accepted { accepted: true }))
 }
 
 #[utoipa::path(post, path = "/api/v1/meetings/{id}/items/{item_id}/vote/close", tag = "meetings",

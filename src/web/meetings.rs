@@ -19,7 +19,7 @@ use super::error::AppError;
 use super::extract::{ApiJson, CurrentUser, PageForm, parse_id};
 use super::pages::{DISPLAY_OFFSET, datetime_zh};
 use crate::audit::{self, Chain, Change};
-use crate::db::meetings::{Item, Meeting, RosterEntry};
+use crate::db::meetings::{Item, Lock, Meeting, RosterEntry};
 use crate::db::{self};
 use crate::domain::authz::{Action, Relation};
 use crate::domain::category::Category;
@@ -88,30 +88,22 @@ impl Ctx {
         conn: &mut sqlx::PgConnection,
         user: &CurrentUser,
         id: Uuid,
-        lock: bool,
+        lock: Lock,
     ) -> Result<Ctx, AppError> {
         let meeting = db::meetings::get(conn, id, lock)
             .await?
             .ok_or(AppError::NotFound)?;
-        let position =
-            db::party_groups::current_position(conn, meeting.party_group_id, user.user_id)
-                .await?
-                .and_then(|p| Position::parse(&p));
-        let attendee = db::meetings::attendees(conn, id)
-            .await?
-            .iter()
-            .any(|a| a.user_id == user.user_id);
+        let standing = db::meetings::standing(conn, &meeting, user.user_id).await?;
+        let position = standing.position.as_deref().and_then(Position::parse);
         let relation = Relation {
             chair: meeting.chair_id == user.user_id,
             meeting_secretary: meeting.secretary_id == user.user_id,
-            attendee,
+            attendee: standing.attendee,
             ..Relation::default()
         };
         user.can_in(Action::ReadMeeting, position, &relation)?;
         let roster = db::meetings::roster(conn, &meeting, meeting_date(&meeting)).await?;
-        let settings = db::party_groups::settings(conn, meeting.party_group_id, false)
-            .await?
-            .unwrap_or_default();
+        let settings = standing.settings;
         let state = MeetingState::parse(&meeting.status)
             .ok_or_else(|| anyhow::anyhow!("unknown meeting status {}", meeting.status))?;
         Ok(Ctx {
@@ -186,6 +178,17 @@ pub(super) async fn commit(
 ) -> Result<(), AppError> {
     let kind = change.action;
     audit::append(&mut tx, &user.audit_actor(), change).await?;
+    publish_and_commit(tx, ctx, kind).await
+}
+
+/// The last two steps of every meeting action. They come after the audit append, which locks
+/// the group's chain head until commit: so snapshots are sent in the order the changes commit,
+/// and each one sees every change committed before it.
+pub(super) async fn publish_and_commit(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    ctx: &Ctx,
+    kind: &str,
+) -> Result<(), AppError> {
     db::meetings::publish(&mut tx, ctx.id(), kind).await?;
     tx.commit().await?;
     Ok(())
@@ -198,7 +201,7 @@ pub(super) async fn visible_meeting(
     id: Uuid,
 ) -> Result<Ctx, AppError> {
     let mut conn = state.pool.acquire().await?;
-    Ctx::load(&mut conn, user, id, false).await
+    Ctx::load(&mut conn, user, id, Lock::None).await
 }
 
 // ---- What a participant sees ----
@@ -476,7 +479,7 @@ async fn delegate_chair(
     input: DelegateChair,
 ) -> Result<(), AppError> {
     let mut tx = state.pool.begin().await?;
-    let ctx = Ctx::load(&mut tx, user, id, true).await?;
+    let ctx = Ctx::load(&mut tx, user, id, Lock::Update).await?;
     ctx.can(user, Action::DelegateChair)?;
     if !matches!(ctx.state, MeetingState::Draft | MeetingState::Noticed) {
         return Err(AppError::Conflict("会议已经开始,不能更换主持人。".into()));
@@ -550,7 +553,7 @@ async fn add_item(
     input: NewAgendaItem,
 ) -> Result<Uuid, AppError> {
     let mut tx = state.pool.begin().await?;
-    let ctx = Ctx::load(&mut tx, user, id, true).await?;
+    let ctx = Ctx::load(&mut tx, user, id, Lock::Update).await?;
     ctx.can(user, Action::AddAgendaItem)?;
     check_agenda_open(ctx.state)?;
     let topic = match Uuid::parse_str(input.topic_id.trim()) {
@@ -657,13 +660,13 @@ async fn invite_attendee(
     input: NewAttendee,
 ) -> Result<(), AppError> {
     let mut tx = state.pool.begin().await?;
-    let ctx = Ctx::load(&mut tx, user, id, true).await?;
+    let ctx = Ctx::load(&mut tx, user, id, Lock::Update).await?;
     ctx.can(user, Action::InviteAttendee)?;
     if ctx.state == MeetingState::Closed {
         return Err(AppError::Conflict("会议已结束。".into()));
     }
     let item = match Uuid::parse_str(input.item_id.trim()) {
-        Ok(i) => db::meetings::lock_item(&mut tx, id, i).await?,
+        Ok(i) => db::meetings::item(&mut tx, id, i).await?,
         Err(_) => None,
     }
     .ok_or_else(|| AppError::invalid("item_id", "本次会议没有这个议题"))?;
@@ -731,7 +734,7 @@ async fn issue(
     input: NoticeInput,
 ) -> Result<(), AppError> {
     let mut tx = state.pool.begin().await?;
-    let ctx = Ctx::load(&mut tx, user, id, true).await?;
+    let ctx = Ctx::load(&mut tx, user, id, Lock::Update).await?;
     ctx.can(user, Action::IssueNotice)?;
     let items = db::meetings::items(&mut tx, id).await?;
     let secretary_from_office = db::users::get(&mut tx, ctx.meeting.secretary_id)
@@ -821,7 +824,7 @@ async fn ask_leave(
     input: LeaveInput,
 ) -> Result<(), AppError> {
     let mut tx = state.pool.begin().await?;
-    let ctx = Ctx::load(&mut tx, user, id, true).await?;
+    let ctx = Ctx::load(&mut tx, user, id, Lock::Update).await?;
     ctx.can(user, Action::AskLeave)?;
     check_leave_request(ctx.state)?;
     let reason = required_text("reason", &input.reason, 2000)?;
@@ -867,7 +870,7 @@ async fn decide_leave(
     input: LeaveDecision,
 ) -> Result<(), AppError> {
     let mut tx = state.pool.begin().await?;
-    let ctx = Ctx::load(&mut tx, user, id, true).await?;
+    let ctx = Ctx::load(&mut tx, user, id, Lock::Update).await?;
     ctx.can(user, Action::DecideLeave)?;
     let request = db::meetings::leave_requests(&mut tx, id)
         .await?
@@ -924,7 +927,7 @@ async fn record_attendance(
     present: bool,
 ) -> Result<(), AppError> {
     let mut tx = state.pool.begin().await?;
-    let ctx = Ctx::load(&mut tx, user, id, true).await?;
+    let ctx = Ctx::load(&mut tx, user, id, Lock::Update).await?;
     ctx.can(user, Action::RecordAttendance)?;
     check_attendance(ctx.state)?;
     let invited = ctx.is_member(who)
@@ -939,7 +942,7 @@ async fn record_attendance(
         ));
     }
     db::meetings::set_attendance(&mut tx, id, who, present, user.user_id).await?;
-    let after = Ctx::load(&mut tx, user, id, false).await?;
+    let after = Ctx::load(&mut tx, user, id, Lock::None).await?;
     let quorum = Quorum::of(&after);
     let change = ctx.change("meeting.attendance").after(serde_json::json!({
         "user_id": who, "present": present,
@@ -966,7 +969,7 @@ async fn attendance_api(
 /// The chair opens the meeting: only after the notice and with quorum (R-NOTICE, R-QUORUM).
 async fn open(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
     let mut tx = state.pool.begin().await?;
-    let ctx = Ctx::load(&mut tx, user, id, true).await?;
+    let ctx = Ctx::load(&mut tx, user, id, Lock::Update).await?;
     ctx.can(user, Action::OpenMeeting)?;
     let next = open_meeting(
         ctx.state,
@@ -1000,7 +1003,7 @@ async fn open_api(
 /// 书记's queue.
 async fn close(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
     let mut tx = state.pool.begin().await?;
-    let ctx = Ctx::load(&mut tx, user, id, true).await?;
+    let ctx = Ctx::load(&mut tx, user, id, Lock::Update).await?;
     ctx.can(user, Action::CloseMeeting)?;
     let items = db::meetings::items(&mut tx, id).await?;
     let states = items
