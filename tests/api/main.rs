@@ -2,6 +2,7 @@
 
 mod audit;
 mod authz_matrix;
+mod fixtures;
 mod input;
 mod materials;
 mod meetings;

@@ -1,0 +1,316 @@
+//! A whole meeting in headless Chromium, through the pages a person uses: 综合科 schedules it
+//! with the form, the 书记 builds the agenda, 综合科 issues the notice and records arrivals,
+//! the 书记 opens the meeting and each step of the item, a member on a phone-sized screen states
+//! an opinion and votes by secret ballot, and both screens follow each other live (Server-Sent
+//! Events) without reloading. Needs `chromium` and `chromium-driver` from the distribution
+//! (`.ci/run` installs them); no test tool downloads a browser.
+
+#[allow(dead_code)]
+#[path = "api/fixtures.rs"]
+mod fixtures;
+#[allow(dead_code)]
+#[path = "api/support.rs"]
+mod support;
+
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use fixtures::{Room, ready_topic, room};
+use support::{PASSWORD, TestApp};
+
+/// chromedriver on a free port, stopped when dropped.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn driver() -> Driver {
+    let port = free_port();
+    let mut child = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver (apt-get install chromium chromium-driver)");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return Driver { child, port };
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("chromedriver did not start");
+}
+
+/// A browser of its own (own profile, own cookies), `width` pixels wide.
+async fn browser(d: &Driver, width: u32, profile: &tempfile::TempDir) -> Client {
+    let args = [
+        "--headless=new".to_owned(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--disable-dev-shm-usage".into(),
+        "--disable-background-networking".into(),
+        "--disable-component-update".into(),
+        "--disable-sync".into(),
+        "--no-first-run".into(),
+        format!("--window-size={width},900"),
+        format!("--user-data-dir={}", profile.path().display()),
+    ];
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({"binary": "/usr/bin/chromium", "args": args}),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", d.port))
+        .await
+        .expect("a Chromium session")
+}
+
+struct Site {
+    base: String,
+}
+
+impl Site {
+    async fn start(app: &TestApp) -> Site {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let router = app.router.clone();
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
+        });
+        Site { base }
+    }
+
+    async fn sign_in(&self, c: &Client, login: &str) {
+        c.goto(&format!("{}/login", self.base)).await.unwrap();
+        c.find(Locator::Id("login"))
+            .await
+            .unwrap()
+            .send_keys(login)
+            .await
+            .unwrap();
+        c.find(Locator::Id("password"))
+            .await
+            .unwrap()
+            .send_keys(PASSWORD)
+            .await
+            .unwrap();
+        click(c, "//button[@type='submit']").await;
+        wait_text(c, "退出").await;
+    }
+}
+
+/// Clicks the element at `xpath`; irreversible actions ask for confirmation, which the
+/// person gives. A live update may replace the page's meeting part between finding and
+/// clicking: then the element is looked up again.
+async fn click(c: &Client, xpath: &str) {
+    c.execute("window.confirm = () => true;", vec![])
+        .await
+        .unwrap();
+    for _ in 0..20 {
+        let element = c
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::XPath(xpath))
+            .await
+            .unwrap_or_else(|e| panic!("{xpath}: {e}"));
+        match element.click().await {
+            Ok(()) => return,
+            Err(fantoccini::error::CmdError::Standard(e))
+                if e.error == fantoccini::error::ErrorStatus::StaleElementReference =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("{xpath}: {e}"),
+        }
+    }
+    panic!("{xpath}: kept being replaced");
+}
+
+fn button(label: &str) -> String {
+    format!("//button[normalize-space()='{label}' and not(@disabled)]")
+}
+
+/// Waits until the page shows `text` — without reloading it: live updates must bring it.
+async fn wait_text(c: &Client, text: &str) {
+    let mut shown = String::new();
+    for _ in 0..100 {
+        // Read through a script: the page may be between two documents after a form post.
+        shown = c
+            .execute(
+                "return document.body ? document.body.innerText : '';",
+                vec![],
+            )
+            .await
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        if shown.contains(text) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the page never showed {text:?}; it shows:\n{shown}");
+}
+
+async fn api_ok(app: &TestApp, token: &str, path: String, body: serde_json::Value) {
+    let (status, answer) = app.api("POST", &path, Some(token), Some(body)).await;
+    assert!(status.is_success(), "{path}: {status} {answer}");
+}
+
+#[tokio::test]
+async fn a_whole_meeting_in_the_browser() {
+    let app = TestApp::new().await;
+    let r: Room = room(&app, 3).await;
+    let topic = ready_topic(&app, &r, "关于调整门诊慢特病待遇的请示", json!({})).await;
+    let site = Site::start(&app).await;
+    let d = driver().await;
+    let profiles: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let office = browser(&d, 1280, &profiles[0]).await;
+    let chair = browser(&d, 1280, &profiles[1]).await;
+    let phone = browser(&d, 390, &profiles[2]).await;
+
+    // 综合科 schedules the meeting with the form.
+    site.sign_in(&office, "mishu").await;
+    office
+        .goto(&format!("{}/meetings", site.base))
+        .await
+        .unwrap();
+    office
+        .execute(
+            "document.getElementById('starts_at').value = '2030-01-10T09:00';",
+            vec![],
+        )
+        .await
+        .unwrap();
+    office
+        .find(Locator::Id("place"))
+        .await
+        .unwrap()
+        .send_keys("三楼会议室")
+        .await
+        .unwrap();
+    click(&office, &button("安排会议")).await;
+    wait_text(&office, "2030年第1次党组会议").await;
+    let meeting_url = office.current_url().await.unwrap().to_string();
+
+    // The 书记 puts the complete topic on the agenda.
+    site.sign_in(&chair, "shuji").await;
+    chair.goto(&meeting_url).await.unwrap();
+    click(&chair, &button("列入议程")).await;
+    wait_text(&chair, "待审议").await;
+
+    // 综合科 issues the notice and records who arrives.
+    office.goto(&meeting_url).await.unwrap();
+    click(&office, &button("发出会议通知")).await;
+    wait_text(&office, "已发通知").await;
+    for _ in 0..4 {
+        click(&office, &button("登记到会")).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    wait_text(&office, "4 / 应到 4 人").await;
+
+    // The 书记 opens the meeting and starts the item; the page follows the secretary live.
+    chair.goto(&meeting_url).await.unwrap();
+    wait_text(&chair, "已达三分之二以上").await;
+    click(&chair, &button("宣布开会")).await;
+    click(&chair, &button("开始审议")).await;
+    wait_text(&chair, "当前议题:关于调整门诊慢特病待遇的请示").await;
+
+    // A member states an opinion on a phone; the others through the API.
+    site.sign_in(&phone, "chengyuan0").await;
+    phone.goto(&meeting_url).await.unwrap();
+    click(&phone, "//input[@name='stance' and @value='agree']").await;
+    click(&phone, &button("提交表态")).await;
+    wait_text(&phone, "已表态:同意").await;
+    let item_path = {
+        let (_, view) = app
+            .api(
+                "GET",
+                &format!(
+                    "/api/v1/meetings/{}",
+                    meeting_url.rsplit('/').next().unwrap()
+                ),
+                Some(&r.shuji.token),
+                None,
+            )
+            .await;
+        format!(
+            "/api/v1/meetings/{}/items/{}",
+            view["meeting_id"].as_str().unwrap(),
+            view["current_item"].as_str().unwrap()
+        )
+    };
+    for p in &r.members[1..] {
+        api_ok(
+            &app,
+            &p.token,
+            format!("{item_path}/opinions"),
+            json!({"stance": "agree"}),
+        )
+        .await;
+    }
+    // The chair's console learns it without a reload, then the chair speaks last.
+    wait_text(&chair, "尚未表态:0 人").await;
+    click(&chair, "//input[@name='stance' and @value='agree']").await;
+    click(&chair, &button("提交表态")).await;
+    wait_text(&chair, "已表态:同意").await;
+    click(&chair, "//select[@id='method']/option[@value='secret']").await;
+    click(&chair, &button("开始表决")).await;
+
+    // The phone shows the ballot by itself; the member votes.
+    click(&phone, &button("赞成")).await;
+    wait_text(&phone, "已表决").await;
+    for p in &r.members[1..] {
+        api_ok(
+            &app,
+            &p.token,
+            format!("{item_path}/ballots"),
+            json!({"choice": "yes"}),
+        )
+        .await;
+    }
+    click(&chair, &button("赞成")).await;
+    click(&chair, &button("结束表决并计票")).await;
+    wait_text(&chair, "赞成 4 票,反对 0 票,弃权 0 票").await;
+    click(&chair, &button("宣布表决结果")).await;
+    click(&chair, &button("宣布散会")).await;
+    wait_text(&chair, "已结束").await;
+    // The member's phone follows to the end.
+    wait_text(&phone, "通过").await;
+    let _ = topic;
+
+    for c in [office, chair, phone] {
+        c.close().await.unwrap();
+    }
+}
