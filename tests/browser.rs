@@ -125,7 +125,7 @@ impl Site {
             .send_keys(PASSWORD)
             .await
             .unwrap();
-        click(c, "//button[@type='submit']").await;
+        submit(c, "登录").await;
         wait_text(c, "退出").await;
     }
 }
@@ -155,6 +155,29 @@ async fn click(c: &Client, xpath: &str) {
         }
     }
     panic!("{xpath}: kept being replaced");
+}
+
+/// Clicks a button that posts a form and waits for the answer's page: the next step must not
+/// act on the page being left.
+async fn submit(c: &Client, label: &str) {
+    c.execute("window.__left = true;", vec![]).await.unwrap();
+    click(c, &button(label)).await;
+    for _ in 0..100 {
+        let arrived = c
+            .execute(
+                "return window.__left === undefined && document.readyState === 'complete';",
+                vec![],
+            )
+            .await
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        if arrived {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{label}: no new page");
 }
 
 fn button(label: &str) -> String {
@@ -220,38 +243,37 @@ async fn a_whole_meeting_in_the_browser() {
         .send_keys("三楼会议室")
         .await
         .unwrap();
-    click(&office, &button("安排会议")).await;
+    submit(&office, "安排会议").await;
     wait_text(&office, "2030年第1次党组会议").await;
     let meeting_url = office.current_url().await.unwrap().to_string();
 
     // The 书记 puts the complete topic on the agenda.
     site.sign_in(&chair, "shuji").await;
     chair.goto(&meeting_url).await.unwrap();
-    click(&chair, &button("列入议程")).await;
+    submit(&chair, "列入议程").await;
     wait_text(&chair, "待审议").await;
 
     // 综合科 issues the notice and records who arrives.
     office.goto(&meeting_url).await.unwrap();
-    click(&office, &button("发出会议通知")).await;
+    submit(&office, "发出会议通知").await;
     wait_text(&office, "已发通知").await;
     for _ in 0..4 {
-        click(&office, &button("登记到会")).await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        submit(&office, "登记到会").await;
     }
     wait_text(&office, "4 / 应到 4 人").await;
 
     // The 书记 opens the meeting and starts the item; the page follows the secretary live.
     chair.goto(&meeting_url).await.unwrap();
     wait_text(&chair, "已达三分之二以上").await;
-    click(&chair, &button("宣布开会")).await;
-    click(&chair, &button("开始审议")).await;
+    submit(&chair, "宣布开会").await;
+    submit(&chair, "开始审议").await;
     wait_text(&chair, "当前议题:关于调整门诊慢特病待遇的请示").await;
 
     // A member states an opinion on a phone; the others through the API.
     site.sign_in(&phone, "chengyuan0").await;
     phone.goto(&meeting_url).await.unwrap();
     click(&phone, "//input[@name='stance' and @value='agree']").await;
-    click(&phone, &button("提交表态")).await;
+    submit(&phone, "提交表态").await;
     wait_text(&phone, "已表态:同意").await;
     let item_path = {
         let (_, view) = app
@@ -283,13 +305,13 @@ async fn a_whole_meeting_in_the_browser() {
     // The chair's console learns it without a reload, then the chair speaks last.
     wait_text(&chair, "尚未表态:0 人").await;
     click(&chair, "//input[@name='stance' and @value='agree']").await;
-    click(&chair, &button("提交表态")).await;
+    submit(&chair, "提交表态").await;
     wait_text(&chair, "已表态:同意").await;
     click(&chair, "//select[@id='method']/option[@value='secret']").await;
-    click(&chair, &button("开始表决")).await;
+    submit(&chair, "开始表决").await;
 
     // The phone shows the ballot by itself; the member votes.
-    click(&phone, &button("赞成")).await;
+    submit(&phone, "赞成").await;
     wait_text(&phone, "已表决").await;
     for p in &r.members[1..] {
         api_ok(
@@ -300,17 +322,106 @@ async fn a_whole_meeting_in_the_browser() {
         )
         .await;
     }
-    click(&chair, &button("赞成")).await;
-    click(&chair, &button("结束表决并计票")).await;
+    submit(&chair, "赞成").await;
+    submit(&chair, "结束表决并计票").await;
     wait_text(&chair, "赞成 4 票,反对 0 票,弃权 0 票").await;
-    click(&chair, &button("宣布表决结果")).await;
-    click(&chair, &button("宣布散会")).await;
+    submit(&chair, "宣布表决结果").await;
+    submit(&chair, "宣布散会").await;
     wait_text(&chair, "已结束").await;
     // The member's phone follows to the end.
     wait_text(&phone, "通过").await;
     let _ = topic;
 
     for c in [office, chair, phone] {
+        c.close().await.unwrap();
+    }
+}
+
+/// Topic intake in the browser: a clerk drafts a topic and sees the prerequisites change as the
+/// form changes, uploads a material, is told why it cannot be submitted yet; the 分管 leader
+/// signs it off; the clerk submits it; it waits in the 书记's queue.
+#[tokio::test]
+async fn a_topic_goes_from_draft_to_the_secretarys_queue_in_the_browser() {
+    let app = TestApp::new().await;
+    let r: Room = room(&app, 2).await;
+    let site = Site::start(&app).await;
+    let d = driver().await;
+    let profiles: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let clerk = browser(&d, 1280, &profiles[0]).await;
+    let leader = browser(&d, 1280, &profiles[1]).await;
+    let shuji = browser(&d, 1280, &profiles[2]).await;
+
+    site.sign_in(&clerk, "keyuan").await;
+    clerk.goto(&format!("{}/topics", site.base)).await.unwrap();
+    let field = |id: &'static str| clerk.find(Locator::Id(id));
+    field("title")
+        .await
+        .unwrap()
+        .send_keys("关于购置业务用车的请示")
+        .await
+        .unwrap();
+    click(&clerk, "//select[@id='category']//option[@value='12']").await;
+    click(
+        &clerk,
+        &format!(
+            "//select[@id='responsible_user_id']/option[@value='{}']",
+            r.members[0].id
+        ),
+    )
+    .await;
+    for (id, text) in [
+        ("content", "拟购置业务用车一辆。"),
+        ("consultation_opinions", "已征求财务科意见。"),
+        ("matters_to_decide", "是否同意购置。"),
+    ] {
+        field(id).await.unwrap().send_keys(text).await.unwrap();
+    }
+    // 5000元 is a large spend: the finance opinion appears as the amount is entered.
+    field("amount_yuan")
+        .await
+        .unwrap()
+        .send_keys("5000")
+        .await
+        .unwrap();
+    click(&clerk, "//input[@id='title']").await;
+    wait_text(&clerk, "财务意见(R-LARGE-SPEND").await;
+    field("amount_yuan").await.unwrap().clear().await.unwrap();
+    click(&clerk, "//input[@id='title']").await;
+    wait_text(&clerk, "本议题无须前置审查").await;
+    submit(&clerk, "保存草稿").await;
+    wait_text(&clerk, "草稿").await;
+    let topic_url = clerk.current_url().await.unwrap().to_string();
+
+    // A material, checked by its content.
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("请示.pdf");
+    std::fs::write(&pdf, b"%PDF-1.4 request").unwrap();
+    field("file")
+        .await
+        .unwrap()
+        .send_keys(&pdf.display().to_string())
+        .await
+        .unwrap();
+    submit(&clerk, "上传").await;
+    wait_text(&clerk, "请示.pdf").await;
+    // Not yet: the 分管 leader has not signed; the page says why.
+    wait_text(&clerk, "暂不能报送 — R-TOPIC-SOURCE").await;
+
+    site.sign_in(&leader, "chengyuan0").await;
+    leader.goto(&topic_url).await.unwrap();
+    submit(&leader, "分管领导签字同意").await;
+    wait_text(&leader, "已签字同意").await;
+
+    clerk.goto(&topic_url).await.unwrap();
+    submit(&clerk, "报送综合科").await;
+    wait_text(&clerk, "已报送综合科").await;
+
+    site.sign_in(&shuji, "shuji").await;
+    shuji.goto(&format!("{}/topics", site.base)).await.unwrap();
+    wait_text(&shuji, "待列入议程的议题").await;
+    wait_text(&shuji, "关于购置业务用车的请示").await;
+
+    for c in [clerk, leader, shuji] {
         c.close().await.unwrap();
     }
 }

@@ -17,6 +17,8 @@ pub struct MaterialInfo {
     pub classification: String,
     #[serde(with = "time::serde::rfc3339")]
     pub uploaded_at: OffsetDateTime,
+    /// Set when the file is the attachment of a prerequisite record of that kind.
+    pub prerequisite_kind: Option<String>,
 }
 
 pub struct NewMaterial<'a> {
@@ -28,13 +30,14 @@ pub struct NewMaterial<'a> {
     pub classification: &'a str,
     pub data: &'a [u8],
     pub uploaded_by: Uuid,
+    pub prerequisite_kind: Option<&'a str>,
 }
 
 pub async fn insert(conn: &mut PgConnection, m: &NewMaterial<'_>) -> sqlx::Result<()> {
     sqlx::query!(
         "insert into material (material_id, topic_id, file_name, content_type, size_bytes, sha256,
-             classification, data, uploaded_by)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             classification, data, uploaded_by, prerequisite_kind)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         m.material_id,
         m.topic_id,
         m.file_name,
@@ -43,7 +46,8 @@ pub async fn insert(conn: &mut PgConnection, m: &NewMaterial<'_>) -> sqlx::Resul
         m.sha256,
         m.classification,
         m.data,
-        m.uploaded_by
+        m.uploaded_by,
+        m.prerequisite_kind
     )
     .execute(conn)
     .await
@@ -53,7 +57,7 @@ pub async fn insert(conn: &mut PgConnection, m: &NewMaterial<'_>) -> sqlx::Resul
 pub async fn list(conn: &mut PgConnection, topic_id: Uuid) -> sqlx::Result<Vec<MaterialInfo>> {
     let rows = sqlx::query!(
         "select material_id, topic_id, file_name, content_type, size_bytes, sha256,
-                classification, uploaded_at
+                classification, uploaded_at, prerequisite_kind
          from material where topic_id = $1 order by uploaded_at, material_id",
         topic_id
     )
@@ -70,6 +74,7 @@ pub async fn list(conn: &mut PgConnection, topic_id: Uuid) -> sqlx::Result<Vec<M
             sha256: hex::encode(r.sha256),
             classification: r.classification,
             uploaded_at: r.uploaded_at,
+            prerequisite_kind: r.prerequisite_kind,
         })
         .collect())
 }

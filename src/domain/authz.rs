@@ -143,11 +143,14 @@ pub fn can(actor: Actor<'_>, action: Action, rel: &Relation) -> Result<(), Denie
         || rel.meeting_secretary
         || rel.chair
         || actor.is_office();
+    // An attendee (列席) invited to the item of a topic reads it and its materials
+    // (R-MATERIALS-DEADLINE: materials go to members and attendees).
     let sees_topic = actor.is_member()
         || actor.is_office()
         || rel.proposer
         || rel.responsible_leader
-        || rel.reviewer;
+        || rel.reviewer
+        || rel.attendee;
     let visible = match action {
         ManageOrganisation | ManageOwnAccount | ReadAudit | CreateTopic | CreateMeeting
         | RequestBorrow | ListTasks | RecordEmergency => true,
@@ -290,6 +293,14 @@ mod tests {
             (ReadTopic, "-", "H Y Y Y Y H H H H H H"),
             (ReadTopic, "proposer", ALL_YES),
             (ReadTopic, "reviewer", ALL_YES),
+            (ReadTopic, "attendee", ALL_YES),
+            (ReadMaterial { secret: false }, "attendee", ALL_YES),
+            (
+                ReadMaterial { secret: true },
+                "attendee",
+                "F Y Y Y Y F F F F F F",
+            ),
+            (SignOffTopic, "attendee", "F F F F F F F F F F F"),
             (RecordPrerequisite, "-", "H F F F F H H H H H H"),
             (RecordPrerequisite, "reviewer", ALL_YES),
             (SignOffTopic, "-", "H F F F F H H H H H H"),

@@ -276,9 +276,11 @@ struct HomePage {
 
 async fn home(State(state): State<AppState>, user: CurrentUser) -> Result<HomePage, AppError> {
     let me = load_me(&state, &user).await?;
+    let mut todos = super::meeting_pages::todos(&state, &user).await?;
+    todos.extend(super::topics::todos(&state, &user).await?);
     Ok(HomePage {
         layout: Layout::new("首页", Some(&user)),
-        todos: super::topics::todos(&state, &user).await?,
+        todos,
         memberships: me.memberships,
         roles: user.roles.iter().map(|r| r.label_zh()).collect(),
     })

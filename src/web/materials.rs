@@ -15,12 +15,14 @@ use uuid::Uuid;
 use super::AppState;
 use super::error::AppError;
 use super::extract::{CurrentUser, parse_id};
-use super::topics::{relation_to, topic_for_action, visible_topic, wrong_status};
+use super::topics::{
+    recordable_kinds, relation_to, requirements, topic_for_action, visible_topic, wrong_status,
+};
 use crate::audit::{self, Chain, Change};
 use crate::db::{self, materials::MaterialInfo, materials::NewMaterial};
 use crate::domain::authz::Action;
 use crate::domain::material::detect;
-use crate::domain::topic::Classification;
+use crate::domain::topic::{Classification, PrerequisiteKind};
 
 /// The largest request the upload routes read at all; the configured file limit is checked
 /// while reading.
@@ -29,6 +31,7 @@ const UPLOAD_BODY_CAP: usize = 101 * 1024 * 1024;
 pub fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(upload_api))
+        .routes(routes!(attach_api))
         .routes(routes!(download_api))
         .layer(DefaultBodyLimit::max(UPLOAD_BODY_CAP))
 }
@@ -37,6 +40,10 @@ pub fn page_routes() -> axum::Router<AppState> {
     use axum::routing::{get, post};
     axum::Router::new()
         .route("/topics/{id}/materials", post(upload_page))
+        .route(
+            "/topics/{id}/prerequisites/{kind}/attachment",
+            post(attach_page),
+        )
         .route("/topics/{id}/materials/{material_id}", get(download_page))
         .layer(DefaultBodyLimit::max(UPLOAD_BODY_CAP))
 }
@@ -81,17 +88,65 @@ async fn read_upload(
     Ok((name, data, classification))
 }
 
+/// What an upload is for: a material of the topic (its proposer, while the topic is open) or
+/// the attachment of a prerequisite record (the record's owner, once the record is on file).
+#[derive(Clone, Copy)]
+enum Purpose {
+    Material,
+    Attachment(PrerequisiteKind),
+}
+
+/// Locks the topic and checks that the user may upload for `purpose` now.
+async fn authorize(
+    conn: &mut sqlx::PgConnection,
+    user: &CurrentUser,
+    id: Uuid,
+    purpose: Purpose,
+) -> Result<crate::db::topics::Topic, AppError> {
+    match purpose {
+        Purpose::Material => {
+            let (topic, _) = topic_for_action(conn, user, id, Action::EditTopic).await?;
+            if !matches!(topic.status.as_str(), "draft" | "returned") {
+                return Err(wrong_status(&topic));
+            }
+            Ok(topic)
+        }
+        Purpose::Attachment(kind) => {
+            let (topic, _) = topic_for_action(conn, user, id, Action::RecordPrerequisite).await?;
+            let required = requirements(conn, &topic).await?;
+            if !recordable_kinds(conn, user, id, &required)
+                .await?
+                .contains(&kind)
+            {
+                return Err(AppError::Forbidden);
+            }
+            if !matches!(topic.status.as_str(), "draft" | "submitted" | "returned") {
+                return Err(wrong_status(&topic));
+            }
+            let on_file = db::topics::prerequisites(conn, id)
+                .await?
+                .iter()
+                .any(|p| p.kind == kind.as_str());
+            if !on_file {
+                return Err(AppError::invalid(
+                    "kind",
+                    "请先录入该项前置审查的结论,再上传附件",
+                ));
+            }
+            Ok(topic)
+        }
+    }
+}
+
 async fn upload(
     state: &AppState,
     user: &CurrentUser,
     id: Uuid,
+    purpose: Purpose,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<MaterialInfo, AppError> {
     // Who may upload is known before the body is read.
-    {
-        let mut conn = state.pool.acquire().await?;
-        topic_for_action(&mut conn, user, id, Action::EditTopic).await?;
-    }
+    authorize(&mut *state.pool.acquire().await?, user, id, purpose).await?;
     let limit = state.config.upload_limit_bytes;
     let (file_name, data, classification) = read_upload(multipart, limit).await?;
     let file_name = crate::domain::account::parse_name(&file_name, 200)
@@ -99,10 +154,7 @@ async fn upload(
     let kind = detect(&data, &file_name, limit).map_err(|m| AppError::invalid("file", m))?;
 
     let mut tx = state.pool.begin().await?;
-    let (topic, _) = topic_for_action(&mut tx, user, id, Action::EditTopic).await?;
-    if !matches!(topic.status.as_str(), "draft" | "returned") {
-        return Err(wrong_status(&topic));
-    }
+    let topic = authorize(&mut tx, user, id, purpose).await?;
     let classification = match classification
         .as_deref()
         .map(str::trim)
@@ -127,6 +179,10 @@ async fn upload(
             classification: &classification,
             data: &data,
             uploaded_by: user.user_id,
+            prerequisite_kind: match purpose {
+                Purpose::Material => None,
+                Purpose::Attachment(k) => Some(k.as_str()),
+            },
         },
     )
     .await?;
@@ -218,8 +274,45 @@ async fn upload_api(
     Path(id): Path<String>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<(StatusCode, Json<MaterialInfo>), AppError> {
-    let info = upload(&state, &user, parse_id(&id)?, multipart).await?;
+    let info = upload(&state, &user, parse_id(&id)?, Purpose::Material, multipart).await?;
     Ok((StatusCode::CREATED, Json(info)))
+}
+
+/// The kind of a prerequisite named in a path; an unknown kind is not found.
+fn kind_of(raw: &str) -> Result<PrerequisiteKind, AppError> {
+    PrerequisiteKind::parse(raw).ok_or(AppError::NotFound)
+}
+
+/// Attach a file to a prerequisite record on file (its signed opinion, the assessment report):
+/// by the role or section that records that kind. Multipart field `file`, optional
+/// `classification`.
+#[utoipa::path(post, path = "/api/v1/topics/{id}/prerequisites/{kind}/attachment", tag = "topics",
+    params(("id" = Uuid, Path), ("kind" = String, Path)),
+    request_body(content_type = "multipart/form-data", description = "fields `file` and optional `classification`"),
+    responses((status = 201, body = MaterialInfo), (status = 403, body = super::error::Problem),
+              (status = 404, body = super::error::Problem), (status = 409, body = super::error::Problem),
+              (status = 422, body = super::error::Problem)))]
+async fn attach_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, kind)): Path<(String, String)>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<(StatusCode, Json<MaterialInfo>), AppError> {
+    let purpose = Purpose::Attachment(kind_of(&kind)?);
+    let info = upload(&state, &user, parse_id(&id)?, purpose, multipart).await?;
+    Ok((StatusCode::CREATED, Json(info)))
+}
+
+async fn attach_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, kind)): Path<(String, String)>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Redirect, AppError> {
+    let id = parse_id(&id)?;
+    let purpose = Purpose::Attachment(kind_of(&kind)?);
+    upload(&state, &user, id, purpose, multipart).await?;
+    Ok(Redirect::to(&format!("/topics/{id}")))
 }
 
 /// Download a material (those who may see the topic; secret ones fewer).
@@ -241,7 +334,7 @@ async fn upload_page(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Redirect, AppError> {
     let id = parse_id(&id)?;
-    upload(&state, &user, id, multipart).await?;
+    upload(&state, &user, id, Purpose::Material, multipart).await?;
     Ok(Redirect::to(&format!("/topics/{id}")))
 }
 

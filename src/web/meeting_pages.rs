@@ -557,3 +557,36 @@ async fn display_page(
     let v = super::meetings::view(&state, &user, ctx).await?;
     Ok(DisplayPage { layout, v })
 }
+
+/// What waits for this person in their meetings (ui.md: the home page is a to-do list):
+/// notices, leave requests to decide, the item waiting for their opinion or vote.
+pub(super) async fn todos(
+    state: &AppState,
+    user: &CurrentUser,
+) -> Result<Vec<super::topics::Todo>, AppError> {
+    let mut conn = state.pool.acquire().await?;
+    let mut todos = Vec::new();
+    for m in db::meetings::todos(&mut conn, user.user_id).await? {
+        let href = format!("/meetings/{}", m.meeting_id);
+        let mut add = |label: String| {
+            todos.push(super::topics::Todo {
+                label,
+                href: href.clone(),
+            })
+        };
+        match m.waiting.as_deref() {
+            Some("discussion") => add(format!("待我表态:{}", m.title)),
+            Some("voting") => add(format!("待我投票:{}", m.title)),
+            _ if m.status == "open" => add(format!("会议进行中:{}", m.title)),
+            _ => add(format!(
+                "会议通知:{},{}",
+                m.title,
+                datetime_zh(&m.starts_at)
+            )),
+        }
+        if m.leave_to_decide {
+            add(format!("待我审批请假:{}", m.title));
+        }
+    }
+    Ok(todos)
+}

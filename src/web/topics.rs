@@ -630,6 +630,8 @@ struct TopicPage {
     view: TopicView,
     /// Missing prerequisites this user may record now.
     recordable: Vec<PrerequisiteKind>,
+    /// Prerequisites on file this user recorded the kind of, to which they may attach a file.
+    attachable: Vec<String>,
     /// The last edit voided the sign-off.
     voided: bool,
     can_edit: bool,
@@ -734,6 +736,15 @@ async fn topic_page(
         .any(|r| recorder(r.kind) == Recorder::AssignedSection);
     drop(conn);
     let view = view(&state, &user, topic).await?;
+    let open_for_records = matches!(
+        view.topic.status.as_str(),
+        "draft" | "submitted" | "returned"
+    );
+    let attachable = recordable
+        .iter()
+        .filter(|k| open_for_records && !view.missing.iter().any(|m| m == k.as_str()))
+        .map(|k| k.as_str().to_owned())
+        .collect();
     recordable.retain(|k| view.missing.iter().any(|m| m == k.as_str()));
     let on_file: Vec<PrerequisiteKind> = view
         .prerequisites
@@ -758,6 +769,7 @@ async fn topic_page(
             && needs_assignment
             && allowed(Action::AssignReviewSection),
         voided: q.voided.is_some(),
+        attachable,
         choices: form_choices(&state, &user).await?,
         category_groups: CategoryGroup::ALL,
         classifications: Classification::ALL,
@@ -789,7 +801,7 @@ fn facts_of(topic: &Topic) -> Result<TopicFacts, AppError> {
 }
 
 /// What a topic requires, computed by the domain from its facts and the group's threshold.
-async fn requirements(
+pub(super) async fn requirements(
     conn: &mut sqlx::PgConnection,
     topic: &Topic,
 ) -> Result<Vec<Requirement>, AppError> {
@@ -802,7 +814,7 @@ async fn requirements(
 }
 
 /// The kinds this user may record on this topic (by role and section, see `topic::may_record`).
-async fn recordable_kinds(
+pub(super) async fn recordable_kinds(
     conn: &mut sqlx::PgConnection,
     user: &CurrentUser,
     topic_id: Uuid,
@@ -840,6 +852,7 @@ pub(super) async fn relation_to(
         proposer: topic.proposer_id == user.user_id,
         responsible_leader: topic.responsible_user_id == user.user_id,
         reviewer,
+        attendee: db::meetings::invited_to_topic(conn, topic.topic_id, user.user_id).await?,
         ..Relation::default()
     };
     Ok((position, relation))

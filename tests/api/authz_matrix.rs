@@ -209,6 +209,14 @@ fn routes() -> Vec<Route> {
             TopicNobody,
             201,
         ),
+        // Denied before the body is read, like the upload above.
+        api(
+            "POST",
+            "/api/v1/topics/{topic}/prerequisites/finance_opinion/attachment",
+            Some(json!({})),
+            TopicNobody,
+            201,
+        ),
         api(
             "GET",
             "/api/v1/topics/{topic}/materials/{material}",
@@ -883,6 +891,7 @@ async fn openapi_documents_exactly_the_api_routes() {
             p.to_owned()
         };
         p.replace("{meeting}", "{id}")
+            .replace("finance_opinion", "{kind}")
             .replace("{item}", "{item_id}")
             .replace("{group}", "{id}")
             .replace("{user}", "{id}")

@@ -139,6 +139,16 @@ async fn a_full_meeting_of_seven_members() {
     // Item 1: opinions with the chair last, then a secret ballot.
     let item = |i: Uuid, action: &str| format!("/api/v1/meetings/{m}/items/{i}/{action}");
     ok(&app, &r.shuji.token, item(i1, "start"), json!({})).await;
+    // Each member's home page says what waits for them.
+    let home = |token: String| {
+        let app = &app;
+        async move { crate::support::body_text(app.page("GET", "/", Some(&token), None).await).await }
+    };
+    assert!(home(r.members[1].token.clone()).await.contains("待我表态:"));
+    assert!(
+        home(sixth.token.clone()).await.contains("会议进行中:"),
+        "absent: nothing to state"
+    );
     ok(
         &app,
         &sixth.token,
@@ -169,6 +179,7 @@ async fn a_full_meeting_of_seven_members() {
         json!({"method": "secret"}),
     )
     .await;
+    assert!(home(r.members[1].token.clone()).await.contains("待我投票:"));
     for (n, p) in r.members[..5].iter().enumerate() {
         let choice = if n < 3 { "yes" } else { "no" };
         ok(
@@ -545,6 +556,16 @@ async fn deliberation_refusals() {
         json!({"item_id": i2, "user_id": guest}),
     )
     .await;
+    // R-ATTENDEE-SCOPE, R-CONFIDENTIAL: the guest reads the topic of their item, not the other.
+    let topic = |t: Uuid| format!("/api/v1/topics/{t}");
+    assert_eq!(
+        app.api("GET", &topic(t2), Some(&guest_token), None).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.api("GET", &topic(t1), Some(&guest_token), None).await.0,
+        StatusCode::NOT_FOUND
+    );
     ok(
         &app,
         &r.secretary.token,
@@ -1094,7 +1115,8 @@ type VoteRow = (
     Option<time::OffsetDateTime>,
 );
 
-/// The events stream: a second participant sees a ballot's effect.
+/// The events stream: a second participant sees a ballot's effect, on this server instance and
+/// on another one started mid-meeting on the same database.
 #[tokio::test]
 async fn a_second_screen_sees_a_ballot_through_the_event_stream() {
     let app = TestApp::new().await;
@@ -1149,38 +1171,16 @@ async fn a_second_screen_sees_a_ballot_through_the_event_stream() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    let req = Request::builder()
-        .uri(format!("/api/v1/meetings/{m}/events"))
-        .header(
-            header::AUTHORIZATION,
-            format!("Bearer {}", r.members[2].token),
-        )
-        .body(Body::empty())
-        .unwrap();
-    let res = app.send(req).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    assert!(
-        res.headers()[header::CONTENT_TYPE]
-            .to_str()
-            .unwrap()
-            .starts_with("text/event-stream")
-    );
-    let mut body = res.into_body();
-    let mut next = async || -> Value {
-        loop {
-            let frame = tokio::time::timeout(std::time::Duration::from_secs(10), body.frame())
-                .await
-                .expect("an event within 10 s")
-                .unwrap()
-                .unwrap();
-            if let Ok(data) = frame.into_data() {
-                let text = String::from_utf8(data.to_vec()).unwrap();
-                if let Some(json) = text.lines().find_map(|l| l.strip_prefix("data: ")) {
-                    return serde_json::from_str(json).unwrap();
-                }
-            }
-        }
-    };
+    let mut here = stream(&app.router, &r.members[2].token, m).await;
+    // A second server instance on the same database, started in the middle of the meeting:
+    // its screens start from the database and follow the first instance's changes.
+    let pool = sqlx::PgPool::connect(&app.url).await.unwrap();
+    let other = yishi::app(yishi::AppState::new(pool, crate::support::test_config()).unwrap());
+    let mut there = stream(&other, &r.members[1].token, m).await;
+    let synced = next_event(&mut there).await;
+    assert_eq!(synced["kind"], "sync");
+    assert_eq!(synced["item"]["state"], "voting");
+    let mut next = async || next_event(&mut here).await;
     let first = next().await;
     assert_eq!(first["kind"], "sync");
     assert_eq!(first["item"]["voted"], json!([]));
@@ -1194,6 +1194,11 @@ async fn a_second_screen_sees_a_ballot_through_the_event_stream() {
     let change = next().await;
     assert_eq!(change["kind"], "item.ballot");
     assert_eq!(change["item"]["voted"], json!([r.members[0].id]));
+    assert_eq!(
+        next_event(&mut there).await,
+        change,
+        "both instances send the same snapshot"
+    );
     assert_eq!(
         change["item"]["yes"],
         Value::Null,
@@ -1299,4 +1304,40 @@ async fn an_approved_procurement_is_not_proposed_again() {
         .api("GET", &format!("/api/v1/topics/{id}"), Some(&r.clerk), None)
         .await;
     assert_eq!(topic["status"], "draft");
+}
+
+/// Opens a meeting's event stream on `router` as the holder of `token`.
+async fn stream(router: &axum::Router, token: &str, m: Uuid) -> Body {
+    use tower::ServiceExt;
+    let req = Request::builder()
+        .uri(format!("/api/v1/meetings/{m}/events"))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    let res = router.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    res.into_body()
+}
+
+/// The next event's JSON, within 10 s.
+async fn next_event(body: &mut Body) -> Value {
+    loop {
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(10), body.frame())
+            .await
+            .expect("an event within 10 s")
+            .unwrap()
+            .unwrap();
+        if let Ok(data) = frame.into_data() {
+            let text = String::from_utf8(data.to_vec()).unwrap();
+            if let Some(json) = text.lines().find_map(|l| l.strip_prefix("data: ")) {
+                return serde_json::from_str(json).unwrap();
+            }
+        }
+    }
 }

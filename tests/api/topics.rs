@@ -352,6 +352,14 @@ async fn r_prereq_procurement_a_procurement_reaches_the_office_with_every_opinio
     let (_, discipline) = app.user("jijian", &["discipline"]).await;
     let (_, counsel) = app.user("guwen", &["counsel"]).await;
     let record = |kind: &str| json!({"kind": kind, "conclusion": "同意", "note": "经审核无异议"});
+    // An attachment belongs to a record on file, uploaded by the record's owner.
+    let attach = |kind: &str| format!("/api/v1/topics/{id}/prerequisites/{kind}/attachment");
+    let pdf = b"%PDF-1.4 signed opinion".as_slice();
+    let (status, body) = app
+        .upload(&attach("finance_opinion"), &finance, "意见.pdf", pdf, &[])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["errors"][0]["field"], "kind");
     let (status, _) = app
         .api(
             "POST",
@@ -381,6 +389,26 @@ async fn r_prereq_procurement_a_procurement_reaches_the_office_with_every_opinio
             .await;
         assert_eq!(status, StatusCode::OK, "{kind}: {view}");
     }
+    let (status, file) = app
+        .upload(
+            &attach("finance_opinion"),
+            &finance,
+            "财务意见.pdf",
+            pdf,
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{file}");
+    assert_eq!(file["prerequisite_kind"], "finance_opinion");
+    for (token, kind, want) in [
+        (&f.staff, "finance_opinion", StatusCode::FORBIDDEN),
+        (&finance, "legal_opinion", StatusCode::FORBIDDEN),
+        (&finance, "no_such_kind", StatusCode::NOT_FOUND),
+    ] {
+        let (status, _) = app.upload(&attach(kind), token, "x.pdf", pdf, &[]).await;
+        assert_eq!(status, want, "{kind}");
+    }
+    assert_eq!(app.count("material").await, 1, "nothing else stored");
     let (status, view) = app.api("POST", &at("submit"), Some(&f.staff), None).await;
     assert_eq!(status, StatusCode::OK, "{view}");
     assert_eq!(view["status"], "submitted");
