@@ -61,7 +61,8 @@ create table agenda_item (
     vote_closed_at timestamptz,
     decided_at timestamptz,
     constraint agenda_item_topic_key unique (meeting_id, topic_id),
-    constraint agenda_item_position_key unique (meeting_id, position),
+    -- Checked at the end of each statement, so that two items can swap places in one.
+    constraint agenda_item_position_key unique (meeting_id, position) deferrable initially immediate,
     constraint agenda_item_state_check check (state in ('pending', 'discussion', 'voting', 'tallied', 'decided')),
     constraint agenda_item_method_check check (vote_method in ('voice', 'hands', 'secret', 'named')),
     constraint agenda_item_outcome_check check (outcome in ('passed', 'rejected', 'deferred', 'referred')),

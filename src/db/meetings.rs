@@ -394,6 +394,28 @@ pub async fn insert_item(conn: &mut PgConnection, item: &NewItem<'_>) -> sqlx::R
     .map(drop)
 }
 
+/// Swaps the places of two items of the agenda.
+pub async fn swap_positions(
+    conn: &mut PgConnection,
+    meeting_id: Uuid,
+    a: Uuid,
+    b: Uuid,
+) -> sqlx::Result<()> {
+    // One statement: the unique (meeting, position) holds before and after it.
+    sqlx::query!(
+        "update agenda_item i set position = o.position
+         from agenda_item o
+         where i.meeting_id = $1 and o.meeting_id = $1
+           and ((i.item_id = $2 and o.item_id = $3) or (i.item_id = $3 and o.item_id = $2))",
+        meeting_id,
+        a,
+        b
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
 /// Writes an item's progress: its state, vote and outcome columns.
 pub async fn save_item(conn: &mut PgConnection, i: &Item) -> sqlx::Result<()> {
     sqlx::query!(

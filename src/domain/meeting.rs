@@ -382,6 +382,17 @@ pub fn check_agenda_open(state: MeetingState) -> Result<(), RuleViolation> {
     }
 }
 
+/// R-NOTICE: the agenda is put in order before the notice, which fixes it.
+pub fn check_agenda_order(state: MeetingState) -> Result<(), RuleViolation> {
+    if state == MeetingState::Draft {
+        return Ok(());
+    }
+    Err(refuse(
+        Rule::Notice,
+        "会议通知已发出,议程顺序已固定。依据:第二十一条(三)",
+    ))
+}
+
 /// R-LEAVE (第二十一条(三)): leave is asked before the meeting.
 pub fn check_leave_request(state: MeetingState) -> Result<(), RuleViolation> {
     match state {
@@ -863,6 +874,15 @@ mod tests {
         assert_eq!(
             check_agenda_open(MeetingState::Open).unwrap_err().rule,
             Rule::AdHoc
+        );
+    }
+
+    #[test]
+    fn r_notice_fixes_the_order_of_the_agenda() {
+        assert_eq!(check_agenda_order(MeetingState::Draft), Ok(()));
+        assert_eq!(
+            check_agenda_order(MeetingState::Noticed).unwrap_err().rule,
+            Rule::Notice
         );
     }
 

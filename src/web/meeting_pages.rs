@@ -258,6 +258,7 @@ impl MeetingPage {
             "meeting.create" => "安排会议",
             "meeting.delegate_chair" => "委托主持",
             "meeting.agenda_add" => "列入议程",
+            "meeting.agenda_move" => "调整议程顺序",
             "meeting.invite_attendee" => "邀请列席",
             "meeting.notice" => "发出会议通知",
             "meeting.leave_ask" => "请假",

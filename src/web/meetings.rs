@@ -25,9 +25,9 @@ use crate::domain::authz::{Action, Relation};
 use crate::domain::category::Category;
 use crate::domain::counting::{Fraction, check_quorum};
 use crate::domain::meeting::{
-    ItemState, MeetingState, check_agenda_open, check_attendance, check_delegate_chair,
-    check_leave_request, check_materials_deadline, check_secretary, close_meeting, issue_notice,
-    open_meeting,
+    ItemState, MeetingState, check_agenda_open, check_agenda_order, check_attendance,
+    check_delegate_chair, check_leave_request, check_materials_deadline, check_secretary,
+    close_meeting, issue_notice, open_meeting,
 };
 use crate::domain::org::Position;
 use crate::domain::role::Role;
@@ -40,6 +40,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_meeting_api))
         .routes(routes!(delegate_chair_api))
         .routes(routes!(add_item_api))
+        .routes(routes!(move_item_api))
         .routes(routes!(invite_attendee_api))
         .routes(routes!(notice_api))
         .routes(routes!(ask_leave_api))
@@ -55,6 +56,7 @@ pub fn page_routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/meetings/{id}/chair", post(delegate_chair_page))
         .route("/meetings/{id}/agenda", post(add_item_page))
+        .route("/meetings/{id}/agenda/{item_id}/move", post(move_item_page))
         .route("/meetings/{id}/attendees", post(invite_attendee_page))
         .route("/meetings/{id}/notice", post(notice_page))
         .route("/meetings/{id}/leave", post(ask_leave_page))
@@ -629,6 +631,60 @@ async fn add_item_api(
     Ok((StatusCode::CREATED, Json(CreatedItem { item_id })))
 }
 
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct MoveInput {
+    /// `up` (earlier) or `down` (later).
+    #[serde(default)]
+    pub direction: String,
+}
+
+/// The 书记 orders the agenda until the notice fixes it (R-NOTICE; R-ONE-AT-A-TIME: items
+/// follow the notified order).
+async fn move_item(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Uuid,
+    item_id: Uuid,
+    input: MoveInput,
+) -> Result<(), AppError> {
+    let mut tx = state.pool.begin().await?;
+    let ctx = Ctx::load(&mut tx, user, id, Lock::Update).await?;
+    ctx.can(user, Action::AddAgendaItem)?;
+    check_agenda_order(ctx.state)?;
+    let items = db::meetings::items(&mut tx, id).await?;
+    let at = items
+        .iter()
+        .position(|i| i.item_id == item_id)
+        .ok_or(AppError::NotFound)?;
+    let other = match input.direction.trim() {
+        "up" => at.checked_sub(1),
+        "down" => Some(at + 1).filter(|n| *n < items.len()),
+        _ => return Err(AppError::invalid("direction", "须为 up 或 down")),
+    }
+    .ok_or_else(|| AppError::Conflict("该议题已在议程的首位或末位。".into()))?;
+    let other = items[other].item_id;
+    db::meetings::swap_positions(&mut tx, id, item_id, other).await?;
+    let change = ctx.change("meeting.agenda_move").after(serde_json::json!({
+        "item_id": item_id, "direction": input.direction.trim(), "swapped_with": other,
+    }));
+    commit(tx, user, &ctx, change).await
+}
+
+#[utoipa::path(post, path = "/api/v1/meetings/{id}/agenda/{item_id}/move", tag = "meetings",
+    params(("id" = Uuid, Path), ("item_id" = Uuid, Path)), request_body = MoveInput,
+    responses((status = 200, body = MeetingView), (status = 403, body = super::error::Problem),
+              (status = 409, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+async fn move_item_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, item_id)): Path<(String, String)>,
+    ApiJson(input): ApiJson<MoveInput>,
+) -> Result<Json<MeetingView>, AppError> {
+    let id = parse_id(&id)?;
+    move_item(&state, &user, id, parse_id(&item_id)?, input).await?;
+    answer(&state, &user, id).await
+}
+
 /// Everyone the notice goes to: the members on the meeting date, the invited attendees and
 /// the meeting secretary.
 async fn recipients(conn: &mut sqlx::PgConnection, ctx: &Ctx) -> Result<Vec<Uuid>, AppError> {
@@ -1059,6 +1115,8 @@ struct ReasonForm {
     approved: String,
     #[serde(default)]
     present: String,
+    #[serde(default)]
+    direction: String,
 }
 
 /// A form field left blank is absent.
@@ -1095,6 +1153,20 @@ async fn add_item_page(
         override_reason: optional(f.override_reason),
     };
     add_item(&state, &user, id, input).await?;
+    Ok(back(id))
+}
+
+async fn move_item_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, item_id)): Path<(String, String)>,
+    PageForm(f): PageForm<ReasonForm>,
+) -> Result<Redirect, AppError> {
+    let id = parse_id(&id)?;
+    let input = MoveInput {
+        direction: f.direction,
+    };
+    move_item(&state, &user, id, parse_id(&item_id)?, input).await?;
     Ok(back(id))
 }
 

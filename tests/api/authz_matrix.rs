@@ -315,6 +315,13 @@ fn routes() -> Vec<Route> {
         ),
         api(
             "POST",
+            "/api/v1/meetings/{meeting}/agenda/{item}/move",
+            Some(json!({"direction": "up"})),
+            MeetingNobody,
+            200,
+        ),
+        api(
+            "POST",
             "/api/v1/meetings/{meeting}/attendees",
             Some(json!({"item_id": "{item}", "user_id": "{user}"})),
             MeetingNobody,

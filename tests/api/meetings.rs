@@ -1341,3 +1341,138 @@ async fn next_event(body: &mut Body) -> Value {
         }
     }
 }
+
+/// The 书记 orders the agenda until the notice fixes it (R-NOTICE); materials that reach
+/// 综合科 less than a day before the meeting need the chair's recorded reason
+/// (R-MATERIALS-DEADLINE), and each recipient's copy is logged.
+#[tokio::test]
+async fn agenda_order_and_late_materials() {
+    let app = TestApp::new().await;
+    let r = room(&app, 3).await;
+    let t1 = ready_topic(&app, &r, "议题一", json!({})).await;
+    let t2 = ready_topic(&app, &r, "议题二", json!({})).await;
+    let m = meeting(&app, &r, 10).await;
+    add(&app, &r, m, t1).await;
+    let i2 = add(&app, &r, m, t2).await;
+    let moved = ok(
+        &app,
+        &r.shuji.token,
+        format!("/api/v1/meetings/{m}/agenda/{i2}/move"),
+        json!({"direction": "up"}),
+    )
+    .await;
+    assert_eq!(moved["agenda"][0]["title"], "议题二");
+    assert_eq!(moved["agenda"][1]["title"], "议题一");
+    let (status, _) = post(
+        &app,
+        &r.shuji.token,
+        format!("/api/v1/meetings/{m}/agenda/{i2}/move"),
+        json!({"direction": "up"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "already first");
+    let (status, body) = post(
+        &app,
+        &r.shuji.token,
+        format!("/api/v1/meetings/{m}/agenda/{i2}/move"),
+        json!({"direction": "sideways"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["errors"][0]["field"], "direction");
+    let (status, _) = post(
+        &app,
+        &r.members[1].token,
+        format!("/api/v1/meetings/{m}/agenda/{i2}/move"),
+        json!({"direction": "down"}),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "only the 书记 orders the agenda"
+    );
+
+    // A topic whose material reaches 综合科 on the day of a meeting held today.
+    let (_, created) = app
+        .api(
+            "POST",
+            "/api/v1/topics",
+            Some(&r.clerk),
+            Some(json!({"party_group_id": r.group, "title": "关于应急采购防疫物资的请示",
+                        "category": 12, "content": "内容", "matters_to_decide": "是否同意",
+                        "consultation_opinions": "已征求意见", "responsible_user_id": r.members[0].id})),
+        )
+        .await;
+    let t3 = created["topic_id"].as_str().unwrap().to_owned();
+    let (status, _) = app
+        .upload(
+            &format!("/api/v1/topics/{t3}/materials"),
+            &r.clerk,
+            "请示.pdf",
+            b"%PDF-1.4 late",
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    ok(
+        &app,
+        &r.members[0].token,
+        format!("/api/v1/topics/{t3}/sign-off"),
+        json!({}),
+    )
+    .await;
+    ok(
+        &app,
+        &r.clerk,
+        format!("/api/v1/topics/{t3}/submit"),
+        json!({}),
+    )
+    .await;
+    let today = meeting(&app, &r, 0).await;
+    ok(
+        &app,
+        &r.shuji.token,
+        format!("/api/v1/meetings/{today}/agenda"),
+        json!({"topic_id": t3, "override_reason": "疫情防控急需"}),
+    )
+    .await;
+    let notice = format!("/api/v1/meetings/{today}/notice");
+    refused(
+        &post(
+            &app,
+            &r.secretary.token,
+            notice.clone(),
+            json!({"override_reason": "来不及"}),
+        )
+        .await,
+        "R-MATERIALS-DEADLINE",
+    );
+    refused(
+        &post(&app, &r.shuji.token, notice.clone(), json!({})).await,
+        "R-MATERIALS-DEADLINE",
+    );
+    assert_eq!(app.count("material_distribution").await, 0);
+    let noticed = ok(
+        &app,
+        &r.shuji.token,
+        notice,
+        json!({"override_reason": "材料当日形成,会上说明"}),
+    )
+    .await;
+    assert_eq!(noticed["materials_late_reason"], "材料当日形成,会上说明");
+    // Four members and the meeting secretary each received the one material.
+    assert_eq!(app.count("material_distribution").await, 5);
+    // R-NOTICE: the notified agenda keeps its order.
+    let i3 = noticed["agenda"][0]["item_id"].as_str().unwrap().to_owned();
+    refused(
+        &post(
+            &app,
+            &r.shuji.token,
+            format!("/api/v1/meetings/{today}/agenda/{i3}/move"),
+            json!({"direction": "down"}),
+        )
+        .await,
+        "R-NOTICE",
+    );
+}
