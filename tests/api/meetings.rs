@@ -1476,3 +1476,65 @@ async fn agenda_order_and_late_materials() {
         "R-NOTICE",
     );
 }
+
+/// Closing: not while an item is open (R-ONE-AT-A-TIME); items never reached go back to the
+/// 书记's queue with the deferred ones.
+#[tokio::test]
+async fn closing_returns_unreached_topics_to_the_queue() {
+    let app = TestApp::new().await;
+    let r = room(&app, 3).await;
+    let t1 = ready_topic(&app, &r, "议题一", json!({})).await;
+    let t2 = ready_topic(&app, &r, "议题二", json!({})).await;
+    let m = meeting(&app, &r, 10).await;
+    let i1 = add(&app, &r, m, t1).await;
+    add(&app, &r, m, t2).await;
+    ok(
+        &app,
+        &r.secretary.token,
+        format!("/api/v1/meetings/{m}/notice"),
+        json!({}),
+    )
+    .await;
+    seat_all_but(&app, &r, m, &[]).await;
+    ok(
+        &app,
+        &r.shuji.token,
+        format!("/api/v1/meetings/{m}/open"),
+        json!({}),
+    )
+    .await;
+    ok(
+        &app,
+        &r.shuji.token,
+        format!("/api/v1/meetings/{m}/items/{i1}/start"),
+        json!({}),
+    )
+    .await;
+    let close = format!("/api/v1/meetings/{m}/close");
+    refused(
+        &post(&app, &r.shuji.token, close.clone(), json!({})).await,
+        "R-ONE-AT-A-TIME",
+    );
+    ok(
+        &app,
+        &r.shuji.token,
+        format!("/api/v1/meetings/{m}/items/{i1}/outcome"),
+        json!({"outcome": "deferred", "reason": "待补充论证"}),
+    )
+    .await;
+    let (status, _) = post(&app, &r.members[0].token, close.clone(), json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "only the chair closes");
+    let closed = ok(&app, &r.shuji.token, close, json!({})).await;
+    assert_eq!(closed["status"], "closed");
+    for t in [t1, t2] {
+        let (_, topic) = app
+            .api(
+                "GET",
+                &format!("/api/v1/topics/{t}"),
+                Some(&r.shuji.token),
+                None,
+            )
+            .await;
+        assert_eq!(topic["status"], "submitted", "{t}");
+    }
+}
