@@ -91,6 +91,8 @@ pub fn spawn_listener(pool: PgPool, hub: Arc<Hub>) {
         loop {
             let mut listener = match PgListener::connect_with(&pool).await {
                 Ok(l) => l,
+                // The server is shutting down.
+                Err(_) if pool.is_closed() => return,
                 Err(e) => {
                     tracing::warn!(error = %e, "meeting events: cannot connect, retrying");
                     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -114,6 +116,7 @@ pub fn spawn_listener(pool: PgPool, hub: Arc<Hub>) {
                     // The connection was lost; it is re-established on the next call and
                     // notifications sent meanwhile are gone.
                     Ok(None) => hub.resync_all(),
+                    Err(_) if pool.is_closed() => return,
                     Err(e) => {
                         tracing::warn!(error = %e, "meeting events: listener failed");
                         break;
