@@ -19,7 +19,7 @@ use std::time::Duration;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
-use fixtures::{Room, ready_topic, room};
+use fixtures::{Room, ok, ready_topic, room};
 use support::{PASSWORD, TestApp};
 
 /// chromedriver on a free port, stopped when dropped.
@@ -206,11 +206,6 @@ async fn wait_text(c: &Client, text: &str) {
     panic!("the page never showed {text:?}; it shows:\n{shown}");
 }
 
-async fn api_ok(app: &TestApp, token: &str, path: String, body: serde_json::Value) {
-    let (status, answer) = app.api("POST", &path, Some(token), Some(body)).await;
-    assert!(status.is_success(), "{path}: {status} {answer}");
-}
-
 #[tokio::test]
 async fn a_whole_meeting_in_the_browser() {
     let app = TestApp::new().await;
@@ -294,7 +289,7 @@ async fn a_whole_meeting_in_the_browser() {
         )
     };
     for p in &r.members[1..] {
-        api_ok(
+        ok(
             &app,
             &p.token,
             format!("{item_path}/opinions"),
@@ -314,7 +309,7 @@ async fn a_whole_meeting_in_the_browser() {
     submit(&phone, "赞成").await;
     wait_text(&phone, "已表决").await;
     for p in &r.members[1..] {
-        api_ok(
+        ok(
             &app,
             &p.token,
             format!("{item_path}/ballots"),

@@ -134,3 +134,15 @@ pub async fn add(app: &TestApp, r: &Room, m: Uuid, topic: Uuid) -> Uuid {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     Uuid::parse_str(body["item_id"].as_str().unwrap()).unwrap()
 }
+
+/// A POST with a bearer token: the status and the answer.
+pub async fn post(app: &TestApp, token: &str, path: String, body: Value) -> (StatusCode, Value) {
+    app.api("POST", &path, Some(token), Some(body)).await
+}
+
+/// A POST that must succeed; its answer.
+pub async fn ok(app: &TestApp, token: &str, path: String, body: Value) -> Value {
+    let (status, answer) = post(app, token, path.clone(), body).await;
+    assert!(status.is_success(), "{path}: {status} {answer}");
+    answer
+}

@@ -8,18 +8,8 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::fixtures::{Room, add, days_ahead, meeting, ready_topic, room};
+use crate::fixtures::{Room, add, days_ahead, meeting, ok, post, ready_topic, room};
 use crate::support::TestApp;
-
-async fn post(app: &TestApp, token: &str, path: String, body: Value) -> (StatusCode, Value) {
-    app.api("POST", &path, Some(token), Some(body)).await
-}
-
-async fn ok(app: &TestApp, token: &str, path: String, body: Value) -> Value {
-    let (status, answer) = post(app, token, path.clone(), body).await;
-    assert!(status.is_success(), "{path}: {status} {answer}");
-    answer
-}
 
 fn refused(answer: &(StatusCode, Value), rule: &str) {
     assert_eq!(answer.0, StatusCode::CONFLICT, "{}", answer.1);
@@ -46,6 +36,35 @@ async fn seat_all_but(app: &TestApp, r: &Room, m: Uuid, absent: &[usize]) {
             assert_eq!(s, StatusCode::OK, "{b}");
         }
     }
+}
+
+/// 综合科 issues the notice, everyone but the `absent` members arrives, the chair opens.
+async fn convene(app: &TestApp, r: &Room, m: Uuid, absent: &[usize]) {
+    ok(
+        app,
+        &r.secretary.token,
+        format!("/api/v1/meetings/{m}/notice"),
+        json!({}),
+    )
+    .await;
+    seat_all_but(app, r, m, absent).await;
+    ok(
+        app,
+        &r.shuji.token,
+        format!("/api/v1/meetings/{m}/open"),
+        json!({}),
+    )
+    .await;
+}
+
+/// Every member agrees to the item under discussion, the chair last, and the chair opens the
+/// vote by `method`.
+async fn agree_and_open_vote(app: &TestApp, r: &Room, m: Uuid, i: Uuid, method: &str) {
+    let item = |action: &str| format!("/api/v1/meetings/{m}/items/{i}/{action}");
+    for p in r.members.iter().chain([&r.shuji]) {
+        ok(app, &p.token, item("opinions"), json!({"stance": "agree"})).await;
+    }
+    ok(app, &r.shuji.token, item("vote"), json!({"method": method})).await;
 }
 
 async fn audit_entries(app: &TestApp) -> i64 {
@@ -566,22 +585,8 @@ async fn deliberation_refusals() {
         app.api("GET", &topic(t1), Some(&guest_token), None).await.0,
         StatusCode::NOT_FOUND
     );
-    ok(
-        &app,
-        &r.secretary.token,
-        format!("/api/v1/meetings/{m}/notice"),
-        json!({}),
-    )
-    .await;
     // Member 0, responsible for both topics, is absent at first.
-    seat_all_but(&app, &r, m, &[0]).await;
-    ok(
-        &app,
-        &r.shuji.token,
-        format!("/api/v1/meetings/{m}/open"),
-        json!({}),
-    )
-    .await;
+    convene(&app, &r, m, &[0]).await;
     let item = |i: Uuid, action: &str| format!("/api/v1/meetings/{m}/items/{i}/{action}");
 
     // R-ABSENT-RESPONSIBLE: the 分管 member is absent; the chair must say why.
@@ -893,21 +898,7 @@ async fn simultaneous_requests_cannot_both_pass_a_rule() {
     let m = meeting(&app, &r, 10).await;
     let i1 = add(&app, &r, m, t1).await;
     let i2 = add(&app, &r, m, t2).await;
-    ok(
-        &app,
-        &r.secretary.token,
-        format!("/api/v1/meetings/{m}/notice"),
-        json!({}),
-    )
-    .await;
-    seat_all_but(&app, &r, m, &[]).await;
-    ok(
-        &app,
-        &r.shuji.token,
-        format!("/api/v1/meetings/{m}/open"),
-        json!({}),
-    )
-    .await;
+    convene(&app, &r, m, &[]).await;
     let item = |i: Uuid, action: &str| format!("/api/v1/meetings/{m}/items/{i}/{action}");
 
     let starts = futures_join(vec![
@@ -929,29 +920,7 @@ async fn simultaneous_requests_cannot_both_pass_a_rule() {
         )
         .await;
     let current = Uuid::parse_str(view["current_item"].as_str().unwrap()).unwrap();
-    for p in &r.members {
-        ok(
-            &app,
-            &p.token,
-            item(current, "opinions"),
-            json!({"stance": "agree"}),
-        )
-        .await;
-    }
-    ok(
-        &app,
-        &r.shuji.token,
-        item(current, "opinions"),
-        json!({"stance": "agree"}),
-    )
-    .await;
-    ok(
-        &app,
-        &r.shuji.token,
-        item(current, "vote"),
-        json!({"method": "secret"}),
-    )
-    .await;
+    agree_and_open_vote(&app, &r, m, current, "secret").await;
 
     let ballots = futures_join(
         (0..16)
@@ -1020,40 +989,10 @@ async fn secret_ballots_cannot_be_linked_to_voters_in_the_database() {
     let t = ready_topic(&app, &r, "关于评选先进集体的议题", json!({})).await;
     let m = meeting(&app, &r, 10).await;
     let i = add(&app, &r, m, t).await;
-    ok(
-        &app,
-        &r.secretary.token,
-        format!("/api/v1/meetings/{m}/notice"),
-        json!({}),
-    )
-    .await;
-    seat_all_but(&app, &r, m, &[]).await;
-    ok(
-        &app,
-        &r.shuji.token,
-        format!("/api/v1/meetings/{m}/open"),
-        json!({}),
-    )
-    .await;
+    convene(&app, &r, m, &[]).await;
     let item = |action: &str| format!("/api/v1/meetings/{m}/items/{i}/{action}");
     ok(&app, &r.shuji.token, item("start"), json!({})).await;
-    for p in &r.members {
-        ok(&app, &p.token, item("opinions"), json!({"stance": "agree"})).await;
-    }
-    ok(
-        &app,
-        &r.shuji.token,
-        item("opinions"),
-        json!({"stance": "agree"}),
-    )
-    .await;
-    ok(
-        &app,
-        &r.shuji.token,
-        item("vote"),
-        json!({"method": "secret"}),
-    )
-    .await;
+    agree_and_open_vote(&app, &r, m, i, "secret").await;
     let choices = ["yes", "no", "yes", "abstain"];
     for (p, c) in r.members.iter().zip(choices) {
         ok(&app, &p.token, item("ballots"), json!({"choice": c})).await;
@@ -1124,40 +1063,10 @@ async fn a_second_screen_sees_a_ballot_through_the_event_stream() {
     let t = ready_topic(&app, &r, "议题", json!({})).await;
     let m = meeting(&app, &r, 10).await;
     let i = add(&app, &r, m, t).await;
-    ok(
-        &app,
-        &r.secretary.token,
-        format!("/api/v1/meetings/{m}/notice"),
-        json!({}),
-    )
-    .await;
-    seat_all_but(&app, &r, m, &[]).await;
-    ok(
-        &app,
-        &r.shuji.token,
-        format!("/api/v1/meetings/{m}/open"),
-        json!({}),
-    )
-    .await;
+    convene(&app, &r, m, &[]).await;
     let item = |action: &str| format!("/api/v1/meetings/{m}/items/{i}/{action}");
     ok(&app, &r.shuji.token, item("start"), json!({})).await;
-    for p in &r.members {
-        ok(&app, &p.token, item("opinions"), json!({"stance": "agree"})).await;
-    }
-    ok(
-        &app,
-        &r.shuji.token,
-        item("opinions"),
-        json!({"stance": "agree"}),
-    )
-    .await;
-    ok(
-        &app,
-        &r.shuji.token,
-        item("vote"),
-        json!({"method": "named"}),
-    )
-    .await;
+    agree_and_open_vote(&app, &r, m, i, "named").await;
 
     // A stranger sees no stream.
     let (_, stranger) = app.user("moshengren", &["staff"]).await;
@@ -1215,40 +1124,10 @@ async fn an_approved_procurement_is_not_proposed_again() {
     let t = ready_topic(&app, &r, "关于采购业务用房的请示", json!({})).await;
     let m = meeting(&app, &r, 10).await;
     let i = add(&app, &r, m, t).await;
-    ok(
-        &app,
-        &r.secretary.token,
-        format!("/api/v1/meetings/{m}/notice"),
-        json!({}),
-    )
-    .await;
-    seat_all_but(&app, &r, m, &[]).await;
-    ok(
-        &app,
-        &r.shuji.token,
-        format!("/api/v1/meetings/{m}/open"),
-        json!({}),
-    )
-    .await;
+    convene(&app, &r, m, &[]).await;
     let item = |action: &str| format!("/api/v1/meetings/{m}/items/{i}/{action}");
     ok(&app, &r.shuji.token, item("start"), json!({})).await;
-    for p in &r.members {
-        ok(&app, &p.token, item("opinions"), json!({"stance": "agree"})).await;
-    }
-    ok(
-        &app,
-        &r.shuji.token,
-        item("opinions"),
-        json!({"stance": "agree"}),
-    )
-    .await;
-    ok(
-        &app,
-        &r.shuji.token,
-        item("vote"),
-        json!({"method": "named"}),
-    )
-    .await;
+    agree_and_open_vote(&app, &r, m, i, "named").await;
     for p in r.members.iter().chain([&r.shuji]) {
         ok(&app, &p.token, item("ballots"), json!({"choice": "yes"})).await;
     }
@@ -1488,21 +1367,7 @@ async fn closing_returns_unreached_topics_to_the_queue() {
     let m = meeting(&app, &r, 10).await;
     let i1 = add(&app, &r, m, t1).await;
     add(&app, &r, m, t2).await;
-    ok(
-        &app,
-        &r.secretary.token,
-        format!("/api/v1/meetings/{m}/notice"),
-        json!({}),
-    )
-    .await;
-    seat_all_but(&app, &r, m, &[]).await;
-    ok(
-        &app,
-        &r.shuji.token,
-        format!("/api/v1/meetings/{m}/open"),
-        json!({}),
-    )
-    .await;
+    convene(&app, &r, m, &[]).await;
     ok(
         &app,
         &r.shuji.token,
