@@ -82,3 +82,8 @@ document.addEventListener('submit', (e) => {
     if (fresh) current.replaceWith(fresh);
   }
 })();
+
+// Print buttons on the minutes and the summary (the print stylesheet lays them out on A4).
+document.addEventListener('click', (event) => {
+  if (event.target.closest('[data-print]')) window.print();
+});

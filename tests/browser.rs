@@ -327,6 +327,79 @@ async fn a_whole_meeting_in_the_browser() {
     wait_text(&phone, "通过").await;
     let _ = topic;
 
+    // After the meeting, 综合科 finds the minutes to draft on its home page.
+    office.goto(&site.base).await.unwrap();
+    click(
+        &office,
+        "//a[starts-with(normalize-space(), '待起草会议记录')]",
+    )
+    .await;
+    wait_text(&office, "起草记录").await;
+    office
+        .find(Locator::Id("narrative"))
+        .await
+        .unwrap()
+        .send_keys("会议传达学习了上级文件精神。")
+        .await
+        .unwrap();
+    submit(&office, "保存草稿").await;
+    wait_text(&office, "会议传达学习了上级文件精神。").await;
+    // The 书记 signs and seals them.
+    chair.goto(&format!("{meeting_url}/minutes")).await.unwrap();
+    submit(&chair, "签署并封存").await;
+    wait_text(&chair, "已签署封存").await;
+
+    // 综合科 names the lead of the decision on the summary; the 书记 signs; 综合科 distributes.
+    office.goto(&meeting_url).await.unwrap();
+    click(&office, "//a[normalize-space()='会议纪要']").await;
+    wait_text(&office, "明确牵头落实人").await;
+    click(
+        &office,
+        "//select[@name='lead_user_id']/option[normalize-space()='用户chengyuan0']",
+    )
+    .await;
+    office
+        .execute(
+            "document.querySelector(\"input[name='due_on']\").value = '2030-03-01';",
+            vec![],
+        )
+        .await
+        .unwrap();
+    office
+        .find(Locator::XPath("//textarea[@name='description']"))
+        .await
+        .unwrap()
+        .send_keys("制定实施细则")
+        .await
+        .unwrap();
+    submit(&office, "添加督办事项").await;
+    wait_text(&office, "由用户chengyuan0牵头").await;
+    chair.goto(&format!("{meeting_url}/summary")).await.unwrap();
+    submit(&chair, "签发会议纪要").await;
+    wait_text(&chair, "已签发").await;
+    office.refresh().await.unwrap();
+    submit(&office, "分发会议纪要").await;
+    wait_text(&office, "分发与签收").await;
+
+    // The lead finds the task on the board and reports it done.
+    phone.goto(&format!("{}/tasks", site.base)).await.unwrap();
+    click(
+        &phone,
+        "//a[normalize-space()='关于调整门诊慢特病待遇的请示']",
+    )
+    .await;
+    wait_text(&phone, "制定实施细则").await;
+    phone
+        .find(Locator::Id("note"))
+        .await
+        .unwrap()
+        .send_keys("细则已印发")
+        .await
+        .unwrap();
+    click(&phone, "//input[@name='done']").await;
+    submit(&phone, "报告进展").await;
+    wait_text(&phone, "办结").await;
+
     for c in [office, chair, phone] {
         c.close().await.unwrap();
     }

@@ -3,17 +3,22 @@
 
 pub mod audit_log;
 pub mod deliberation;
+pub mod followup;
 pub mod materials;
 pub mod meetings;
 pub mod notifications;
 pub mod party_groups;
+pub mod records;
 pub mod sections;
 pub mod sessions;
 pub mod topics;
 pub mod users;
 
 // Dates travel as `YYYY-MM-DD` (api.md), not as time's default tuple.
-time::serde::format_description!(iso_date, Date, "[year]-[month]-[day]");
+pub mod dates {
+    time::serde::format_description!(pub iso_date, Date, "[year]-[month]-[day]");
+}
+pub use dates::iso_date;
 
 /// The name of the constraint a database error violated, if any, so callers can turn a named
 /// constraint into the user-facing refusal it stands for.

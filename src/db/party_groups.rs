@@ -250,3 +250,16 @@ pub async fn lock(conn: &mut PgConnection, party_group_id: Uuid) -> sqlx::Result
     .await
     .map(drop)
 }
+
+/// When the group was set up in the system: its calendar duties count from then.
+pub async fn created_at(
+    conn: &mut PgConnection,
+    party_group_id: Uuid,
+) -> sqlx::Result<Option<time::OffsetDateTime>> {
+    sqlx::query_scalar!(
+        "select created_at from party_group where party_group_id = $1",
+        party_group_id
+    )
+    .fetch_optional(conn)
+    .await
+}

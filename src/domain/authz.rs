@@ -112,6 +112,8 @@ pub enum Action {
     CloseMeeting,
     // Records
     ReadMinutes,
+    /// Write the narrative and item notes of unsealed minutes.
+    DraftMinutes,
     SignMinutes,
     AmendMinutes,
     RequestBorrow,
@@ -122,7 +124,20 @@ pub enum Action {
     CreateTask,
     ReportProgress,
     ListTasks,
+    /// Send a follow-up reminder (督办通知) to a task's lead.
+    RemindTask,
+    /// Record a dissenting member's reserved opinion on a decision (R-RESERVE).
+    ReserveOpinion,
+    /// Link a later decision to the one it changes (R-DECISION-CHANGE).
+    LinkDecision,
     RecordEmergency,
+    // The group's calendar and documents
+    /// See the duty dashboard, record reports up, issue circulars (通报).
+    TrackDuties,
+    ReadCirculation,
+    /// Start circulation review of a document and publish it (R-PUBLICATION).
+    ManageCirculation,
+    SignCirculation,
 }
 
 /// Why an action is refused: `Forbidden` (403) when the actor may know the resource exists,
@@ -165,7 +180,10 @@ pub fn can(actor: Actor<'_>, action: Action, rel: &Relation) -> Result<(), Denie
         | ReturnTopic => sees_topic,
         ReadMinutes => sees_meeting || rel.borrow_grant,
         ReadSummary => sees_meeting || rel.summary_distributed,
-        CreateTask | ReportProgress => sees_meeting || rel.task_lead,
+        CreateTask | ReportProgress | RemindTask => sees_meeting || rel.task_lead,
+        TrackDuties | ReadCirculation | ManageCirculation | SignCirculation => {
+            actor.is_member() || actor.is_office()
+        }
         _ => sees_meeting,
     };
     if !visible {
@@ -205,7 +223,7 @@ pub fn can(actor: Actor<'_>, action: Action, rel: &Relation) -> Result<(), Denie
         | CloseMeeting => rel.chair,
         AskLeave => actor.is_member() || rel.attendee,
         // R-SECRETARY: the meeting secretary records.
-        RecordAttendance | AmendMinutes => rel.meeting_secretary,
+        RecordAttendance | DraftMinutes | AmendMinutes => rel.meeting_secretary,
         DeclareRecusal { for_self: true } => actor.is_member() || rel.attendee,
         DeclareRecusal { for_self: false } => rel.chair,
         WriteOpinion | StateOpinion => actor.is_member(),
@@ -228,6 +246,17 @@ pub fn can(actor: Actor<'_>, action: Action, rel: &Relation) -> Result<(), Denie
         ListTasks => actor.is_office() || actor.is_group_secretary() || rel.task_lead,
         // R-EMERGENCY: the 书记, a 副书记 or a member.
         RecordEmergency => actor.is_member(),
+        // R-SUPERVISION: 综合科 tracks and reminds; the 书记 supervises.
+        RemindTask | TrackDuties | ManageCirculation => {
+            actor.is_office() || actor.is_group_secretary()
+        }
+        // R-RESERVE: members (whether they dissented is a rule, checked later).
+        ReserveOpinion => actor.is_member(),
+        // R-DECISION-CHANGE: recorded by the chair of the later meeting or by 综合科.
+        LinkDecision => rel.chair || actor.is_office(),
+        ReadCirculation => true,
+        // R-PUBLICATION: each member signs off.
+        SignCirculation => actor.is_member(),
     };
     if allowed {
         Ok(())
@@ -395,6 +424,18 @@ mod tests {
             (ListTasks, "-", "F Y Y F F F F F F F F"),
             (ListTasks, "task_lead", ALL_YES),
             (RecordEmergency, "-", "F F Y Y Y F F F F F F"),
+            (DraftMinutes, "-", "H F F F F H H H H H H"),
+            (DraftMinutes, "meeting_secretary", ALL_YES),
+            (RemindTask, "-", "H Y Y F F H H H H H H"),
+            (RemindTask, "task_lead", "F Y Y F F F F F F F F"),
+            (ReserveOpinion, "-", "H F Y Y Y H H H H H H"),
+            (ReserveOpinion, "attendee", "F F Y Y Y F F F F F F"),
+            (LinkDecision, "-", "H Y F F F H H H H H H"),
+            (LinkDecision, "chair", ALL_YES),
+            (TrackDuties, "-", "H Y Y F F H H H H H H"),
+            (ReadCirculation, "-", "H Y Y Y Y H H H H H H"),
+            (ManageCirculation, "-", "H Y Y F F H H H H H H"),
+            (SignCirculation, "-", "H F Y Y Y H H H H H H"),
         ];
         let mut mismatches = Vec::new();
         for (action, relation, expected) in table {

@@ -85,6 +85,63 @@ pub fn missing_from_minutes(m: &MinutesRecord<'_>) -> Vec<String> {
     missing
 }
 
+/// R-MINUTES: the minutes (and the summary) are drawn up once the meeting has closed: before
+/// that the record is still being made.
+pub fn check_meeting_closed(closed: bool) -> Result<(), RuleViolation> {
+    if closed {
+        return Ok(());
+    }
+    Err(RuleViolation::new(
+        Rule::Minutes,
+        "会议结束后才能起草、签署会议记录和会议纪要。依据:第二十一条(四)",
+    ))
+}
+
+/// R-MINUTES: signing needs the complete record; the refusal lists what is missing.
+pub fn check_minutes_complete(missing: &[String]) -> Result<(), RuleViolation> {
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(RuleViolation::new(
+        Rule::Minutes,
+        format!(
+            "会议记录尚不完整,不能签署:{}。依据:第二十一条(四)",
+            missing.join(";")
+        ),
+    ))
+}
+
+/// The tally of a closed vote, as the minutes state it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TallyFigures {
+    pub yes: i64,
+    pub no: i64,
+    pub abstain: i64,
+    pub should_attend: i64,
+}
+
+/// R-MINUTES: the basis of a decision in words — the tally against the members who should
+/// attend (R-PASS), or the chair's reason for deferring or referring (R-DISAGREEMENT). Empty
+/// when there is no basis yet.
+pub fn decision_basis(outcome: Outcome, tally: Option<TallyFigures>, reason: &str) -> String {
+    match (outcome, tally) {
+        (Outcome::Passed | Outcome::Rejected, Some(t)) => format!(
+            "赞成 {} 票、反对 {} 票、弃权 {} 票;应到会党组成员 {} 人,赞成票{}应到会成员半数。",
+            t.yes,
+            t.no,
+            t.abstain,
+            t.should_attend,
+            if outcome == Outcome::Passed {
+                "超过"
+            } else {
+                "未超过"
+            }
+        ),
+        (Outcome::Passed | Outcome::Rejected, None) => String::new(),
+        (Outcome::Deferred | Outcome::Referred, _) => reason.trim().to_owned(),
+    }
+}
+
 /// R-MINUTES-SEALED: signed minutes (and summaries) are never edited; corrections are dated
 /// amendments beside the original, written by the meeting secretary.
 pub fn check_edit(sealed: bool) -> Result<(), RuleViolation> {
@@ -285,6 +342,35 @@ mod tests {
             ..item(Some(Outcome::Deferred))
         };
         assert!(missing_from_minutes(&deferred).is_empty());
+    }
+
+    #[test]
+    fn r_minutes_drawn_up_after_closing_and_signed_only_complete() {
+        assert_eq!(check_meeting_closed(true), Ok(()));
+        assert_eq!(check_meeting_closed(false).unwrap_err().rule, Rule::Minutes);
+        assert_eq!(check_minutes_complete(&[]), Ok(()));
+        let refusal = check_minutes_complete(&["记录人".into(), "会议地点".into()]).unwrap_err();
+        assert_eq!(refusal.rule, Rule::Minutes);
+        assert!(refusal.detail_zh.contains("记录人;会议地点"));
+    }
+
+    #[test]
+    fn r_minutes_basis_states_the_tally_or_the_reason() {
+        let t = TallyFigures {
+            yes: 4,
+            no: 2,
+            abstain: 1,
+            should_attend: 7,
+        };
+        let passed = decision_basis(Outcome::Passed, Some(t), "");
+        assert!(passed.contains("赞成 4 票") && passed.contains("应到会党组成员 7 人"));
+        assert!(passed.contains("超过应到会成员半数") && !passed.contains("未超过"));
+        assert!(decision_basis(Outcome::Rejected, Some(t), "").contains("未超过"));
+        assert_eq!(decision_basis(Outcome::Passed, None, "x"), "");
+        assert_eq!(
+            decision_basis(Outcome::Deferred, None, " 需补充财务意见 "),
+            "需补充财务意见"
+        );
     }
 
     #[test]

@@ -222,9 +222,42 @@ struct MeetingPage {
     choices: &'static [Choice],
     methods: &'static [VoteMethod],
     kinships: &'static [Kinship],
+    me: Uuid,
+    /// Earlier decisions a passed item of this meeting may change (chair or 综合科).
+    earlier_decisions: Vec<(Uuid, String)>,
 }
 
 impl MeetingPage {
+    /// R-RESERVE: I said 不同意 or 暂缓 on this decided item and have not reserved yet.
+    fn may_reserve(&self, i: &ItemView) -> bool {
+        i.item.outcome.is_some()
+            && i.opinions.iter().any(|o| {
+                o.user_id == self.me
+                    && matches!(
+                        Stance::parse(&o.stance),
+                        Some(Stance::Disagree | Stance::Defer)
+                    )
+            })
+            && !self
+                .v
+                .reserved_opinions
+                .iter()
+                .any(|r| r.item_id == i.item.item_id && r.user_id == self.me)
+    }
+    fn reserved_of(&self, item_id: &Uuid) -> Vec<&db::followup::Reserved> {
+        self.v
+            .reserved_opinions
+            .iter()
+            .filter(|r| r.item_id == *item_id)
+            .collect()
+    }
+    fn changes_of(&self, item_id: &Uuid) -> Vec<&db::followup::Change> {
+        self.v
+            .decision_changes
+            .iter()
+            .filter(|c| c.old_item_id == *item_id || c.new_item_id == *item_id)
+            .collect()
+    }
     fn when(&self) -> String {
         datetime_zh(&self.v.meeting.starts_at)
     }
@@ -296,6 +329,7 @@ async fn meeting_page(
     let can_notice = ctx.meeting.status == "draft" && allowed(Action::IssueNotice);
     let can_delegate = editable && allowed(Action::DelegateChair);
     let may_ask_leave = editable && allowed(Action::AskLeave);
+    let ctx_can_link = allowed(Action::LinkDecision);
     let state_now = ctx.state;
     let open_blocked = open_meeting(
         state_now,
@@ -491,6 +525,18 @@ async fn meeting_page(
             }
         });
 
+    let earlier_decisions = if v.meeting.status == "closed"
+        && ctx_can_link
+        && v.agenda
+            .iter()
+            .any(|i| i.item.outcome.as_deref() == Some("passed"))
+    {
+        let mut conn = state.pool.acquire().await?;
+        db::followup::earlier_decisions(&mut conn, v.meeting.party_group_id, v.meeting.starts_at)
+            .await?
+    } else {
+        Vec::new()
+    };
     Ok(MeetingPage {
         layout,
         is_chair,
@@ -512,6 +558,8 @@ async fn meeting_page(
         choices: Choice::ALL,
         methods: VoteMethod::ALL,
         kinships: Kinship::ALL,
+        me: user.user_id,
+        earlier_decisions,
         v,
     })
 }

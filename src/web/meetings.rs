@@ -92,6 +92,27 @@ impl Ctx {
         id: Uuid,
         lock: Lock,
     ) -> Result<Ctx, AppError> {
+        Self::load_as(
+            conn,
+            user,
+            id,
+            lock,
+            Action::ReadMeeting,
+            Relation::default(),
+        )
+        .await
+    }
+
+    /// Like [`Ctx::load`], checking `action` instead of reading the meeting; `found` carries
+    /// the relations that come from outside the meeting (a borrow grant, a delivered summary).
+    pub async fn load_as(
+        conn: &mut sqlx::PgConnection,
+        user: &CurrentUser,
+        id: Uuid,
+        lock: Lock,
+        action: Action,
+        found: Relation,
+    ) -> Result<Ctx, AppError> {
         let meeting = db::meetings::get(conn, id, lock)
             .await?
             .ok_or(AppError::NotFound)?;
@@ -101,9 +122,9 @@ impl Ctx {
             chair: meeting.chair_id == user.user_id,
             meeting_secretary: meeting.secretary_id == user.user_id,
             attendee: standing.attendee,
-            ..Relation::default()
+            ..found
         };
-        user.can_in(Action::ReadMeeting, position, &relation)?;
+        user.can_in(action, position, &relation)?;
         let roster = db::meetings::roster(conn, &meeting, meeting_date(&meeting)).await?;
         let settings = standing.settings;
         let state = MeetingState::parse(&meeting.status)
@@ -243,6 +264,12 @@ pub struct MeetingView {
     pub leave_requests: Vec<db::meetings::LeaveRequest>,
     /// The item being dealt with now.
     pub current_item: Option<Uuid>,
+    /// On-the-spot disposals reported to this meeting (R-EMERGENCY).
+    pub emergencies: Vec<db::followup::Emergency>,
+    /// Decisions of this meeting changed later, or changing earlier ones (R-DECISION-CHANGE).
+    pub decision_changes: Vec<db::followup::Change>,
+    /// Reserved opinions of dissenting members (R-RESERVE).
+    pub reserved_opinions: Vec<db::followup::Reserved>,
 }
 
 async fn name_of(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<String, AppError> {
@@ -258,9 +285,21 @@ pub(super) async fn view(
     ctx: Ctx,
 ) -> Result<MeetingView, AppError> {
     let mut conn = state.pool.acquire().await?;
+    let ctx_id = ctx.id();
     let agenda = super::deliberation::item_views(&mut conn, user, &ctx).await?;
     let attendees = db::meetings::attendees(&mut conn, ctx.id()).await?;
     let leave_requests = db::meetings::leave_requests(&mut conn, ctx.id()).await?;
+    // R-RECUSAL: nothing about a withheld item reaches its reader.
+    let withheld: Vec<Uuid> = agenda
+        .iter()
+        .filter(|i| i.withheld)
+        .map(|i| i.item.item_id)
+        .collect();
+    let mut decision_changes = db::followup::changes(&mut conn, ctx_id).await?;
+    decision_changes
+        .retain(|c| !withheld.contains(&c.old_item_id) && !withheld.contains(&c.new_item_id));
+    let mut reserved_opinions = db::followup::reserved(&mut conn, ctx_id).await?;
+    reserved_opinions.retain(|r| !withheld.contains(&r.item_id));
     let current_item = agenda
         .iter()
         .find(|i| matches!(i.item.state.as_str(), "discussion" | "voting" | "tallied"))
@@ -275,6 +314,9 @@ pub(super) async fn view(
         attendees,
         leave_requests,
         current_item,
+        emergencies: db::followup::emergencies_of_meeting(&mut conn, ctx_id).await?,
+        decision_changes,
+        reserved_opinions,
     })
 }
 
@@ -429,6 +471,8 @@ pub(super) async fn create_meeting(
         closed_at: None,
     };
     db::meetings::insert(&mut tx, &meeting).await?;
+    // R-EMERGENCY: disposals not yet reported go on this meeting.
+    db::followup::adopt_emergencies(&mut tx, group.party_group_id, meeting.meeting_id).await?;
     audit::append(
         &mut tx,
         &user.audit_actor(),

@@ -2,19 +2,24 @@
 
 pub mod account;
 pub mod audit_log;
+pub mod calendar;
 pub mod deliberation;
+pub mod duties;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod followup;
 pub mod guard;
 pub mod health;
 pub mod materials;
 pub mod meeting_pages;
 pub mod meetings;
+pub mod minutes;
 pub mod notifications;
 pub mod pages;
 pub mod party_groups;
 pub mod people;
+pub mod summary;
 pub mod topics;
 
 use std::sync::Arc;
@@ -94,6 +99,10 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(materials::api_routes())
         .merge(meetings::api_routes())
         .merge(deliberation::api_routes())
+        .merge(minutes::api_routes())
+        .merge(summary::api_routes())
+        .merge(followup::api_routes())
+        .merge(duties::api_routes())
         .merge(notifications::api_routes())
         .merge(health::routes())
         .split_for_parts()
@@ -113,6 +122,11 @@ pub fn app(state: AppState) -> Router {
         .merge(meetings::page_routes())
         .merge(meeting_pages::page_routes())
         .merge(deliberation::page_routes())
+        .merge(minutes::page_routes())
+        .merge(summary::page_routes())
+        .merge(followup::page_routes())
+        .merge(duties::page_routes())
+        .merge(calendar::page_routes())
         .merge(notifications::page_routes());
 
     let request_id = HeaderName::from_static("x-request-id");

@@ -55,10 +55,14 @@ enum Allow {
     MeetingSee,
     /// A meeting action of its chair or secretary: 综合科 and members 403; others 404.
     MeetingNobody,
-    /// A meeting action 综合科 may take; members 403; others 404.
+    /// An action on a meeting or the group that 综合科 may take; members 403; others 404.
     MeetingOffice,
     /// A meeting action a member may take; 综合科 403; others 404.
     MeetingMember,
+    /// Only the 书记 or a 副书记 may (none of the actors): members 403, others 404.
+    GroupLeaders,
+    /// A member of the group may; everyone else 403.
+    GroupMember,
 }
 
 struct Route {
@@ -435,6 +439,171 @@ fn routes() -> Vec<Route> {
             MeetingNobody,
             200,
         ),
+        // The record of the closed meeting (its one item deferred).
+        api(
+            "GET",
+            "/api/v1/meetings/{held}/minutes",
+            None,
+            MeetingMember,
+            200,
+        ),
+        api(
+            "PUT",
+            "/api/v1/meetings/{held}/minutes",
+            Some(json!({"narrative": "概况"})),
+            MeetingNobody,
+            200,
+        ),
+        api(
+            "POST",
+            "/api/v1/meetings/{held}/minutes/sign",
+            None,
+            MeetingNobody,
+            200,
+        ),
+        api(
+            "POST",
+            "/api/v1/meetings/{held}/minutes/amendments",
+            Some(json!({"text": "更正"})),
+            MeetingNobody,
+            201,
+        ),
+        api(
+            "POST",
+            "/api/v1/meetings/{held}/minutes/borrow-requests",
+            Some(json!({"reason": "查阅", "days": 3})),
+            SignedIn,
+            201,
+        ),
+        api("GET", "/api/v1/borrow-requests", None, SignedIn, 200),
+        api(
+            "POST",
+            "/api/v1/borrow-requests/{borrow}/decision",
+            Some(json!({"approved": true})),
+            GroupLeaders,
+            200,
+        ),
+        api(
+            "GET",
+            "/api/v1/meetings/{held}/summary",
+            None,
+            MeetingSee,
+            200,
+        ),
+        api(
+            "POST",
+            "/api/v1/meetings/{held}/summary/sign",
+            None,
+            MeetingNobody,
+            200,
+        ),
+        // Not signed: 综合科 passes authorization and is refused by R-SUMMARY.
+        api(
+            "POST",
+            "/api/v1/meetings/{held}/summary/distribute",
+            None,
+            MeetingOffice,
+            409,
+        ),
+        // The item was deferred: no follow-up (R-FOLLOWUP-OWNER).
+        api(
+            "POST",
+            "/api/v1/items/{held_item}/tasks",
+            Some(json!({"lead_user_id": "{user}", "due_on": "2030-02-01", "description": "落实"})),
+            MeetingOffice,
+            409,
+        ),
+        api("GET", "/api/v1/tasks", None, SignedIn, 200),
+        api("GET", "/api/v1/tasks/{task}", None, Office, 200),
+        api(
+            "POST",
+            "/api/v1/tasks/{task}/progress",
+            Some(json!({"note": "进展"})),
+            MeetingOffice,
+            200,
+        ),
+        api(
+            "POST",
+            "/api/v1/tasks/{task}/reminders",
+            Some(json!({})),
+            MeetingOffice,
+            201,
+        ),
+        api(
+            "POST",
+            "/api/v1/party-groups/{group}/circulars",
+            Some(json!({"text": "通报"})),
+            MeetingOffice,
+            201,
+        ),
+        // The member stated no opinion on it: passes authorization, refused by R-RESERVE.
+        api(
+            "POST",
+            "/api/v1/items/{held_item}/reserved-opinions",
+            Some(json!({"text": "保留"})),
+            MeetingMember,
+            409,
+        ),
+        api(
+            "POST",
+            "/api/v1/items/{held_item}/supersedes",
+            Some(json!({"item_id": "", "reason": "变更"})),
+            MeetingOffice,
+            422,
+        ),
+        api(
+            "POST",
+            "/api/v1/emergencies",
+            Some(
+                json!({"party_group_id": "{group}", "title": "突发{n}", "action_taken": "已处置",
+                         "occurred_at": "2026-01-01T08:00:00+08:00"}),
+            ),
+            GroupMember,
+            201,
+        ),
+        api(
+            "GET",
+            "/api/v1/party-groups/{group}/duties",
+            None,
+            MeetingOffice,
+            200,
+        ),
+        api(
+            "POST",
+            "/api/v1/party-groups/{group}/reports-up",
+            Some(json!({"title": "年度报告", "reported_on": "2026-01-05"})),
+            MeetingOffice,
+            201,
+        ),
+        api(
+            "POST",
+            "/api/v1/party-groups/{group}/circulations",
+            Some(json!({"title": "文件{n}", "body": "正文"})),
+            MeetingOffice,
+            201,
+        ),
+        api(
+            "GET",
+            "/api/v1/circulations/{circulation}",
+            None,
+            MeetingSee,
+            200,
+        ),
+        api(
+            "POST",
+            "/api/v1/circulations/{circulation}/signoffs",
+            Some(json!({"approved": true})),
+            MeetingMember,
+            200,
+        ),
+        // The 书记 has not signed off: 综合科 is refused by R-PUBLICATION.
+        api(
+            "POST",
+            "/api/v1/circulations/{circulation}/publish",
+            None,
+            MeetingOffice,
+            409,
+        ),
         api("GET", "/api/v1/notifications", None, SignedIn, 200),
         api("POST", "/api/v1/notifications/read", None, SignedIn, 204),
         api("GET", "/api/v1/audit", None, Discipline, 200),
@@ -611,6 +780,25 @@ fn routes() -> Vec<Route> {
             MeetingMember,
             409,
         ),
+        // Everyone signed in gets the minutes page: the record, or the form to borrow it.
+        page("GET", "/meetings/{held}/minutes", None, SignedIn, 200),
+        page("GET", "/meetings/{held}/summary", None, MeetingSee, 200),
+        page(
+            "GET",
+            "/meetings/{held}/summary.docx",
+            None,
+            MeetingSee,
+            200,
+        ),
+        page("GET", "/meetings/{held}/invite.ics", None, MeetingSee, 200),
+        page("GET", "/borrow-requests", None, SignedIn, 200),
+        page("GET", "/tasks", None, SignedIn, 200),
+        page("GET", "/tasks.csv", None, SignedIn, 200),
+        page("GET", "/tasks/{task}", None, Office, 200),
+        page("GET", "/duties", None, SignedIn, 200),
+        page("GET", "/emergencies", None, SignedIn, 200),
+        page("GET", "/circulations", None, SignedIn, 200),
+        page("GET", "/circulations/{circulation}", None, MeetingSee, 200),
         page("GET", "/notifications", None, SignedIn, 200),
         page("GET", "/audit", None, Discipline, 200),
         page("GET", "/audit/verify", None, Discipline, 200),
@@ -637,7 +825,8 @@ fn expected(route: &Route, who: Who) -> u16 {
         Allow::TopicNobody | Allow::MeetingNobody => false,
         Allow::MeetingSee => matches!(who, Who::Role("office") | Who::Member),
         Allow::MeetingOffice => who == Who::Role("office"),
-        Allow::MeetingMember => who == Who::Member,
+        Allow::MeetingMember | Allow::GroupMember => who == Who::Member,
+        Allow::GroupLeaders => false,
     };
     let sees = matches!(who, Who::Role("office") | Who::Member);
     match (allowed, route.allow) {
@@ -650,6 +839,7 @@ fn expected(route: &Route, who: Who) -> u16 {
             | Allow::MeetingOffice
             | Allow::MeetingMember,
         ) if sees => 403,
+        (false, Allow::GroupLeaders) if who == Who::Member => 403,
         (
             false,
             Allow::AdminOrMember
@@ -659,7 +849,8 @@ fn expected(route: &Route, who: Who) -> u16 {
             | Allow::MeetingSee
             | Allow::MeetingNobody
             | Allow::MeetingOffice
-            | Allow::MeetingMember,
+            | Allow::MeetingMember
+            | Allow::GroupLeaders,
         ) => 404,
         (false, _) => 403,
     }
@@ -669,7 +860,7 @@ fn expected(route: &Route, who: Who) -> u16 {
 async fn authorization_matrix_of_every_route() {
     let app = TestApp::new().await;
     let group = app.party_group("矩阵党组").await;
-    let (user, _) = app.user("target", &["staff"]).await;
+    let (user, user_token) = app.user("target", &["staff"]).await;
     let (spare, _) = app.user("spare", &["staff"]).await;
     let (leader, _) = app.user("fenguan", &["leader"]).await;
     let (_, proposer) = app.user("proposer", &["staff"]).await;
@@ -743,6 +934,110 @@ async fn authorization_matrix_of_every_route() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{added}");
     let item = added["item_id"].as_str().unwrap().to_owned();
+    // A held meeting for the record: its one item deferred, closed by its chair.
+    let (_, second) = app
+        .api("POST", "/api/v1/topics", Some(&proposer),
+             Some(json!({"party_group_id": group, "title": "已议议题", "category": 12, "content": "内容",
+                         "matters_to_decide": "事项", "consultation_opinions": "意见", "responsible_user_id": leader})))
+        .await;
+    let second = second["topic_id"].as_str().unwrap().to_owned();
+    for (token, action) in [(&leader_token, "sign-off"), (&proposer, "submit")] {
+        let (status, body) = app
+            .api(
+                "POST",
+                &format!("/api/v1/topics/{second}/{action}"),
+                Some(token),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let (_, m) = app
+        .api(
+            "POST",
+            "/api/v1/meetings",
+            Some(&mishu_token),
+            Some(
+                json!({"party_group_id": group, "starts_at": "2030-01-08T09:00:00+08:00",
+                         "place": "会议室", "secretary_id": mishu}),
+            ),
+        )
+        .await;
+    let held = m["id"].as_str().expect("a meeting").to_owned();
+    let (_, added) = app
+        .api(
+            "POST",
+            &format!("/api/v1/meetings/{held}/agenda"),
+            Some(&shuji_token),
+            Some(json!({"topic_id": second})),
+        )
+        .await;
+    let held_item = added["item_id"].as_str().expect("an item").to_owned();
+    for (token, method, path, body) in [
+        (&mishu_token, "POST", "notice".to_owned(), None),
+        (
+            &mishu_token,
+            "PUT",
+            format!("attendance/{shuji}"),
+            Some(json!({"present": true})),
+        ),
+        (&shuji_token, "POST", "open".to_owned(), None),
+        (
+            &shuji_token,
+            "POST",
+            format!("items/{held_item}/start"),
+            None,
+        ),
+        (
+            &shuji_token,
+            "POST",
+            format!("items/{held_item}/outcome"),
+            Some(json!({"outcome": "deferred", "reason": "再议"})),
+        ),
+        (&shuji_token, "POST", "close".to_owned(), None),
+    ] {
+        let (status, answer) = app
+            .api(
+                method,
+                &format!("/api/v1/meetings/{held}/{path}"),
+                Some(token),
+                body,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{path}: {answer}");
+    }
+    // A borrow request of a non-member, a task led by them, a circulated document.
+    let (status, asked) = app
+        .api(
+            "POST",
+            &format!("/api/v1/meetings/{held}/minutes/borrow-requests"),
+            Some(&user_token),
+            Some(json!({"reason": "查阅", "days": 3})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{asked}");
+    let borrow = asked["id"].as_str().unwrap().to_owned();
+    let task = Uuid::now_v7().to_string();
+    sqlx::query(
+        "insert into task (task_id, item_id, lead_user_id, description, due_on, created_by)
+         values ($1::uuid, $2::uuid, $3, '落实', date '2030-02-01', $3)",
+    )
+    .bind(&task)
+    .bind(&held_item)
+    .bind(user)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let (status, circulated) = app
+        .api(
+            "POST",
+            &format!("/api/v1/party-groups/{group}/circulations"),
+            Some(&mishu_token),
+            Some(json!({"title": "传阅文件", "body": "正文"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{circulated}");
+    let circulation = circulated["id"].as_str().unwrap().to_owned();
     let mut tokens = Vec::new();
     for who in ACTORS {
         let token = match who {
@@ -788,6 +1083,11 @@ async fn authorization_matrix_of_every_route() {
                     .replace("{meeting}", &meeting)
                     .replace("{item}", &item)
                     .replace("{mishu}", &mishu.to_string())
+                    .replace("{borrow}", &borrow)
+                    .replace("{held_item}", &held_item)
+                    .replace("{held}", &held)
+                    .replace("{task}", &task)
+                    .replace("{circulation}", &circulation)
                     .replace("{n}", &n.to_string())
             };
             let path = fill(route.path);
@@ -905,6 +1205,11 @@ async fn openapi_documents_exactly_the_api_routes() {
             .replace("{topic}", "{id}")
             .replace("{material}", "{material_id}")
             .replace("{spare}", "{user_id}")
+            .replace("{borrow}", "{id}")
+            .replace("{held_item}", "{item_id}")
+            .replace("{held}", "{id}")
+            .replace("{task}", "{id}")
+            .replace("{circulation}", "{id}")
     };
     let mut tested: BTreeSet<String> = routes()
         .iter()

@@ -8,6 +8,7 @@ mod materials;
 mod meetings;
 mod organisation;
 mod pages;
+mod records;
 mod session;
 mod support;
 mod topics;

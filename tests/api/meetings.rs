@@ -8,64 +8,11 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::fixtures::{Room, add, days_ahead, meeting, ok, post, ready_topic, room};
+use crate::fixtures::{
+    add, agree_and_open_vote, convene, days_ahead, meeting, ok, post, present, ready_topic,
+    refused, room, seat_all_but,
+};
 use crate::support::TestApp;
-
-fn refused(answer: &(StatusCode, Value), rule: &str) {
-    assert_eq!(answer.0, StatusCode::CONFLICT, "{}", answer.1);
-    assert_eq!(answer.1["rule"], rule, "{}", answer.1);
-}
-
-async fn present(app: &TestApp, r: &Room, m: Uuid, who: Uuid, here: bool) -> (StatusCode, Value) {
-    app.api(
-        "PUT",
-        &format!("/api/v1/meetings/{m}/attendance/{who}"),
-        Some(&r.secretary.token),
-        Some(json!({"present": here})),
-    )
-    .await
-}
-
-/// Everyone of the room present except the members named.
-async fn seat_all_but(app: &TestApp, r: &Room, m: Uuid, absent: &[usize]) {
-    let (s, b) = present(app, r, m, r.shuji.id, true).await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-    for (n, p) in r.members.iter().enumerate() {
-        if !absent.contains(&n) {
-            let (s, b) = present(app, r, m, p.id, true).await;
-            assert_eq!(s, StatusCode::OK, "{b}");
-        }
-    }
-}
-
-/// 综合科 issues the notice, everyone but the `absent` members arrives, the chair opens.
-async fn convene(app: &TestApp, r: &Room, m: Uuid, absent: &[usize]) {
-    ok(
-        app,
-        &r.secretary.token,
-        format!("/api/v1/meetings/{m}/notice"),
-        json!({}),
-    )
-    .await;
-    seat_all_but(app, r, m, absent).await;
-    ok(
-        app,
-        &r.shuji.token,
-        format!("/api/v1/meetings/{m}/open"),
-        json!({}),
-    )
-    .await;
-}
-
-/// Every member agrees to the item under discussion, the chair last, and the chair opens the
-/// vote by `method`.
-async fn agree_and_open_vote(app: &TestApp, r: &Room, m: Uuid, i: Uuid, method: &str) {
-    let item = |action: &str| format!("/api/v1/meetings/{m}/items/{i}/{action}");
-    for p in r.members.iter().chain([&r.shuji]) {
-        ok(app, &p.token, item("opinions"), json!({"stance": "agree"})).await;
-    }
-    ok(app, &r.shuji.token, item("vote"), json!({"method": method})).await;
-}
 
 async fn audit_entries(app: &TestApp) -> i64 {
     app.count("audit_entry").await

@@ -1,0 +1,778 @@
+//! Follow-up of decisions (督办): tasks, progress, reminders and circulars, reserved opinions,
+//! decisions changed by later ones; and what the group owes on its calendar: emergencies to
+//! report, reports up, circulation review.
+
+use serde::Serialize;
+use sqlx::PgConnection;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+// ---- Tasks ----
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Task {
+    pub task_id: Uuid,
+    pub item_id: Uuid,
+    pub meeting_id: Uuid,
+    pub meeting_title: String,
+    pub party_group_id: Uuid,
+    /// The decision's topic title.
+    pub title: String,
+    pub classification: String,
+    pub lead_user_id: Uuid,
+    pub lead_name: String,
+    pub description: String,
+    #[serde(with = "super::iso_date")]
+    pub due_on: Date,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub done_at: Option<OffsetDateTime>,
+    pub section_names: Vec<String>,
+    /// The latest progress note.
+    pub last_note: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+macro_rules! task_select {
+    ($rest:literal $(, $arg:expr)*) => {
+        sqlx::query_as!(
+            Task,
+            r#"select k.task_id, k.item_id, i.meeting_id, m.title as meeting_title, m.party_group_id,
+                      t.title, t.classification, k.lead_user_id, u.name as lead_name,
+                      k.description, k.due_on, k.done_at,
+                      array(select s.name from task_section ts join section s using (section_id)
+                            where ts.task_id = k.task_id order by s.name collate "zh-x-icu")
+                          as "section_names!",
+                      (select p.note from task_progress p where p.task_id = k.task_id
+                       order by p.reported_at desc, p.progress_id desc limit 1) as last_note,
+                      k.created_at
+               from task k join agenda_item i using (item_id) join meeting m using (meeting_id)
+               join topic t on t.topic_id = i.topic_id
+               join app_user u on u.user_id = k.lead_user_id "# + $rest
+            $(, $arg)*
+        )
+    };
+}
+
+pub struct NewTask<'a> {
+    pub item_id: Uuid,
+    pub lead_user_id: Uuid,
+    pub section_ids: &'a [Uuid],
+    pub due_on: Date,
+    pub description: &'a str,
+    pub created_by: Uuid,
+}
+
+pub async fn insert_task(conn: &mut PgConnection, t: &NewTask<'_>) -> sqlx::Result<Uuid> {
+    let id = Uuid::now_v7();
+    sqlx::query!(
+        "insert into task (task_id, item_id, lead_user_id, description, due_on, created_by)
+         values ($1, $2, $3, $4, $5, $6)",
+        id,
+        t.item_id,
+        t.lead_user_id,
+        t.description,
+        t.due_on,
+        t.created_by
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "insert into task_section (task_id, section_id) select $1, unnest($2::uuid[])",
+        id,
+        t.section_ids
+    )
+    .execute(conn)
+    .await?;
+    Ok(id)
+}
+
+/// One task, locked for an action on it when `lock`.
+pub async fn task(
+    conn: &mut PgConnection,
+    task_id: Uuid,
+    lock: bool,
+) -> sqlx::Result<Option<Task>> {
+    if lock {
+        task_select!("where k.task_id = $1 for update of k", task_id)
+            .fetch_optional(conn)
+            .await
+    } else {
+        task_select!("where k.task_id = $1", task_id)
+            .fetch_optional(conn)
+            .await
+    }
+}
+
+/// Tasks of a meeting's decisions.
+pub async fn tasks_of_meeting(
+    conn: &mut PgConnection,
+    meeting_id: Uuid,
+) -> sqlx::Result<Vec<Task>> {
+    task_select!(
+        "where i.meeting_id = $1 order by i.position, k.created_at",
+        meeting_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// The board: every task, or only those led by `lead` (for a lead who is neither 综合科 nor
+/// 书记), optionally only open or done ones, oldest due first.
+pub async fn board(
+    conn: &mut PgConnection,
+    lead: Option<Uuid>,
+    done: Option<bool>,
+) -> sqlx::Result<Vec<Task>> {
+    task_select!(
+        "where ($1::uuid is null or k.lead_user_id = $1)
+           and ($2::bool is null or (k.done_at is not null) = $2)
+         order by (k.done_at is not null), k.due_on, k.created_at limit 1000",
+        lead,
+        done
+    )
+    .fetch_all(conn)
+    .await
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Progress {
+    pub note: String,
+    pub done: bool,
+    pub reported_by: Uuid,
+    pub name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub reported_at: OffsetDateTime,
+}
+
+pub async fn progress(conn: &mut PgConnection, task_id: Uuid) -> sqlx::Result<Vec<Progress>> {
+    sqlx::query_as!(
+        Progress,
+        "select p.note, p.done, p.reported_by, u.name, p.reported_at
+         from task_progress p join app_user u on u.user_id = p.reported_by
+         where p.task_id = $1 order by p.reported_at, p.progress_id",
+        task_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn report_progress(
+    conn: &mut PgConnection,
+    task_id: Uuid,
+    note: &str,
+    done: bool,
+    by: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into task_progress (progress_id, task_id, note, done, reported_by)
+         values ($1, $2, $3, $4, $5)",
+        Uuid::now_v7(),
+        task_id,
+        note,
+        done,
+        by
+    )
+    .execute(&mut *conn)
+    .await?;
+    if done {
+        sqlx::query!(
+            "update task set done_at = now() where task_id = $1 and done_at is null",
+            task_id
+        )
+        .execute(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn remind(
+    conn: &mut PgConnection,
+    task_id: Uuid,
+    text: &str,
+    by: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into task_reminder (reminder_id, task_id, text, sent_by) values ($1, $2, $3, $4)",
+        Uuid::now_v7(),
+        task_id,
+        text,
+        by
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Circular {
+    pub circular_id: Uuid,
+    pub party_group_id: Uuid,
+    pub text: String,
+    pub sent_by_name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub sent_at: OffsetDateTime,
+}
+
+pub async fn send_circular(
+    conn: &mut PgConnection,
+    party_group_id: Uuid,
+    text: &str,
+    by: Uuid,
+) -> sqlx::Result<Uuid> {
+    let id = Uuid::now_v7();
+    sqlx::query!(
+        "insert into circular (circular_id, party_group_id, text, sent_by) values ($1, $2, $3, $4)",
+        id,
+        party_group_id,
+        text,
+        by
+    )
+    .execute(conn)
+    .await?;
+    Ok(id)
+}
+
+pub async fn circulars(conn: &mut PgConnection) -> sqlx::Result<Vec<Circular>> {
+    sqlx::query_as!(
+        Circular,
+        "select c.circular_id, c.party_group_id, c.text, u.name as sent_by_name, c.sent_at
+         from circular c join app_user u on u.user_id = c.sent_by
+         order by c.sent_at desc limit 50"
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// The leads of open tasks of a group's decisions: who a circular goes to besides members.
+pub async fn open_task_leads(
+    conn: &mut PgConnection,
+    party_group_id: Uuid,
+) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar!(
+        "select distinct k.lead_user_id from task k join agenda_item i using (item_id)
+         join meeting m using (meeting_id) where m.party_group_id = $1 and k.done_at is null",
+        party_group_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+// ---- Reserved opinions and changed decisions ----
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Reserved {
+    pub item_id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+    pub text: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub recorded_at: OffsetDateTime,
+}
+
+pub async fn reserve(
+    conn: &mut PgConnection,
+    item_id: Uuid,
+    user_id: Uuid,
+    text: &str,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "insert into reserved_opinion (item_id, user_id, text) values ($1, $2, $3)
+         on conflict do nothing",
+        item_id,
+        user_id,
+        text
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn reserved(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result<Vec<Reserved>> {
+    sqlx::query_as!(
+        Reserved,
+        "select r.item_id, r.user_id, u.name, r.text, r.recorded_at
+         from reserved_opinion r join agenda_item i using (item_id)
+         join app_user u on u.user_id = r.user_id
+         where i.meeting_id = $1 order by r.recorded_at",
+        meeting_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// A decision changed by a later one; both items' meetings and titles for the links.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Change {
+    pub old_item_id: Uuid,
+    pub old_meeting_id: Uuid,
+    pub old_title: String,
+    pub new_item_id: Uuid,
+    pub new_meeting_id: Uuid,
+    pub new_title: String,
+    pub reason: String,
+}
+
+pub async fn link_change(
+    conn: &mut PgConnection,
+    old_item_id: Uuid,
+    new_item_id: Uuid,
+    reason: &str,
+    by: Uuid,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "insert into decision_change (old_item_id, new_item_id, reason, linked_by)
+         values ($1, $2, $3, $4) on conflict do nothing",
+        old_item_id,
+        new_item_id,
+        reason,
+        by
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Changes that involve an item of this meeting, in either direction.
+pub async fn changes(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result<Vec<Change>> {
+    sqlx::query_as!(
+        Change,
+        "select c.old_item_id, o.meeting_id as old_meeting_id,
+                (select title from topic where topic_id = o.topic_id) as \"old_title!\",
+                c.new_item_id, n.meeting_id as new_meeting_id,
+                (select title from topic where topic_id = n.topic_id) as \"new_title!\",
+                c.reason
+         from decision_change c join agenda_item o on o.item_id = c.old_item_id
+         join agenda_item n on n.item_id = c.new_item_id
+         where o.meeting_id = $1 or n.meeting_id = $1 order by c.linked_at",
+        meeting_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// An item anywhere with its meeting's group, start time and state, for linking decisions.
+pub struct ItemRef {
+    pub item_id: Uuid,
+    pub meeting_id: Uuid,
+    pub party_group_id: Uuid,
+    pub starts_at: OffsetDateTime,
+    pub outcome: Option<String>,
+}
+
+pub async fn item_ref(conn: &mut PgConnection, item_id: Uuid) -> sqlx::Result<Option<ItemRef>> {
+    sqlx::query_as!(
+        ItemRef,
+        "select i.item_id, i.meeting_id, m.party_group_id, m.starts_at, i.outcome
+         from agenda_item i join meeting m using (meeting_id) where i.item_id = $1
+         for share of i",
+        item_id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+// ---- Emergencies (R-EMERGENCY) ----
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Emergency {
+    pub emergency_id: Uuid,
+    pub party_group_id: Uuid,
+    pub title: String,
+    pub action_taken: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub occurred_at: OffsetDateTime,
+    pub recorded_by: Uuid,
+    pub recorded_by_name: String,
+    /// The meeting it is reported to.
+    pub meeting_id: Option<Uuid>,
+}
+
+pub struct NewEmergency<'a> {
+    pub party_group_id: Uuid,
+    pub title: &'a str,
+    pub action_taken: &'a str,
+    pub occurred_at: OffsetDateTime,
+    pub recorded_by: Uuid,
+}
+
+/// Records the disposal and puts it on the group's next meeting whose notice is not yet out;
+/// returns the id and that meeting, if one is scheduled.
+pub async fn record_emergency(
+    conn: &mut PgConnection,
+    e: &NewEmergency<'_>,
+) -> sqlx::Result<(Uuid, Option<Uuid>)> {
+    let id = Uuid::now_v7();
+    let meeting = sqlx::query_scalar!(
+        "insert into emergency (emergency_id, party_group_id, title, action_taken, occurred_at,
+             recorded_by, meeting_id)
+         values ($1, $2, $3, $4, $5, $6,
+                 (select meeting_id from meeting where party_group_id = $2 and status = 'draft'
+                  order by starts_at, meeting_id limit 1))
+         returning meeting_id",
+        id,
+        e.party_group_id,
+        e.title,
+        e.action_taken,
+        e.occurred_at,
+        e.recorded_by
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok((id, meeting))
+}
+
+/// Puts every disposal not yet on a meeting onto this new meeting; returns how many.
+pub async fn adopt_emergencies(
+    conn: &mut PgConnection,
+    party_group_id: Uuid,
+    meeting_id: Uuid,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        "update emergency set meeting_id = $2 where party_group_id = $1 and meeting_id is null",
+        party_group_id,
+        meeting_id
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+macro_rules! emergency_select {
+    ($rest:literal $(, $arg:expr)*) => {
+        sqlx::query_as!(
+            Emergency,
+            "select e.emergency_id, e.party_group_id, e.title, e.action_taken, e.occurred_at,
+                    e.recorded_by, u.name as recorded_by_name, e.meeting_id
+             from emergency e join app_user u on u.user_id = e.recorded_by " + $rest
+            $(, $arg)*
+        )
+    };
+}
+
+pub async fn emergencies_of_meeting(
+    conn: &mut PgConnection,
+    meeting_id: Uuid,
+) -> sqlx::Result<Vec<Emergency>> {
+    emergency_select!("where e.meeting_id = $1 order by e.occurred_at", meeting_id)
+        .fetch_all(conn)
+        .await
+}
+
+/// Disposals of a group not yet reported at a held (closed) meeting.
+pub async fn emergencies_pending(
+    conn: &mut PgConnection,
+    party_group_id: Uuid,
+) -> sqlx::Result<Vec<Emergency>> {
+    emergency_select!(
+        "where e.party_group_id = $1 and (e.meeting_id is null or exists (
+             select 1 from meeting m where m.meeting_id = e.meeting_id and m.status <> 'closed'))
+         order by e.occurred_at",
+        party_group_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+// ---- Calendar duties ----
+
+/// Dates of the group's held (closed) meetings, in the display zone's calendar.
+pub async fn held_meeting_dates(
+    conn: &mut PgConnection,
+    party_group_id: Uuid,
+    offset_seconds: i32,
+) -> sqlx::Result<Vec<Date>> {
+    sqlx::query_scalar!(
+        r#"select (starts_at at time zone 'UTC' + make_interval(secs => $2))::date as "d!"
+           from meeting where party_group_id = $1 and status = 'closed'"#,
+        party_group_id,
+        f64::from(offset_seconds)
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Categories heard at held meetings and their dates: decided items (R-HALF-YEAR).
+pub async fn heard_categories(
+    conn: &mut PgConnection,
+    party_group_id: Uuid,
+    offset_seconds: i32,
+) -> sqlx::Result<Vec<(i16, Date)>> {
+    let rows = sqlx::query!(
+        r#"select t.category, (m.starts_at at time zone 'UTC' + make_interval(secs => $2))::date as "d!"
+           from agenda_item i join meeting m using (meeting_id) join topic t using (topic_id)
+           where m.party_group_id = $1 and m.status = 'closed' and i.state = 'decided'"#,
+        party_group_id,
+        f64::from(offset_seconds)
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.category, r.d)).collect())
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReportUp {
+    pub report_id: Uuid,
+    pub title: String,
+    #[serde(with = "super::iso_date")]
+    pub reported_on: Date,
+    pub recorded_by_name: String,
+}
+
+pub async fn reports_up(
+    conn: &mut PgConnection,
+    party_group_id: Uuid,
+) -> sqlx::Result<Vec<ReportUp>> {
+    sqlx::query_as!(
+        ReportUp,
+        "select r.report_id, r.title, r.reported_on, u.name as recorded_by_name
+         from report_up r join app_user u on u.user_id = r.recorded_by
+         where r.party_group_id = $1 order by r.reported_on desc",
+        party_group_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn record_report_up(
+    conn: &mut PgConnection,
+    party_group_id: Uuid,
+    title: &str,
+    reported_on: Date,
+    by: Uuid,
+) -> sqlx::Result<Uuid> {
+    let id = Uuid::now_v7();
+    sqlx::query!(
+        "insert into report_up (report_id, party_group_id, title, reported_on, recorded_by)
+         values ($1, $2, $3, $4, $5)",
+        id,
+        party_group_id,
+        title,
+        reported_on,
+        by
+    )
+    .execute(conn)
+    .await?;
+    Ok(id)
+}
+
+/// Open tasks of a group's decisions with their due dates (R-SUPERVISION).
+pub async fn open_tasks_of_group(
+    conn: &mut PgConnection,
+    party_group_id: Uuid,
+) -> sqlx::Result<Vec<(String, Date)>> {
+    let rows = sqlx::query!(
+        "select k.description, k.due_on from task k join agenda_item i using (item_id)
+         join meeting m using (meeting_id)
+         where m.party_group_id = $1 and k.done_at is null order by k.due_on",
+        party_group_id
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.description, r.due_on))
+        .collect())
+}
+
+// ---- Circulation review (R-PUBLICATION) ----
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Circulation {
+    pub circulation_id: Uuid,
+    pub party_group_id: Uuid,
+    pub title: String,
+    pub body: String,
+    pub created_by: Uuid,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub published_at: Option<OffsetDateTime>,
+}
+
+pub async fn insert_circulation(
+    conn: &mut PgConnection,
+    party_group_id: Uuid,
+    title: &str,
+    body: &str,
+    by: Uuid,
+) -> sqlx::Result<Uuid> {
+    let id = Uuid::now_v7();
+    sqlx::query!(
+        "insert into circulation (circulation_id, party_group_id, title, body, created_by)
+         values ($1, $2, $3, $4, $5)",
+        id,
+        party_group_id,
+        title,
+        body,
+        by
+    )
+    .execute(conn)
+    .await?;
+    Ok(id)
+}
+
+pub async fn circulation(
+    conn: &mut PgConnection,
+    id: Uuid,
+    lock: bool,
+) -> sqlx::Result<Option<Circulation>> {
+    macro_rules! read {
+        ($lock:literal) => {
+            sqlx::query_as!(
+                Circulation,
+                "select circulation_id, party_group_id, title, body, created_by, created_at,
+                        published_at
+                 from circulation where circulation_id = $1"
+                    + $lock,
+                id
+            )
+            .fetch_optional(conn)
+            .await
+        };
+    }
+    if lock {
+        read!(" for update")
+    } else {
+        read!("")
+    }
+}
+
+pub async fn circulations(
+    conn: &mut PgConnection,
+    party_group_ids: &[Uuid],
+) -> sqlx::Result<Vec<Circulation>> {
+    sqlx::query_as!(
+        Circulation,
+        "select circulation_id, party_group_id, title, body, created_by, created_at, published_at
+         from circulation where party_group_id = any($1) order by created_at desc limit 200",
+        party_group_ids
+    )
+    .fetch_all(conn)
+    .await
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Signoff {
+    pub user_id: Uuid,
+    pub name: String,
+    pub approved: bool,
+    pub comment: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub signed_at: OffsetDateTime,
+}
+
+pub async fn signoffs(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Vec<Signoff>> {
+    sqlx::query_as!(
+        Signoff,
+        "select s.user_id, u.name, s.approved, s.comment, s.signed_at
+         from circulation_signoff s join app_user u using (user_id)
+         where s.circulation_id = $1 order by s.signed_at",
+        id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Records (or replaces, before publication) a member's sign-off or comment.
+pub async fn sign_circulation(
+    conn: &mut PgConnection,
+    id: Uuid,
+    user_id: Uuid,
+    approved: bool,
+    comment: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into circulation_signoff (circulation_id, user_id, approved, comment)
+         values ($1, $2, $3, $4)
+         on conflict (circulation_id, user_id)
+         do update set approved = $3, comment = $4, signed_at = now()",
+        id,
+        user_id,
+        approved,
+        comment
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+pub async fn publish_circulation(conn: &mut PgConnection, id: Uuid, by: Uuid) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update circulation set published_at = now(), published_by = $2 where circulation_id = $1",
+        id,
+        by
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// Decisions of the group's meetings held before `before`, newest first, labelled with their
+/// meeting: what a later item may change (R-DECISION-CHANGE).
+pub async fn earlier_decisions(
+    conn: &mut PgConnection,
+    party_group_id: Uuid,
+    before: OffsetDateTime,
+) -> sqlx::Result<Vec<(Uuid, String)>> {
+    let rows = sqlx::query!(
+        r#"select i.item_id, m.title || ':' || t.title as "label!"
+           from agenda_item i join meeting m using (meeting_id) join topic t using (topic_id)
+           where m.party_group_id = $1 and m.starts_at < $2 and i.outcome = 'passed'
+             and not exists (select 1 from decision_change c where c.old_item_id = i.item_id)
+           order by m.starts_at desc, i.position limit 200"#,
+        party_group_id,
+        before
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.item_id, r.label)).collect())
+}
+
+/// One thing this person must do about the record, for the home page.
+pub struct RecordTodo {
+    pub kind: String,
+    pub title: String,
+    pub id: Uuid,
+    pub due_on: Option<Date>,
+}
+
+/// Open tasks I lead, borrow requests I decide, summaries I have not signed for, documents
+/// waiting for my review, minutes I draft or sign.
+pub async fn todos(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Vec<RecordTodo>> {
+    sqlx::query_as!(
+        RecordTodo,
+        r#"select 'task' as "kind!", t.title as "title!", k.task_id as "id!", k.due_on as "due_on?"
+           from task k join agenda_item i using (item_id) join topic t using (topic_id)
+           where k.lead_user_id = $1 and k.done_at is null
+           union all
+           select 'borrow', m.title || '(' || u.name || ')', b.request_id, null
+           from borrow_request b join meeting m using (meeting_id) join app_user u on u.user_id = b.user_id
+           where b.approved is null and exists (
+               select 1 from membership s where s.party_group_id = m.party_group_id and s.user_id = $1
+               and s.position in ('secretary', 'deputy') and s.ended_on is null)
+           union all
+           select 'receipt', m.title, r.meeting_id, null
+           from summary_receipt r join meeting m using (meeting_id)
+           where r.user_id = $1 and r.read_at is null
+           union all
+           select 'circulation', c.title, c.circulation_id, null
+           from circulation c
+           where c.published_at is null
+             and exists (select 1 from membership s where s.party_group_id = c.party_group_id
+                         and s.user_id = $1 and s.ended_on is null)
+             and not exists (select 1 from circulation_signoff o
+                             where o.circulation_id = c.circulation_id and o.user_id = $1)
+           union all
+           select case when m.secretary_id = $1 then 'minutes_draft' else 'minutes_sign' end,
+                  m.title, m.meeting_id, null
+           from meeting m
+           where m.status = 'closed'
+             and not exists (select 1 from minutes x where x.meeting_id = m.meeting_id and x.sealed_at is not null)
+             and (m.secretary_id = $1 or m.chair_id = $1)
+           order by 4 nulls last"#,
+        user_id
+    )
+    .fetch_all(conn)
+    .await
+}

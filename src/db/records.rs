@@ -1,0 +1,451 @@
+//! The record after the meeting: the minutes' narrative and seal, amendments, borrow requests,
+//! the signed summary and its receipts.
+
+use serde::Serialize;
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// The secretary's part of the minutes and, once signed, the seal.
+#[derive(Debug, Clone, Default)]
+pub struct MinutesRow {
+    pub narrative: String,
+    pub sealed_at: Option<OffsetDateTime>,
+    pub sealed_by: Option<Uuid>,
+    pub sealed_body: Option<String>,
+    pub sealed_sha256: Option<String>,
+}
+
+/// The minutes row of a meeting, locked for an action when `lock`.
+pub async fn minutes(
+    conn: &mut PgConnection,
+    meeting_id: Uuid,
+    lock: bool,
+) -> sqlx::Result<Option<MinutesRow>> {
+    macro_rules! read {
+        ($lock:literal) => {
+            sqlx::query_as!(
+                MinutesRow,
+                "select narrative, sealed_at, sealed_by, sealed_body, sealed_sha256
+                 from minutes where meeting_id = $1"
+                    + $lock,
+                meeting_id
+            )
+            .fetch_optional(conn)
+            .await
+        };
+    }
+    if lock {
+        read!(" for update")
+    } else {
+        read!("")
+    }
+}
+
+/// Per item: the secretary's note of the report and discussion.
+pub async fn notes(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result<Vec<(Uuid, String)>> {
+    let rows = sqlx::query!(
+        "select item_id, note from minutes_note where meeting_id = $1",
+        meeting_id
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.item_id, r.note)).collect())
+}
+
+/// Saves the narrative and item notes of unsealed minutes (the database refuses sealed ones).
+pub async fn save_draft(
+    conn: &mut PgConnection,
+    meeting_id: Uuid,
+    narrative: &str,
+    notes: &[(Uuid, String)],
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into minutes (meeting_id, narrative) values ($1, $2)
+         on conflict (meeting_id) do update set narrative = $2, updated_at = now()",
+        meeting_id,
+        narrative
+    )
+    .execute(&mut *conn)
+    .await?;
+    let (items, texts): (Vec<Uuid>, Vec<String>) = notes.iter().cloned().unzip();
+    sqlx::query!(
+        "insert into minutes_note (item_id, meeting_id, note)
+         select i, $1, n from unnest($2::uuid[], $3::text[]) as x(i, n)
+         on conflict (item_id) do update set note = excluded.note",
+        meeting_id,
+        &items,
+        &texts
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+pub async fn seal(
+    conn: &mut PgConnection,
+    meeting_id: Uuid,
+    by: Uuid,
+    body: &str,
+    sha256: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into minutes (meeting_id) values ($1) on conflict (meeting_id) do nothing",
+        meeting_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "update minutes set sealed_at = now(), sealed_by = $2, sealed_body = $3, sealed_sha256 = $4
+         where meeting_id = $1",
+        meeting_id,
+        by,
+        body,
+        sha256
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// A dated correction beside the sealed minutes.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Amendment {
+    pub amendment_id: Uuid,
+    pub text: String,
+    pub made_by: Uuid,
+    pub made_by_name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub made_at: OffsetDateTime,
+}
+
+pub async fn amendments(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result<Vec<Amendment>> {
+    sqlx::query_as!(
+        Amendment,
+        "select a.amendment_id, a.text, a.made_by, u.name as made_by_name, a.made_at
+         from minutes_amendment a join app_user u on u.user_id = a.made_by
+         where a.meeting_id = $1 order by a.made_at, a.amendment_id",
+        meeting_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn amend(
+    conn: &mut PgConnection,
+    meeting_id: Uuid,
+    text: &str,
+    by: Uuid,
+) -> sqlx::Result<Uuid> {
+    let id = Uuid::now_v7();
+    sqlx::query!(
+        "insert into minutes_amendment (amendment_id, meeting_id, text, made_by)
+         values ($1, $2, $3, $4)",
+        id,
+        meeting_id,
+        text,
+        by
+    )
+    .execute(conn)
+    .await?;
+    Ok(id)
+}
+
+/// Members of the meeting who were recorded present at some point (arrived).
+pub async fn arrived(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar!(
+        "select user_id from attendance where meeting_id = $1",
+        meeting_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+// ---- Borrow requests (R-MINUTES-ACCESS) ----
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct BorrowRequest {
+    pub request_id: Uuid,
+    pub meeting_id: Uuid,
+    pub meeting_title: String,
+    pub party_group_id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+    pub reason: String,
+    pub days: i32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub requested_at: OffsetDateTime,
+    /// Empty until the 书记 or a 副书记 decides.
+    pub approved: Option<bool>,
+    pub decided_by: Option<Uuid>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+macro_rules! borrow_select {
+    ($rest:literal $(, $arg:expr)*) => {
+        sqlx::query_as!(
+            BorrowRequest,
+            "select b.request_id, b.meeting_id, m.title as meeting_title, m.party_group_id,
+                    b.user_id, u.name, b.reason, b.days, b.requested_at, b.approved, b.decided_by,
+                    b.expires_at
+             from borrow_request b join meeting m using (meeting_id)
+             join app_user u on u.user_id = b.user_id " + $rest
+            $(, $arg)*
+        )
+    };
+}
+
+pub async fn ask_borrow(
+    conn: &mut PgConnection,
+    meeting_id: Uuid,
+    user_id: Uuid,
+    reason: &str,
+    days: i32,
+) -> sqlx::Result<Uuid> {
+    let id = Uuid::now_v7();
+    sqlx::query!(
+        "insert into borrow_request (request_id, meeting_id, user_id, reason, days)
+         values ($1, $2, $3, $4, $5)",
+        id,
+        meeting_id,
+        user_id,
+        reason,
+        days
+    )
+    .execute(conn)
+    .await?;
+    Ok(id)
+}
+
+/// A borrow request, locked for its decision.
+pub async fn borrow_request(
+    conn: &mut PgConnection,
+    request_id: Uuid,
+) -> sqlx::Result<Option<BorrowRequest>> {
+    borrow_select!("where b.request_id = $1 for update of b", request_id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Decides a request; an approval runs from now for the requested number of days.
+pub async fn decide_borrow(
+    conn: &mut PgConnection,
+    request_id: Uuid,
+    approved: bool,
+    by: Uuid,
+) -> sqlx::Result<Option<OffsetDateTime>> {
+    sqlx::query_scalar!(
+        "update borrow_request set approved = $2, decided_by = $3, decided_at = now(),
+             expires_at = case when $2 then now() + make_interval(days => days) end
+         where request_id = $1 returning expires_at",
+        request_id,
+        approved,
+        by
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// When the person's latest unexpired approved request for the meeting ends, if any.
+pub async fn borrow_grant(
+    conn: &mut PgConnection,
+    meeting_id: Uuid,
+    user_id: Uuid,
+) -> sqlx::Result<Option<OffsetDateTime>> {
+    sqlx::query_scalar!(
+        r#"select max(expires_at) as "e" from borrow_request
+           where meeting_id = $1 and user_id = $2 and approved and expires_at > now()"#,
+        meeting_id,
+        user_id
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// Requests a person asked, and those waiting for a decision in the groups where they are
+/// 书记 or 副书记 today.
+pub async fn borrow_requests_for(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+) -> sqlx::Result<Vec<BorrowRequest>> {
+    borrow_select!(
+        "where b.user_id = $1
+            or (b.approved is null and exists (
+                 select 1 from membership s where s.party_group_id = m.party_group_id
+                 and s.user_id = $1 and s.position in ('secretary', 'deputy')
+                 and s.started_on <= current_date
+                 and (s.ended_on is null or s.ended_on > current_date)))
+         order by b.requested_at desc limit 200",
+        user_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+// ---- The summary (R-SUMMARY) ----
+
+#[derive(Debug, Clone)]
+pub struct SummaryRow {
+    pub signed_by: Uuid,
+    pub signed_at: OffsetDateTime,
+    pub body: String,
+    pub sha256: String,
+    pub distributed_at: Option<OffsetDateTime>,
+}
+
+pub async fn summary(
+    conn: &mut PgConnection,
+    meeting_id: Uuid,
+    lock: bool,
+) -> sqlx::Result<Option<SummaryRow>> {
+    macro_rules! read {
+        ($lock:literal) => {
+            sqlx::query_as!(
+                SummaryRow,
+                "select signed_by, signed_at, body, sha256, distributed_at
+                 from summary where meeting_id = $1"
+                    + $lock,
+                meeting_id
+            )
+            .fetch_optional(conn)
+            .await
+        };
+    }
+    if lock {
+        read!(" for update")
+    } else {
+        read!("")
+    }
+}
+
+pub async fn sign_summary(
+    conn: &mut PgConnection,
+    meeting_id: Uuid,
+    by: Uuid,
+    body: &str,
+    sha256: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into summary (meeting_id, signed_by, body, sha256) values ($1, $2, $3, $4)",
+        meeting_id,
+        by,
+        body,
+        sha256
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// Records the distribution and one receipt per recipient with what was withheld from it.
+pub async fn distribute_summary(
+    conn: &mut PgConnection,
+    meeting_id: Uuid,
+    by: Uuid,
+    recipients: &[(Uuid, i32)],
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update summary set distributed_by = $2, distributed_at = now() where meeting_id = $1",
+        meeting_id,
+        by
+    )
+    .execute(&mut *conn)
+    .await?;
+    let (users, withheld): (Vec<Uuid>, Vec<i32>) = recipients.iter().copied().unzip();
+    sqlx::query!(
+        "insert into summary_receipt (meeting_id, user_id, withheld)
+         select $1, u, w from unnest($2::uuid[], $3::int[]) as x(u, w)",
+        meeting_id,
+        &users,
+        &withheld
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Receipt {
+    pub user_id: Uuid,
+    pub name: String,
+    /// Classified items withheld from this recipient.
+    pub withheld: i32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub delivered_at: OffsetDateTime,
+    /// When the recipient opened it (签收).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub read_at: Option<OffsetDateTime>,
+}
+
+pub async fn receipts(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result<Vec<Receipt>> {
+    sqlx::query_as!(
+        Receipt,
+        r#"select r.user_id, u.name, r.withheld, r.delivered_at, r.read_at
+           from summary_receipt r join app_user u using (user_id)
+           where r.meeting_id = $1 order by u.name collate "zh-x-icu""#,
+        meeting_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// The recipient's first opening of the summary; true the first time.
+pub async fn mark_summary_read(
+    conn: &mut PgConnection,
+    meeting_id: Uuid,
+    user_id: Uuid,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "update summary_receipt set read_at = now()
+         where meeting_id = $1 and user_id = $2 and read_at is null",
+        meeting_id,
+        user_id
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Whether the summary was delivered to this person.
+pub async fn is_recipient(
+    conn: &mut PgConnection,
+    meeting_id: Uuid,
+    user_id: Uuid,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"select exists (select 1 from summary_receipt where meeting_id = $1 and user_id = $2) as "e!""#,
+        meeting_id,
+        user_id
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// Who receives the summary: the group's members on the meeting date, the bureau's other
+/// leaders (局领导, 局长) and the heads of sections, each once, active accounts only.
+pub async fn summary_recipients(
+    conn: &mut PgConnection,
+    party_group_id: Uuid,
+    on: time::Date,
+) -> sqlx::Result<Vec<(Uuid, bool)>> {
+    let rows = sqlx::query!(
+        r#"select u.user_id as "user_id!",
+                  exists (select 1 from membership s where s.user_id = u.user_id
+                          and s.party_group_id = $1 and s.started_on <= $2
+                          and (s.ended_on is null or s.ended_on > $2)) as "member!"
+           from app_user u
+           where u.active and (
+               exists (select 1 from membership s where s.user_id = u.user_id
+                       and s.party_group_id = $1 and s.started_on <= $2
+                       and (s.ended_on is null or s.ended_on > $2))
+               or exists (select 1 from user_role r where r.user_id = u.user_id
+                          and r.role in ('leader', 'director', 'section_head')))
+           order by u.name collate "zh-x-icu""#,
+        party_group_id,
+        on
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.user_id, r.member)).collect())
+}
