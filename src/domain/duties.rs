@@ -221,6 +221,42 @@ mod tests {
     }
 
     #[test]
+    fn r_half_year_boundaries_june_30_and_december_31() {
+        let since = date!(2026 - 01 - 01);
+        let due = |today| half_yearly_hearings(&[], since, today);
+        // On the last day of a half the hearings are due, not overdue; the next day they are.
+        assert!(due(date!(2026 - 06 - 30)).iter().all(|d| !d.overdue));
+        let july = due(date!(2026 - 07 - 01));
+        assert_eq!(july.iter().filter(|d| d.overdue).count(), 4);
+        assert_eq!(july.len(), 8, "the second half's four are now due too");
+        assert!(
+            due(date!(2026 - 12 - 31))
+                .iter()
+                .filter(|d| d.due_on == date!(2026 - 12 - 31))
+                .all(|d| !d.overdue)
+        );
+        let new_year = due(date!(2027 - 01 - 01));
+        assert_eq!(new_year.iter().filter(|d| d.overdue).count(), 8);
+        assert!(
+            new_year
+                .iter()
+                .any(|d| d.due_on == date!(2027 - 06 - 30) && !d.overdue)
+        );
+    }
+
+    #[test]
+    fn r_monthly_february_ends_on_its_last_day_in_leap_years() {
+        let feb = |today| monthly_meetings(&[], date!(2028 - 02 - 01), today);
+        assert_eq!(feb(date!(2028 - 02 - 29))[0].due_on, date!(2028 - 02 - 29));
+        assert!(!feb(date!(2028 - 02 - 29))[0].overdue);
+        assert!(feb(date!(2028 - 03 - 01))[0].overdue);
+        assert_eq!(
+            monthly_meetings(&[], date!(2027 - 02 - 01), date!(2027 - 02 - 10))[0].due_on,
+            date!(2027 - 02 - 28)
+        );
+    }
+
+    #[test]
     fn r_report_up_once_a_year_overdue_after_new_year() {
         let since = date!(2025 - 05 - 01);
         let duties = yearly_reports(&[date!(2026 - 02 - 01)], since, date!(2026 - 12 - 31));

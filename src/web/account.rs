@@ -279,6 +279,7 @@ async fn home(State(state): State<AppState>, user: CurrentUser) -> Result<HomePa
     let mut todos = super::meeting_pages::todos(&state, &user).await?;
     todos.extend(super::topics::todos(&state, &user).await?);
     todos.extend(super::followup::todos(&state, &user).await?);
+    todos.extend(super::duties::todos(&state, &user).await?);
     Ok(HomePage {
         layout: Layout::new("首页", Some(&user)),
         todos,

@@ -588,6 +588,31 @@ async fn publish_api(
     ))
 }
 
+/// The home page's reminder for the 书记 and 综合科: overdue duties per group.
+pub(super) async fn todos(
+    state: &AppState,
+    user: &CurrentUser,
+) -> Result<Vec<super::topics::Todo>, AppError> {
+    let mut conn = state.pool.acquire().await?;
+    let mut out = Vec::new();
+    for g in groups_for(&mut conn, user, Action::TrackDuties).await? {
+        let name = g.name.clone();
+        let overdue = duties(&mut conn, g, today())
+            .await?
+            .duties
+            .iter()
+            .filter(|d| d.overdue)
+            .count();
+        if overdue > 0 {
+            out.push(super::topics::Todo {
+                label: format!("工作提醒:{name}有 {overdue} 项逾期"),
+                href: "/duties".into(),
+            });
+        }
+    }
+    Ok(out)
+}
+
 // ---- Pages ----
 
 /// The groups in which this person may take `action` today.
