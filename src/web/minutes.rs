@@ -635,7 +635,8 @@ fn seal_text(m: &Minutes) -> (String, String) {
 
 async fn sign(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
     let mut tx = state.pool.begin().await?;
-    let ctx = load(&mut tx, user, id, Action::SignMinutes, Lock::Share).await?;
+    // The meeting row is the lock two signatures (or a signature and a draft) meet on.
+    let ctx = load(&mut tx, user, id, Action::SignMinutes, Lock::Update).await?;
     let row = db::records::minutes(&mut tx, id, true).await?;
     check_edit(row.as_ref().is_some_and(|r| r.sealed_at.is_some()))?;
     let minutes = generate(&mut tx, &ctx).await?;

@@ -343,6 +343,22 @@ async fn minutes_hold_the_whole_record_and_no_secret_choice() {
         page.contains("基金压力大") && page.contains("〔不同意见〕"),
         "{page}"
     );
+
+    // Two signatures at once, before any draft exists: one seals, the other is told so.
+    let sign = format!("{url}/sign");
+    let (a, b) = tokio::join!(
+        post(&app, &r.shuji.token, sign.clone(), json!({})),
+        post(&app, &r.shuji.token, sign, json!({})),
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::OK, StatusCode::CONFLICT],
+        "{} {}",
+        a.1,
+        b.1
+    );
 }
 
 #[tokio::test]
@@ -404,7 +420,21 @@ async fn sealed_minutes_take_only_dated_amendments() {
     );
     let (status, _) = post(&app, &r.members[1].token, format!("{url}/sign"), json!({})).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "the chair or the 书记 signs");
-    let signed = ok(&app, &r.shuji.token, format!("{url}/sign"), json!({})).await;
+    // Two signatures at once (the 书记 in two windows): one seals, the other is told so.
+    let (a, b) = tokio::join!(
+        post(&app, &r.shuji.token, format!("{url}/sign"), json!({})),
+        post(&app, &r.shuji.token, format!("{url}/sign"), json!({})),
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::OK, StatusCode::CONFLICT],
+        "{} {}",
+        a.1,
+        b.1
+    );
+    let signed = if a.0 == StatusCode::OK { a.1 } else { b.1 };
     let sha = signed["sealed"]["sha256"].as_str().unwrap().to_owned();
     let body: String = sqlx::query_scalar("select sealed_body from minutes where meeting_id = $1")
         .bind(p.m)
@@ -705,7 +735,20 @@ async fn the_summary_needs_a_lead_for_every_passed_decision_and_withholds_secret
     .await;
     let (status, _) = post(&app, &r.members[1].token, format!("{url}/sign"), json!({})).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let signed = ok(&app, &r.shuji.token, format!("{url}/sign"), json!({})).await;
+    let (a, b) = tokio::join!(
+        post(&app, &r.shuji.token, format!("{url}/sign"), json!({})),
+        post(&app, &r.shuji.token, format!("{url}/sign"), json!({})),
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::OK, StatusCode::CONFLICT],
+        "{} {}",
+        a.1,
+        b.1
+    );
+    let signed = if a.0 == StatusCode::OK { a.1 } else { b.1 };
     assert!(signed["signed"]["sha256"].is_string());
     assert_eq!(signed["lacking_lead"], json!([]));
     refused(
