@@ -121,6 +121,14 @@ impl Hashed<'_> {
     }
 }
 
+/// A signed document as sealed: its canonical JSON text and that text's sha256 (hex), the
+/// hash that goes into the audit chain.
+pub fn seal(document: &impl Serialize) -> (String, String) {
+    let text = canonical_json(&to_value(document));
+    let hash = hex::encode(Sha256::digest(text.as_bytes()));
+    (text, hash)
+}
+
 /// JSON with object keys sorted at every level, so the text (and its hash) does not depend on
 /// the order jsonb or serde keep keys in.
 pub fn canonical_json(value: &Value) -> String {

@@ -10,7 +10,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Redirect;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -625,14 +624,6 @@ async fn save_draft_api(
 
 // ---- Signing and amendments ----
 
-/// The canonical text of the minutes and its sha256, as sealed.
-fn seal_text(m: &Minutes) -> (String, String) {
-    let value = serde_json::to_value(m).expect("minutes serialise");
-    let text = audit::canonical_json(&value);
-    let hash = hex::encode(Sha256::digest(text.as_bytes()));
-    (text, hash)
-}
-
 async fn sign(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
     let mut tx = state.pool.begin().await?;
     // The meeting row is the lock two signatures (or a signature and a draft) meet on.
@@ -641,7 +632,7 @@ async fn sign(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<(), AppE
     check_edit(row.as_ref().is_some_and(|r| r.sealed_at.is_some()))?;
     let minutes = generate(&mut tx, &ctx).await?;
     check_minutes_complete(&missing(&minutes))?;
-    let (text, hash) = seal_text(&minutes);
+    let (text, hash) = audit::seal(&minutes);
     db::records::seal(&mut tx, id, user.user_id, &text, &hash).await?;
     let members: Vec<Uuid> = ctx.roster.iter().map(|r| r.user_id).collect();
     db::notifications::send(

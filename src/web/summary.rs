@@ -12,7 +12,6 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use time::{Date, OffsetDateTime};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -277,9 +276,7 @@ async fn sign(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<(), AppE
     }
     let summary = generate(&mut tx, &ctx).await?;
     followup_check(&summary)?;
-    let value = serde_json::to_value(&summary).expect("summary serialises");
-    let body = audit::canonical_json(&value);
-    let sha256 = hex::encode(Sha256::digest(body.as_bytes()));
+    let (body, sha256) = audit::seal(&summary);
     db::records::sign_summary(&mut tx, id, user.user_id, &body, &sha256).await?;
     let change = ctx
         .change("summary.sign")
