@@ -490,6 +490,15 @@ async fn load(
 
 /// Reads the minutes as this user may see them, and audits the read (R-MINUTES-ACCESS).
 async fn read(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<MinutesDoc, AppError> {
+    Ok(read_as(state, user, id).await?.0)
+}
+
+/// [`read`], with the meeting as the reader stands to it (what else the page may offer).
+async fn read_as(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Uuid,
+) -> Result<(MinutesDoc, Ctx), AppError> {
     let mut tx = state.pool.begin().await?;
     let ctx = load(&mut tx, user, id, Action::ReadMinutes, Lock::None).await?;
     let row = db::records::minutes(&mut tx, id, false).await?;
@@ -525,12 +534,15 @@ async fn read(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<MinutesD
     }));
     audit::append(&mut tx, &user.audit_actor(), change).await?;
     tx.commit().await?;
-    Ok(MinutesDoc {
-        minutes: redact_for(minutes, &recused),
-        missing,
-        sealed,
-        amendments,
-    })
+    Ok((
+        MinutesDoc {
+            minutes: redact_for(minutes, &recused),
+            missing,
+            sealed,
+            amendments,
+        },
+        ctx,
+    ))
 }
 
 /// Structured minutes (R-MINUTES); members, the meeting secretary, or a borrower.
@@ -975,20 +987,9 @@ async fn minutes_page(
         may_sign: false,
         may_amend: false,
     };
-    match read(&state, &user, id).await {
-        Ok(doc) => {
-            let mut conn = state.pool.acquire().await?;
-            let ctx = Ctx::load_as(
-                &mut conn,
-                &user,
-                id,
-                Lock::None,
-                Action::ReadMeeting,
-                Relation::default(),
-            )
-            .await
-            .ok();
-            let allowed = |a| ctx.as_ref().is_some_and(|c| c.can(&user, a).is_ok());
+    match read_as(&state, &user, id).await {
+        Ok((doc, ctx)) => {
+            let allowed = |a| ctx.can(&user, a).is_ok();
             let sealed = doc.sealed.is_some();
             page.may_draft = !sealed && allowed(Action::DraftMinutes);
             page.may_sign = !sealed && allowed(Action::SignMinutes);

@@ -207,6 +207,15 @@ fn withhold(mut s: Summary, cleared: bool) -> (Summary, usize) {
 }
 
 async fn read(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<SummaryDoc, AppError> {
+    Ok(read_as(state, user, id).await?.0)
+}
+
+/// [`read`], with the meeting as the reader stands to it (what else the page may offer).
+async fn read_as(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Uuid,
+) -> Result<(SummaryDoc, Ctx), AppError> {
     let mut tx = state.pool.begin().await?;
     let ctx = load(&mut tx, user, id, Action::ReadSummary, Lock::None).await?;
     let row = db::records::summary(&mut tx, id, false).await?;
@@ -239,14 +248,17 @@ async fn read(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<SummaryD
     tx.commit().await?;
     let (summary, withheld) =
         withhold(summary, cleared(&ctx, user.user_id, user.has(Role::Office)));
-    Ok(SummaryDoc {
-        summary,
-        withheld,
-        signed,
-        distributed_at,
-        lacking_lead: lacking,
-        receipts,
-    })
+    Ok((
+        SummaryDoc {
+            summary,
+            withheld,
+            signed,
+            distributed_at,
+            lacking_lead: lacking,
+            receipts,
+        },
+        ctx,
+    ))
 }
 
 /// The meeting summary (R-SUMMARY): participants and 综合科; recipients once distributed.
@@ -399,9 +411,8 @@ async fn summary_page(
     Path(id): Path<String>,
 ) -> Result<SummaryPage, AppError> {
     let id = parse_id(&id)?;
-    let doc = read(&state, &user, id).await?;
+    let (doc, ctx) = read_as(&state, &user, id).await?;
     let mut conn = state.pool.acquire().await?;
-    let ctx = load(&mut conn, &user, id, Action::ReadSummary, Lock::None).await?;
     let signed = doc.signed.is_some();
     let may_add_task = ctx.can(&user, Action::CreateTask).is_ok();
     let (sections, people) = if may_add_task {

@@ -1083,31 +1083,9 @@ async fn reserved_opinions_and_decisions_changed_only_by_later_decisions() {
     let t4 = ready_topic(&app, r, "关于调整门诊慢特病待遇的补充请示", json!({})).await;
     let m2 = meeting(&app, r, 20).await;
     let j = add(&app, r, m2, t4).await;
-    convene(&app, r, m2, &[5]).await;
+    convene(&app, r, m2, &[]).await;
     ok(&app, &r.shuji.token, path(m2, j, "start"), json!({})).await;
-    for p in &r.members[..5] {
-        ok(
-            &app,
-            &p.token,
-            path(m2, j, "opinions"),
-            json!({"stance": "agree"}),
-        )
-        .await;
-    }
-    ok(
-        &app,
-        &r.shuji.token,
-        path(m2, j, "opinions"),
-        json!({"stance": "agree"}),
-    )
-    .await;
-    ok(
-        &app,
-        &r.shuji.token,
-        path(m2, j, "vote"),
-        json!({"method": "hands"}),
-    )
-    .await;
+    agree_and_open_vote(&app, r, m2, j, "hands").await;
     all_yes_and_announce(
         &app,
         &r.shuji.token,
