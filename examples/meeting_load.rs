@@ -1,7 +1,8 @@
 //! Load benchmark: N meetings at once, 11 members each, every member stating an opinion and
 //! voting (secret ballot) on every item over HTTP, each member's screen connected to the
 //! meeting's event stream. Prints ballots/s, p50/p95/p99 of the ballot request, the time until
-//! a ballot has reached every screen of its meeting, and the server's peak RSS. Asserts nothing.
+//! a ballot has reached every screen of its meeting, the server's peak RSS and the CPU time
+//! spent per ballot (all of the machine, the server, the database). Asserts nothing.
 //!
 //!     cargo run --release --example meeting_load -- 1 10 100
 //!     cargo run --release --example meeting_load -- --think-ms 3000 1 10 100
@@ -73,7 +74,7 @@ async fn run(counts: Vec<usize>, think_ms: u64) -> anyhow::Result<()> {
         }
     };
     println!(
-        "meetings  ballots  ballots/s  ballot p50/p95/p99 ms  all screens p50/p95/p99 ms  server peak RSS"
+        "meetings  ballots  ballots/s  ballot p50/p95/p99 ms  all screens p50/p95/p99 ms  server peak RSS  CPU ms/ballot  server  database"
     );
     for n in counts {
         let db = format!("yishi_load_{n}");
@@ -103,19 +104,65 @@ async fn run(counts: Vec<usize>, think_ms: u64) -> anyhow::Result<()> {
         tokio::io::AsyncBufReadExt::read_line(&mut out, &mut line).await?;
         let port: u16 = line.trim().parse()?;
         let pid = child.id().unwrap();
+        let me = std::process::id();
+        let before = (busy_ticks(), process_ticks(pid), process_ticks(me));
         let figures = play(port, meetings, think_ms).await?;
+        let (busy, server, generator) = (
+            busy_ticks() - before.0,
+            process_ticks(pid) - before.1,
+            process_ticks(me) - before.2,
+        );
         let rss = peak_rss_kib(pid);
         child.kill().await?;
+        // CPU time per ballot (a ballot comes with an opinion and a share of the chair's
+        // steps): the whole machine, the server, and the database (the machine less the
+        // server and this load generator).
+        let per_ballot = |ticks: u64| ticks as f64 * 10.0 / figures.ballots as f64;
         println!(
-            "{n:>8}  {:>7}  {:>9.0}  {:>21}  {:>26}  {:>10.1} MiB",
+            "{n:>8}  {:>7}  {:>9.0}  {:>21}  {:>26}  {:>10.1} MiB  {:>13.1}  {:>6.1}  {:>8.1}",
             figures.ballots,
             figures.ballots as f64 / figures.elapsed.as_secs_f64(),
             percentiles(&mut figures.latencies.clone()),
             percentiles(&mut figures.delivery.clone()),
-            rss as f64 / 1024.0
+            rss as f64 / 1024.0,
+            per_ballot(busy),
+            per_ballot(server),
+            per_ballot(busy.saturating_sub(server + generator)),
         );
     }
     Ok(())
+}
+
+/// Clock ticks (1/100 s) the machine spent busy, all cores together (user, nice, system, irq,
+/// softirq, steal: the columns of /proc/stat's first line but idle and iowait).
+fn busy_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    [0, 1, 2, 5, 6, 7]
+        .iter()
+        .filter_map(|&i| fields.get(i))
+        .sum()
+}
+
+/// Clock ticks of CPU a process used so far (utime + stime).
+fn process_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<u64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    fields.iter().sum()
 }
 
 fn peak_rss_kib(pid: u32) -> u64 {
@@ -131,6 +178,9 @@ fn peak_rss_kib(pid: u32) -> u64 {
 }
 
 fn percentiles(v: &mut [f64]) -> String {
+    if v.is_empty() {
+        return "-".into();
+    }
     v.sort_by(f64::total_cmp);
     let at = |p: f64| v[((v.len() as f64 * p) as usize).min(v.len() - 1)];
     format!("{:.1}/{:.1}/{:.1}", at(0.50), at(0.95), at(0.99))

@@ -86,7 +86,6 @@ fn to_value(value: impl Serialize) -> Value {
 /// The fields an entry's hash covers, in a fixed order.
 struct Hashed<'a> {
     chain: &'a str,
-    seq: i64,
     audit_entry_id: Uuid,
     occurred_at: OffsetDateTime,
     actor_id: Option<Uuid>,
@@ -99,11 +98,22 @@ struct Hashed<'a> {
 }
 
 impl Hashed<'_> {
-    fn hash(&self, prev: &[u8]) -> Vec<u8> {
+    fn hash(&self, prev: &[u8], seq: i64) -> Vec<u8> {
+        let (before_seq, after_seq) = self.canonical_around_seq();
+        let mut hasher = Sha256::new();
+        hasher.update(prev);
+        hasher.update(before_seq.as_bytes());
+        hasher.update(seq.to_string().as_bytes());
+        hasher.update(after_seq.as_bytes());
+        hasher.finalize().to_vec()
+    }
+
+    /// The canonical JSON array of the hashed fields, `[chain,seq,id,…]`, as the text before
+    /// and after the sequence number: the append lets the database put in the number it finds
+    /// at the chain head it locks.
+    fn canonical_around_seq(&self) -> (String, String) {
         let micros = self.occurred_at.unix_timestamp_nanos() / 1000;
-        let fields = Value::Array(vec![
-            self.chain.into(),
-            self.seq.into(),
+        let rest = canonical_json(&Value::Array(vec![
             self.audit_entry_id.to_string().into(),
             micros.to_string().into(),
             self.actor_id.map(|u| u.to_string()).into(),
@@ -113,11 +123,11 @@ impl Hashed<'_> {
             self.before.cloned().unwrap_or(Value::Null),
             self.after.cloned().unwrap_or(Value::Null),
             self.client_addr.into(),
-        ]);
-        let mut hasher = Sha256::new();
-        hasher.update(prev);
-        hasher.update(canonical_json(&fields).as_bytes());
-        hasher.finalize().to_vec()
+        ]));
+        (
+            format!("[{},", canonical_json(&self.chain.into())),
+            format!(",{}", &rest[1..]),
+        )
     }
 }
 
@@ -167,35 +177,21 @@ pub fn canonical_json(value: &Value) -> String {
 }
 
 /// Appends one entry to its chain. Call it inside the transaction that makes the change.
+///
+/// One statement locks the chain head, chains the entry to it and moves the head: the hash is
+/// computed by the database from the head it locked (`sha256(prev ‖ text before seq ‖ seq ‖
+/// text after seq)`), so the lock is taken as late as possible and no round trip is spent
+/// between locking and writing.
 pub async fn append(conn: &mut PgConnection, actor: &Actor, change: Change) -> sqlx::Result<()> {
     let chain = change.chain.key();
-    let head = match lock_head(conn, &chain).await? {
-        Some(head) => head,
-        None => {
-            sqlx::query!(
-                "insert into audit_chain (chain, seq, head_hash) values ($1, 0, $2)
-                 on conflict do nothing",
-                chain,
-                &GENESIS[..]
-            )
-            .execute(&mut *conn)
-            .await?;
-            lock_head(conn, &chain)
-                .await?
-                .expect("the chain head was just created")
-        }
-    };
-
     let now = OffsetDateTime::now_utc();
     // PostgreSQL keeps microseconds; hash exactly what is stored.
     let occurred_at = now
         .replace_nanosecond(now.nanosecond() / 1000 * 1000)
         .expect("truncated nanoseconds are in range");
-    let seq = head.seq + 1;
     let audit_entry_id = Uuid::now_v7();
-    let hash = Hashed {
+    let (before_seq, after_seq) = Hashed {
         chain: &chain,
-        seq,
         audit_entry_id,
         occurred_at,
         actor_id: actor.user_id,
@@ -206,48 +202,48 @@ pub async fn append(conn: &mut PgConnection, actor: &Actor, change: Change) -> s
         after: change.after.as_ref(),
         client_addr: actor.client_addr.as_deref(),
     }
-    .hash(&head.head_hash);
-
-    // One statement appends the entry and moves the head.
-    sqlx::query!(
-        "with entry as (
-             insert into audit_entry (audit_entry_id, chain, seq, occurred_at, actor_id, action,
-                 entity_type, entity_id, before, after, client_addr, prev_hash, hash)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13))
-         update audit_chain set seq = $3, head_hash = $13 where chain = $2",
-        audit_entry_id,
-        chain,
-        seq,
-        occurred_at,
-        actor.user_id,
-        change.action,
-        change.entity_type,
-        change.entity_id,
-        change.before,
-        change.after,
-        actor.client_addr,
-        head.head_hash,
-        hash
-    )
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-struct Head {
-    seq: i64,
-    head_hash: Vec<u8>,
-}
-
-/// Locks a chain's head for the append that follows; `None` before the chain's first entry.
-async fn lock_head(conn: &mut PgConnection, chain: &str) -> sqlx::Result<Option<Head>> {
-    sqlx::query_as!(
-        Head,
-        "select seq, head_hash from audit_chain where chain = $1 for update",
-        chain
-    )
-    .fetch_optional(conn)
-    .await
+    .canonical_around_seq();
+    loop {
+        let appended = sqlx::query!(
+            "with head as (
+                 select seq + 1 as seq, head_hash from audit_chain where chain = $2 for update),
+             entry as (
+                 insert into audit_entry (audit_entry_id, chain, seq, occurred_at, actor_id,
+                     action, entity_type, entity_id, before, after, client_addr, prev_hash, hash)
+                 select $1, $2, head.seq, $3, $4, $5, $6, $7, $8, $9, $10, head.head_hash,
+                        sha256(head.head_hash || convert_to($11 || head.seq::text || $12, 'UTF8'))
+                 from head
+                 returning seq, hash)
+             update audit_chain c set seq = entry.seq, head_hash = entry.hash
+             from entry where c.chain = $2",
+            audit_entry_id,
+            chain,
+            occurred_at,
+            actor.user_id,
+            change.action,
+            change.entity_type,
+            change.entity_id,
+            change.before,
+            change.after,
+            actor.client_addr,
+            before_seq,
+            after_seq
+        )
+        .execute(&mut *conn)
+        .await?;
+        if appended.rows_affected() == 1 {
+            return Ok(());
+        }
+        // The chain's first entry: start the chain, then append.
+        sqlx::query!(
+            "insert into audit_chain (chain, seq, head_hash) values ($1, 0, $2)
+             on conflict do nothing",
+            chain,
+            &GENESIS[..]
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
 }
 
 /// The outcome of checking every chain from its start.
@@ -318,7 +314,6 @@ pub async fn verify(conn: &mut PgConnection) -> sqlx::Result<Verification> {
             }
             let recomputed = Hashed {
                 chain: &head.chain,
-                seq: row.seq,
                 audit_entry_id: row.audit_entry_id,
                 occurred_at: row.occurred_at,
                 actor_id: row.actor_id,
@@ -329,7 +324,7 @@ pub async fn verify(conn: &mut PgConnection) -> sqlx::Result<Verification> {
                 after: row.after.as_ref(),
                 client_addr: row.client_addr.as_deref(),
             }
-            .hash(&prev);
+            .hash(&prev, row.seq);
             if row.prev_hash != prev {
                 chain_fault = Some(fault(
                     row.seq,
@@ -404,7 +399,6 @@ mod tests {
     fn sample<'a>(before: Option<&'a Value>) -> Hashed<'a> {
         Hashed {
             chain: "org",
-            seq: 1,
             audit_entry_id: Uuid::nil(),
             occurred_at: OffsetDateTime::UNIX_EPOCH,
             actor_id: None,
@@ -421,10 +415,44 @@ mod tests {
     fn r_audit_hash_depends_on_content_and_predecessor() {
         let v = json!({"name": "张伟"});
         let w = json!({"name": "李娜"});
-        let base = sample(Some(&v)).hash(&GENESIS);
-        assert_eq!(base, sample(Some(&v)).hash(&GENESIS), "deterministic");
-        assert_ne!(base, sample(Some(&w)).hash(&GENESIS), "content");
-        assert_ne!(base, sample(Some(&v)).hash(&[1; 32]), "predecessor");
-        assert_ne!(base, sample(None).hash(&GENESIS), "absent vs present");
+        let base = sample(Some(&v)).hash(&GENESIS, 1);
+        assert_eq!(base, sample(Some(&v)).hash(&GENESIS, 1), "deterministic");
+        assert_ne!(base, sample(Some(&w)).hash(&GENESIS, 1), "content");
+        assert_ne!(base, sample(Some(&v)).hash(&[1; 32], 1), "predecessor");
+        assert_ne!(base, sample(None).hash(&GENESIS, 1), "absent vs present");
+        assert_ne!(
+            base,
+            sample(Some(&v)).hash(&GENESIS, 2),
+            "place in the chain"
+        );
+    }
+
+    /// The hash covers the canonical JSON array of the fields in their fixed order, as it did
+    /// before the database computed it: entries already written keep verifying.
+    #[test]
+    fn r_audit_hashed_text_is_the_canonical_array_of_the_fields() {
+        let v = json!({"name": "张伟", "a": [1]});
+        let (before, after) = sample(Some(&v)).canonical_around_seq();
+        let whole = canonical_json(&json!([
+            "org",
+            12,
+            Uuid::nil().to_string(),
+            "0",
+            null,
+            "user.create",
+            "user",
+            "x",
+            v,
+            null,
+            null
+        ]));
+        assert_eq!(format!("{before}12{after}"), whole);
+        let mut hasher = Sha256::new();
+        hasher.update(GENESIS);
+        hasher.update(whole.as_bytes());
+        assert_eq!(
+            sample(Some(&v)).hash(&GENESIS, 12),
+            hasher.finalize().to_vec()
+        );
     }
 }

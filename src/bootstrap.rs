@@ -1,7 +1,7 @@
 //! Getting a database ready: create it when missing, migrate it, and create the first admin.
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{ConnectOptions, PgPool};
+use sqlx::{ConnectOptions, Connection, PgPool};
 use std::str::FromStr;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -18,7 +18,19 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<PgPool> 
     let name = options.get_database().unwrap_or("postgres").to_owned();
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(10));
+        .acquire_timeout(Duration::from_secs(10))
+        // A ping before every acquire is a round trip per request (two with the session
+        // lookup); a connection used in the last seconds is known to be alive. One idle for
+        // longer is checked, so a restarted database costs no request an error.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > Duration::from_secs(10) {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        });
     match pool.clone().connect_with(options.clone()).await {
         Ok(pool) => Ok(pool),
         Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("3D000") => {

@@ -7,8 +7,6 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::meetings::Lock;
-
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Recusal {
     pub item_id: Uuid,
@@ -230,34 +228,22 @@ pub async fn open_secret_tally(conn: &mut PgConnection, item_id: Uuid) -> sqlx::
         .map(drop)
 }
 
-/// A secret ballot, first half: the member has voted — no choice, no time, no recorder.
-pub async fn mark_secret_vote(
+/// R-SECRET-BALLOT: a secret ballot is two writes that name nothing in common — the member has
+/// voted (no choice, no time, no recorder) and the choice is added to the item's counter,
+/// which names nobody.
+pub async fn cast_secret(
     conn: &mut PgConnection,
     item_id: Uuid,
     user_id: Uuid,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        "insert into vote_cast (item_id, user_id, secret) values ($1, $2, true)",
-        item_id,
-        user_id
-    )
-    .execute(conn)
-    .await
-    .map(drop)
-}
-
-/// A secret ballot, second half: the choice is added to the item's counter, which names
-/// nobody.
-pub async fn count_secret(
-    conn: &mut PgConnection,
-    item_id: Uuid,
     choice: &str,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "update secret_tally set yes = yes + ($2 = 'yes')::int, no = no + ($2 = 'no')::int,
-             abstain = abstain + ($2 = 'abstain')::int
+        "with voted as (insert into vote_cast (item_id, user_id, secret) values ($1, $2, true))
+         update secret_tally set yes = yes + ($3 = 'yes')::int, no = no + ($3 = 'no')::int,
+             abstain = abstain + ($3 = 'abstain')::int
          where item_id = $1",
         item_id,
+        user_id,
         choice
     )
     .execute(conn)
@@ -289,38 +275,4 @@ pub async fn secret_counts(
     Ok(row.map_or((0, 0, 0), |r| {
         (i64::from(r.yes), i64::from(r.no), i64::from(r.abstain))
     }))
-}
-
-/// Who is recused from an item, who has spoken and who has voted — read while locking the
-/// item as the action needs (`None` when the item does not exist).
-pub struct FloorRow {
-    pub recused: Vec<Uuid>,
-    pub spoken: Vec<Uuid>,
-    pub voted: Vec<Uuid>,
-}
-
-pub async fn floor(
-    conn: &mut PgConnection,
-    item_id: Uuid,
-    lock: Lock,
-) -> sqlx::Result<Option<FloorRow>> {
-    macro_rules! select {
-        ($sql:literal) => {
-            sqlx::query_as!(
-                FloorRow,
-                r#"select array(select user_id from recusal r where r.item_id = i.item_id) as "recused!",
-                          array(select user_id from opinion o where o.item_id = i.item_id) as "spoken!",
-                          array(select user_id from vote_cast v where v.item_id = i.item_id) as "voted!"
-                   from agenda_item i where i.item_id = $1"# + $sql,
-                item_id
-            )
-            .fetch_optional(conn)
-            .await
-        };
-    }
-    match lock {
-        Lock::None => select!(""),
-        Lock::Share => select!(" for share"),
-        Lock::Update => select!(" for update"),
-    }
 }

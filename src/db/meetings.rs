@@ -1,6 +1,6 @@
 //! Meetings: the meeting row, its agenda, attendees, leave requests and attendance.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -122,34 +122,80 @@ pub struct Standing {
     pub settings: Settings,
 }
 
-pub async fn standing(
+/// Everything an action on a meeting reads besides the rows it locks, in one round trip: the
+/// person's standing, the roster on the meeting date (R-QUORUM) and, for an item, who has
+/// recused, spoken and voted on it.
+pub struct Context {
+    pub standing: Standing,
+    pub roster: Vec<RosterEntry>,
+    pub floor: ItemFloor,
+}
+
+/// Who is recused from an item, who has spoken on it and who has voted.
+#[derive(Default)]
+pub struct ItemFloor {
+    pub recused: Vec<Uuid>,
+    pub spoken: Vec<Uuid>,
+    pub voted: Vec<Uuid>,
+}
+
+/// Read after the meeting (and the item) are locked, so that it sees what the last action on
+/// them left. Without an item the three lists are empty.
+pub async fn context(
     conn: &mut PgConnection,
     meeting: &Meeting,
     user_id: Uuid,
-) -> sqlx::Result<Standing> {
+    on: Date,
+    item_id: Option<Uuid>,
+) -> sqlx::Result<Context> {
     let row = sqlx::query!(
         r#"select (select position from membership where party_group_id = $1 and user_id = $3
                    and ended_on is null) as position,
                   exists (select 1 from item_attendee a join agenda_item i using (item_id)
                           where i.meeting_id = $2 and a.user_id = $3) as "attendee!",
                   s.quorum_num, s.quorum_den, s.large_spend_fen, s.topic_lead_days,
-                  s.materials_lead_days
+                  s.materials_lead_days,
+                  -- The group's membership on the meeting date (joined by then, not ended
+                  -- before it) with attendance; 书记 first, then by pinyin.
+                  (select coalesce(json_agg(json_build_object(
+                              'user_id', m.user_id, 'name', u.name, 'position', m.position,
+                              'present', coalesce(a.present, false))
+                            order by array_position(array['secretary','deputy','member'], m.position),
+                                     u.name collate "zh-x-icu"), '[]')
+                   from membership m join app_user u using (user_id)
+                   left join attendance a on a.meeting_id = $2 and a.user_id = m.user_id
+                   where m.party_group_id = $1 and m.started_on <= $4
+                     and (m.ended_on is null or m.ended_on > $4))
+                     as "roster!: sqlx::types::Json<Vec<RosterEntry>>",
+                  array(select user_id from recusal where item_id = $5) as "recused!",
+                  array(select user_id from opinion where item_id = $5) as "spoken!",
+                  array(select user_id from vote_cast where item_id = $5) as "voted!"
            from party_group_setting s where s.party_group_id = $1"#,
         meeting.party_group_id,
         meeting.meeting_id,
-        user_id
+        user_id,
+        on,
+        item_id
     )
     .fetch_one(conn)
     .await?;
-    Ok(Standing {
-        position: row.position,
-        attendee: row.attendee,
-        settings: Settings {
-            quorum_num: row.quorum_num,
-            quorum_den: row.quorum_den,
-            large_spend_fen: row.large_spend_fen,
-            topic_lead_days: row.topic_lead_days,
-            materials_lead_days: row.materials_lead_days,
+    Ok(Context {
+        standing: Standing {
+            position: row.position,
+            attendee: row.attendee,
+            settings: Settings {
+                quorum_num: row.quorum_num,
+                quorum_den: row.quorum_den,
+                large_spend_fen: row.large_spend_fen,
+                topic_lead_days: row.topic_lead_days,
+                materials_lead_days: row.materials_lead_days,
+            },
+        },
+        roster: row.roster.0,
+        floor: ItemFloor {
+            recused: row.recused,
+            spoken: row.spoken,
+            voted: row.voted,
         },
     })
 }
@@ -221,37 +267,13 @@ pub async fn set_status(
 }
 
 /// A member of the group on the meeting's date, with whether they are in the room now.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RosterEntry {
     pub user_id: Uuid,
     pub name: String,
     /// `secretary` (书记), `deputy` (副书记), `member`.
     pub position: String,
     pub present: bool,
-}
-
-/// R-QUORUM: the group's membership on the meeting date (joined by then, not ended before
-/// it), with their attendance; 书记 first, then by pinyin.
-pub async fn roster(
-    conn: &mut PgConnection,
-    meeting: &Meeting,
-    on: Date,
-) -> sqlx::Result<Vec<RosterEntry>> {
-    sqlx::query_as!(
-        RosterEntry,
-        r#"select s.user_id, u.name, s.position, coalesce(a.present, false) as "present!"
-           from membership s join app_user u using (user_id)
-           left join attendance a on a.meeting_id = $2 and a.user_id = s.user_id
-           where s.party_group_id = $1 and s.started_on <= $3
-             and (s.ended_on is null or s.ended_on > $3)
-           order by array_position(array['secretary','deputy','member'], s.position),
-                    u.name collate "zh-x-icu""#,
-        meeting.party_group_id,
-        meeting.meeting_id,
-        on
-    )
-    .fetch_all(conn)
-    .await
 }
 
 /// Attendance of people who are not members (attendees), present now.
@@ -343,26 +365,38 @@ pub async fn items(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result<Ve
     .await
 }
 
-/// One item of the meeting (read after the caller locked what the action needs).
+/// One item of the meeting, locked as the action that follows needs. A lock that waited for
+/// another action returns the item as that action left it.
 pub async fn item(
     conn: &mut PgConnection,
     meeting_id: Uuid,
     item_id: Uuid,
+    lock: Lock,
 ) -> sqlx::Result<Option<Item>> {
-    sqlx::query_as!(
-        Item,
-        "select i.item_id, i.meeting_id, i.topic_id, i.position, i.ad_hoc, i.urgent,
-                i.override_reason, i.state, i.absent_override_reason, i.vote_method, i.yes, i.no,
-                i.abstain, i.should_attend, i.passed, i.outcome, i.outcome_reason, i.started_at,
-                i.decided_at, t.title, t.category, t.classification, t.responsible_user_id,
-                t.cadre_name
-         from agenda_item i join topic t using (topic_id)
-         where i.meeting_id = $1 and i.item_id = $2",
-        meeting_id,
-        item_id
-    )
-    .fetch_optional(conn)
-    .await
+    macro_rules! select {
+        ($sql:literal) => {
+            sqlx::query_as!(
+                Item,
+                "select i.item_id, i.meeting_id, i.topic_id, i.position, i.ad_hoc, i.urgent,
+                        i.override_reason, i.state, i.absent_override_reason, i.vote_method,
+                        i.yes, i.no, i.abstain, i.should_attend, i.passed, i.outcome,
+                        i.outcome_reason, i.started_at, i.decided_at, t.title, t.category,
+                        t.classification, t.responsible_user_id, t.cadre_name
+                 from agenda_item i join topic t using (topic_id)
+                 where i.meeting_id = $1 and i.item_id = $2"
+                    + $sql,
+                meeting_id,
+                item_id
+            )
+            .fetch_optional(conn)
+            .await
+        };
+    }
+    match lock {
+        Lock::None => select!(""),
+        Lock::Share => select!(" for share of i"),
+        Lock::Update => select!(" for update of i"),
+    }
 }
 
 pub struct NewItem<'a> {

@@ -20,7 +20,7 @@ use crate::audit;
 use crate::db::deliberation::{Recusal, Remark, Statement, Vote};
 use crate::db::meetings::{Attendee, Item, Lock};
 use crate::db::{self};
-use crate::domain::authz::Action;
+use crate::domain::authz::{Action, Relation};
 use crate::domain::counting::should_attend;
 use crate::domain::deliberation::{
     Choice, Floor, Opinion, Outcome, Relation as Kinship, Stance, Tally, VoteMethod,
@@ -161,14 +161,23 @@ impl ItemCtx {
         item_id: Uuid,
         (meeting_lock, item_lock): (Lock, Lock),
     ) -> Result<ItemCtx, AppError> {
-        let ctx = Ctx::load(tx, user, id, meeting_lock).await?;
-        let floor = db::deliberation::floor(tx, item_id, item_lock)
+        // Lock first (the meeting, then the item), then read the rest in one statement: it
+        // sees what every action that held those locks before this one left.
+        let meeting = db::meetings::get(tx, id, meeting_lock)
             .await?
             .ok_or(AppError::NotFound)?;
-        // Read after the lock: the item as the last action left it.
-        let item = db::meetings::item(tx, id, item_id)
+        let item = db::meetings::item(tx, id, item_id, item_lock)
             .await?
             .ok_or(AppError::NotFound)?;
+        let (ctx, floor) = Ctx::read(
+            tx,
+            user,
+            meeting,
+            Action::ReadMeeting,
+            Relation::default(),
+            Some(item_id),
+        )
+        .await?;
         let state = item_state(&item)?;
         Ok(ItemCtx {
             ctx,
@@ -542,7 +551,7 @@ async fn cast(
         .ok_or_else(|| AppError::invalid("choice", "须为 yes、no 或 abstain"))?;
     c.floor().may_vote(voter, c.voted.contains(&voter))?;
     let (written, after) = if method.is_secret() {
-        let written = db::deliberation::mark_secret_vote(&mut tx, item_id, voter).await;
+        let written = db::deliberation::cast_secret(&mut tx, item_id, voter, choice.as_str()).await;
         (written, serde_json::json!({"method": method.as_str()}))
     } else {
         let written =
@@ -562,10 +571,6 @@ async fn cast(
     })?;
     let change = c.change("item.ballot", after);
     audit::append(&mut tx, &user.audit_actor(), change).await?;
-    if method.is_secret() {
-        // Counted after the chain's lock, so the counter's row is held only until commit.
-        db::deliberation::count_secret(&mut tx, item_id, choice.as_str()).await?;
-    }
     publish_and_commit(tx, &c.ctx, "item.ballot").await
 }
 

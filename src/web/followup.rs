@@ -80,7 +80,7 @@ async fn item_ctx(
         Relation::default(),
     )
     .await?;
-    let item = db::meetings::item(conn, found.meeting_id, item_id)
+    let item = db::meetings::item(conn, found.meeting_id, item_id, Lock::None)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok((ctx, item))

@@ -116,7 +116,29 @@ impl Ctx {
         let meeting = db::meetings::get(conn, id, lock)
             .await?
             .ok_or(AppError::NotFound)?;
-        let standing = db::meetings::standing(conn, &meeting, user.user_id).await?;
+        let (ctx, _) = Ctx::read(conn, user, meeting, action, found, None).await?;
+        Ok(ctx)
+    }
+
+    /// Reads the rest of what an action needs once the meeting (and `item_id`, when given) is
+    /// locked, and checks `action`.
+    pub async fn read(
+        conn: &mut sqlx::PgConnection,
+        user: &CurrentUser,
+        meeting: Meeting,
+        action: Action,
+        found: Relation,
+        item_id: Option<Uuid>,
+    ) -> Result<(Ctx, db::meetings::ItemFloor), AppError> {
+        let context = db::meetings::context(
+            conn,
+            &meeting,
+            user.user_id,
+            meeting_date(&meeting),
+            item_id,
+        )
+        .await?;
+        let standing = &context.standing;
         let position = standing.position.as_deref().and_then(Position::parse);
         let relation = Relation {
             chair: meeting.chair_id == user.user_id,
@@ -125,11 +147,10 @@ impl Ctx {
             ..found
         };
         user.can_in(action, position, &relation)?;
-        let roster = db::meetings::roster(conn, &meeting, meeting_date(&meeting)).await?;
         let settings = standing.settings;
         let state = MeetingState::parse(&meeting.status)
             .ok_or_else(|| anyhow::anyhow!("unknown meeting status {}", meeting.status))?;
-        Ok(Ctx {
+        let ctx = Ctx {
             quorum: Fraction {
                 num: i64::from(settings.quorum_num),
                 den: i64::from(settings.quorum_den),
@@ -139,8 +160,9 @@ impl Ctx {
             state,
             position,
             relation,
-            roster,
-        })
+            roster: context.roster,
+        };
+        Ok((ctx, context.floor))
     }
 
     pub fn can(&self, user: &CurrentUser, action: Action) -> Result<(), AppError> {
@@ -766,7 +788,7 @@ async fn invite_attendee(
         return Err(AppError::Conflict("会议已结束。".into()));
     }
     let item = match Uuid::parse_str(input.item_id.trim()) {
-        Ok(i) => db::meetings::item(&mut tx, id, i).await?,
+        Ok(i) => db::meetings::item(&mut tx, id, i, Lock::None).await?,
         Err(_) => None,
     }
     .ok_or_else(|| AppError::invalid("item_id", "本次会议没有这个议题"))?;
