@@ -65,7 +65,7 @@ async fn serve(url: &str) -> anyhow::Result<()> {
 }
 
 async fn run(counts: Vec<usize>, think_ms: u64) -> anyhow::Result<()> {
-    let (base, _cluster) = match std::env::var("DATABASE_URL") {
+    let (base, cluster) = match std::env::var("DATABASE_URL") {
         Ok(url) => (url, None),
         Err(_) => {
             let dir = tempfile::Builder::new().prefix("yishi-load-").tempdir()?;
@@ -129,6 +129,9 @@ async fn run(counts: Vec<usize>, think_ms: u64) -> anyhow::Result<()> {
             per_ballot(server),
             per_ballot(busy.saturating_sub(server + generator)),
         );
+    }
+    if let Some((pg, _dir)) = cluster {
+        pg.stop(false)?;
     }
     Ok(())
 }

@@ -14,7 +14,10 @@ use crate::db::users::User;
 
 /// Connects to `url`, creating the database first when it does not exist yet.
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
-    let options = PgConnectOptions::from_str(url)?;
+    // The working set (members, meetings, sessions) is small and stays in memory; with the
+    // default random_page_cost of 4 (spinning disks) the planner reads every user to join the
+    // eleven members of a group, at several times the cost of looking them up by key.
+    let options = PgConnectOptions::from_str(url)?.options([("random_page_cost", "1.1")]);
     let name = options.get_database().unwrap_or("postgres").to_owned();
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)

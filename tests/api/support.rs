@@ -79,6 +79,7 @@ async fn ensure_template(server: &Server) {
             let admin = PgPool::connect(&server.url)
                 .await
                 .expect("connect to the test server");
+            drop_leftovers(&admin).await;
             sqlx::query(&format!("drop database if exists {}", server.template))
                 .execute(&admin)
                 .await
@@ -99,6 +100,26 @@ async fn ensure_template(server: &Server) {
             admin.close().await;
         })
         .await;
+}
+
+/// Databases that earlier test runs left on a shared server (`DATABASE_URL`): those of
+/// processes that are gone. Left alone, hundreds of them keep the server's autovacuum busy.
+async fn drop_leftovers(admin: &PgPool) {
+    let names: Vec<String> = sqlx::query_scalar(
+        r"select datname from pg_database where datname ~ '^yishi_(test|template)_\d+'",
+    )
+    .fetch_all(admin)
+    .await
+    .unwrap();
+    for name in names {
+        let pid = name.split('_').nth(2).unwrap_or_default();
+        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            sqlx::query(&format!("drop database if exists {name} with (force)"))
+                .execute(admin)
+                .await
+                .unwrap();
+        }
+    }
 }
 
 fn db_url(server_url: &str, db: &str) -> String {
