@@ -160,7 +160,7 @@ pub async fn context(
                   (select coalesce(json_agg(json_build_object(
                               'user_id', m.user_id, 'name', u.name, 'position', m.position,
                               'present', coalesce(a.present, false))
-                            order by array_position(array['secretary','deputy','member'], m.position),
+                            order by m.position = 'secretary' desc, m.position = 'deputy' desc,
                                      u.name collate "zh-x-icu"), '[]')
                    from membership m join app_user u using (user_id)
                    left join attendance a on a.meeting_id = $2 and a.user_id = m.user_id

@@ -18,6 +18,50 @@ async fn audit_entries(app: &TestApp) -> i64 {
     app.count("audit_entry").await
 }
 
+/// The roster every meeting screen shows: the 书记 first, then the 副书记, then members in
+/// pinyin order (陈 chen, 李 li, 王 wang, 张 zhang, 赵 zhao — not their code point order).
+#[tokio::test]
+async fn the_roster_lists_the_shuji_the_deputy_then_members_by_pinyin() {
+    let app = TestApp::new().await;
+    let r = room(&app, 6).await;
+    let names = [
+        (r.shuji.id, "赵书记"),
+        (r.members[0].id, "周副书记"),
+        (r.members[1].id, "张三"),
+        (r.members[2].id, "李四"),
+        (r.members[3].id, "王五"),
+        (r.members[4].id, "赵七"),
+        (r.members[5].id, "陈六"),
+    ];
+    for (id, name) in names {
+        sqlx::query("update app_user set name = $2 where user_id = $1")
+            .bind(id)
+            .bind(name)
+            .execute(&app.pool)
+            .await
+            .unwrap();
+    }
+    let m = meeting(&app, &r, 10).await;
+    let (_, view) = app
+        .api(
+            "GET",
+            &format!("/api/v1/meetings/{m}"),
+            Some(&r.shuji.token),
+            None,
+        )
+        .await;
+    let order: Vec<&str> = view["roster"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        order,
+        ["赵书记", "周副书记", "陈六", "李四", "王五", "张三", "赵七"]
+    );
+}
+
 /// A full meeting of seven members through the API: schedule, agenda, notice, leave,
 /// attendance, two items (a secret ballot that passes, a hands vote recorded by the secretary
 /// that is rejected), closing; the audit chain verifies.
