@@ -11,6 +11,10 @@
 //! all meetings in lockstep); with it each member waits a random 0–N ms before stating an
 //! opinion and before voting, as people in a room do.
 //!
+//! Each meeting has four items; the first warms the server up (as a server that has been
+//! running for a while is: statements prepared and planned on every pooled connection) and is
+//! left out of every figure, CPU included.
+//!
 //! The server runs in a child process (this program re-executed) so that its memory is its
 //! own; the database is DATABASE_URL's server or a private throwaway cluster.
 
@@ -25,10 +29,17 @@ use hyper_util::rt::TokioIo;
 use uuid::Uuid;
 use yishi::embedded_pg::EmbeddedPg;
 
+// The same allocator as the `yishi` binary, for the server this program re-executes.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const MEMBERS: usize = 11;
-const ITEMS: usize = 2;
+/// Items per meeting: the first warms the server up (each pooled connection prepares its
+/// statements and PostgreSQL plans them, each screen connects) and is not measured.
+const ITEMS: usize = 4;
 
 fn main() -> anyhow::Result<()> {
+    yishi::memory::small_pages_only();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let rt = tokio::runtime::Runtime::new()?;
     if args.first().map(String::as_str) == Some("--serve") {
@@ -104,14 +115,8 @@ async fn run(counts: Vec<usize>, think_ms: u64) -> anyhow::Result<()> {
         tokio::io::AsyncBufReadExt::read_line(&mut out, &mut line).await?;
         let port: u16 = line.trim().parse()?;
         let pid = child.id().unwrap();
-        let me = std::process::id();
-        let before = (busy_ticks(), process_ticks(pid), process_ticks(me));
-        let figures = play(port, meetings, think_ms).await?;
-        let (busy, server, generator) = (
-            busy_ticks() - before.0,
-            process_ticks(pid) - before.1,
-            process_ticks(me) - before.2,
-        );
+        let figures = play(port, pid, meetings, think_ms).await?;
+        let (busy, server, generator) = figures.ticks;
         let rss = peak_rss_kib(pid);
         child.kill().await?;
         // CPU time per ballot (a ballot comes with an opinion and a share of the chair's
@@ -129,6 +134,12 @@ async fn run(counts: Vec<usize>, think_ms: u64) -> anyhow::Result<()> {
             per_ballot(server),
             per_ballot(busy.saturating_sub(server + generator)),
         );
+        if figures.missed > 0 {
+            println!(
+                "          {} ballots never reached every screen",
+                figures.missed
+            );
+        }
     }
     if let Some((pg, _dir)) = cluster {
         pg.stop(false)?;
@@ -302,8 +313,12 @@ async fn seed(pool: &sqlx::PgPool, n: usize) -> anyhow::Result<Vec<Seeded>> {
 struct Figures {
     ballots: usize,
     elapsed: Duration,
+    /// Clock ticks over the measured phase: the machine busy, the server, this generator.
+    ticks: (u64, u64, u64),
     latencies: Vec<f64>,
     delivery: Vec<f64>,
+    /// Ballots some screen never showed.
+    missed: usize,
 }
 
 async fn connect(port: u16) -> anyhow::Result<SendRequest<Full<Bytes>>> {
@@ -333,7 +348,20 @@ async fn call(
     Ok(status)
 }
 
-/// When each screen saw each voter's ballot: (meeting, voter) → arrival times.
+/// What the screen reads of a snapshot (only these fields, so that the generator, which shares
+/// the machine with the server, costs it little).
+#[derive(serde::Deserialize)]
+struct Snapshot {
+    item: Option<SnapshotItem>,
+}
+
+#[derive(serde::Deserialize)]
+struct SnapshotItem {
+    item_id: Uuid,
+    voted: Vec<Uuid>,
+}
+
+/// When each screen first showed each ballot: (item, voter) → one arrival time per screen.
 type Seen = Arc<Mutex<HashMap<(Uuid, Uuid), Vec<Instant>>>>;
 
 /// A member's screen: follows the meeting's events and notes when each ballot appears.
@@ -344,7 +372,8 @@ async fn screen(port: u16, meeting: Uuid, token: String, seen: Seen) -> anyhow::
         .header("authorization", format!("Bearer {token}"))
         .body(Full::new(Bytes::new()))?;
     let mut body = client.send_request(req).await?.into_body();
-    let mut known: Vec<String> = Vec::new();
+    // The current item and the voters this screen has shown for it.
+    let mut known: Option<(Uuid, Vec<Uuid>)> = None;
     let mut buffer = String::new();
     while let Some(frame) = body.frame().await {
         let Ok(data) = frame?.into_data() else {
@@ -352,36 +381,40 @@ async fn screen(port: u16, meeting: Uuid, token: String, seen: Seen) -> anyhow::
         };
         buffer.push_str(&String::from_utf8_lossy(&data));
         while let Some(end) = buffer.find("\n\n") {
-            let event: String = buffer.drain(..end + 2).collect();
-            let Some(json) = event.lines().find_map(|l| l.strip_prefix("data: ")) else {
+            let data = buffer[..end]
+                .lines()
+                .find_map(|l| l.strip_prefix("data: "))
+                .map(str::to_owned);
+            buffer.drain(..end + 2);
+            let Some(json) = data else {
                 continue;
             };
-            let v: serde_json::Value = serde_json::from_str(json)?;
-            let voted: Vec<String> = v["item"]["voted"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default();
-            if v["kind"] == "item.vote_open" || v["kind"] == "item.start" {
-                known.clear();
+            // Any snapshot may be the first to show a ballot: a screen that fell behind is
+            // sent only the newest one.
+            let Some(item) = serde_json::from_str::<Snapshot>(&json)?.item else {
+                continue;
+            };
+            if known.as_ref().map(|k| k.0) != Some(item.item_id) {
+                known = Some((item.item_id, Vec::new()));
             }
-            if v["kind"] == "item.ballot" {
-                let now = Instant::now();
-                for voter in voted.iter().filter(|x| !known.contains(x)) {
-                    let key = (meeting, Uuid::parse_str(voter)?);
-                    seen.lock().unwrap().entry(key).or_default().push(now);
-                }
+            let (_, shown) = known.as_mut().expect("set above");
+            let now = Instant::now();
+            for voter in item.voted.iter().filter(|x| !shown.contains(x)) {
+                let key = (item.item_id, *voter);
+                seen.lock().unwrap().entry(key).or_default().push(now);
             }
-            known = voted;
+            *shown = item.voted;
         }
     }
     Ok(())
 }
 
-async fn play(port: u16, meetings: Vec<Seeded>, think_ms: u64) -> anyhow::Result<Figures> {
+async fn play(
+    port: u16,
+    server_pid: u32,
+    meetings: Vec<Seeded>,
+    think_ms: u64,
+) -> anyhow::Result<Figures> {
     let seen: Seen = Arc::default();
     let mut screens = Vec::new();
     for m in &meetings {
@@ -395,115 +428,211 @@ async fn play(port: u16, meetings: Vec<Seeded>, think_ms: u64) -> anyhow::Result
         }
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let started = Instant::now();
-    let runs: Vec<_> = meetings
-        .into_iter()
-        .map(|m| tokio::spawn(run_meeting(port, m, think_ms)))
-        .collect();
-    let mut latencies = Vec::new();
-    let mut sent: Vec<((Uuid, Uuid), Instant)> = Vec::new();
-    for r in runs {
-        let (l, s) = r.await??;
-        latencies.extend(l);
-        sent.extend(s);
+    let window = Arc::new(Window {
+        rooms: meetings.len(),
+        server_pid,
+        warmed: Default::default(),
+        start: Default::default(),
+        end: Default::default(),
+    });
+    let mut runs = Vec::new();
+    for m in meetings {
+        let room = Room::enter(port, m).await?;
+        runs.push(tokio::spawn(play_room(room, think_ms, window.clone())));
     }
-    let elapsed = started.elapsed();
+    let mut ballots = Vec::new();
+    for r in runs {
+        ballots.extend(r.await??);
+    }
     tokio::time::sleep(Duration::from_millis(300)).await;
     for s in screens {
         s.abort();
     }
+    let (Some(start), Some(end)) = (window.start.get(), window.end.get()) else {
+        anyhow::bail!("no moment when every meeting was playing: add items");
+    };
+    anyhow::ensure!(end.0 > start.0, "no moment when every meeting was playing");
+    ballots.retain(|b| b.at >= start.0 && b.at + b.took <= end.0);
     let seen = seen.lock().unwrap();
-    // Each ballot appears once per item on each of its meeting's MEMBERS screens.
-    let delivery = sent
+    // Each ballot appears on each of its meeting's MEMBERS screens; one that never reached
+    // them all is counted apart.
+    let mut missed = 0;
+    let delivery = ballots
         .iter()
-        .filter_map(|(key, at)| {
-            let arrivals: Vec<&Instant> = seen.get(key)?.iter().filter(|t| **t >= *at).collect();
-            let last = arrivals.iter().copied().take(MEMBERS).max()?;
-            Some(last.duration_since(*at).as_secs_f64() * 1000.0)
+        .filter_map(|b| {
+            let arrivals = seen.get(&b.key).map_or(&[][..], Vec::as_slice);
+            if arrivals.len() < MEMBERS {
+                missed += 1;
+                return None;
+            }
+            let last = arrivals.iter().max()?;
+            Some(last.duration_since(b.at).as_secs_f64() * 1000.0)
         })
         .collect();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     Ok(Figures {
-        ballots: latencies.len(),
-        elapsed,
-        latencies,
+        ballots: ballots.len(),
+        elapsed: end.0 - start.0,
+        ticks: (
+            end.1.0 - start.1.0,
+            end.1.1 - start.1.1,
+            end.1.2 - start.1.2,
+        ),
+        latencies: ballots.iter().map(|b| ms(b.took)).collect(),
         delivery,
+        missed,
     })
 }
 
-/// Plays one meeting: per item the chair starts it, members state opinions (the chair last),
-/// the chair opens a secret vote, all members vote (after their think time), the chair closes
-/// and announces.
-async fn run_meeting(
-    port: u16,
+/// Clock ticks of the machine busy, the server and this generator.
+type Ticks = (u64, u64, u64);
+
+/// What is measured: from the moment every meeting has played its warm-up item to the moment
+/// the first one has played its last, so that every meeting is playing all along.
+struct Window {
+    rooms: usize,
+    server_pid: u32,
+    warmed: std::sync::atomic::AtomicUsize,
+    start: std::sync::OnceLock<(Instant, Ticks)>,
+    end: std::sync::OnceLock<(Instant, Ticks)>,
+}
+
+impl Window {
+    fn now(&self) -> (Instant, Ticks) {
+        let ticks = (
+            busy_ticks(),
+            process_ticks(self.server_pid),
+            process_ticks(std::process::id()),
+        );
+        (Instant::now(), ticks)
+    }
+
+    fn warmed_up(&self) {
+        let warmed = self
+            .warmed
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
+        if warmed == self.rooms {
+            let _ = self.start.set(self.now());
+        }
+    }
+
+    fn finished(&self) {
+        if self.start.get().is_some() {
+            let _ = self.end.set(self.now());
+        }
+    }
+}
+
+/// One meeting's members, each with their own connection (index 0 is the chair).
+struct Room {
     m: Seeded,
+    clients: Vec<SendRequest<Full<Bytes>>>,
+}
+
+impl Room {
+    async fn enter(port: u16, m: Seeded) -> anyhow::Result<Room> {
+        let mut clients = Vec::new();
+        for _ in &m.members {
+            clients.push(connect(port).await?);
+        }
+        Ok(Room { m, clients })
+    }
+}
+
+/// One ballot: whose on which item (item, voter), when it was sent and how long it took.
+struct Ballot {
+    key: (Uuid, Uuid),
+    at: Instant,
+    took: Duration,
+}
+
+/// Plays a meeting: the warm-up item, then the others.
+async fn play_room(
+    mut room: Room,
     think_ms: u64,
-) -> anyhow::Result<(Vec<f64>, Vec<((Uuid, Uuid), Instant)>)> {
-    let mut clients = Vec::new();
-    for _ in &m.members {
-        clients.push(connect(port).await?);
+    window: Arc<Window>,
+) -> anyhow::Result<Vec<Ballot>> {
+    // Parallel meetings do not move in step: each starts at a random moment within about an
+    // item's length. (Members acting at once, the worst case, start together.)
+    think(2 * think_ms).await;
+    play_item(&mut room, 0, think_ms).await?;
+    window.warmed_up();
+    let mut ballots = Vec::new();
+    for i in 1..ITEMS {
+        ballots.extend(play_item(&mut room, i, think_ms).await?);
     }
+    window.finished();
+    Ok(ballots)
+}
+
+/// Plays one item: the chair starts it, members state opinions (the chair last), the chair
+/// opens a secret vote, all members vote (after their think time), the chair closes and
+/// announces.
+async fn play_item(room: &mut Room, index: usize, think_ms: u64) -> anyhow::Result<Vec<Ballot>> {
+    let Room { m, clients } = room;
+    let item = m.items[index];
     let chair = m.members[0].1.clone();
-    let mut latencies = Vec::new();
-    let mut sent = Vec::new();
-    for item in &m.items {
-        let path = |a: &str| format!("/api/v1/meetings/{}/items/{item}/{a}", m.id);
-        call(&mut clients[0], &chair, &path("start"), "{}").await?;
-        let opinions = clients[1..]
-            .iter_mut()
-            .zip(&m.members[1..])
-            .map(|(c, (_, t))| {
-                let p = path("opinions");
-                async move {
-                    think(think_ms).await;
-                    call(c, t, &p, r#"{"stance":"agree"}"#).await
-                }
-            });
-        for r in futures_util::future::join_all(opinions).await {
-            r?;
-        }
-        call(
-            &mut clients[0],
-            &chair,
-            &path("opinions"),
-            r#"{"stance":"agree"}"#,
-        )
-        .await?;
-        call(
-            &mut clients[0],
-            &chair,
-            &path("vote"),
-            r#"{"method":"secret"}"#,
-        )
-        .await?;
-        let ballots = clients
-            .iter_mut()
-            .zip(&m.members)
-            .enumerate()
-            .map(|(k, (c, (id, t)))| {
-                let p = path("ballots");
-                let body = format!(r#"{{"choice":"{}"}}"#, ["yes", "no", "abstain"][k % 3]);
-                async move {
-                    think(think_ms).await;
-                    let at = Instant::now();
-                    call(c, t, &p, &body).await?;
-                    anyhow::Ok(((m.id, *id), at, at.elapsed().as_secs_f64() * 1000.0))
-                }
-            });
-        for r in futures_util::future::join_all(ballots).await {
-            let (key, at, ms) = r?;
-            latencies.push(ms);
-            sent.push((key, at));
-        }
-        call(&mut clients[0], &chair, &path("vote/close"), "{}").await?;
-        call(
-            &mut clients[0],
-            &chair,
-            &path("outcome"),
-            r#"{"outcome":"announce"}"#,
-        )
-        .await?;
+    let mut played = Vec::new();
+    let path = |a: &str| format!("/api/v1/meetings/{}/items/{item}/{a}", m.id);
+    call(&mut clients[0], &chair, &path("start"), "{}").await?;
+    let opinions = clients[1..]
+        .iter_mut()
+        .zip(&m.members[1..])
+        .map(|(c, (_, t))| {
+            let p = path("opinions");
+            async move {
+                think(think_ms).await;
+                call(c, t, &p, r#"{"stance":"agree"}"#).await
+            }
+        });
+    for r in futures_util::future::join_all(opinions).await {
+        r?;
     }
-    Ok((latencies, sent))
+    call(
+        &mut clients[0],
+        &chair,
+        &path("opinions"),
+        r#"{"stance":"agree"}"#,
+    )
+    .await?;
+    call(
+        &mut clients[0],
+        &chair,
+        &path("vote"),
+        r#"{"method":"secret"}"#,
+    )
+    .await?;
+    let ballots = clients
+        .iter_mut()
+        .zip(&m.members)
+        .enumerate()
+        .map(|(k, (c, (id, t)))| {
+            let p = path("ballots");
+            let body = format!(r#"{{"choice":"{}"}}"#, ["yes", "no", "abstain"][k % 3]);
+            async move {
+                think(think_ms).await;
+                let at = Instant::now();
+                call(c, t, &p, &body).await?;
+                anyhow::Ok(Ballot {
+                    key: (item, *id),
+                    at,
+                    took: at.elapsed(),
+                })
+            }
+        });
+    for r in futures_util::future::join_all(ballots).await {
+        played.push(r?);
+    }
+    call(&mut clients[0], &chair, &path("vote/close"), "{}").await?;
+    call(
+        &mut clients[0],
+        &chair,
+        &path("outcome"),
+        r#"{"outcome":"announce"}"#,
+    )
+    .await?;
+    Ok(played)
 }
 
 /// A random pause of 0–`max_ms` ms.

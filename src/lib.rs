@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod embedded_pg;
+pub mod memory;
 pub mod random;
 pub mod telemetry;
 pub mod web;

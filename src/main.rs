@@ -8,6 +8,9 @@ use yishi::config::Config;
 use yishi::embedded_pg::{EmbeddedOptions, EmbeddedPg};
 use yishi::{AppState, bootstrap};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const USAGE: &str = "\
 usage: yishi [serve | migrate | audit verify]
 
@@ -27,6 +30,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    yishi::memory::small_pages_only();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let command = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         [] | ["serve"] => Command::Serve,

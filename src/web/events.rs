@@ -3,6 +3,11 @@
 //! and fans the snapshot out to its screens of that meeting over Server-Sent Events. Nothing a
 //! screen needs lives only in one instance's memory: on (re)connect it reads the snapshot from
 //! the database.
+//!
+//! Each snapshot is encoded as an event once and the same bytes go to every screen. Every
+//! snapshot is the whole live state, so a screen that has fallen behind (a slow phone, a busy
+//! server) is sent only the newest one waiting: it loses nothing, and the server does not
+//! write stale states to it.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -10,13 +15,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
-use axum::response::sse::{Event, KeepAlive, Sse};
-use futures_util::Stream;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use futures_util::stream;
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use tokio::sync::broadcast;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::time::Instant;
 use uuid::Uuid;
 
@@ -32,19 +39,23 @@ pub const CHANNEL: &str = "yishi_meeting";
 /// checked again.
 const STREAM_LIFETIME: Duration = Duration::from_secs(30 * 60);
 
-/// Snapshots of one meeting buffered per screen before it must resynchronise.
+/// Snapshots of one meeting buffered per screen; a screen further behind skips to the newest.
 const BUFFER: usize = 64;
+
+/// A comment line sent when nothing happened for this long, so that proxies keep the stream
+/// open.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// The screens of this server instance, by meeting.
 #[derive(Default)]
 pub struct Hub {
-    channels: Mutex<HashMap<Uuid, broadcast::Sender<Arc<str>>>>,
+    channels: Mutex<HashMap<Uuid, broadcast::Sender<Bytes>>>,
     closed: AtomicBool,
 }
 
 impl Hub {
-    /// A receiver of the meeting's snapshots. After [`Hub::close`] it yields nothing.
-    pub fn subscribe(&self, meeting_id: Uuid) -> broadcast::Receiver<Arc<str>> {
+    /// A receiver of the meeting's snapshots, as events. After [`Hub::close`] it yields nothing.
+    pub fn subscribe(&self, meeting_id: Uuid) -> broadcast::Receiver<Bytes> {
         if self.closed.load(Ordering::Acquire) {
             return broadcast::channel(1).1;
         }
@@ -55,10 +66,10 @@ impl Hub {
             .subscribe()
     }
 
-    fn dispatch(&self, meeting_id: Uuid, payload: Arc<str>) {
+    fn dispatch(&self, meeting_id: Uuid, event: Bytes) {
         let mut channels = self.channels.lock().expect("hub lock");
         if let Some(tx) = channels.get(&meeting_id)
-            && tx.send(payload).is_err()
+            && tx.send(event).is_err()
         {
             // Nobody watches this meeting here any more.
             channels.remove(&meeting_id);
@@ -70,7 +81,7 @@ impl Hub {
     fn resync_all(&self) {
         let channels = self.channels.lock().expect("hub lock");
         for (id, tx) in channels.iter() {
-            let _ = tx.send(resync(*id).into());
+            let _ = tx.send(event(&resync(*id)));
         }
     }
 
@@ -110,7 +121,7 @@ pub fn spawn_listener(pool: PgPool, hub: Arc<Hub>) {
                     Ok(Some(n)) => {
                         let payload = n.payload();
                         if let Some(id) = meeting_of(payload) {
-                            hub.dispatch(id, payload.into());
+                            hub.dispatch(id, event(payload));
                         }
                     }
                     // The connection was lost; it is re-established on the next call and
@@ -142,7 +153,7 @@ pub async fn events_api(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
+) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
     super::meetings::visible_meeting(&state, &user, id).await?;
     // Subscribe before reading, so that no change falls between the snapshot and the stream.
@@ -153,23 +164,64 @@ pub async fn events_api(
         .ok_or(AppError::NotFound)?;
     drop(conn);
     let deadline = Instant::now() + STREAM_LIFETIME;
-    let events = stream::unfold((Some(first), rx), move |(first, mut rx)| async move {
-        if let Some(snapshot) = first {
-            return Some((Ok(event(&snapshot)), (None, rx)));
-        }
-        let payload = tokio::time::timeout_at(deadline, rx.recv()).await.ok()?;
-        let data = match payload {
-            Ok(p) => p.to_string(),
-            Err(broadcast::error::RecvError::Lagged(_)) => resync(id),
-            Err(broadcast::error::RecvError::Closed) => return None,
-        };
-        Some((Ok(event(&data)), (None, rx)))
-    });
-    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+    let events = stream::unfold(
+        (Some(event(&first)), rx),
+        move |(first, mut rx)| async move {
+            if let Some(first) = first {
+                return Some((Ok::<_, Infallible>(first), (None, rx)));
+            }
+            let next = next_event(&mut rx, deadline).await?;
+            Some((Ok(next), (None, rx)))
+        },
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        Body::from_stream(events),
+    )
+        .into_response())
 }
 
-fn event(data: &str) -> Event {
-    Event::default().event("meeting").data(data)
+/// What a screen is sent next: the newest snapshot once one has come, a keep-alive comment
+/// after a quiet while, nothing at the deadline or when the hub closes.
+async fn next_event(rx: &mut broadcast::Receiver<Bytes>, deadline: Instant) -> Option<Bytes> {
+    loop {
+        let wake = deadline.min(Instant::now() + KEEP_ALIVE);
+        match tokio::time::timeout_at(wake, rx.recv()).await {
+            Ok(Ok(event)) => return Some(newest(rx, event)),
+            // Snapshots were dropped from the buffer; a newer one is still waiting.
+            Ok(Err(RecvError::Lagged(_))) => continue,
+            Ok(Err(RecvError::Closed)) => return None,
+            Err(_) if Instant::now() >= deadline => return None,
+            Err(_) => return Some(Bytes::from_static(b":\n\n")),
+        }
+    }
+}
+
+/// The last of the events waiting, `event` if none is.
+fn newest(rx: &mut broadcast::Receiver<Bytes>, mut event: Bytes) -> Bytes {
+    loop {
+        match rx.try_recv() {
+            Ok(newer) => event = newer,
+            Err(TryRecvError::Lagged(_)) => continue,
+            Err(TryRecvError::Empty | TryRecvError::Closed) => return event,
+        }
+    }
+}
+
+/// A snapshot as a `meeting` event (one `data:` line per line of it, as the format requires).
+fn event(snapshot: &str) -> Bytes {
+    let mut out = String::with_capacity(snapshot.len() + 24);
+    out.push_str("event: meeting\n");
+    for line in snapshot.split('\n') {
+        out.push_str("data: ");
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push('\n');
+    Bytes::from(out)
 }
 
 #[cfg(test)]
@@ -189,10 +241,51 @@ mod tests {
         let hub = Hub::default();
         let id = Uuid::now_v7();
         let mut rx = hub.subscribe(id);
-        hub.dispatch(id, "a".into());
-        assert_eq!(&*rx.recv().await.unwrap(), "a");
+        hub.dispatch(id, event("a"));
+        assert_eq!(rx.recv().await.unwrap(), event("a"));
         hub.close();
         assert!(rx.recv().await.is_err());
         assert!(hub.subscribe(id).recv().await.is_err());
+    }
+
+    #[test]
+    fn a_snapshot_is_one_event_with_a_data_line_per_line() {
+        assert_eq!(
+            &event(r#"{"a":1}"#)[..],
+            b"event: meeting\ndata: {\"a\":1}\n\n"
+        );
+        assert_eq!(&event("x\ny")[..], b"event: meeting\ndata: x\ndata: y\n\n");
+    }
+
+    #[tokio::test]
+    async fn a_screen_that_fell_behind_is_sent_the_newest_snapshot_only() {
+        let hub = Hub::default();
+        let id = Uuid::now_v7();
+        let mut rx = hub.subscribe(id);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        hub.dispatch(id, event("1"));
+        assert_eq!(next_event(&mut rx, deadline).await, Some(event("1")));
+        for n in 2..=5 {
+            hub.dispatch(id, event(&n.to_string()));
+        }
+        assert_eq!(next_event(&mut rx, deadline).await, Some(event("5")));
+        // Further behind than the buffer holds: still the newest, no error.
+        for n in 0..BUFFER + 10 {
+            hub.dispatch(id, event(&n.to_string()));
+        }
+        let last = (BUFFER + 9).to_string();
+        assert_eq!(next_event(&mut rx, deadline).await, Some(event(&last)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_quiet_stream_is_kept_alive_until_its_deadline() {
+        let hub = Hub::default();
+        let id = Uuid::now_v7();
+        let mut rx = hub.subscribe(id);
+        let deadline = Instant::now() + KEEP_ALIVE * 2 + Duration::from_secs(1);
+        let keep_alive = Some(Bytes::from_static(b":\n\n"));
+        assert_eq!(next_event(&mut rx, deadline).await, keep_alive);
+        assert_eq!(next_event(&mut rx, deadline).await, keep_alive);
+        assert_eq!(next_event(&mut rx, deadline).await, None);
     }
 }
