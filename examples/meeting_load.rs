@@ -589,20 +589,13 @@ async fn play_item(room: &mut Room, index: usize, think_ms: u64) -> anyhow::Resu
     for r in futures_util::future::join_all(opinions).await {
         r?;
     }
-    call(
-        &mut clients[0],
-        &chair,
-        &path("opinions"),
-        r#"{"stance":"agree"}"#,
-    )
-    .await?;
-    call(
-        &mut clients[0],
-        &chair,
-        &path("vote"),
-        r#"{"method":"secret"}"#,
-    )
-    .await?;
+    // The chair speaks last, then opens the vote.
+    for (action, body) in [
+        ("opinions", r#"{"stance":"agree"}"#),
+        ("vote", r#"{"method":"secret"}"#),
+    ] {
+        call(&mut clients[0], &chair, &path(action), body).await?;
+    }
     let ballots = clients
         .iter_mut()
         .zip(&m.members)
@@ -624,14 +617,12 @@ async fn play_item(room: &mut Room, index: usize, think_ms: u64) -> anyhow::Resu
     for r in futures_util::future::join_all(ballots).await {
         played.push(r?);
     }
-    call(&mut clients[0], &chair, &path("vote/close"), "{}").await?;
-    call(
-        &mut clients[0],
-        &chair,
-        &path("outcome"),
-        r#"{"outcome":"announce"}"#,
-    )
-    .await?;
+    for (action, body) in [
+        ("vote/close", "{}"),
+        ("outcome", r#"{"outcome":"announce"}"#),
+    ] {
+        call(&mut clients[0], &chair, &path(action), body).await?;
+    }
     Ok(played)
 }
 
