@@ -14,6 +14,14 @@ use crate::fixtures::{
 };
 use crate::support::TestApp;
 
+/// The meeting as `token`'s holder sees it through the API.
+async fn meeting_view(app: &TestApp, token: &str, m: Uuid) -> Value {
+    let (_, view) = app
+        .api("GET", &format!("/api/v1/meetings/{m}"), Some(token), None)
+        .await;
+    view
+}
+
 async fn audit_entries(app: &TestApp) -> i64 {
     app.count("audit_entry").await
 }
@@ -42,14 +50,7 @@ async fn the_roster_lists_the_shuji_the_deputy_then_members_by_pinyin() {
             .unwrap();
     }
     let m = meeting(&app, &r, 10).await;
-    let (_, view) = app
-        .api(
-            "GET",
-            &format!("/api/v1/meetings/{m}"),
-            Some(&r.shuji.token),
-            None,
-        )
-        .await;
+    let view = meeting_view(&app, &r.shuji.token, m).await;
     let order: Vec<&str> = view["roster"]
         .as_array()
         .unwrap()
@@ -72,14 +73,7 @@ async fn a_full_meeting_of_seven_members() {
     let t1 = ready_topic(&app, &r, "关于调整门诊慢特病待遇的请示", json!({})).await;
     let t2 = ready_topic(&app, &r, "关于购置办公设备的请示", json!({})).await;
     let m = meeting(&app, &r, 10).await;
-    let (_, view) = app
-        .api(
-            "GET",
-            &format!("/api/v1/meetings/{m}"),
-            Some(&r.shuji.token),
-            None,
-        )
-        .await;
+    let view = meeting_view(&app, &r.shuji.token, m).await;
     assert!(
         view["title"].as_str().unwrap().ends_with("年第1次党组会议"),
         "{view}"
@@ -208,14 +202,7 @@ async fn a_full_meeting_of_seven_members() {
     )
     .await;
     // Before closing, nobody sees totals.
-    let (_, live) = app
-        .api(
-            "GET",
-            &format!("/api/v1/meetings/{m}"),
-            Some(&r.members[1].token),
-            None,
-        )
-        .await;
+    let live = meeting_view(&app, &r.members[1].token, m).await;
     assert_eq!(live["agenda"][0]["yes"], Value::Null);
     assert_eq!(live["agenda"][0]["votes"].as_array().unwrap().len(), 6);
     assert!(
@@ -505,14 +492,7 @@ async fn notice_attendance_and_quorum_refusals() {
         "{}",
         answer.1
     );
-    let (_, view) = app
-        .api(
-            "GET",
-            &format!("/api/v1/meetings/{m}"),
-            Some(&r.shuji.token),
-            None,
-        )
-        .await;
+    let view = meeting_view(&app, &r.shuji.token, m).await;
     assert_eq!(view["status"], "noticed");
     assert_eq!(audit_entries(&app).await, before + 1);
     present(&app, &r, m, r.members[3].id, true).await;
@@ -622,14 +602,7 @@ async fn deliberation_refusals() {
         "R-RECUSAL",
     );
     // The recused member's screen withholds the item.
-    let (_, hidden) = app
-        .api(
-            "GET",
-            &format!("/api/v1/meetings/{m}"),
-            Some(&r.members[1].token),
-            None,
-        )
-        .await;
+    let hidden = meeting_view(&app, &r.members[1].token, m).await;
     assert_eq!(hidden["agenda"][0]["withheld"], true);
     assert_eq!(hidden["agenda"][0]["opinions"], json!([]));
     assert_ne!(hidden["agenda"][0]["title"], "议题一");
@@ -902,14 +875,7 @@ async fn simultaneous_requests_cannot_both_pass_a_rule() {
         1,
         "{starts:?}"
     );
-    let (_, view) = app
-        .api(
-            "GET",
-            &format!("/api/v1/meetings/{m}"),
-            Some(&r.shuji.token),
-            None,
-        )
-        .await;
+    let view = meeting_view(&app, &r.shuji.token, m).await;
     let current = Uuid::parse_str(view["current_item"].as_str().unwrap()).unwrap();
     agree_and_open_vote(&app, &r, m, current, "secret").await;
 
@@ -1025,14 +991,7 @@ async fn secret_ballots_cannot_be_linked_to_voters_in_the_database() {
         assert_eq!(b, &json!({"item_id": i, "method": "secret"}));
     }
     // No column anywhere holds a choice for this item's voters.
-    let (_, view) = app
-        .api(
-            "GET",
-            &format!("/api/v1/meetings/{m}"),
-            Some(&r.shuji.token),
-            None,
-        )
-        .await;
+    let view = meeting_view(&app, &r.shuji.token, m).await;
     assert!(!view.to_string().contains("\"choice\":\"yes\""));
 }
 
