@@ -1,11 +1,17 @@
 //! Load benchmark: N meetings at once, 11 members each, every member stating an opinion and
 //! voting (secret ballot) on every item over HTTP, each member's screen connected to the
 //! meeting's event stream. Prints ballots/s, p50/p95/p99 of the ballot request, the time until
-//! a ballot has reached every screen of its meeting, the server's peak RSS and the CPU time
-//! spent per ballot (all of the machine, the server, the database). Asserts nothing.
+//! a ballot has reached every screen of its meeting, the p50 of closing a vote, the server's
+//! peak RSS and the CPU time spent per ballot (all of the machine, the server, the database).
+//! Asserts nothing.
 //!
 //!     cargo run --release --example meeting_load -- 1 10 100
 //!     cargo run --release --example meeting_load -- --think-ms 3000 1 10 100
+//!     cargo run --release --example meeting_load -- --method named,secret 100
+//!
+//! `--method` takes the vote methods to play, each on its own fresh database one after the
+//! other in the same run: `named` (one plain row per ballot) beside `secret` (encrypted
+//! ballots with their proofs, counted by decrypting the sums) shows what the encryption costs.
 //!
 //! Without `--think-ms` every member of a meeting acts at the same instant (the worst case:
 //! all meetings in lockstep); with it each member waits a random 0–N ms before stating an
@@ -47,10 +53,22 @@ fn main() -> anyhow::Result<()> {
     }
     let mut think_ms = 0;
     let mut counts = Vec::new();
+    let mut methods = vec!["secret".to_owned()];
     let mut rest = args.iter();
     while let Some(a) = rest.next() {
         if a == "--think-ms" {
             think_ms = rest.next().map(|v| v.parse()).transpose()?.unwrap_or(0);
+        } else if a == "--method" {
+            methods = rest
+                .next()
+                .map(|v| v.split(',').map(str::to_owned).collect())
+                .unwrap_or_default();
+            anyhow::ensure!(
+                methods
+                    .iter()
+                    .all(|m| ["voice", "hands", "secret", "named"].contains(&m.as_str())),
+                "--method takes voice, hands, secret or named, comma-separated"
+            );
         } else {
             counts.push(a.parse()?);
         }
@@ -58,13 +76,15 @@ fn main() -> anyhow::Result<()> {
     if counts.is_empty() {
         counts = vec![1, 10, 100];
     }
-    rt.block_on(run(counts, think_ms))
+    rt.block_on(run(counts, think_ms, methods))
 }
 
 /// The server alone, as `yishi serve` runs it, printing its port.
 async fn serve(url: &str) -> anyhow::Result<()> {
     let pool = yishi::bootstrap::connect(url, 20).await?;
-    let state = yishi::AppState::new(pool, yishi::config::Config::from_lookup(|_| None)?)?;
+    // YISHI_DATA_DIR is the run's temporary directory: the ballot key is made there.
+    let config = yishi::config::Config::from_lookup(|name| std::env::var(name).ok())?;
+    let state = yishi::AppState::new(pool, config)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     println!("{}", listener.local_addr()?.port());
     axum::serve(
@@ -75,7 +95,10 @@ async fn serve(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn run(counts: Vec<usize>, think_ms: u64) -> anyhow::Result<()> {
+async fn run(counts: Vec<usize>, think_ms: u64, methods: Vec<String>) -> anyhow::Result<()> {
+    let keys = tempfile::Builder::new()
+        .prefix("yishi-load-keys-")
+        .tempdir()?;
     let (base, cluster) = match std::env::var("DATABASE_URL") {
         Ok(url) => (url, None),
         Err(_) => {
@@ -85,60 +108,66 @@ async fn run(counts: Vec<usize>, think_ms: u64) -> anyhow::Result<()> {
         }
     };
     println!(
-        "meetings  ballots  ballots/s  ballot p50/p95/p99 ms  all screens p50/p95/p99 ms  server peak RSS  CPU ms/ballot  server  database"
+        "method  meetings  ballots  ballots/s  ballot p50/p95/p99 ms  all screens p50/p95/p99 ms  close p50 ms  server peak RSS  CPU ms/ballot  server  database"
     );
     for n in counts {
-        let db = format!("yishi_load_{n}");
-        let admin = yishi::bootstrap::connect(&base, 2).await?;
-        sqlx::query(&format!("drop database if exists {db}"))
-            .execute(&admin)
-            .await?;
-        sqlx::query(&format!("create database {db}"))
-            .execute(&admin)
-            .await?;
-        admin.close().await;
-        let url = base
-            .rsplit_once('/')
-            .map(|(b, _)| format!("{b}/{db}"))
-            .unwrap();
-        let pool = yishi::bootstrap::connect(&url, 5).await?;
-        yishi::bootstrap::migrate(&pool).await?;
-        let meetings = seed(&pool, n).await?;
-        pool.close().await;
-        let mut child = tokio::process::Command::new(std::env::current_exe()?)
-            .args(["--serve", &url])
-            .stdout(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()?;
-        let mut out = tokio::io::BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        tokio::io::AsyncBufReadExt::read_line(&mut out, &mut line).await?;
-        let port: u16 = line.trim().parse()?;
-        let pid = child.id().unwrap();
-        let figures = play(port, pid, meetings, think_ms).await?;
-        let (busy, server, generator) = figures.ticks;
-        let rss = peak_rss_kib(pid);
-        child.kill().await?;
-        // CPU time per ballot (a ballot comes with an opinion and a share of the chair's
-        // steps): the whole machine, the server, and the database (the machine less the
-        // server and this load generator).
-        let per_ballot = |ticks: u64| ticks as f64 * 10.0 / figures.ballots as f64;
-        println!(
-            "{n:>8}  {:>7}  {:>9.0}  {:>21}  {:>26}  {:>10.1} MiB  {:>13.1}  {:>6.1}  {:>8.1}",
-            figures.ballots,
-            figures.ballots as f64 / figures.elapsed.as_secs_f64(),
-            percentiles(&mut figures.latencies.clone()),
-            percentiles(&mut figures.delivery.clone()),
-            rss as f64 / 1024.0,
-            per_ballot(busy),
-            per_ballot(server),
-            per_ballot(busy.saturating_sub(server + generator)),
-        );
-        if figures.missed > 0 {
+        for method in &methods {
+            let db = format!("yishi_load_{n}");
+            let admin = yishi::bootstrap::connect(&base, 2).await?;
+            sqlx::query(&format!("drop database if exists {db}"))
+                .execute(&admin)
+                .await?;
+            sqlx::query(&format!("create database {db}"))
+                .execute(&admin)
+                .await?;
+            admin.close().await;
+            let url = base
+                .rsplit_once('/')
+                .map(|(b, _)| format!("{b}/{db}"))
+                .unwrap();
+            let pool = yishi::bootstrap::connect(&url, 5).await?;
+            yishi::bootstrap::migrate(&pool).await?;
+            let meetings = seed(&pool, n).await?;
+            pool.close().await;
+            let mut child = tokio::process::Command::new(std::env::current_exe()?)
+                .args(["--serve", &url])
+                .env("YISHI_DATA_DIR", keys.path())
+                .stdout(std::process::Stdio::piped())
+                .kill_on_drop(true)
+                .spawn()?;
+            let mut out = tokio::io::BufReader::new(child.stdout.take().unwrap());
+            let mut line = String::new();
+            tokio::io::AsyncBufReadExt::read_line(&mut out, &mut line).await?;
+            let port: u16 = line.trim().parse()?;
+            let pid = child.id().unwrap();
+            let figures = play(port, pid, meetings, think_ms, method).await?;
+            let (busy, server, generator) = figures.ticks;
+            let rss = peak_rss_kib(pid);
+            child.kill().await?;
+            // CPU time per ballot (a ballot comes with an opinion and a share of the chair's
+            // steps): the whole machine, the server, and the database (the machine less the
+            // server and this load generator).
+            let per_ballot = |ticks: u64| ticks as f64 * 10.0 / figures.ballots as f64;
+            let mut closes = figures.closes.clone();
+            closes.sort_by(f64::total_cmp);
             println!(
-                "          {} ballots never reached every screen",
-                figures.missed
+                "{method:>6}  {n:>8}  {:>7}  {:>9.0}  {:>21}  {:>26}  {:>12.1}  {:>10.1} MiB  {:>13.1}  {:>6.1}  {:>8.1}",
+                figures.ballots,
+                figures.ballots as f64 / figures.elapsed.as_secs_f64(),
+                percentiles(&mut figures.latencies.clone()),
+                percentiles(&mut figures.delivery.clone()),
+                closes.get(closes.len() / 2).copied().unwrap_or(f64::NAN),
+                rss as f64 / 1024.0,
+                per_ballot(busy),
+                per_ballot(server),
+                per_ballot(busy.saturating_sub(server + generator)),
             );
+            if figures.missed > 0 {
+                println!(
+                    "          {} ballots never reached every screen",
+                    figures.missed
+                );
+            }
         }
     }
     if let Some((pg, _dir)) = cluster {
@@ -317,6 +346,8 @@ struct Figures {
     ticks: (u64, u64, u64),
     latencies: Vec<f64>,
     delivery: Vec<f64>,
+    /// How long the chair's closing of each vote took.
+    closes: Vec<f64>,
     /// Ballots some screen never showed.
     missed: usize,
 }
@@ -414,6 +445,7 @@ async fn play(
     server_pid: u32,
     meetings: Vec<Seeded>,
     think_ms: u64,
+    method: &str,
 ) -> anyhow::Result<Figures> {
     let seen: Seen = Arc::default();
     let mut screens = Vec::new();
@@ -438,11 +470,19 @@ async fn play(
     let mut runs = Vec::new();
     for m in meetings {
         let room = Room::enter(port, m).await?;
-        runs.push(tokio::spawn(play_room(room, think_ms, window.clone())));
+        runs.push(tokio::spawn(play_room(
+            room,
+            think_ms,
+            method.to_owned(),
+            window.clone(),
+        )));
     }
     let mut ballots = Vec::new();
+    let mut closes = Vec::new();
     for r in runs {
-        ballots.extend(r.await??);
+        let (b, c) = r.await??;
+        ballots.extend(b);
+        closes.extend(c);
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     for s in screens {
@@ -453,6 +493,7 @@ async fn play(
     };
     anyhow::ensure!(end.0 > start.0, "no moment when every meeting was playing");
     ballots.retain(|b| b.at >= start.0 && b.at + b.took <= end.0);
+    closes.retain(|(at, took)| *at >= start.0 && *at + *took <= end.0);
     let seen = seen.lock().unwrap();
     // Each ballot appears on each of its meeting's MEMBERS screens; one that never reached
     // them all is counted apart.
@@ -479,6 +520,7 @@ async fn play(
             end.1.2 - start.1.2,
         ),
         latencies: ballots.iter().map(|b| ms(b.took)).collect(),
+        closes: closes.iter().map(|(_, took)| ms(*took)).collect(),
         delivery,
         missed,
     })
@@ -551,25 +593,34 @@ struct Ballot {
 async fn play_room(
     mut room: Room,
     think_ms: u64,
+    method: String,
     window: Arc<Window>,
-) -> anyhow::Result<Vec<Ballot>> {
+) -> anyhow::Result<(Vec<Ballot>, Vec<(Instant, Duration)>)> {
     // Parallel meetings do not move in step: each starts at a random moment within about an
     // item's length. (Members acting at once, the worst case, start together.)
     think(2 * think_ms).await;
-    play_item(&mut room, 0, think_ms).await?;
+    play_item(&mut room, 0, think_ms, &method).await?;
     window.warmed_up();
     let mut ballots = Vec::new();
+    let mut closes = Vec::new();
     for i in 1..ITEMS {
-        ballots.extend(play_item(&mut room, i, think_ms).await?);
+        let (b, close) = play_item(&mut room, i, think_ms, &method).await?;
+        ballots.extend(b);
+        closes.push(close);
     }
     window.finished();
-    Ok(ballots)
+    Ok((ballots, closes))
 }
 
 /// Plays one item: the chair starts it, members state opinions (the chair last), the chair
-/// opens a secret vote, all members vote (after their think time), the chair closes and
-/// announces.
-async fn play_item(room: &mut Room, index: usize, think_ms: u64) -> anyhow::Result<Vec<Ballot>> {
+/// opens a vote by `method`, all members vote (after their think time), the chair closes
+/// (timed) and announces.
+async fn play_item(
+    room: &mut Room,
+    index: usize,
+    think_ms: u64,
+    method: &str,
+) -> anyhow::Result<(Vec<Ballot>, (Instant, Duration))> {
     let Room { m, clients } = room;
     let item = m.items[index];
     let chair = m.members[0].1.clone();
@@ -590,9 +641,10 @@ async fn play_item(room: &mut Room, index: usize, think_ms: u64) -> anyhow::Resu
         r?;
     }
     // The chair speaks last, then opens the vote.
+    let open = format!(r#"{{"method":"{method}"}}"#);
     for (action, body) in [
         ("opinions", r#"{"stance":"agree"}"#),
-        ("vote", r#"{"method":"secret"}"#),
+        ("vote", open.as_str()),
     ] {
         call(&mut clients[0], &chair, &path(action), body).await?;
     }
@@ -617,13 +669,17 @@ async fn play_item(room: &mut Room, index: usize, think_ms: u64) -> anyhow::Resu
     for r in futures_util::future::join_all(ballots).await {
         played.push(r?);
     }
-    for (action, body) in [
-        ("vote/close", "{}"),
-        ("outcome", r#"{"outcome":"announce"}"#),
-    ] {
-        call(&mut clients[0], &chair, &path(action), body).await?;
-    }
-    Ok(played)
+    let at = Instant::now();
+    call(&mut clients[0], &chair, &path("vote/close"), "{}").await?;
+    let close = (at, at.elapsed());
+    call(
+        &mut clients[0],
+        &chair,
+        &path("outcome"),
+        r#"{"outcome":"announce"}"#,
+    )
+    .await?;
+    Ok((played, close))
 }
 
 /// A random pause of 0–`max_ms` ms.

@@ -60,10 +60,13 @@ async fn main() -> anyhow::Result<()> {
     .execute(&pool)
     .await?;
 
-    let app = yishi::app(yishi::AppState::new(
-        pool.clone(),
-        Config::from_lookup(|_| None)?,
-    )?);
+    // The server's key files go to a temporary directory, not ./data.
+    let keys = tempfile::Builder::new()
+        .prefix("yishi-bench-keys-")
+        .tempdir()?;
+    let data_dir = keys.path().display().to_string();
+    let config = Config::from_lookup(|name| (name == "YISHI_DATA_DIR").then(|| data_dir.clone()))?;
+    let app = yishi::app(yishi::AppState::new(pool.clone(), config)?);
     let signed_in = app
         .clone()
         .oneshot(

@@ -47,6 +47,9 @@ pub struct Config {
     pub log_json: bool,
     /// `YISHI_UPLOAD_LIMIT_MIB` (default 20): the largest material file accepted.
     pub upload_limit_bytes: usize,
+    /// `YISHI_BALLOT_KEY_FILE`, default `<data dir>/keys/ballot.key`: the key every secret
+    /// vote's decryption key is derived from (R-SECRET-BALLOT), kept outside the database.
+    pub ballot_key_file: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -125,12 +128,20 @@ impl Config {
             Some(v) => return Err(fail("YISHI_LOG_FORMAT", v, "expected text or json")),
         };
 
+        let data_dir = non_empty("YISHI_DATA_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("data"));
+        let key_file = |name: &str, file: &str| {
+            non_empty(name)
+                .map(PathBuf::from)
+                .unwrap_or_else(|| crate::keys::default_path(&data_dir, file))
+        };
+        let ballot_key_file = key_file("YISHI_BALLOT_KEY_FILE", "ballot.key");
+
         Ok(Config {
             bind,
             database_url,
-            data_dir: non_empty("YISHI_DATA_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from("data")),
+            data_dir,
             pg_bindir: non_empty("YISHI_PG_BINDIR").map(PathBuf::from),
             initial_admin_password: non_empty("INITIAL_ADMIN_PASSWORD").map(Secret::new),
             session_idle,
@@ -138,6 +149,7 @@ impl Config {
             secure_cookies: flag("YISHI_SECURE_COOKIES")?,
             log_json,
             upload_limit_bytes,
+            ballot_key_file,
         })
     }
 }
@@ -163,6 +175,7 @@ mod tests {
         assert_eq!(c.data_dir, PathBuf::from("data"));
         assert_eq!(c.session_idle, Duration::from_secs(1800));
         assert!(!c.secure_cookies);
+        assert_eq!(c.ballot_key_file, PathBuf::from("data/keys/ballot.key"));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! `domain` holds the rules and nothing else; `db` the SQL; `web` the pages and the API;
 //! `audit` the hash-chained log every state change writes to in its own transaction.
 
+pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
@@ -10,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod embedded_pg;
+pub mod keys;
 pub mod memory;
 pub mod random;
 pub mod telemetry;

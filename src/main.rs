@@ -12,21 +12,24 @@ use yishi::{AppState, bootstrap};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const USAGE: &str = "\
-usage: yishi [serve | migrate | audit verify]
+usage: yishi [serve | migrate | audit verify | verify-vote ITEM_ID]
 
-  serve          run the web server (the default)
-  migrate        apply database migrations and exit
-  audit verify   check every audit hash chain; exit 1 when one is broken
+  serve                run the web server (the default)
+  migrate              apply database migrations and exit
+  audit verify         check every audit hash chain; exit 1 when one is broken
+  verify-vote ITEM_ID  check a secret vote's ballot box (every ballot's proofs, the sums, the
+                       decryption proofs and the totals); exit 1 when anything fails
 
 Configuration comes from the environment: DATABASE_URL (unset: a private PostgreSQL under
 YISHI_DATA_DIR, default ./data), YISHI_BIND (127.0.0.1:8080), INITIAL_ADMIN_PASSWORD,
 YISHI_SESSION_IDLE_MINUTES, YISHI_SESSION_MAX_HOURS, YISHI_SECURE_COOKIES, YISHI_LOG_FORMAT,
-YISHI_PG_BINDIR, RUST_LOG.";
+YISHI_PG_BINDIR, YISHI_BALLOT_KEY_FILE, RUST_LOG.";
 
 enum Command {
     Serve,
     Migrate,
     AuditVerify,
+    VerifyVote(uuid::Uuid),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +39,13 @@ fn main() -> ExitCode {
         [] | ["serve"] => Command::Serve,
         ["migrate"] => Command::Migrate,
         ["audit", "verify"] => Command::AuditVerify,
+        ["verify-vote", item] => match uuid::Uuid::parse_str(item) {
+            Ok(id) => Command::VerifyVote(id),
+            Err(_) => {
+                eprintln!("yishi: verify-vote takes the item's id (a UUID), not {item:?}");
+                return ExitCode::from(2);
+            }
+        },
         ["-h" | "--help" | "help"] => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -116,6 +126,38 @@ async fn run_with_database(
             let v = yishi::audit::verify(&mut *pool.acquire().await?).await?;
             println!("{}", serde_json::to_string_pretty(&v)?);
             Ok(if v.ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::VerifyVote(item_id) => {
+            // The key file is not needed: every proof checks against the public key. With it,
+            // the stored public key is checked to be the one derived for this vote.
+            let expected =
+                yishi::keys::Keys::read_ballot_key(&config)?.map(|k| k.vote_key(item_id).public());
+            let mut conn = pool.acquire().await?;
+            let Some(report) =
+                yishi::app::ballot_box::verify(&mut conn, item_id, expected.as_ref()).await?
+            else {
+                eprintln!("yishi: item {item_id} has no secret vote");
+                return Ok(ExitCode::from(2));
+            };
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "item_id": report.item_id,
+                    "ok": report.problems.is_empty(),
+                    "counted": report.closed,
+                    "voters": report.voters,
+                    "ballots": report.ballot_count,
+                    "totals": report.totals,
+                    "digest": report.digest,
+                    "key_checked": expected.is_some(),
+                    "problems": report.problems,
+                }))?
+            );
+            Ok(if report.problems.is_empty() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)

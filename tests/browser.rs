@@ -308,6 +308,8 @@ async fn a_whole_meeting_in_the_browser() {
     // The phone shows the ballot by itself; the member votes.
     submit(&phone, "赞成").await;
     wait_text(&phone, "已表决").await;
+    // R-SECRET-BALLOT: the member's screen shows the tracking code of the encrypted ballot.
+    wait_text(&phone, "您的选票跟踪码").await;
     for p in &r.members[1..] {
         ok(
             &app,
@@ -325,6 +327,15 @@ async fn a_whole_meeting_in_the_browser() {
     wait_text(&chair, "已结束").await;
     // The member's phone follows to the end.
     wait_text(&phone, "通过").await;
+    // The public ballot box tells the member their ballot was counted.
+    let ballot_box = format!(
+        "{}{}/ballot-box",
+        site.base,
+        item_path.trim_start_matches("/api/v1")
+    );
+    phone.goto(&ballot_box).await.unwrap();
+    wait_text(&phone, "您的选票已计入").await;
+    wait_text(&phone, "核验通过").await;
     let _ = topic;
 
     // After the meeting, 综合科 finds the minutes to draft on its home page.

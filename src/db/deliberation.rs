@@ -1,6 +1,6 @@
 //! What is said and cast on an agenda item: recusals, opinions, written opinions, remarks and
-//! votes. R-SECRET-BALLOT: a secret ballot is stored as "this member voted" plus a counter
-//! increment; nothing links the two.
+//! votes. R-SECRET-BALLOT: a secret ballot is stored as "this member voted" and a ciphertext in
+//! the ballot box; no choice is stored in plaintext before the vote's totals.
 
 use serde::Serialize;
 use sqlx::PgConnection;
@@ -220,35 +220,123 @@ pub async fn cast_open(
     .map(drop)
 }
 
-/// Opens the counter of a secret ballot at zero, so that no row is ever created by a voter.
-pub async fn open_secret_tally(conn: &mut PgConnection, item_id: Uuid) -> sqlx::Result<()> {
-    sqlx::query!("insert into secret_tally (item_id) values ($1)", item_id)
-        .execute(conn)
-        .await
-        .map(drop)
-}
-
-/// R-SECRET-BALLOT: a secret ballot is two writes that name nothing in common — the member has
-/// voted (no choice, no time, no recorder) and the choice is added to the item's counter,
-/// which names nobody.
-pub async fn cast_secret(
+/// Opens a secret vote's ballot box under the vote's public key.
+pub async fn open_secret_vote(
     conn: &mut PgConnection,
     item_id: Uuid,
-    user_id: Uuid,
-    choice: &str,
+    public_key: &[u8],
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "with voted as (insert into vote_cast (item_id, user_id, secret) values ($1, $2, true))
-         update secret_tally set yes = yes + ($3 = 'yes')::int, no = no + ($3 = 'no')::int,
-             abstain = abstain + ($3 = 'abstain')::int
-         where item_id = $1",
+        "insert into secret_vote (item_id, public_key) values ($1, $2)",
         item_id,
-        user_id,
-        choice
+        public_key
     )
     .execute(conn)
     .await
     .map(drop)
+}
+
+/// R-SECRET-BALLOT: a secret ballot is the member's "voted" row (with their tracking code, no
+/// choice, no time, no recorder) and the ciphertext in the ballot box, which names nobody. One
+/// statement, so both are written or neither.
+pub async fn cast_secret(
+    conn: &mut PgConnection,
+    item_id: Uuid,
+    user_id: Uuid,
+    tracker: &[u8],
+    ballot: &[u8],
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "with voted as (insert into vote_cast (item_id, user_id, secret, tracker)
+                        values ($1, $2, true, $3))
+         insert into secret_ballot (item_id, tracker, ballot) values ($1, $3, $4)",
+        item_id,
+        user_id,
+        tracker,
+        ballot
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// A secret vote's ballot box as stored.
+pub struct SecretVote {
+    pub public_key: Vec<u8>,
+    /// Written at closing.
+    pub count_proof: Option<Vec<u8>>,
+    /// (tracker, ballot), in the order of the trackers (which says nothing of the voters).
+    pub ballots: Vec<(Vec<u8>, Vec<u8>)>,
+    /// How many members are recorded as having cast a secret ballot.
+    pub voters: i64,
+}
+
+pub async fn secret_vote(
+    conn: &mut PgConnection,
+    item_id: Uuid,
+) -> sqlx::Result<Option<SecretVote>> {
+    let Some(vote) = sqlx::query!(
+        r#"select public_key, count_proof,
+                  (select count(*) from vote_cast v where v.item_id = s.item_id and v.secret) as "voters!"
+           from secret_vote s where item_id = $1"#,
+        item_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let ballots = sqlx::query!(
+        "select tracker, ballot from secret_ballot where item_id = $1 order by tracker",
+        item_id
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|b| (b.tracker, b.ballot))
+    .collect();
+    Ok(Some(SecretVote {
+        public_key: vote.public_key,
+        count_proof: vote.count_proof,
+        ballots,
+        voters: vote.voters,
+    }))
+}
+
+/// Stores the count of a closed secret vote (once: a trigger refuses a second).
+pub async fn record_count(
+    conn: &mut PgConnection,
+    item_id: Uuid,
+    count_proof: &[u8],
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update secret_vote set count_proof = $2 where item_id = $1",
+        item_id,
+        count_proof
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// The viewer's own tracking codes on the items of a meeting: (item, tracker).
+pub async fn my_trackers(
+    conn: &mut PgConnection,
+    meeting_id: Uuid,
+    user_id: Uuid,
+) -> sqlx::Result<Vec<(Uuid, Vec<u8>)>> {
+    Ok(sqlx::query!(
+        r#"select v.item_id, v.tracker as "tracker!"
+           from vote_cast v join agenda_item i using (item_id)
+           where i.meeting_id = $1 and v.user_id = $2 and v.tracker is not null"#,
+        meeting_id,
+        user_id
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.item_id, r.tracker))
+    .collect())
 }
 
 /// The choices of an open vote, for the tally.
@@ -261,18 +349,12 @@ pub async fn open_choices(conn: &mut PgConnection, item_id: Uuid) -> sqlx::Resul
     .await
 }
 
-/// The counters of a secret ballot: (yes, no, abstain).
-pub async fn secret_counts(
-    conn: &mut PgConnection,
-    item_id: Uuid,
-) -> sqlx::Result<(i64, i64, i64)> {
-    let row = sqlx::query!(
-        "select yes, no, abstain from secret_tally where item_id = $1",
+/// The meeting an agenda item belongs to.
+pub async fn meeting_of_item(conn: &mut PgConnection, item_id: Uuid) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar!(
+        "select meeting_id from agenda_item where item_id = $1",
         item_id
     )
     .fetch_optional(conn)
-    .await?;
-    Ok(row.map_or((0, 0, 0), |r| {
-        (i64::from(r.yes), i64::from(r.no), i64::from(r.abstain))
-    }))
+    .await
 }

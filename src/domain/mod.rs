@@ -52,5 +52,6 @@ pub mod org;
 pub mod records;
 pub mod role;
 pub mod rule;
+pub mod secret_ballot;
 pub mod settings;
 pub mod topic;

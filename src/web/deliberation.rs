@@ -30,6 +30,7 @@ use crate::domain::meeting::{
     ItemState, check_attendee_remark, check_ballot, check_opinion_phase, check_recusal_phase,
     check_written_opinion, close_vote, end_item, open_vote, start_item,
 };
+use crate::domain::secret_ballot::{self, Ballot, PublicVoteKey, Tracker, replayed_ballot};
 
 pub fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -78,6 +79,8 @@ pub struct ItemView {
     pub votes: Vec<Vote>,
     /// R-DISAGREEMENT: opinions are split.
     pub split: bool,
+    /// R-SECRET-BALLOT: the tracking code of the viewer's own secret ballot on this item.
+    pub my_tracker: Option<String>,
 }
 
 pub(super) async fn item_views(
@@ -93,6 +96,7 @@ pub(super) async fn item_views(
     let written = db::deliberation::written_opinions(conn, id).await?;
     let remarks = db::deliberation::remarks(conn, id).await?;
     let votes = db::deliberation::votes(conn, id).await?;
+    let trackers = db::deliberation::my_trackers(conn, id, user.user_id).await?;
     fn of<T: Clone>(all: &[T], item: Uuid, key: impl Fn(&T) -> Uuid) -> Vec<T> {
         all.iter().filter(|x| key(x) == item).cloned().collect()
     }
@@ -116,6 +120,7 @@ pub(super) async fn item_views(
                     remarks: Vec::new(),
                     votes: Vec::new(),
                     split: false,
+                    my_tracker: None,
                 };
             }
             let item_opinions = of(&opinions, i, |o| o.item_id);
@@ -134,6 +139,11 @@ pub(super) async fn item_views(
                 remarks: of(&remarks, i, |r| r.item_id),
                 votes: of(&votes, i, |v| v.item_id),
                 split,
+                my_tracker: trackers
+                    .iter()
+                    .find(|(item_id, _)| *item_id == i)
+                    .and_then(|(_, t)| Tracker::from_bytes(t))
+                    .map(|t| t.short()),
             }
         })
         .collect())
@@ -506,7 +516,8 @@ async fn open(
     c.item.vote_method = Some(method.as_str().to_owned());
     save(&mut tx, &mut c.item, next).await?;
     if method.is_secret() {
-        db::deliberation::open_secret_tally(&mut tx, item_id).await?;
+        let key = state.keys.ballot.vote_key(item_id).public();
+        db::deliberation::open_secret_vote(&mut tx, item_id, &key.to_bytes()).await?;
     }
     let change = c.change(
         "item.vote_open",
@@ -517,16 +528,22 @@ async fn open(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct BallotInput {
-    /// `yes` (赞成), `no` (反对), `abstain` (弃权).
+    /// `yes` (赞成), `no` (反对), `abstain` (弃权). For a secret vote the server encrypts it
+    /// (pages without script); or send `ballot` instead.
     #[serde(default)]
     pub choice: String,
+    /// For a secret vote: the ballot encrypted by the voter's device under the vote's public key
+    /// (`GET …/ballot-box` gives it), with its proofs, in elastic-elgamal's JSON form.
+    #[schema(value_type = Option<Object>)]
+    pub ballot: Option<serde_json::Value>,
     /// For voice and hands votes: the member the meeting secretary records.
     pub user_id: Option<String>,
 }
 
 /// R-ONE-VOTE, R-RECUSAL, R-SECRET-BALLOT: one vote per present, non-recused member. A secret
-/// ballot leaves only "voted" beside the voter and a counter increment beside nobody; its
-/// audit entry says who voted, never how.
+/// ballot is a ciphertext whose proofs are checked here; it leaves "voted" (with the tracking
+/// code) beside the voter and the ciphertext in the ballot box, and its audit entry says who
+/// voted, never how. The choice of a ballot encrypted here lives in memory for this call only.
 async fn cast(
     state: &AppState,
     user: &CurrentUser,
@@ -547,26 +564,61 @@ async fn cast(
     let method = c.item.vote_method.as_deref().and_then(VoteMethod::parse);
     check_ballot(c.state, method.unwrap_or(VoteMethod::Secret), on_behalf)?;
     let method = method.ok_or_else(|| anyhow::anyhow!("voting item without a method"))?;
-    let choice = Choice::parse(input.choice.trim())
-        .ok_or_else(|| AppError::invalid("choice", "须为 yes、no 或 abstain"))?;
+    let choice = match (input.choice.trim(), &input.ballot) {
+        ("", Some(_)) if method.is_secret() => None,
+        (_, Some(_)) if method.is_secret() => {
+            return Err(AppError::invalid(
+                "ballot",
+                "加密选票与明文选择只能提交其一",
+            ));
+        }
+        (_, Some(_)) => return Err(AppError::invalid("ballot", "只有无记名投票提交加密选票")),
+        (raw, None) => Some(
+            Choice::parse(raw)
+                .ok_or_else(|| AppError::invalid("choice", "须为 yes、no 或 abstain"))?,
+        ),
+    };
     c.floor().may_vote(voter, c.voted.contains(&voter))?;
     let (written, after) = if method.is_secret() {
-        let written = db::deliberation::cast_secret(&mut tx, item_id, voter, choice.as_str()).await;
+        let key = state.keys.ballot.vote_key(item_id).public();
+        let ballot = match (choice, input.ballot) {
+            // Made here, so its proofs hold by construction (closing checks them again).
+            (Some(choice), _) => Ballot::encrypt(&key, choice),
+            (None, Some(json)) => {
+                let ballot = Ballot::from_json(json)
+                    .ok_or_else(|| AppError::invalid("ballot", "不是有效的加密选票"))?;
+                ballot.check(&key)?;
+                ballot
+            }
+            (None, None) => unreachable!("a choice or a ballot was given"),
+        };
+        let tracker = ballot.tracker();
+        let written = db::deliberation::cast_secret(
+            &mut tx,
+            item_id,
+            voter,
+            tracker.as_bytes(),
+            &ballot.to_bytes(),
+        )
+        .await;
         (written, serde_json::json!({"method": method.as_str()}))
     } else {
+        let choice = choice.expect("open votes take a choice");
         let written =
             db::deliberation::cast_open(&mut tx, item_id, voter, choice.as_str(), user.user_id)
                 .await;
         let after = serde_json::json!({"method": method.as_str(), "voter": voter, "choice": choice.as_str()});
         (written, after)
     };
-    // A simultaneous ballot of the same member got in first (the database's R-ONE-VOTE).
     written.map_err(|e| match db::violated_constraint(&e) {
+        // A simultaneous ballot of the same member got in first (the database's R-ONE-VOTE).
         Some("vote_cast_pkey") => c
             .floor()
             .may_vote(voter, true)
             .err()
             .map_or_else(|| AppError::from(e), AppError::from),
+        // The same ciphertext is already in the box.
+        Some("secret_ballot_pkey") => AppError::from(replayed_ballot()),
         _ => AppError::from(e),
     })?;
     let change = c.change("item.ballot", after);
@@ -596,10 +648,7 @@ async fn close(
     c.ctx.can(user, Action::CloseVote)?;
     let method = c.item.vote_method.as_deref().and_then(VoteMethod::parse);
     let counted: Tally = match method {
-        Some(VoteMethod::Secret) => {
-            let (yes, no, abstain) = db::deliberation::secret_counts(&mut tx, item_id).await?;
-            Tally { yes, no, abstain }
-        }
+        Some(VoteMethod::Secret) => count_secret(state, &mut tx, item_id).await?,
         _ => tally(
             db::deliberation::open_choices(&mut tx, item_id)
                 .await?
@@ -634,6 +683,46 @@ async fn close(
     );
     commit(tx, user, &c.ctx, change).await?;
     Ok(view)
+}
+
+/// R-SECRET-BALLOT: counts a secret vote by decrypting only the sums of its ballots, after
+/// checking every ballot's proofs again under the key derived now (so a ballot or key placed in
+/// the database by other means is not counted), and stores the count with its proofs.
+async fn count_secret(
+    state: &AppState,
+    tx: &mut sqlx::PgConnection,
+    item_id: Uuid,
+) -> Result<Tally, AppError> {
+    let stored = db::deliberation::secret_vote(tx, item_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("secret vote without a ballot box"))?;
+    let key = state.keys.ballot.vote_key(item_id);
+    let public = key.public();
+    if PublicVoteKey::from_bytes(&stored.public_key).as_ref() != Some(&public) {
+        return Err(
+            anyhow::anyhow!("the stored key of vote {item_id} is not the derived one").into(),
+        );
+    }
+    let ballots = stored
+        .ballots
+        .iter()
+        .map(|(_, bytes)| {
+            Ballot::from_bytes(bytes)
+                .filter(|b| b.check(&public).is_ok())
+                .ok_or_else(|| anyhow::anyhow!("an invalid ballot is stored for vote {item_id}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if ballots.len() as i64 != stored.voters {
+        return Err(anyhow::anyhow!(
+            "vote {item_id}: {} ballots for {} voters",
+            ballots.len(),
+            stored.voters
+        )
+        .into());
+    }
+    let (totals, proof) = secret_ballot::count(item_id, &key, &ballots);
+    db::deliberation::record_count(tx, item_id, &proof.to_bytes()).await?;
+    Ok(totals)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -975,6 +1064,7 @@ async fn ballot_page(
     let (id, item_id) = ids(p)?;
     let input = BallotInput {
         choice: f.choice,
+        ballot: None,
         user_id: optional(f.user_id),
     };
     cast(&state, &user, id, item_id, input).await?;

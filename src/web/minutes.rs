@@ -180,6 +180,10 @@ pub struct VoteRecord {
     /// Per person for open methods; for a secret ballot only who voted, never a choice
     /// (R-SECRET-BALLOT).
     pub ballots: Vec<BallotLine>,
+    /// R-SECRET-BALLOT: the digest of the counted ballot box, which anyone may check against
+    /// the public box (absent from minutes generated before ballots were encrypted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ballot_box_digest: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -293,7 +297,9 @@ pub(super) async fn generate(
                 .collect()
         };
         let item_opinions = opinion_lines(&opinions);
+        let ballot_box_digest = crate::app::ballot_box::digest(conn, &item).await?;
         let vote = item.vote_method.as_ref().map(|method| VoteRecord {
+            ballot_box_digest,
             method: method.clone(),
             yes: item.yes,
             no: item.no,

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod audit_log;
+pub mod ballot_box;
 pub mod calendar;
 pub mod deliberation;
 pub mod duties;
@@ -49,12 +50,15 @@ pub struct AppState {
     pub dummy_hash: Arc<str>,
     /// This instance's live meeting screens.
     pub hub: Arc<events::Hub>,
+    /// The keys kept outside the database.
+    pub keys: Arc<crate::keys::Keys>,
 }
 
 impl AppState {
-    /// The state of a server instance; starts listening for meeting events, so it must be
-    /// called within the tokio runtime.
+    /// The state of a server instance: reads (or creates) its key files and starts listening
+    /// for meeting events, so it must be called within the tokio runtime.
     pub fn new(pool: PgPool, config: Config) -> anyhow::Result<AppState> {
+        let keys = Arc::new(crate::keys::Keys::load_or_create(&config)?);
         let dummy = crate::auth::password::hash_blocking(&crate::random::hex(16))?;
         let hub = Arc::new(events::Hub::default());
         events::spawn_listener(pool.clone(), hub.clone());
@@ -63,6 +67,7 @@ impl AppState {
             config: Arc::new(config),
             dummy_hash: dummy.into(),
             hub,
+            keys,
         })
     }
 }
@@ -99,6 +104,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(materials::api_routes())
         .merge(meetings::api_routes())
         .merge(deliberation::api_routes())
+        .merge(ballot_box::api_routes())
         .merge(minutes::api_routes())
         .merge(summary::api_routes())
         .merge(followup::api_routes())
@@ -122,6 +128,7 @@ pub fn app(state: AppState) -> Router {
         .merge(meetings::page_routes())
         .merge(meeting_pages::page_routes())
         .merge(deliberation::page_routes())
+        .merge(ballot_box::page_routes())
         .merge(minutes::page_routes())
         .merge(summary::page_routes())
         .merge(followup::page_routes())

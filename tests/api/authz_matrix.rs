@@ -419,6 +419,20 @@ fn routes() -> Vec<Route> {
             409,
         ),
         api(
+            "GET",
+            "/api/v1/meetings/{voted}/items/{voted_item}/ballot-box",
+            None,
+            MeetingSee,
+            200,
+        ),
+        page(
+            "GET",
+            "/meetings/{voted}/items/{voted_item}/ballot-box",
+            None,
+            MeetingSee,
+            200,
+        ),
+        api(
             "POST",
             "/api/v1/meetings/{meeting}/items/{item}/vote/close",
             None,
@@ -1006,6 +1020,93 @@ async fn authorization_matrix_of_every_route() {
             .await;
         assert_eq!(status, StatusCode::OK, "{path}: {answer}");
     }
+    // A held meeting whose one item was decided by a secret ballot: its ballot box.
+    let (_, third) = app
+        .api("POST", "/api/v1/topics", Some(&proposer),
+             Some(json!({"party_group_id": group, "title": "表决议题", "category": 12, "content": "内容",
+                         "matters_to_decide": "事项", "consultation_opinions": "意见", "responsible_user_id": leader})))
+        .await;
+    let third = third["topic_id"].as_str().unwrap().to_owned();
+    for (token, action) in [(&leader_token, "sign-off"), (&proposer, "submit")] {
+        let (status, body) = app
+            .api(
+                "POST",
+                &format!("/api/v1/topics/{third}/{action}"),
+                Some(token),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let (_, m) = app
+        .api(
+            "POST",
+            "/api/v1/meetings",
+            Some(&mishu_token),
+            Some(
+                json!({"party_group_id": group, "starts_at": "2030-01-07T09:00:00+08:00",
+                         "place": "会议室", "secretary_id": mishu}),
+            ),
+        )
+        .await;
+    let voted = m["id"].as_str().expect("a meeting").to_owned();
+    let (_, added) = app
+        .api(
+            "POST",
+            &format!("/api/v1/meetings/{voted}/agenda"),
+            Some(&shuji_token),
+            Some(json!({"topic_id": third})),
+        )
+        .await;
+    let voted_item = added["item_id"].as_str().expect("an item").to_owned();
+    let on_item = |action: &str| format!("items/{voted_item}/{action}");
+    for (token, method, path, body) in [
+        (&mishu_token, "POST", "notice".to_owned(), None),
+        (
+            &mishu_token,
+            "PUT",
+            format!("attendance/{shuji}"),
+            Some(json!({"present": true})),
+        ),
+        (&shuji_token, "POST", "open".to_owned(), None),
+        (&shuji_token, "POST", on_item("start"), None),
+        (
+            &shuji_token,
+            "POST",
+            on_item("opinions"),
+            Some(json!({"stance": "agree"})),
+        ),
+        (
+            &shuji_token,
+            "POST",
+            on_item("vote"),
+            Some(json!({"method": "secret"})),
+        ),
+        (
+            &shuji_token,
+            "POST",
+            on_item("ballots"),
+            Some(json!({"choice": "yes"})),
+        ),
+        (&shuji_token, "POST", on_item("vote/close"), None),
+        (
+            &shuji_token,
+            "POST",
+            on_item("outcome"),
+            Some(json!({"outcome": "announce"})),
+        ),
+        (&shuji_token, "POST", "close".to_owned(), None),
+    ] {
+        let (status, answer) = app
+            .api(
+                method,
+                &format!("/api/v1/meetings/{voted}/{path}"),
+                Some(token),
+                body,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{path}: {answer}");
+    }
     // A borrow request of a non-member, a task led by them, a circulated document.
     let (status, asked) = app
         .api(
@@ -1086,6 +1187,8 @@ async fn authorization_matrix_of_every_route() {
                     .replace("{borrow}", &borrow)
                     .replace("{held_item}", &held_item)
                     .replace("{held}", &held)
+                    .replace("{voted_item}", &voted_item)
+                    .replace("{voted}", &voted)
                     .replace("{task}", &task)
                     .replace("{circulation}", &circulation)
                     .replace("{n}", &n.to_string())
@@ -1208,6 +1311,8 @@ async fn openapi_documents_exactly_the_api_routes() {
             .replace("{borrow}", "{id}")
             .replace("{held_item}", "{item_id}")
             .replace("{held}", "{id}")
+            .replace("{voted_item}", "{item_id}")
+            .replace("{voted}", "{id}")
             .replace("{task}", "{id}")
             .replace("{circulation}", "{id}")
     };

@@ -9,6 +9,7 @@ mod meetings;
 mod organisation;
 mod pages;
 mod records;
+mod secret_ballot;
 mod session;
 mod support;
 mod topics;

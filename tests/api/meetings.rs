@@ -901,7 +901,7 @@ async fn simultaneous_requests_cannot_both_pass_a_rule() {
             .filter(|(s, _)| !s.is_success())
             .all(|(s, b)| *s == StatusCode::CONFLICT && b["rule"] == "R-ONE-VOTE")
     );
-    let counted: i64 = sqlx::query_scalar("select (yes + no + abstain)::bigint from secret_tally")
+    let counted: i64 = sqlx::query_scalar("select count(*) from secret_ballot")
         .fetch_one(&app.pool)
         .await
         .unwrap();
@@ -936,9 +936,9 @@ async fn futures_join<F: std::future::Future<Output = (StatusCode, Value)>>(
     futures_util::future::join_all(all).await
 }
 
-/// R-SECRET-BALLOT: the database itself holds no link from a ballot to a voter — the voter's
-/// row has no choice, time or recorder; the counter names nobody; the audit entry says who
-/// voted, never how.
+/// R-SECRET-BALLOT: the database itself holds no link from a ballot to a voter's choice — the
+/// voter's row has no choice, time or recorder; the ballot box names nobody; the audit entry
+/// says who voted, never how.
 #[tokio::test]
 async fn secret_ballots_cannot_be_linked_to_voters_in_the_database() {
     let app = TestApp::new().await;
@@ -966,21 +966,21 @@ async fn secret_ballots_cannot_be_linked_to_voters_in_the_database() {
         && by.is_none()
         && at.is_none()));
     let columns: Vec<String> = sqlx::query_scalar(
-        "select column_name::text from information_schema.columns where table_name = 'secret_tally' order by ordinal_position",
+        "select column_name::text from information_schema.columns where table_name = 'secret_ballot' order by ordinal_position",
     )
     .fetch_all(&app.pool)
     .await
     .unwrap();
     assert_eq!(
         columns,
-        ["item_id", "yes", "no", "abstain"],
-        "the counter has nothing naming a voter"
+        ["item_id", "tracker", "ballot"],
+        "the ballot box has nothing naming a voter"
     );
-    let counts: (i32, i32, i32) = sqlx::query_as("select yes, no, abstain from secret_tally")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-    assert_eq!(counts, (2, 1, 1));
+    let tally = ok(&app, &r.shuji.token, item("vote/close"), json!({})).await;
+    assert_eq!(
+        (&tally["yes"], &tally["no"], &tally["abstain"]),
+        (&json!(2), &json!(1), &json!(1))
+    );
     let ballots: Vec<Value> =
         sqlx::query_scalar("select after from audit_entry where action = 'item.ballot'")
             .fetch_all(&app.pool)

@@ -135,8 +135,30 @@ pub struct TestApp {
     pub router: Router,
 }
 
+/// The default configuration, with the key files of every instance of this test process in
+/// one temporary directory (removed at exit): instances sharing a database share its keys.
 pub fn test_config() -> Config {
-    Config::from_lookup(|_| None).expect("default config")
+    let dir = KEY_DIR.get_or_init(|| {
+        let dir = tempfile::Builder::new()
+            .prefix("yishi-test-keys-")
+            .tempdir()
+            .expect("make a temporary directory")
+            .keep();
+        // SAFETY: registering a plain function to run at process exit.
+        unsafe { libc::atexit(remove_key_dir) };
+        dir
+    });
+    let dir = dir.display().to_string();
+    Config::from_lookup(|name| (name == "YISHI_DATA_DIR").then(|| dir.clone()))
+        .expect("default config")
+}
+
+static KEY_DIR: OnceLock<PathBuf> = OnceLock::new();
+
+extern "C" fn remove_key_dir() {
+    if let Some(dir) = KEY_DIR.get() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
 
 impl TestApp {
