@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use uuid::Uuid;
-use yishi::audit::{self, Chain, Change};
+use yishi::audit::{self, AuditLog, Chain, Change};
 use yishi::embedded_pg::{EmbeddedOptions, EmbeddedPg};
 
 const WRITERS: usize = 64;
@@ -39,6 +39,17 @@ async fn main() -> anyhow::Result<()> {
     let pool = yishi::bootstrap::connect(&url, WRITERS as u32 + 2).await?;
     yishi::bootstrap::migrate(&pool).await?;
     let pool = Arc::new(pool);
+    // The audit keys in a temporary directory, as the server keeps them in its data directory.
+    let keys_dir = tempfile::Builder::new()
+        .prefix("yishi-bench-keys-")
+        .tempdir()?;
+    let data_dir = keys_dir.path().display().to_string();
+    let config =
+        yishi::config::Config::from_lookup(|n| (n == "YISHI_DATA_DIR").then(|| data_dir.clone()))?;
+    let log = Arc::new(AuditLog::new(
+        yishi::keys::Keys::load_or_create(&config)?.audit,
+        config.checkpoint_file.clone(),
+    ));
 
     println!(
         "{WRITERS} concurrent writers, {} s per run, fsync as configured",
@@ -49,7 +60,11 @@ async fn main() -> anyhow::Result<()> {
         let started = Instant::now();
         let mut tasks = tokio::task::JoinSet::new();
         for w in 0..WRITERS {
-            let (pool, chain) = (pool.clone(), Chain::PartyGroup(groups[w % chains]));
+            let (pool, log, chain) = (
+                pool.clone(),
+                log.clone(),
+                Chain::PartyGroup(groups[w % chains]),
+            );
             tasks.spawn(async move {
                 let mut done = 0u64;
                 let mut latency = Duration::ZERO;
@@ -59,7 +74,8 @@ async fn main() -> anyhow::Result<()> {
                     let change = Change::new(chain, "bench.ballot", "ballot")
                         .entity(Uuid::now_v7())
                         .after(json!({"writer": w}));
-                    audit::append(&mut tx, &audit::Actor::default(), change).await?;
+                    log.append(&mut tx, &audit::Actor::default(), change)
+                        .await?;
                     tx.commit().await?;
                     latency += t.elapsed();
                     done += 1;
@@ -81,7 +97,7 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     let mut conn = pool.acquire().await?;
-    let v = audit::verify(&mut conn).await?;
+    let v = log.verify(&mut conn, None).await?;
     println!(
         "verification after the runs: ok={} over {} entries",
         v.ok, v.entries

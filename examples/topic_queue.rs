@@ -36,7 +36,6 @@ async fn main() -> anyhow::Result<()> {
     };
     let pool = yishi::bootstrap::connect(&url, 10).await?;
     yishi::bootstrap::migrate(&pool).await?;
-    yishi::bootstrap::ensure_admin(&pool, Some("bench-admin-pass-1")).await?;
 
     // A group whose 书记 is `shuji`, and TOPICS submitted topics proposed by a clerk.
     let hash = yishi::auth::password::hash("bench-shuji-pass-1".into()).await?;
@@ -66,7 +65,9 @@ async fn main() -> anyhow::Result<()> {
         .tempdir()?;
     let data_dir = keys.path().display().to_string();
     let config = Config::from_lookup(|name| (name == "YISHI_DATA_DIR").then(|| data_dir.clone()))?;
-    let app = yishi::app(yishi::AppState::new(pool.clone(), config)?);
+    let state = yishi::AppState::new(pool.clone(), config)?;
+    yishi::bootstrap::ensure_admin(&pool, &state.audit, Some("bench-admin-pass-1")).await?;
+    let app = yishi::app(state);
     let signed_in = app
         .clone()
         .oneshot(

@@ -50,6 +50,24 @@ pub struct Config {
     /// `YISHI_BALLOT_KEY_FILE`, default `<data dir>/keys/ballot.key`: the key every secret
     /// vote's decryption key is derived from (R-SECRET-BALLOT), kept outside the database.
     pub ballot_key_file: PathBuf,
+    /// `YISHI_AUDIT_KEY_FILE`, default `<data dir>/keys/audit-mac.key`: the audit chain's
+    /// keyed-hash key (R-AUDIT).
+    pub audit_key_file: PathBuf,
+    /// `YISHI_CHECKPOINT_KEY_FILE`, default `<data dir>/keys/checkpoint-signing.key`: signs
+    /// checkpoints of the audit chains.
+    pub checkpoint_key_file: PathBuf,
+    /// `YISHI_CRYPTO_SUITE`: `standard` (HMAC-SHA256, Ed25519; the default) or `gm` (HMAC-SM3,
+    /// SM2), taken when the audit keys are created; afterwards it may only repeat their suite.
+    pub crypto_suite: Option<crate::audit::suite::Suite>,
+    /// `YISHI_CHECKPOINT_FILE`, default `<data dir>/audit-checkpoint.json`: the latest signed
+    /// checkpoint, kept outside the database.
+    pub checkpoint_file: PathBuf,
+    /// `YISHI_CHECKPOINT_SECONDS` (default 60): how often a checkpoint is signed while the log
+    /// grows.
+    pub checkpoint_interval: Duration,
+    /// `YISHI_MIGRATION_DATABASE_URL`: the tables' owner, for migrations; the server itself
+    /// then runs as `DATABASE_URL`'s role, which owns nothing.
+    pub migration_database_url: Option<Secret>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -137,6 +155,33 @@ impl Config {
                 .unwrap_or_else(|| crate::keys::default_path(&data_dir, file))
         };
         let ballot_key_file = key_file("YISHI_BALLOT_KEY_FILE", "ballot.key");
+        let audit_key_file = key_file("YISHI_AUDIT_KEY_FILE", "audit-mac.key");
+        let checkpoint_key_file = key_file("YISHI_CHECKPOINT_KEY_FILE", "checkpoint-signing.key");
+        let checkpoint_file = non_empty("YISHI_CHECKPOINT_FILE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("audit-checkpoint.json"));
+        let crypto_suite = match non_empty("YISHI_CRYPTO_SUITE") {
+            None => None,
+            Some(v) => Some(
+                crate::audit::suite::Suite::parse(v.trim())
+                    .ok_or_else(|| fail("YISHI_CRYPTO_SUITE", &v, "expected standard or gm"))?,
+            ),
+        };
+        let checkpoint_interval =
+            Duration::from_secs(minutes("YISHI_CHECKPOINT_SECONDS", 60, 3600)?);
+        let migration_database_url = match non_empty("YISHI_MIGRATION_DATABASE_URL") {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Some(Secret::new(url))
+            }
+            Some(_) => {
+                return Err(fail(
+                    "YISHI_MIGRATION_DATABASE_URL",
+                    "(hidden)",
+                    "expected a postgres:// or postgresql:// URL",
+                ));
+            }
+            None => None,
+        };
 
         Ok(Config {
             bind,
@@ -150,6 +195,12 @@ impl Config {
             log_json,
             upload_limit_bytes,
             ballot_key_file,
+            audit_key_file,
+            checkpoint_key_file,
+            crypto_suite,
+            checkpoint_file,
+            checkpoint_interval,
+            migration_database_url,
         })
     }
 }
@@ -189,6 +240,10 @@ mod tests {
         assert!(!err.to_string().contains("pw"), "the URL's password leaked");
         assert!(config(&[("YISHI_SESSION_IDLE_MINUTES", "0")]).is_err());
         assert!(config(&[("YISHI_SECURE_COOKIES", "maybe")]).is_err());
+        assert_eq!(
+            config(&[("YISHI_CRYPTO_SUITE", "sm9")]).unwrap_err().name,
+            "YISHI_CRYPTO_SUITE"
+        );
     }
 
     #[test]

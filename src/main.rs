@@ -12,23 +12,27 @@ use yishi::{AppState, bootstrap};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const USAGE: &str = "\
-usage: yishi [serve | migrate | audit verify | verify-vote ITEM_ID]
+usage: yishi [serve | migrate | audit verify [--checkpoint FILE] | verify-vote ITEM_ID]
 
   serve                run the web server (the default)
   migrate              apply database migrations and exit
-  audit verify         check every audit hash chain; exit 1 when one is broken
+  audit verify         check every audit chain with its keyed hashes and the log against the
+                       checkpoint kept in the data directory (and FILE, a checkpoint the
+                       discipline group kept); exit 1 when anything is broken
   verify-vote ITEM_ID  check a secret vote's ballot box (every ballot's proofs, the sums, the
                        decryption proofs and the totals); exit 1 when anything fails
 
 Configuration comes from the environment: DATABASE_URL (unset: a private PostgreSQL under
 YISHI_DATA_DIR, default ./data), YISHI_BIND (127.0.0.1:8080), INITIAL_ADMIN_PASSWORD,
 YISHI_SESSION_IDLE_MINUTES, YISHI_SESSION_MAX_HOURS, YISHI_SECURE_COOKIES, YISHI_LOG_FORMAT,
-YISHI_PG_BINDIR, YISHI_BALLOT_KEY_FILE, RUST_LOG.";
+YISHI_PG_BINDIR, YISHI_MIGRATION_DATABASE_URL, YISHI_CRYPTO_SUITE, YISHI_BALLOT_KEY_FILE,
+YISHI_AUDIT_KEY_FILE, YISHI_CHECKPOINT_KEY_FILE, YISHI_CHECKPOINT_FILE, YISHI_CHECKPOINT_SECONDS,
+RUST_LOG.";
 
 enum Command {
     Serve,
     Migrate,
-    AuditVerify,
+    AuditVerify(Option<std::path::PathBuf>),
     VerifyVote(uuid::Uuid),
 }
 
@@ -38,7 +42,8 @@ fn main() -> ExitCode {
     let command = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         [] | ["serve"] => Command::Serve,
         ["migrate"] => Command::Migrate,
-        ["audit", "verify"] => Command::AuditVerify,
+        ["audit", "verify"] => Command::AuditVerify(None),
+        ["audit", "verify", "--checkpoint", file] => Command::AuditVerify(Some(file.into())),
         ["verify-vote", item] => match uuid::Uuid::parse_str(item) {
             Ok(id) => Command::VerifyVote(id),
             Err(_) => {
@@ -93,12 +98,26 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             Some(pg)
         }
     };
-    let url = match (&config.database_url, &embedded) {
-        (Some(url), _) => url.expose().to_owned(),
-        (None, Some(pg)) => pg.url("yishi"),
+    // The tables' owner migrates; the server runs as a role that owns nothing.
+    let urls = match (&config.database_url, &embedded) {
+        (Some(url), _) => Urls {
+            owner: config
+                .migration_database_url
+                .as_ref()
+                .map(|u| u.expose().to_owned()),
+            runtime: url.expose().to_owned(),
+        },
+        (None, Some(pg)) => {
+            let (owner, runtime) =
+                bootstrap::embedded_roles(&pg.url("yishi"), &config.data_dir).await?;
+            Urls {
+                owner: Some(owner),
+                runtime,
+            }
+        }
         (None, None) => unreachable!("an embedded cluster is started when no URL is given"),
     };
-    let result = run_with_database(command, config, &url).await;
+    let result = run_with_database(command, config, &urls).await;
     if let Some(pg) = embedded {
         tokio::task::spawn_blocking(move || pg.stop(true))
             .await?
@@ -108,22 +127,71 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
     result
 }
 
+/// Where the database is: the owner's URL for migrations (`None`: the runtime URL's role owns
+/// the tables, as before) and the runtime role's.
+struct Urls {
+    owner: Option<String>,
+    runtime: String,
+}
+
+/// Applies the migrations as the owner and gives the runtime role its privileges.
+async fn migrate(urls: &Urls, runtime: &sqlx::PgPool) -> anyhow::Result<()> {
+    match &urls.owner {
+        Some(owner_url) => {
+            let owner = bootstrap::connect(owner_url, 2)
+                .await
+                .context("connect as the tables' owner")?;
+            bootstrap::migrate(&owner).await.context("migrate")?;
+            let role = bootstrap::current_role(runtime).await?;
+            if role != bootstrap::current_role(&owner).await? {
+                bootstrap::grant_runtime(&owner, &role)
+                    .await
+                    .context("grant the runtime role its privileges")?;
+            }
+            owner.close().await;
+        }
+        // Without an owner's URL the runtime role migrates, as before roles were separate;
+        // a role that owns nothing cannot, which is fine when another has migrated already.
+        None => {
+            if let Err(e) = bootstrap::migrate(runtime).await {
+                if !bootstrap::is_migrated(runtime).await.unwrap_or(false) {
+                    return Err(e.context("migrate"));
+                }
+                tracing::info!("migrations are applied already; this role does not own the tables");
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn run_with_database(
     command: Command,
     config: Config,
-    url: &str,
+    urls: &Urls,
 ) -> anyhow::Result<ExitCode> {
-    let pool = bootstrap::connect(url, 20)
+    let pool = bootstrap::connect(&urls.runtime, 20)
         .await
         .context("connect to the database")?;
     match command {
         Command::Migrate => {
-            bootstrap::migrate(&pool).await.context("migrate")?;
+            migrate(urls, &pool).await?;
             println!("migrations applied");
             Ok(ExitCode::SUCCESS)
         }
-        Command::AuditVerify => {
-            let v = yishi::audit::verify(&mut *pool.acquire().await?).await?;
+        Command::AuditVerify(file) => {
+            let keys = yishi::keys::Keys::read_audit_keys(&config)?;
+            let log = yishi::audit::AuditLog::new(keys, config.checkpoint_file.clone());
+            let given = file.map(|path| {
+                std::fs::read_to_string(&path)
+                    .map_err(|e| format!("无法读取 {}:{e}", path.display()))
+                    .and_then(|text| yishi::audit::checkpoint::Signed::parse(&text))
+            });
+            let mut tx = pool.begin().await?;
+            sqlx::query("set transaction isolation level repeatable read read only")
+                .execute(&mut *tx)
+                .await?;
+            let v = log.verify(&mut tx, given).await?;
+            tx.commit().await?;
             println!("{}", serde_json::to_string_pretty(&v)?);
             Ok(if v.ok {
                 ExitCode::SUCCESS
@@ -164,9 +232,12 @@ async fn run_with_database(
             })
         }
         Command::Serve => {
-            bootstrap::migrate(&pool).await.context("migrate")?;
-            let password = config.initial_admin_password.as_ref().map(|s| s.expose());
-            if let Some(generated) = bootstrap::ensure_admin(&pool, password).await? {
+            migrate(urls, &pool).await?;
+            bootstrap::warn_if_privileged(&pool).await?;
+            let password = config.initial_admin_password.clone();
+            let state = AppState::new(pool.clone(), config)?;
+            let password = password.as_ref().map(|s| s.expose());
+            if let Some(generated) = bootstrap::ensure_admin(&pool, &state.audit, password).await? {
                 // Shown once, on the terminal only: never through the log pipeline. A closed
                 // stderr is no reason to stop (eprintln! would panic).
                 let _ = writeln!(
@@ -175,15 +246,16 @@ async fn run_with_database(
                      sign in and change it at /me/password\n"
                 );
             }
-            serve(pool, config).await?;
+            serve(state).await?;
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
-async fn serve(pool: sqlx::PgPool, config: Config) -> anyhow::Result<()> {
-    let bind = config.bind;
-    let state = AppState::new(pool.clone(), config)?;
+async fn serve(state: AppState) -> anyhow::Result<()> {
+    let bind = state.config.bind;
+    let pool = state.pool.clone();
+    let state_audit = state.audit.clone();
     let hub = state.hub.clone();
     spawn_session_purge(state.clone());
     let listener = tokio::net::TcpListener::bind(bind)
@@ -200,6 +272,12 @@ async fn serve(pool: sqlx::PgPool, config: Config) -> anyhow::Result<()> {
         hub.close();
     })
     .await?;
+    // A last checkpoint, so the one kept outside the database covers everything written.
+    if let Ok(mut conn) = pool.acquire().await
+        && let Err(e) = state_audit.checkpoint(&mut conn, "periodic").await
+    {
+        tracing::error!(error = %e, "no audit checkpoint signed at shutdown");
+    }
     pool.close().await;
     tracing::info!("server stopped");
     Ok(())

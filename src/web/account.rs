@@ -91,13 +91,15 @@ async fn sign_in(
     };
     if by_login >= session::MAX_FAILURES_PER_LOGIN || by_addr >= session::MAX_FAILURES_PER_ADDR {
         let mut tx = state.pool.begin().await?;
-        audit::append(
-            &mut tx,
-            &actor,
-            Change::new(Chain::Org, "session.throttled", "session")
-                .after(serde_json::json!({ "login": login })),
-        )
-        .await?;
+        state
+            .audit
+            .append(
+                &mut tx,
+                &actor,
+                Change::new(Chain::Org, "session.throttled", "session")
+                    .after(serde_json::json!({ "login": login })),
+            )
+            .await?;
         tx.commit().await?;
         return Err(AppError::TooManyRequests {
             retry_after_secs: session::FAILURE_WINDOW_SECS,
@@ -115,28 +117,32 @@ async fn sign_in(
     let mut tx = state.pool.begin().await?;
     let (Some(user_id), true, true) = (user_id, matches, active) else {
         db::sessions::record_failure(&mut tx, &login, client_addr).await?;
-        audit::append(
-            &mut tx,
-            &actor,
-            Change::new(Chain::Org, "session.login_failed", "session")
-                .after(serde_json::json!({ "login": login })),
-        )
-        .await?;
+        state
+            .audit
+            .append(
+                &mut tx,
+                &actor,
+                Change::new(Chain::Org, "session.login_failed", "session")
+                    .after(serde_json::json!({ "login": login })),
+            )
+            .await?;
         tx.commit().await?;
         return Err(AppError::Unauthorized);
     };
     let new = session::new_token();
     db::sessions::clear_failures(&mut tx, &login).await?;
     db::sessions::insert(&mut tx, &new.hash, user_id, &new.csrf_token, client_addr).await?;
-    audit::append(
-        &mut tx,
-        &audit::Actor {
-            user_id: Some(user_id),
-            client_addr: addr.0.clone(),
-        },
-        Change::new(Chain::Org, "session.login", "user").entity(user_id),
-    )
-    .await?;
+    state
+        .audit
+        .append(
+            &mut tx,
+            &audit::Actor {
+                user_id: Some(user_id),
+                client_addr: addr.0.clone(),
+            },
+            Change::new(Chain::Org, "session.login", "user").entity(user_id),
+        )
+        .await?;
     let live = db::sessions::touch(
         &mut tx,
         &new.hash,
@@ -153,12 +159,14 @@ async fn sign_in(
 async fn sign_out(state: &AppState, user: &CurrentUser) -> Result<(), AppError> {
     let mut tx = state.pool.begin().await?;
     db::sessions::delete(&mut tx, &user.session_hash).await?;
-    audit::append(
-        &mut tx,
-        &user.audit_actor(),
-        Change::new(Chain::Org, "session.logout", "user").entity(user.user_id),
-    )
-    .await?;
+    state
+        .audit
+        .append(
+            &mut tx,
+            &user.audit_actor(),
+            Change::new(Chain::Org, "session.logout", "user").entity(user.user_id),
+        )
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -203,12 +211,14 @@ async fn change_password(
     let mut tx = state.pool.begin().await?;
     db::users::set_password_hash(&mut tx, user.user_id, &hash).await?;
     db::sessions::delete_for_user(&mut tx, user.user_id, Some(&user.session_hash)).await?;
-    audit::append(
-        &mut tx,
-        &user.audit_actor(),
-        Change::new(Chain::Org, "user.password_change", "user").entity(user.user_id),
-    )
-    .await?;
+    state
+        .audit
+        .append(
+            &mut tx,
+            &user.audit_actor(),
+            Change::new(Chain::Org, "user.password_change", "user").entity(user.user_id),
+        )
+        .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -3,7 +3,9 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};
@@ -12,23 +14,27 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::{AppError, FieldError};
-use super::extract::CurrentUser;
+use super::extract::{ApiJson, CurrentUser};
 use super::pages::{DISPLAY_OFFSET, Layout, datetime_zh};
-use crate::audit::{self, Verification};
+use crate::audit::Verification;
+use crate::audit::checkpoint::{self, CheckpointError, Signed, Stored};
 use crate::db::audit_log::{AuditEntry, Filter};
 use crate::domain::authz::Action;
 
 pub fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(search_api))
-        .routes(routes!(verify_api))
+        .routes(routes!(verify_api, verify_given_api))
+        .routes(routes!(list_checkpoints_api, take_checkpoint_api))
+        .routes(routes!(checkpoint_api))
 }
 
 pub fn page_routes() -> axum::Router<AppState> {
-    use axum::routing::get;
+    use axum::routing::{get, post};
     axum::Router::new()
         .route("/audit", get(search_page))
-        .route("/audit/verify", get(verify_page))
+        .route("/audit/verify", get(verify_page).post(verify_upload_page))
+        .route("/audit/checkpoints", post(take_checkpoint_page))
 }
 
 const PER_PAGE_MAX: i64 = 200;
@@ -154,14 +160,19 @@ async fn search(
     })
 }
 
-async fn verify(state: &AppState, user: &CurrentUser) -> Result<Verification, AppError> {
+/// Verifies every chain and the log against the kept checkpoint and `given`.
+async fn verify(
+    state: &AppState,
+    user: &CurrentUser,
+    given: Option<Result<Signed, String>>,
+) -> Result<Verification, AppError> {
     user.can(Action::ReadAudit)?;
     // A consistent snapshot: entries appended while verifying are not half-seen.
     let mut tx = state.pool.begin().await?;
     sqlx::query("set transaction isolation level repeatable read read only")
         .execute(&mut *tx)
         .await?;
-    let v = audit::verify(&mut tx).await?;
+    let v = state.audit.verify(&mut tx, given).await?;
     tx.commit().await?;
     Ok(v)
 }
@@ -178,14 +189,110 @@ async fn search_api(
     Ok(Json(search(&state, &user, &q).await?))
 }
 
-/// Verify every hash chain of the audit log (discipline group only).
+/// Verify every chain of the audit log with its keyed hashes, and the log against the
+/// checkpoint the server keeps outside the database (discipline group only).
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
     responses((status = 200, body = Verification), (status = 403, body = super::error::Problem)))]
 async fn verify_api(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> Result<Json<Verification>, AppError> {
-    Ok(Json(verify(&state, &user).await?))
+    Ok(Json(verify(&state, &user, None).await?))
+}
+
+/// The same, and the log against a checkpoint the discipline group kept (the downloaded file
+/// as the body): does the log still hold everything up to it?
+#[utoipa::path(post, path = "/api/v1/audit/verify", tag = "audit", request_body = Signed,
+    responses((status = 200, body = Verification), (status = 403, body = super::error::Problem),
+              (status = 422, body = super::error::Problem)))]
+async fn verify_given_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(given): ApiJson<Signed>,
+) -> Result<Json<Verification>, AppError> {
+    Ok(Json(verify(&state, &user, Some(Ok(given))).await?))
+}
+
+/// The newest signed checkpoints (the discipline group downloads them).
+#[utoipa::path(get, path = "/api/v1/audit/checkpoints", tag = "audit",
+    responses((status = 200, body = Vec<Stored>), (status = 403, body = super::error::Problem)))]
+async fn list_checkpoints_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Vec<Stored>>, AppError> {
+    user.can(Action::ReadAudit)?;
+    let mut conn = state.pool.acquire().await?;
+    Ok(Json(checkpoint::list(&mut conn, 100).await?))
+}
+
+/// Signs a checkpoint of every chain now (after verifying what was written since the last)
+/// and answers it as a file to keep.
+#[utoipa::path(post, path = "/api/v1/audit/checkpoints", tag = "audit",
+    responses((status = 201, body = Signed), (status = 403, body = super::error::Problem),
+              (status = 409, body = super::error::Problem)))]
+async fn take_checkpoint_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Response, AppError> {
+    let signed = take_checkpoint(&state, &user).await?;
+    Ok((StatusCode::CREATED, checkpoint_file(&signed)).into_response())
+}
+
+async fn take_checkpoint(state: &AppState, user: &CurrentUser) -> Result<Signed, AppError> {
+    user.can(Action::ReadAudit)?;
+    let mut conn = state.pool.acquire().await?;
+    match state.audit.checkpoint(&mut conn, "requested").await {
+        Ok(Some(signed)) => Ok(signed),
+        Ok(None) => Err(anyhow::anyhow!("a requested checkpoint is always signed").into()),
+        Err(CheckpointError::Broken(b)) => Err(AppError::Conflict(format!(
+            "审计日志校验未通过,不能签署检查点:链 {} 第 {} 条,{}",
+            b.chain, b.seq, b.problem_zh
+        ))),
+        Err(CheckpointError::Kept(problem)) => Err(AppError::Conflict(format!(
+            "本机保存的检查点有问题,不能签署新的检查点:{problem}"
+        ))),
+        Err(e) => Err(anyhow::Error::from(e).into()),
+    }
+}
+
+/// A stored checkpoint as a file to keep.
+#[utoipa::path(get, path = "/api/v1/audit/checkpoints/{id}", tag = "audit",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = Signed), (status = 403, body = super::error::Problem),
+              (status = 404, body = super::error::Problem)))]
+async fn checkpoint_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    user.can(Action::ReadAudit)?;
+    let id = super::extract::parse_id(&id)?;
+    let mut conn = state.pool.acquire().await?;
+    let signed = checkpoint::get(&mut conn, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(checkpoint_file(&signed).into_response())
+}
+
+/// A checkpoint as a download named after its time: `yishi-checkpoint-20261201T220000Z.json`.
+fn checkpoint_file(signed: &Signed) -> impl IntoResponse + use<> {
+    let stamp: String = signed
+        .body
+        .at
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(15)
+        .collect();
+    (
+        [
+            (header::CONTENT_TYPE, "application/json".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"yishi-checkpoint-{stamp}Z.json\""),
+            ),
+        ],
+        signed.to_pretty(),
+    )
 }
 
 #[derive(Template, WebTemplate)]
@@ -250,17 +357,87 @@ async fn search_page(
 struct VerifyPage {
     layout: Layout,
     v: Verification,
+    checkpoints: Vec<Stored>,
+}
+
+impl VerifyPage {
+    fn source_zh(&self, source: &str) -> &'static str {
+        match source {
+            "local" => "服务器保存的最新检查点",
+            "given" => "上传的检查点",
+            "database" => "数据库中最近的检查点",
+            _ => "检查点",
+        }
+    }
+
+    fn kind_zh(&self, kind: &str) -> &'static str {
+        match kind {
+            "start" => "服务启动时",
+            "periodic" => "定时",
+            "requested" => "纪检组签署",
+            "seal" => "记录或纪要签署时",
+            _ => "",
+        }
+    }
+}
+
+async fn verify_page_with(
+    state: &AppState,
+    user: &CurrentUser,
+    given: Option<Result<Signed, String>>,
+) -> Result<VerifyPage, AppError> {
+    let v = verify(state, user, given).await?;
+    let checkpoints = checkpoint::list(&mut *state.pool.acquire().await?, 20).await?;
+    Ok(VerifyPage {
+        layout: Layout::new("审计链校验", Some(user)),
+        v,
+        checkpoints,
+    })
 }
 
 async fn verify_page(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> Result<VerifyPage, AppError> {
-    let v = verify(&state, &user).await?;
-    Ok(VerifyPage {
-        layout: Layout::new("审计链校验", Some(&user)),
-        v,
-    })
+    verify_page_with(&state, &user, None).await
+}
+
+/// The verify page with a checkpoint file uploaded.
+async fn verify_upload_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    mut form: axum::extract::Multipart,
+) -> Result<VerifyPage, AppError> {
+    user.can(Action::ReadAudit)?;
+    let mut given = None;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|_| AppError::invalid("file", "上传的内容无法读取"))?
+    {
+        if field.name() == Some("file") {
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|_| AppError::invalid("file", "上传的内容无法读取"))?;
+            let text = String::from_utf8(bytes.to_vec())
+                .map_err(|_| AppError::invalid("file", "不是检查点文件(应为下载的 JSON)"))?;
+            given = Some(Signed::parse(&text));
+        }
+    }
+    let given = given.ok_or_else(|| AppError::invalid("file", "请选择检查点文件"))?;
+    if let Err(problem) = &given {
+        return Err(AppError::invalid("file", problem.clone()));
+    }
+    verify_page_with(&state, &user, Some(given)).await
+}
+
+async fn take_checkpoint_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Response, AppError> {
+    let signed = take_checkpoint(&state, &user).await?;
+    Ok(checkpoint_file(&signed).into_response())
 }
 
 #[cfg(test)]

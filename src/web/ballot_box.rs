@@ -64,7 +64,7 @@ async fn load(
     if recused {
         return Err(AppError::NotFound);
     }
-    let expected = state.keys.ballot.vote_key(item_id).public();
+    let expected = state.ballot.vote_key(item_id).public();
     let report = ballot_box::read(&mut conn, &item, Some(&expected))
         .await?
         .ok_or(AppError::NotFound)?;

@@ -16,7 +16,6 @@ use super::extract::{ApiJson, CurrentUser, PageForm, parse_id};
 use super::meetings::{
     Ctx, MeetingView, back, commit, item_state, optional, publish_and_commit, required_text,
 };
-use crate::audit;
 use crate::db::deliberation::{Recusal, Remark, Statement, Vote};
 use crate::db::meetings::{Attendee, Item, Lock};
 use crate::db::{self};
@@ -298,7 +297,7 @@ async fn start(
         "item.start",
         serde_json::json!({"absent_override_reason": c.item.absent_override_reason}),
     );
-    commit(tx, user, &c.ctx, change).await
+    commit(state, tx, user, &c.ctx, change).await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -361,7 +360,7 @@ async fn recuse(
         serde_json::json!({"user_id": who, "relation": relation.as_str(), "note": note,
                            "declared_by": user.user_id}),
     );
-    commit(tx, user, &c.ctx, change).await
+    commit(state, tx, user, &c.ctx, change).await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -409,7 +408,7 @@ async fn write_opinion(
         "item.written_opinion",
         serde_json::json!({"stance": opinion.stance().as_str(), "reason": opinion.reason()}),
     );
-    commit(tx, user, &c.ctx, change).await
+    commit(state, tx, user, &c.ctx, change).await
 }
 
 /// R-OPINION, R-CHAIR-LAST, R-RECUSAL: a present member states their opinion, the chair last.
@@ -450,7 +449,7 @@ async fn state_opinion(
         "item.opinion",
         serde_json::json!({"stance": opinion.stance().as_str(), "reason": opinion.reason()}),
     );
-    commit(tx, user, &c.ctx, change).await
+    commit(state, tx, user, &c.ctx, change).await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -485,7 +484,7 @@ async fn remark(
     let text = required_text("text", &input.text, 5000)?;
     db::deliberation::remark(&mut tx, item_id, user.user_id, &text).await?;
     let change = c.change("item.remark", serde_json::json!({"text": text}));
-    commit(tx, user, &c.ctx, change).await
+    commit(state, tx, user, &c.ctx, change).await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -516,14 +515,14 @@ async fn open(
     c.item.vote_method = Some(method.as_str().to_owned());
     save(&mut tx, &mut c.item, next).await?;
     if method.is_secret() {
-        let key = state.keys.ballot.vote_key(item_id).public();
+        let key = state.ballot.vote_key(item_id).public();
         db::deliberation::open_secret_vote(&mut tx, item_id, &key.to_bytes()).await?;
     }
     let change = c.change(
         "item.vote_open",
         serde_json::json!({"method": method.as_str(), "present": present, "eligible": eligible}),
     );
-    commit(tx, user, &c.ctx, change).await
+    commit(state, tx, user, &c.ctx, change).await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -580,7 +579,7 @@ async fn cast(
     };
     c.floor().may_vote(voter, c.voted.contains(&voter))?;
     let (written, after) = if method.is_secret() {
-        let key = state.keys.ballot.vote_key(item_id).public();
+        let key = state.ballot.vote_key(item_id).public();
         let ballot = match (choice, input.ballot) {
             // Made here, so its proofs hold by construction (closing checks them again).
             (Some(choice), _) => Ballot::encrypt(&key, choice),
@@ -622,7 +621,10 @@ async fn cast(
         _ => AppError::from(e),
     })?;
     let change = c.change("item.ballot", after);
-    audit::append(&mut tx, &user.audit_actor(), change).await?;
+    state
+        .audit
+        .append(&mut tx, &user.audit_actor(), change)
+        .await?;
     publish_and_commit(tx, &c.ctx, "item.ballot").await
 }
 
@@ -681,7 +683,7 @@ async fn close(
         "item.vote_close",
         serde_json::to_value(&view).map_err(anyhow::Error::from)?,
     );
-    commit(tx, user, &c.ctx, change).await?;
+    commit(state, tx, user, &c.ctx, change).await?;
     Ok(view)
 }
 
@@ -696,7 +698,7 @@ async fn count_secret(
     let stored = db::deliberation::secret_vote(tx, item_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("secret vote without a ballot box"))?;
-    let key = state.keys.ballot.vote_key(item_id);
+    let key = state.ballot.vote_key(item_id);
     let public = key.public();
     if PublicVoteKey::from_bytes(&stored.public_key).as_ref() != Some(&public) {
         return Err(
@@ -777,7 +779,7 @@ async fn announce(
         "item.outcome",
         serde_json::json!({"outcome": requested.as_str(), "reason": c.item.outcome_reason}),
     );
-    commit(tx, user, &c.ctx, change).await
+    commit(state, tx, user, &c.ctx, change).await
 }
 
 // ---- API ----

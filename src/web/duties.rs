@@ -21,7 +21,7 @@ use super::error::{AppError, FieldError};
 use super::extract::{ApiJson, CurrentUser, PageForm, parse_id};
 use super::meetings::required_text;
 use super::pages::{DISPLAY_OFFSET, Layout, date_zh, datetime_zh};
-use crate::audit::{self, Chain, Change};
+use crate::audit::{Chain, Change};
 use crate::db::followup::{Circulation, Emergency, ReportUp, Signoff};
 use crate::db::party_groups::PartyGroup;
 use crate::db::{self};
@@ -161,7 +161,10 @@ async fn record_emergency(
             "occurred_at": occurred_at.format(&Rfc3339).unwrap_or_default(),
             "reported_to_meeting": meeting_id,
         }));
-    audit::append(&mut tx, &user.audit_actor(), change).await?;
+    state
+        .audit
+        .append(&mut tx, &user.audit_actor(), change)
+        .await?;
     tx.commit().await?;
     Ok(EmergencyRecorded { id, meeting_id })
 }
@@ -309,7 +312,10 @@ async fn report_up(
     let change = Change::new(Chain::PartyGroup(group_id), "report_up.record", "party_group")
         .entity(group_id)
         .after(serde_json::json!({ "report_id": id, "title": title, "reported_on": reported_on.to_string() }));
-    audit::append(&mut tx, &user.audit_actor(), change).await?;
+    state
+        .audit
+        .append(&mut tx, &user.audit_actor(), change)
+        .await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -372,7 +378,10 @@ async fn create_circulation(
     )
     .entity(id)
     .after(serde_json::json!({ "title": title, "body": body }));
-    audit::append(&mut tx, &user.audit_actor(), change).await?;
+    state
+        .audit
+        .append(&mut tx, &user.audit_actor(), change)
+        .await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -515,7 +524,10 @@ async fn sign_off(
     )
     .entity(id)
     .after(serde_json::json!({ "approved": approved, "comment": comment }));
-    audit::append(&mut tx, &user.audit_actor(), change).await?;
+    state
+        .audit
+        .append(&mut tx, &user.audit_actor(), change)
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -563,7 +575,10 @@ async fn publish(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<(), A
     )
     .entity(id)
     .after(serde_json::json!({ "approved_by": approved }));
-    audit::append(&mut tx, &user.audit_actor(), change).await?;
+    state
+        .audit
+        .append(&mut tx, &user.audit_actor(), change)
+        .await?;
     tx.commit().await?;
     Ok(())
 }

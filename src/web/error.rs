@@ -207,7 +207,10 @@ pub async fn audit_refusals(
         .after(serde_json::json!({ "method": method, "path": path, "detail": problem.detail }));
     let recorded = async {
         let mut tx = state.pool.begin().await?;
-        crate::audit::append(&mut tx, &user.audit_actor(), change).await?;
+        state
+            .audit
+            .append(&mut tx, &user.audit_actor(), change)
+            .await?;
         tx.commit().await
     };
     if let Err(e) = recorded.await {

@@ -20,7 +20,7 @@ use super::error::{AppError, FieldError};
 use super::extract::{ApiJson, CurrentUser, PageForm, parse_id};
 use super::meetings::{Ctx, required_text};
 use super::pages::{DISPLAY_OFFSET, Layout, date_zh, datetime_zh};
-use crate::audit::{self, Chain, Change};
+use crate::audit::{Chain, Change};
 use crate::db::followup::{Circular, Progress, Task};
 use crate::db::meetings::Lock;
 use crate::db::{self};
@@ -200,7 +200,10 @@ async fn create_task(
         "due_on": due_on.to_string(),
         "description": description,
     }));
-    audit::append(&mut tx, &user.audit_actor(), change).await?;
+    state
+        .audit
+        .append(&mut tx, &user.audit_actor(), change)
+        .await?;
     let task = db::followup::task(&mut tx, task_id, false)
         .await?
         .ok_or_else(|| anyhow::anyhow!("task just created is missing"))?;
@@ -378,7 +381,10 @@ async fn report(
     let change = ctx
         .change("task.progress")
         .after(serde_json::json!({ "task_id": id, "note": note, "done": input.done }));
-    audit::append(&mut tx, &user.audit_actor(), change).await?;
+    state
+        .audit
+        .append(&mut tx, &user.audit_actor(), change)
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -436,7 +442,10 @@ async fn remind(
     let change = ctx
         .change("task.remind")
         .after(serde_json::json!({ "task_id": id, "text": text }));
-    audit::append(&mut tx, &user.audit_actor(), change).await?;
+    state
+        .audit
+        .append(&mut tx, &user.audit_actor(), change)
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -500,7 +509,10 @@ async fn circulate(
     let change = Change::new(Chain::PartyGroup(group_id), "task.circular", "party_group")
         .entity(group_id)
         .after(serde_json::json!({ "circular_id": id, "text": text, "recipients": to }));
-    audit::append(&mut tx, &user.audit_actor(), change).await?;
+    state
+        .audit
+        .append(&mut tx, &user.audit_actor(), change)
+        .await?;
     tx.commit().await?;
     Ok(CircularSent {
         id,
@@ -560,7 +572,10 @@ async fn reserve(
     let change = ctx
         .change("item.reserve")
         .after(serde_json::json!({ "item_id": item_id, "text": text }));
-    audit::append(&mut tx, &user.audit_actor(), change).await?;
+    state
+        .audit
+        .append(&mut tx, &user.audit_actor(), change)
+        .await?;
     tx.commit().await?;
     Ok(item_id)
 }
@@ -626,7 +641,10 @@ async fn supersede(
         "old_meeting_id": old.meeting_id,
         "reason": reason,
     }));
-    audit::append(&mut tx, &user.audit_actor(), change).await?;
+    state
+        .audit
+        .append(&mut tx, &user.audit_actor(), change)
+        .await?;
     tx.commit().await?;
     Ok(old.item_id)
 }

@@ -18,7 +18,7 @@ use super::extract::{CurrentUser, parse_id};
 use super::topics::{
     recordable_kinds, relation_to, requirements, topic_for_action, visible_topic, wrong_status,
 };
-use crate::audit::{self, Chain, Change};
+use crate::audit::{Chain, Change};
 use crate::db::{self, materials::MaterialInfo, materials::NewMaterial};
 use crate::domain::authz::Action;
 use crate::domain::material::detect;
@@ -191,18 +191,20 @@ async fn upload(
         .into_iter()
         .find(|m| m.material_id == material_id)
         .ok_or_else(|| anyhow::anyhow!("uploaded material not found"))?;
-    audit::append(
-        &mut tx,
-        &user.audit_actor(),
-        Change::new(
-            Chain::PartyGroup(topic.party_group_id),
-            "material.upload",
-            "material",
+    state
+        .audit
+        .append(
+            &mut tx,
+            &user.audit_actor(),
+            Change::new(
+                Chain::PartyGroup(topic.party_group_id),
+                "material.upload",
+                "material",
+            )
+            .entity(material_id)
+            .after(&info),
         )
-        .entity(material_id)
-        .after(&info),
-    )
-    .await?;
+        .await?;
     tx.commit().await?;
     Ok(info)
 }
@@ -226,17 +228,19 @@ async fn download(
     if file.classification != "none" || topic.classification != "none" {
         // Reads of classified materials are audited (R-AUDIT).
         let mut tx = state.pool.begin().await?;
-        audit::append(
-            &mut tx,
-            &user.audit_actor(),
-            Change::new(
-                Chain::PartyGroup(topic.party_group_id),
-                "material.read",
-                "material",
+        state
+            .audit
+            .append(
+                &mut tx,
+                &user.audit_actor(),
+                Change::new(
+                    Chain::PartyGroup(topic.party_group_id),
+                    "material.read",
+                    "material",
+                )
+                .entity(material_id),
             )
-            .entity(material_id),
-        )
-        .await?;
+            .await?;
         tx.commit().await?;
     }
     let disposition = format!(

@@ -18,7 +18,7 @@ use super::AppState;
 use super::error::AppError;
 use super::extract::{ApiJson, CurrentUser, PageForm, parse_id};
 use super::pages::{DISPLAY_OFFSET, datetime_zh};
-use crate::audit::{self, Chain, Change};
+use crate::audit::{Chain, Change};
 use crate::db::meetings::{Item, Lock, Meeting, RosterEntry};
 use crate::db::{self};
 use crate::domain::authz::{Action, Relation};
@@ -216,13 +216,17 @@ pub(super) fn item_state(item: &Item) -> Result<ItemState, AppError> {
 
 /// Appends the audit entry and the live notification of a meeting change, then commits.
 pub(super) async fn commit(
+    state: &AppState,
     mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
     user: &CurrentUser,
     ctx: &Ctx,
     change: Change,
 ) -> Result<(), AppError> {
     let kind = change.action;
-    audit::append(&mut tx, &user.audit_actor(), change).await?;
+    state
+        .audit
+        .append(&mut tx, &user.audit_actor(), change)
+        .await?;
     publish_and_commit(tx, ctx, kind).await
 }
 
@@ -495,18 +499,20 @@ pub(super) async fn create_meeting(
     db::meetings::insert(&mut tx, &meeting).await?;
     // R-EMERGENCY: disposals not yet reported go on this meeting.
     db::followup::adopt_emergencies(&mut tx, group.party_group_id, meeting.meeting_id).await?;
-    audit::append(
-        &mut tx,
-        &user.audit_actor(),
-        Change::new(
-            Chain::PartyGroup(group.party_group_id),
-            "meeting.create",
-            "meeting",
+    state
+        .audit
+        .append(
+            &mut tx,
+            &user.audit_actor(),
+            Change::new(
+                Chain::PartyGroup(group.party_group_id),
+                "meeting.create",
+                "meeting",
+            )
+            .entity(meeting.meeting_id)
+            .after(&meeting),
         )
-        .entity(meeting.meeting_id)
-        .after(&meeting),
-    )
-    .await?;
+        .await?;
     tx.commit().await?;
     Ok(meeting)
 }
@@ -564,7 +570,7 @@ async fn delegate_chair(
         .change("meeting.delegate_chair")
         .before(serde_json::json!({"chair_id": ctx.meeting.chair_id}))
         .after(serde_json::json!({"chair_id": delegate, "reason": reason}));
-    commit(tx, user, &ctx, change).await
+    commit(state, tx, user, &ctx, change).await
 }
 
 #[utoipa::path(post, path = "/api/v1/meetings/{id}/chair", tag = "meetings", params(("id" = Uuid, Path)),
@@ -679,7 +685,7 @@ async fn add_item(
         "item_id": item_id, "topic_id": topic.topic_id, "title": topic.title,
         "ad_hoc": noticed, "urgent": input.urgent, "override_reason": kept_reason,
     }));
-    commit(tx, user, &ctx, change).await?;
+    commit(state, tx, user, &ctx, change).await?;
     Ok(item_id)
 }
 
@@ -733,7 +739,7 @@ async fn move_item(
     let change = ctx.change("meeting.agenda_move").after(serde_json::json!({
         "item_id": item_id, "direction": input.direction.trim(), "swapped_with": other,
     }));
-    commit(tx, user, &ctx, change).await
+    commit(state, tx, user, &ctx, change).await
 }
 
 #[utoipa::path(post, path = "/api/v1/meetings/{id}/agenda/{item_id}/move", tag = "meetings",
@@ -821,7 +827,7 @@ async fn invite_attendee(
         .after(serde_json::json!({
             "item_id": item.item_id, "user_id": invitee.user_id, "name": invitee.name,
         }));
-    commit(tx, user, &ctx, change).await
+    commit(state, tx, user, &ctx, change).await
 }
 
 #[utoipa::path(post, path = "/api/v1/meetings/{id}/attendees", tag = "meetings", params(("id" = Uuid, Path)),
@@ -912,7 +918,7 @@ async fn issue(
         "agenda": agenda, "recipients": recipients, "materials_handed": handed,
         "materials_late_reason": reason,
     }));
-    commit(tx, user, &ctx, change).await
+    commit(state, tx, user, &ctx, change).await
 }
 
 #[utoipa::path(post, path = "/api/v1/meetings/{id}/notice", tag = "meetings", params(("id" = Uuid, Path)),
@@ -961,7 +967,7 @@ async fn ask_leave(
     let change = ctx
         .change("meeting.leave_ask")
         .after(serde_json::json!({"user_id": user.user_id, "reason": reason}));
-    commit(tx, user, &ctx, change).await
+    commit(state, tx, user, &ctx, change).await
 }
 
 #[utoipa::path(post, path = "/api/v1/meetings/{id}/leave", tag = "meetings", params(("id" = Uuid, Path)),
@@ -1015,7 +1021,7 @@ async fn decide_leave(
     let change = ctx.change("meeting.leave_decide").after(serde_json::json!({
         "user_id": who, "approved": input.approved,
     }));
-    commit(tx, user, &ctx, change).await
+    commit(state, tx, user, &ctx, change).await
 }
 
 #[utoipa::path(post, path = "/api/v1/meetings/{id}/leave/{user_id}/decision", tag = "meetings",
@@ -1070,7 +1076,7 @@ async fn record_attendance(
         "user_id": who, "present": present,
         "quorum": {"present": quorum.present, "members": quorum.members, "met": quorum.met},
     }));
-    commit(tx, user, &ctx, change).await
+    commit(state, tx, user, &ctx, change).await
 }
 
 #[utoipa::path(put, path = "/api/v1/meetings/{id}/attendance/{user_id}", tag = "meetings",
@@ -1105,7 +1111,7 @@ async fn open(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<(), AppE
     let change = ctx.change("meeting.open").after(serde_json::json!({
         "present": ctx.present(), "members": quorum.members,
     }));
-    commit(tx, user, &ctx, change).await
+    commit(state, tx, user, &ctx, change).await
 }
 
 #[utoipa::path(post, path = "/api/v1/meetings/{id}/open", tag = "meetings", params(("id" = Uuid, Path)),
@@ -1142,7 +1148,7 @@ async fn close(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<(), App
     let change = ctx
         .change("meeting.close")
         .after(serde_json::json!({"topics_back_to_queue": returned}));
-    commit(tx, user, &ctx, change).await
+    commit(state, tx, user, &ctx, change).await
 }
 
 #[utoipa::path(post, path = "/api/v1/meetings/{id}/close", tag = "meetings", params(("id" = Uuid, Path)),

@@ -20,6 +20,7 @@ use super::error::AppError;
 use super::extract::{ApiJson, CurrentUser, PageForm, parse_id};
 use super::meetings::{Ctx, required_text};
 use super::pages::{Layout, datetime_zh};
+use crate::audit::checkpoint::Document;
 use crate::audit::{self, Change};
 use crate::db::meetings::Lock;
 use crate::db::records::{Amendment, BorrowRequest};
@@ -209,6 +210,8 @@ pub struct Seal {
     pub sealed_by: Uuid,
     /// sha256 of the sealed text, also in the audit chain.
     pub sha256: String,
+    /// The signed checkpoint of the audit chain taken at the seal (the footer's anchor).
+    pub anchor: Option<crate::audit::checkpoint::Signed>,
 }
 
 async fn name_of(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<String, AppError> {
@@ -517,6 +520,7 @@ async fn read_as(
                 sealed_at: r.sealed_at.expect("sealed"),
                 sealed_by: r.sealed_by.expect("sealed"),
                 sha256: r.sealed_sha256.clone().unwrap_or_default(),
+                anchor: crate::audit::checkpoint::anchor_of(&mut tx, id, "minutes").await?,
             };
             (minutes, Some(seal))
         }
@@ -538,7 +542,10 @@ async fn read_as(
         "sealed": sealed.is_some(),
         "as_member": ctx.position.is_some(),
     }));
-    audit::append(&mut tx, &user.audit_actor(), change).await?;
+    state
+        .audit
+        .append(&mut tx, &user.audit_actor(), change)
+        .await?;
     tx.commit().await?;
     Ok((
         MinutesDoc {
@@ -619,7 +626,10 @@ async fn save_draft(
         "narrative": narrative,
         "notes": notes.iter().map(|(i, t)| serde_json::json!({"item_id": i, "note": t})).collect::<Vec<_>>(),
     }));
-    audit::append(&mut tx, &user.audit_actor(), change).await?;
+    state
+        .audit
+        .append(&mut tx, &user.audit_actor(), change)
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -663,8 +673,19 @@ async fn sign(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<(), AppE
     let change = ctx
         .change("minutes.sign")
         .after(serde_json::json!({ "sha256": hash }));
-    audit::append(&mut tx, &user.audit_actor(), change).await?;
+    let head = state
+        .audit
+        .append(&mut tx, &user.audit_actor(), change)
+        .await?;
+    let document = Document {
+        kind: "minutes".into(),
+        meeting_id: id,
+        sha256: hash,
+    };
+    state.audit.anchor(&mut tx, &head, document).await?;
     tx.commit().await?;
+    // R-AUDIT: every seal is followed by a checkpoint of every chain, kept outside the database.
+    state.audit.checkpoints().request();
     Ok(())
 }
 
@@ -707,7 +728,10 @@ async fn amend(
     let change = ctx
         .change("minutes.amend")
         .after(serde_json::json!({ "amendment_id": amendment_id, "text": text }));
-    audit::append(&mut tx, &user.audit_actor(), change).await?;
+    state
+        .audit
+        .append(&mut tx, &user.audit_actor(), change)
+        .await?;
     tx.commit().await?;
     Ok(amendment_id)
 }
@@ -810,7 +834,10 @@ async fn ask_borrow(
     )
     .entity(id)
     .after(serde_json::json!({ "request_id": request_id, "reason": reason, "days": days }));
-    audit::append(&mut tx, &user.audit_actor(), change).await?;
+    state
+        .audit
+        .append(&mut tx, &user.audit_actor(), change)
+        .await?;
     tx.commit().await?;
     Ok(request_id)
 }
@@ -905,7 +932,10 @@ async fn decide_borrow(
         "approved": approved,
         "expires_at": expires_at.map(|t| datetime_zh(&t)),
     }));
-    audit::append(&mut tx, &user.audit_actor(), change).await?;
+    state
+        .audit
+        .append(&mut tx, &user.audit_actor(), change)
+        .await?;
     tx.commit().await?;
     Ok(BorrowRequest {
         approved: Some(approved),

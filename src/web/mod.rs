@@ -50,15 +50,22 @@ pub struct AppState {
     pub dummy_hash: Arc<str>,
     /// This instance's live meeting screens.
     pub hub: Arc<events::Hub>,
-    /// The keys kept outside the database.
-    pub keys: Arc<crate::keys::Keys>,
+    /// The secret ballots' key, kept outside the database.
+    pub ballot: Arc<crate::keys::BallotKey>,
+    /// The audit log with its keys and checkpoints.
+    pub audit: Arc<crate::audit::AuditLog>,
 }
 
 impl AppState {
     /// The state of a server instance: reads (or creates) its key files and starts listening
     /// for meeting events, so it must be called within the tokio runtime.
     pub fn new(pool: PgPool, config: Config) -> anyhow::Result<AppState> {
-        let keys = Arc::new(crate::keys::Keys::load_or_create(&config)?);
+        let keys = crate::keys::Keys::load_or_create(&config)?;
+        let audit = Arc::new(crate::audit::AuditLog::new(
+            keys.audit,
+            config.checkpoint_file.clone(),
+        ));
+        crate::audit::checkpoint::spawn(pool.clone(), audit.clone(), config.checkpoint_interval);
         let dummy = crate::auth::password::hash_blocking(&crate::random::hex(16))?;
         let hub = Arc::new(events::Hub::default());
         events::spawn_listener(pool.clone(), hub.clone());
@@ -67,7 +74,8 @@ impl AppState {
             config: Arc::new(config),
             dummy_hash: dummy.into(),
             hub,
-            keys,
+            ballot: Arc::new(keys.ballot),
+            audit,
         })
     }
 }

@@ -17,7 +17,7 @@ use super::AppState;
 use super::error::{AppError, FieldError};
 use super::extract::{ApiJson, CurrentUser, PageForm, parse_id};
 use super::pages::{Layout, date_zh, today, yuan};
-use crate::audit::{self, Chain, Change};
+use crate::audit::{Chain, Change};
 use crate::db::party_groups::{Membership, PartyGroup};
 use crate::db::users::User;
 use crate::db::{self, violated_constraint};
@@ -174,7 +174,7 @@ async fn create_group(
             _ => e.into(),
         });
     }
-    audit::append(
+    state.audit.append(
         &mut tx,
         &user.audit_actor(),
         Change::new(
@@ -238,15 +238,17 @@ async fn update_settings(
         )
     })?;
     db::party_groups::save_settings(&mut tx, id, &after).await?;
-    audit::append(
-        &mut tx,
-        &user.audit_actor(),
-        Change::new(Chain::PartyGroup(id), "party_group.settings", "party_group")
-            .entity(id)
-            .before(SettingsView::from(before))
-            .after(SettingsView::from(after)),
-    )
-    .await?;
+    state
+        .audit
+        .append(
+            &mut tx,
+            &user.audit_actor(),
+            Change::new(Chain::PartyGroup(id), "party_group.settings", "party_group")
+                .entity(id)
+                .before(SettingsView::from(before))
+                .after(SettingsView::from(after)),
+        )
+        .await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -340,7 +342,10 @@ async fn add_member(
     if let Some(current) = &current {
         change = change.before(current);
     }
-    audit::append(&mut tx, &user.audit_actor(), change).await?;
+    state
+        .audit
+        .append(&mut tx, &user.audit_actor(), change)
+        .await?;
     tx.commit().await?;
     Ok(new)
 }
@@ -362,15 +367,17 @@ async fn end_member(
         ended_on: Some(ended_on),
         ..current.clone()
     };
-    audit::append(
-        &mut tx,
-        &user.audit_actor(),
-        Change::new(Chain::PartyGroup(id), "membership.end", "membership")
-            .entity(current.membership_id)
-            .before(&current)
-            .after(&ended),
-    )
-    .await?;
+    state
+        .audit
+        .append(
+            &mut tx,
+            &user.audit_actor(),
+            Change::new(Chain::PartyGroup(id), "membership.end", "membership")
+                .entity(current.membership_id)
+                .before(&current)
+                .after(&ended),
+        )
+        .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -16,7 +16,7 @@ use super::AppState;
 use super::error::{AppError, FieldError};
 use super::extract::{ApiJson, CurrentUser, PageForm, parse_id};
 use super::pages::Layout;
-use crate::audit::{self, Chain, Change};
+use crate::audit::{Chain, Change};
 use crate::auth::password;
 use crate::db::{self, sections::Section, users::User, violated_constraint};
 use crate::domain::account::{Login, NewPassword, parse_name};
@@ -79,14 +79,16 @@ async fn create_section(
             _ => e.into(),
         });
     }
-    audit::append(
-        &mut tx,
-        &user.audit_actor(),
-        Change::new(Chain::Org, "section.create", "section")
-            .entity(section.section_id)
-            .after(&section),
-    )
-    .await?;
+    state
+        .audit
+        .append(
+            &mut tx,
+            &user.audit_actor(),
+            Change::new(Chain::Org, "section.create", "section")
+                .entity(section.section_id)
+                .after(&section),
+        )
+        .await?;
     tx.commit().await?;
     Ok(section)
 }
@@ -244,14 +246,16 @@ async fn create_user(
             _ => e.into(),
         });
     }
-    audit::append(
-        &mut tx,
-        &user.audit_actor(),
-        Change::new(Chain::Org, "user.create", "user")
-            .entity(new.user_id)
-            .after(&new),
-    )
-    .await?;
+    state
+        .audit
+        .append(
+            &mut tx,
+            &user.audit_actor(),
+            Change::new(Chain::Org, "user.create", "user")
+                .entity(new.user_id)
+                .after(&new),
+        )
+        .await?;
     tx.commit().await?;
     Ok(new)
 }
@@ -343,7 +347,10 @@ async fn update_user(
         // Record that the password was reset, never the password or its hash.
         entry.after = Some(serde_json::json!({ "user": after, "password_reset": true }));
     }
-    audit::append(&mut tx, &actor.audit_actor(), entry).await?;
+    state
+        .audit
+        .append(&mut tx, &actor.audit_actor(), entry)
+        .await?;
     tx.commit().await?;
     Ok(after)
 }

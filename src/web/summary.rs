@@ -109,6 +109,8 @@ pub struct SummarySeal {
     pub signed_at: OffsetDateTime,
     pub signed_by: Uuid,
     pub sha256: String,
+    /// The signed checkpoint of the audit chain taken at the signature (the footer's anchor).
+    pub anchor: Option<crate::audit::checkpoint::Signed>,
 }
 
 async fn generate(conn: &mut sqlx::PgConnection, ctx: &Ctx) -> Result<Summary, AppError> {
@@ -227,6 +229,7 @@ async fn read_as(
                 signed_at: r.signed_at,
                 signed_by: r.signed_by,
                 sha256: r.sha256,
+                anchor: crate::audit::checkpoint::anchor_of(&mut tx, id, "summary").await?,
             };
             (s, Some(seal), r.distributed_at)
         }
@@ -243,7 +246,10 @@ async fn read_as(
     // The recipient's first opening is their receipt (签收).
     if db::records::mark_summary_read(&mut tx, id, user.user_id).await? {
         let change = ctx.change("summary.receipt");
-        audit::append(&mut tx, &user.audit_actor(), change).await?;
+        state
+            .audit
+            .append(&mut tx, &user.audit_actor(), change)
+            .await?;
     }
     tx.commit().await?;
     let (summary, withheld) =
@@ -293,8 +299,19 @@ async fn sign(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<(), AppE
     let change = ctx
         .change("summary.sign")
         .after(serde_json::json!({ "sha256": sha256 }));
-    audit::append(&mut tx, &user.audit_actor(), change).await?;
+    let head = state
+        .audit
+        .append(&mut tx, &user.audit_actor(), change)
+        .await?;
+    let document = crate::audit::checkpoint::Document {
+        kind: "summary".into(),
+        meeting_id: id,
+        sha256,
+    };
+    state.audit.anchor(&mut tx, &head, document).await?;
     tx.commit().await?;
+    // R-AUDIT: every seal is followed by a checkpoint of every chain, kept outside the database.
+    state.audit.checkpoints().request();
     Ok(())
 }
 
@@ -354,7 +371,10 @@ async fn distribute(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<()
             .map(|(u, w)| serde_json::json!({"user_id": u, "withheld": w}))
             .collect::<Vec<_>>(),
     }));
-    audit::append(&mut tx, &user.audit_actor(), change).await?;
+    state
+        .audit
+        .append(&mut tx, &user.audit_actor(), change)
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -470,7 +490,8 @@ async fn docx_export(
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
     let doc = read(&state, &user, id).await?;
-    let bytes = summary_docx(&doc.summary)?;
+    let anchor = doc.signed.as_ref().and_then(|s| s.anchor.as_ref());
+    let bytes = summary_docx(&doc.summary, anchor)?;
     let filename = format!("{}会议纪要.docx", doc.summary.name);
     Ok((
         [
@@ -504,9 +525,13 @@ fn percent_encode(s: &str) -> String {
         .collect()
 }
 
-/// Builds the Word document. Sizes are half-points: 二号 22 pt = 44, 三号 16 pt = 32.
-pub fn summary_docx(s: &Summary) -> Result<Vec<u8>, AppError> {
-    use docx_rs::{AlignmentType, Docx, PageMargin, Paragraph, Run, RunFonts};
+/// Builds the Word document. Sizes are half-points: 二号 22 pt = 44, 三号 16 pt = 32. A signed
+/// summary's footer carries the anchor of the audit chain taken at its signature.
+pub fn summary_docx(
+    s: &Summary,
+    anchor: Option<&crate::audit::checkpoint::Signed>,
+) -> Result<Vec<u8>, AppError> {
+    use docx_rs::{AlignmentType, Docx, Footer, PageMargin, Paragraph, Run, RunFonts};
     let heading = RunFonts::new().east_asia("方正小标宋简体").ascii("SimHei");
     let hei = RunFonts::new().east_asia("黑体").ascii("SimHei");
     let fangsong = RunFonts::new().east_asia("仿宋_GB2312").ascii("FangSong");
@@ -570,6 +595,10 @@ pub fn summary_docx(s: &Summary) -> Result<Vec<u8>, AppError> {
         }
     }
     docx = docx.add_paragraph(para("分送:党组成员,局领导,各科室。".into(), &fangsong, 28));
+    if let Some(a) = anchor {
+        // 小五号 (9 pt): the anchor is for checking, not for reading aloud.
+        docx = docx.footer(Footer::new().add_paragraph(para(a.footer_zh(), &fangsong, 18)));
+    }
     let mut out = std::io::Cursor::new(Vec::new());
     docx.build()
         .pack(&mut out)

@@ -17,7 +17,7 @@ use super::AppState;
 use super::error::{AppError, FieldError};
 use super::extract::{ApiJson, CurrentUser, PageForm, parse_id};
 use super::pages::{Layout, datetime_zh};
-use crate::audit::{self, Chain, Change};
+use crate::audit::{Chain, Change};
 use crate::db::party_groups::PartyGroup;
 use crate::db::sections::Section;
 use crate::db::topics::Topic;
@@ -305,18 +305,20 @@ async fn create_topic(
     drop(conn);
     let mut tx = state.pool.begin().await?;
     db::topics::insert(&mut tx, &topic).await?;
-    audit::append(
-        &mut tx,
-        &user.audit_actor(),
-        Change::new(
-            Chain::PartyGroup(group.party_group_id),
-            "topic.create",
-            "topic",
+    state
+        .audit
+        .append(
+            &mut tx,
+            &user.audit_actor(),
+            Change::new(
+                Chain::PartyGroup(group.party_group_id),
+                "topic.create",
+                "topic",
+            )
+            .entity(topic.topic_id)
+            .after(&topic),
         )
-        .entity(topic.topic_id)
-        .after(&topic),
-    )
-    .await?;
+        .await?;
     tx.commit().await?;
     Ok(topic)
 }
@@ -944,7 +946,10 @@ async fn record_prerequisite(
     if let Some(before) = before {
         change = change.before(before);
     }
-    audit::append(&mut tx, &user.audit_actor(), change).await?;
+    state
+        .audit
+        .append(&mut tx, &user.audit_actor(), change)
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -971,19 +976,21 @@ async fn update_topic(
     after.signed_off_by = None;
     after.signed_off_at = None;
     db::topics::update(&mut tx, &after).await?;
-    audit::append(
-        &mut tx,
-        &user.audit_actor(),
-        Change::new(
-            Chain::PartyGroup(before.party_group_id),
-            "topic.update",
-            "topic",
+    state
+        .audit
+        .append(
+            &mut tx,
+            &user.audit_actor(),
+            Change::new(
+                Chain::PartyGroup(before.party_group_id),
+                "topic.update",
+                "topic",
+            )
+            .entity(id)
+            .before(&before)
+            .after(serde_json::json!({ "topic": after, "sign_off_voided": voided })),
         )
-        .entity(id)
-        .before(&before)
-        .after(serde_json::json!({ "topic": after, "sign_off_voided": voided })),
-    )
-    .await?;
+        .await?;
     tx.commit().await?;
     Ok((after, voided))
 }
@@ -1000,17 +1007,19 @@ async fn sign_off(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<(), 
         return Err(AppError::Conflict("该议题已签字同意。".into()));
     }
     db::topics::sign_off(&mut tx, id, user.user_id).await?;
-    audit::append(
-        &mut tx,
-        &user.audit_actor(),
-        Change::new(
-            Chain::PartyGroup(topic.party_group_id),
-            "topic.sign_off",
-            "topic",
+    state
+        .audit
+        .append(
+            &mut tx,
+            &user.audit_actor(),
+            Change::new(
+                Chain::PartyGroup(topic.party_group_id),
+                "topic.sign_off",
+                "topic",
+            )
+            .entity(id),
         )
-        .entity(id),
-    )
-    .await?;
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -1055,18 +1064,20 @@ async fn submit(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<(), Ap
         check_procurement_once(reference, approved.iter().map(String::as_str))?;
     }
     db::topics::set_status(&mut tx, id, "submitted", None).await?;
-    audit::append(
-        &mut tx,
-        &user.audit_actor(),
-        Change::new(
-            Chain::PartyGroup(topic.party_group_id),
-            "topic.submit",
-            "topic",
+    state
+        .audit
+        .append(
+            &mut tx,
+            &user.audit_actor(),
+            Change::new(
+                Chain::PartyGroup(topic.party_group_id),
+                "topic.submit",
+                "topic",
+            )
+            .entity(id)
+            .before(serde_json::json!({ "status": topic.status })),
         )
-        .entity(id)
-        .before(serde_json::json!({ "status": topic.status })),
-    )
-    .await?;
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -1079,18 +1090,20 @@ async fn withdraw(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<(), 
         return Err(wrong_status(&topic));
     }
     db::topics::set_status(&mut tx, id, "withdrawn", None).await?;
-    audit::append(
-        &mut tx,
-        &user.audit_actor(),
-        Change::new(
-            Chain::PartyGroup(topic.party_group_id),
-            "topic.withdraw",
-            "topic",
+    state
+        .audit
+        .append(
+            &mut tx,
+            &user.audit_actor(),
+            Change::new(
+                Chain::PartyGroup(topic.party_group_id),
+                "topic.withdraw",
+                "topic",
+            )
+            .entity(id)
+            .before(serde_json::json!({ "status": topic.status })),
         )
-        .entity(id)
-        .before(serde_json::json!({ "status": topic.status })),
-    )
-    .await?;
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -1115,18 +1128,20 @@ async fn return_topic(
         return Err(wrong_status(&topic));
     }
     db::topics::set_status(&mut tx, id, "returned", Some(&reason)).await?;
-    audit::append(
-        &mut tx,
-        &user.audit_actor(),
-        Change::new(
-            Chain::PartyGroup(topic.party_group_id),
-            "topic.return",
-            "topic",
+    state
+        .audit
+        .append(
+            &mut tx,
+            &user.audit_actor(),
+            Change::new(
+                Chain::PartyGroup(topic.party_group_id),
+                "topic.return",
+                "topic",
+            )
+            .entity(id)
+            .after(serde_json::json!({ "reason": reason })),
         )
-        .entity(id)
-        .after(serde_json::json!({ "reason": reason })),
-    )
-    .await?;
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -1461,18 +1476,20 @@ async fn assign(
         ));
     }
     if db::topics::assign_section(&mut tx, id, section.section_id, user.user_id).await? {
-        audit::append(
-            &mut tx,
-            &user.audit_actor(),
-            Change::new(
-                Chain::PartyGroup(topic.party_group_id),
-                "topic.assign",
-                "topic",
+        state
+            .audit
+            .append(
+                &mut tx,
+                &user.audit_actor(),
+                Change::new(
+                    Chain::PartyGroup(topic.party_group_id),
+                    "topic.assign",
+                    "topic",
+                )
+                .entity(id)
+                .after(&section),
             )
-            .entity(id)
-            .after(&section),
-        )
-        .await?;
+            .await?;
     }
     tx.commit().await?;
     Ok(())

@@ -622,6 +622,28 @@ fn routes() -> Vec<Route> {
         api("POST", "/api/v1/notifications/read", None, SignedIn, 204),
         api("GET", "/api/v1/audit", None, Discipline, 200),
         api("GET", "/api/v1/audit/verify", None, Discipline, 200),
+        // A checkpoint whose signature does not hold: verified (and found wanting), 200.
+        api(
+            "POST",
+            "/api/v1/audit/verify",
+            Some(
+                json!({"body": {"version": 1, "kind": "requested", "at": "2026-12-01T00:00:00Z",
+                                 "suite": "standard", "mac": "hmac-sha256",
+                                 "signature_algorithm": "ed25519", "public_key": "00",
+                                 "chains": []}, "signature": "00"}),
+            ),
+            Discipline,
+            200,
+        ),
+        api("GET", "/api/v1/audit/checkpoints", None, Discipline, 200),
+        api("POST", "/api/v1/audit/checkpoints", None, Discipline, 201),
+        api(
+            "GET",
+            "/api/v1/audit/checkpoints/{checkpoint}",
+            None,
+            Discipline,
+            200,
+        ),
         api("GET", "/healthz", None, Anyone, 200),
         api("GET", "/readyz", None, Anyone, 200),
         api("GET", "/api/openapi.json", None, Anyone, 200),
@@ -816,6 +838,7 @@ fn routes() -> Vec<Route> {
         page("GET", "/notifications", None, SignedIn, 200),
         page("GET", "/audit", None, Discipline, 200),
         page("GET", "/audit/verify", None, Discipline, 200),
+        page("POST", "/audit/checkpoints", Some(""), Discipline, 200),
     ]
 }
 
@@ -1107,6 +1130,18 @@ async fn authorization_matrix_of_every_route() {
             .await;
         assert_eq!(status, StatusCode::OK, "{path}: {answer}");
     }
+    // A signed checkpoint to download.
+    let (_, jijian) = app.user("mx.jijian", &["discipline"]).await;
+    let (status, signed) = app
+        .api("POST", "/api/v1/audit/checkpoints", Some(&jijian), None)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{signed}");
+    let checkpoint: String = sqlx::query_scalar(
+        "select checkpoint_id::text from audit_checkpoint order by created_at desc limit 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
     // A borrow request of a non-member, a task led by them, a circulated document.
     let (status, asked) = app
         .api(
@@ -1191,6 +1226,7 @@ async fn authorization_matrix_of_every_route() {
                     .replace("{voted}", &voted)
                     .replace("{task}", &task)
                     .replace("{circulation}", &circulation)
+                    .replace("{checkpoint}", &checkpoint)
                     .replace("{n}", &n.to_string())
             };
             let path = fill(route.path);
@@ -1315,6 +1351,7 @@ async fn openapi_documents_exactly_the_api_routes() {
             .replace("{voted}", "{id}")
             .replace("{task}", "{id}")
             .replace("{circulation}", "{id}")
+            .replace("{checkpoint}", "{id}")
     };
     let mut tested: BTreeSet<String> = routes()
         .iter()

@@ -1,6 +1,7 @@
 //! Integration tests through the real router against a real PostgreSQL.
 
 mod audit;
+mod audit_attacks;
 mod authz_matrix;
 mod fixtures;
 mod input;

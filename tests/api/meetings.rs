@@ -1033,7 +1033,7 @@ async fn a_second_screen_sees_a_ballot_through_the_event_stream() {
     let mut here = stream(&app.router, &r.members[2].token, m).await;
     // A second server instance on the same database, started in the middle of the meeting:
     // its screens start from the database and follow the first instance's changes.
-    let pool = sqlx::PgPool::connect(&app.url).await.unwrap();
+    let pool = sqlx::PgPool::connect(&app.runtime_url).await.unwrap();
     let other = yishi::app(yishi::AppState::new(pool, crate::support::test_config()).unwrap());
     let mut there = stream(&other, &r.members[1].token, m).await;
     let synced = next_event(&mut there).await;

@@ -441,6 +441,7 @@ async fn sealed_minutes_take_only_dated_amendments() {
     // Two signatures at once (the 书记 in two windows): one seals, the other is told so.
     let signed = sign_twice(&app, &r.shuji.token, format!("{url}/sign")).await;
     let sha = signed["sealed"]["sha256"].as_str().unwrap().to_owned();
+    assert_sealed_with_an_anchor(&app, &signed["sealed"], "minutes").await;
     let body: String = sqlx::query_scalar("select sealed_body from minutes where meeting_id = $1")
         .bind(p.m)
         .fetch_one(&app.pool)
@@ -742,6 +743,7 @@ async fn the_summary_needs_a_lead_for_every_passed_decision_and_withholds_secret
     assert_eq!(status, StatusCode::FORBIDDEN);
     let signed = sign_twice(&app, &r.shuji.token, format!("{url}/sign")).await;
     assert!(signed["signed"]["sha256"].is_string());
+    assert_sealed_with_an_anchor(&app, &signed["signed"], "summary").await;
     assert_eq!(signed["lacking_lead"], json!([]));
     refused(
         &post(&app, &r.shuji.token, format!("{url}/sign"), json!({})).await,
@@ -843,6 +845,58 @@ async fn the_summary_needs_a_lead_for_every_passed_decision_and_withholds_secret
     );
     assert!(document.contains("仿宋") && document.contains("黑体"));
     assert!(document.contains("11906"), "A4 page width");
+    // R-AUDIT: the printed 纪要 anchors the log: its footer holds the chain head and signature.
+    let footer = docx_part(&bytes, "footer");
+    let anchor = &signed["signed"]["anchor"];
+    assert!(footer.contains("留痕锚点"), "{footer}");
+    assert!(
+        footer.contains(anchor["signature"].as_str().unwrap()),
+        "{footer}"
+    );
+}
+
+/// R-AUDIT, issue 14: a sealed document carries the signed checkpoint of its seal entry — the
+/// entry of its chain, its hash, the document's sha256 — and that anchor verifies against the
+/// log as a checkpoint the discipline group kept.
+async fn assert_sealed_with_an_anchor(app: &TestApp, seal: &Value, kind: &str) {
+    let anchor = &seal["anchor"];
+    assert_eq!(anchor["body"]["kind"], "seal", "{seal}");
+    assert_eq!(anchor["body"]["document"]["kind"], kind);
+    assert_eq!(anchor["body"]["document"]["sha256"], seal["sha256"]);
+    let mark = &anchor["body"]["chains"][0];
+    let (action, hash): (String, Vec<u8>) =
+        sqlx::query_as("select action, hash from audit_entry where chain = $1 and seq = $2")
+            .bind(mark["chain"].as_str().unwrap())
+            .bind(mark["seq"].as_i64().unwrap())
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(action, format!("{kind}.sign"));
+    assert_eq!(hex::encode(hash), mark["hash"].as_str().unwrap());
+    let (_, jijian) = app.user(&format!("jijian.{kind}"), &["discipline"]).await;
+    let (status, v) = app
+        .api(
+            "POST",
+            "/api/v1/audit/verify",
+            Some(&jijian),
+            Some(anchor.clone()),
+        )
+        .await;
+    assert_eq!((status, &v["ok"]), (StatusCode::OK, &json!(true)), "{v}");
+}
+
+/// The XML parts of a .docx whose names contain `part`, concatenated.
+fn docx_part(bytes: &[u8], part: &str) -> String {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip container");
+    let mut text = String::new();
+    for n in 0..zip.len() {
+        let mut file = zip.by_index(n).unwrap();
+        if file.name().contains(part) {
+            file.read_to_string(&mut text).unwrap();
+        }
+    }
+    text
 }
 
 /// Unzips a .docx, checks that its parts are well-formed XML, and returns word/document.xml.

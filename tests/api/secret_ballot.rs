@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::fixtures::{
     Room, add, agree_and_open_vote, convene, meeting, ok, post, ready_topic, refused, room,
 };
-use crate::support::{TestApp, body_text, test_config};
+use crate::support::{TestApp, body_text};
 use yishi::domain::deliberation::Choice;
 use yishi::domain::secret_ballot::{Ballot, PublicVoteKey};
 
@@ -516,11 +516,8 @@ async fn r_secret_ballot_forged_replayed_and_foreign_ballots_are_refused() {
 }
 
 fn yishi_verify_vote(app: &TestApp, item_id: Uuid) -> (i32, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yishi"))
-        .args(["verify-vote", &item_id.to_string()])
-        .env("DATABASE_URL", &app.url)
-        .env("YISHI_DATA_DIR", &test_config().data_dir)
-        .env("RUST_LOG", "warn")
+    let out = app
+        .command(&["verify-vote", &item_id.to_string()])
         .output()
         .expect("run yishi verify-vote");
     (
@@ -751,7 +748,7 @@ impl Server {
             .port();
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_yishi"))
             .env("DATABASE_URL", &app.url)
-            .env("YISHI_DATA_DIR", &test_config().data_dir)
+            .env("YISHI_DATA_DIR", &app.config.data_dir)
             .env("YISHI_BIND", format!("127.0.0.1:{port}"))
             .env("RUST_LOG", "warn")
             .stdout(std::process::Stdio::null())

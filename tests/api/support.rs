@@ -88,12 +88,26 @@ async fn ensure_template(server: &Server) {
                 .execute(&admin)
                 .await
                 .unwrap();
+            // The server runs as a role that owns nothing, as in production.
+            sqlx::query(&format!(
+                "do $$ begin create role {RUNTIME_ROLE} login password '{RUNTIME_PASSWORD}';
+                 exception when duplicate_object then null; end $$"
+            ))
+            .execute(&admin)
+            .await
+            .unwrap();
             let url = db_url(&server.url, &server.template);
             let pool = PgPool::connect(&url).await.unwrap();
             bootstrap::migrate(&pool)
                 .await
                 .expect("migrate the template");
-            bootstrap::ensure_admin(&pool, Some(ADMIN_PASSWORD))
+            bootstrap::grant_runtime(&pool, RUNTIME_ROLE).await.unwrap();
+            let config = test_config();
+            let log = yishi::audit::AuditLog::new(
+                yishi::keys::Keys::load_or_create(&config).unwrap().audit,
+                config.checkpoint_file.clone(),
+            );
+            bootstrap::ensure_admin(&pool, &log, Some(ADMIN_PASSWORD))
                 .await
                 .unwrap();
             pool.close().await;
@@ -127,11 +141,20 @@ fn db_url(server_url: &str, db: &str) -> String {
     format!("{base}/{db}")
 }
 
+/// The role the server runs as in the tests: it owns nothing (`bootstrap::grant_runtime`).
+pub const RUNTIME_ROLE: &str = "yishi_test_app";
+const RUNTIME_PASSWORD: &str = "yishi-test-app";
+
 /// A fresh, migrated database with the `admin` user, and the router over it.
 pub struct TestApp {
+    /// A superuser's pool: what the tests read, and tamper with as an attacker would.
     pub pool: PgPool,
-    /// The URL of this test's database.
+    /// The URL of this test's database, as the superuser.
     pub url: String,
+    /// The same database as the server's runtime role.
+    pub runtime_url: String,
+    /// The server's configuration (its key files and kept checkpoint).
+    pub config: Config,
     pub router: Router,
 }
 
@@ -148,9 +171,20 @@ pub fn test_config() -> Config {
         unsafe { libc::atexit(remove_key_dir) };
         dir
     });
+    // Every instance keeps its own checkpoint: tests share keys, not databases.
+    let checkpoint = KEY_DIR
+        .get()
+        .expect("made above")
+        .join(format!("checkpoint-{}.json", yishi::random::hex(8)))
+        .display()
+        .to_string();
     let dir = dir.display().to_string();
-    Config::from_lookup(|name| (name == "YISHI_DATA_DIR").then(|| dir.clone()))
-        .expect("default config")
+    Config::from_lookup(|name| match name {
+        "YISHI_DATA_DIR" => Some(dir.clone()),
+        "YISHI_CHECKPOINT_FILE" => Some(checkpoint.clone()),
+        _ => None,
+    })
+    .expect("default config")
 }
 
 static KEY_DIR: OnceLock<PathBuf> = OnceLock::new();
@@ -166,7 +200,19 @@ impl TestApp {
         Self::with_config(test_config()).await
     }
 
+    /// A database cloned from the migrated template (whose entries are keyed with the keys
+    /// of [`test_config`]).
     pub async fn with_config(config: Config) -> TestApp {
+        Self::create(config, true).await
+    }
+
+    /// A database migrated from empty, its first entries written with `config`'s keys: a
+    /// deployment of its own (another crypto suite, say).
+    pub async fn fresh(config: Config) -> TestApp {
+        Self::create(config, false).await
+    }
+
+    async fn create(config: Config, from_template: bool) -> TestApp {
         let server = server();
         ensure_template(server).await;
         let name = format!(
@@ -175,26 +221,65 @@ impl TestApp {
             NEXT_DB.fetch_add(1, Ordering::Relaxed)
         );
         let admin = PgPool::connect(&server.url).await.unwrap();
-        sqlx::query(&format!(
-            "create database {name} template {}",
-            server.template
-        ))
-        .execute(&admin)
-        .await
-        .expect("clone the template database");
+        let template = if from_template {
+            server.template.as_str()
+        } else {
+            "template0"
+        };
+        sqlx::query(&format!("create database {name} template {template}"))
+            .execute(&admin)
+            .await
+            .expect("create the test database");
         admin.close().await;
         let url = db_url(&server.url, &name);
         let pool = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(25)
+            .max_connections(10)
             .connect(&url)
             .await
             .unwrap();
-        let state = AppState::new(pool.clone(), config).unwrap();
+        if !from_template {
+            bootstrap::migrate(&pool).await.unwrap();
+            bootstrap::grant_runtime(&pool, RUNTIME_ROLE).await.unwrap();
+        }
+        let runtime = PgConnectOptions::from_str(&url)
+            .unwrap()
+            .username(RUNTIME_ROLE)
+            .password(RUNTIME_PASSWORD);
+        let runtime_url = format!(
+            "postgres://{RUNTIME_ROLE}:{RUNTIME_PASSWORD}@{}:{}/{name}",
+            runtime.get_host(),
+            runtime.get_port()
+        );
+        let runtime_pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(25)
+            .connect_with(runtime)
+            .await
+            .unwrap();
+        let state = AppState::new(runtime_pool.clone(), config.clone()).unwrap();
+        if !from_template {
+            bootstrap::ensure_admin(&runtime_pool, &state.audit, Some(ADMIN_PASSWORD))
+                .await
+                .unwrap();
+        }
         TestApp {
             router: app(state),
             pool,
             url,
+            runtime_url,
+            config,
         }
+    }
+
+    /// The `yishi` command with this server's configuration: its database (as the runtime
+    /// role), key files and kept checkpoint.
+    pub fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_yishi"));
+        cmd.args(args)
+            .env("DATABASE_URL", &self.runtime_url)
+            .env("YISHI_DATA_DIR", &self.config.data_dir)
+            .env("YISHI_CHECKPOINT_FILE", &self.config.checkpoint_file)
+            .env("RUST_LOG", "warn");
+        cmd
     }
 
     /// Sends a request through the real router, as if from `127.0.0.1`.
