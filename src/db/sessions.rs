@@ -10,6 +10,8 @@ pub struct LiveSession {
     pub roles: Vec<String>,
     /// Unread notifications, for the navigation.
     pub unread: i64,
+    /// The password was set by the admin: nothing but changing it until it is changed.
+    pub must_change_password: bool,
 }
 
 pub async fn insert(
@@ -55,7 +57,8 @@ pub async fn touch(
            select t.user_id, t.csrf_token, u.login, u.name,
                   array(select r.role from user_role r where r.user_id = u.user_id order by r.role) as "roles!",
                   (select count(*) from notification n
-                   where n.user_id = u.user_id and n.read_at is null) as "unread!"
+                   where n.user_id = u.user_id and n.read_at is null) as "unread!",
+                  u.must_change_password
            from live t join app_user u using (user_id)
            where u.active"#,
         session_hash,

@@ -92,15 +92,20 @@ async fn set_roles(conn: &mut PgConnection, user_id: Uuid, roles: &[String]) -> 
     .map(drop)
 }
 
+/// Sets a password; `must_change` when someone other than its owner chose it (the admin's
+/// reset), so the owner replaces it at the next sign-in.
 pub async fn set_password_hash(
     conn: &mut PgConnection,
     user_id: Uuid,
     password_hash: &str,
+    must_change: bool,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "update app_user set password_hash = $2, updated_at = now() where user_id = $1",
+        "update app_user set password_hash = $2, must_change_password = $3, updated_at = now()
+         where user_id = $1",
         user_id,
-        password_hash
+        password_hash,
+        must_change
     )
     .execute(conn)
     .await

@@ -1,5 +1,8 @@
 //! People's accounts: login names, display names, passwords and other short texts, parsed once at
-//! the edge so the rest of the code holds only valid values.
+//! the edge so the rest of the code holds only valid values; and the separation of the
+//! administrator's duties from everyone else's (三员分立).
+
+use super::role::Role;
 
 /// A login name: 2–32 characters of lower-case letters, digits, `.`, `_` or `-`, starting with a
 /// letter or digit. Upper-case input is folded, so `Zhang.Wei` and `zhang.wei` are one login.
@@ -79,9 +82,36 @@ impl std::fmt::Debug for NewPassword {
     }
 }
 
+/// 三员分立 (separation of duties): the system administrator manages accounts and the
+/// organisation and holds no other role, so no account can both grant rights and use them.
+pub fn check_role_separation(roles: &[Role]) -> Result<(), String> {
+    if roles.contains(&Role::Admin) && roles.len() > 1 {
+        return Err("系统管理员不能兼任其他角色(三员分立)".into());
+    }
+    Ok(())
+}
+
+/// 三员分立: the system administrator is never a member of a party group.
+pub fn check_may_join_group(roles: &[Role]) -> Result<(), String> {
+    if roles.contains(&Role::Admin) {
+        return Err("系统管理员不能成为党组成员(三员分立)".into());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_admin_holds_no_other_role_and_joins_no_group() {
+        assert!(check_role_separation(&[Role::Admin]).is_ok());
+        assert!(check_role_separation(&[Role::Office, Role::Staff]).is_ok());
+        assert!(check_role_separation(&[Role::Admin, Role::Discipline]).is_err());
+        assert!(check_role_separation(&[Role::Admin, Role::Office]).is_err());
+        assert!(check_may_join_group(&[Role::Admin]).is_err());
+        assert!(check_may_join_group(&[Role::Leader]).is_ok());
+    }
 
     #[test]
     fn login_folds_case_and_refuses_bad_characters() {

@@ -151,6 +151,16 @@ pub enum Denied {
 /// Whether `actor` may take `action` on a resource they stand in `rel` to.
 pub fn can(actor: Actor<'_>, action: Action, rel: &Relation) -> Result<(), Denied> {
     use Action::*;
+    // 三员分立: the system administrator manages accounts and the organisation, nothing else —
+    // whatever role or membership an account kept from before the rule.
+    if actor.has(Role::Admin) {
+        return match action {
+            ManageOrganisation | ManageOwnAccount | ReadGroupSettings => Ok(()),
+            ReadAudit | CreateTopic | CreateMeeting | RequestBorrow | ListTasks
+            | RecordEmergency => Err(Denied::Forbidden),
+            _ => Err(Denied::Hidden),
+        };
+    }
     // Who may see a meeting at all: its members, attendees, secretary and 综合科. The admin,
     // who manages accounts, sees no meeting content.
     let sees_meeting = actor.is_member()
@@ -310,6 +320,29 @@ mod tests {
     /// The matrix: every action × every role/position × the relations that matter (own vs
     /// other resource). Y allowed, F forbidden (403), H hidden (404). Columns: admin, 综合科,
     /// 书记, 副书记, 成员, 纪检组, 法律顾问, 局领导(非成员), 局长(非成员), 科室负责人, 科室工作人员.
+    /// 三员分立: an admin account that also holds the discipline role and a membership (from
+    /// before the rule) still reaches nothing but the organisation.
+    #[test]
+    fn the_admin_with_other_roles_reaches_no_content() {
+        let roles = [Role::Admin, Role::Discipline, Role::Office];
+        let actor = Actor {
+            roles: &roles,
+            position: Some(Position::Secretary),
+        };
+        let chair = Relation {
+            chair: true,
+            ..Relation::default()
+        };
+        assert_eq!(
+            can(actor, Action::ReadAudit, &chair),
+            Err(Denied::Forbidden)
+        );
+        assert_eq!(can(actor, Action::ReadMeeting, &chair), Err(Denied::Hidden));
+        assert_eq!(can(actor, Action::ReadMinutes, &chair), Err(Denied::Hidden));
+        assert_eq!(can(actor, Action::ReadTopic, &chair), Err(Denied::Hidden));
+        assert_eq!(can(actor, Action::ManageOrganisation, &chair), Ok(()));
+    }
+
     #[test]
     fn authorization_matrix() {
         use Action::*;
@@ -439,7 +472,15 @@ mod tests {
         ];
         let mut mismatches = Vec::new();
         for (action, relation, expected) in table {
-            let expected: Vec<&str> = expected.split(' ').collect();
+            let mut expected: Vec<&str> = expected.split(' ').collect();
+            // 三员分立: whatever relation the row gives, the admin (first column) holds none:
+            // it manages the organisation and is refused or shown nothing else.
+            expected[0] = match action {
+                ManageOrganisation | ManageOwnAccount | ReadGroupSettings => "Y",
+                ReadAudit | CreateTopic | CreateMeeting | RequestBorrow | ListTasks
+                | RecordEmergency => "F",
+                _ => "H",
+            };
             for ((name, roles, position), want) in actors().iter().zip(&expected) {
                 let got = match can(
                     Actor {

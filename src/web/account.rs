@@ -209,7 +209,7 @@ async fn change_password(
     }
     let hash = password::hash(new.expose().to_owned()).await?;
     let mut tx = state.pool.begin().await?;
-    db::users::set_password_hash(&mut tx, user.user_id, &hash).await?;
+    db::users::set_password_hash(&mut tx, user.user_id, &hash, false).await?;
     db::sessions::delete_for_user(&mut tx, user.user_id, Some(&user.session_hash)).await?;
     state
         .audit

@@ -27,6 +27,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(verify_api, verify_given_api))
         .routes(routes!(list_checkpoints_api, take_checkpoint_api))
         .routes(routes!(checkpoint_api))
+        .routes(routes!(permission_changes_api))
 }
 
 pub fn page_routes() -> axum::Router<AppState> {
@@ -35,6 +36,7 @@ pub fn page_routes() -> axum::Router<AppState> {
         .route("/audit", get(search_page))
         .route("/audit/verify", get(verify_page).post(verify_upload_page))
         .route("/audit/checkpoints", post(take_checkpoint_page))
+        .route("/audit/permissions", get(permissions_page))
 }
 
 const PER_PAGE_MAX: i64 = 200;
@@ -293,6 +295,170 @@ fn checkpoint_file(signed: &Signed) -> impl IntoResponse + use<> {
         ],
         signed.to_pretty(),
     )
+}
+
+/// One change of who may do what (权限变更).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PermissionChange {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// Who made it (the admin, normally).
+    pub actor: Option<String>,
+    /// Whose rights changed.
+    pub subject: String,
+    /// What changed, in Chinese.
+    pub change_zh: String,
+    pub audit_entry_id: uuid::Uuid,
+}
+
+fn roles_zh(v: Option<&serde_json::Value>) -> String {
+    let roles: Vec<&str> = v
+        .and_then(|v| v.as_array())
+        .map(|a| a.iter().filter_map(|r| r.as_str()).collect())
+        .unwrap_or_default();
+    let labels: Vec<&str> = roles
+        .iter()
+        .map(|r| crate::domain::role::Role::parse(r).map_or(*r, |r| r.label_zh()))
+        .collect();
+    if labels.is_empty() {
+        "无".into()
+    } else {
+        labels.join("、")
+    }
+}
+
+/// What an account or membership entry changed about rights; `None` when it changed none (a
+/// new name, say).
+fn permission_change(e: &AuditEntry) -> Option<PermissionChange> {
+    let after = e.after.as_ref()?;
+    // A password reset wraps the account as `{user, password_reset}`.
+    let account = after.get("user").unwrap_or(after);
+    let text =
+        |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_owned();
+    let position_zh = |v: &serde_json::Value| {
+        crate::domain::org::Position::parse(&text(v, "position")).map_or("", |p| p.label_zh())
+    };
+    let (subject, change_zh) = match e.action.as_str() {
+        "user.create" => (
+            format!("{}({})", text(account, "name"), text(account, "login")),
+            format!("新建账号,角色:{}", roles_zh(account.get("roles"))),
+        ),
+        "user.update" => {
+            let before = e.before.as_ref()?;
+            let mut parts = Vec::new();
+            if before.get("roles") != account.get("roles") {
+                parts.push(format!(
+                    "角色:{} → {}",
+                    roles_zh(before.get("roles")),
+                    roles_zh(account.get("roles"))
+                ));
+            }
+            if before.get("active") != account.get("active") {
+                let active = account.get("active").and_then(|a| a.as_bool()) == Some(true);
+                parts.push(if active {
+                    "启用账号".into()
+                } else {
+                    "停用账号".into()
+                });
+            }
+            if after.get("password_reset").and_then(|p| p.as_bool()) == Some(true) {
+                parts.push("重置密码(其登录已全部退出,下次登录须改密码)".into());
+            }
+            if parts.is_empty() {
+                return None;
+            }
+            (
+                format!("{}({})", text(account, "name"), text(account, "login")),
+                parts.join(";"),
+            )
+        }
+        "membership.add" | "membership.change" => (
+            format!("{}({})", text(after, "name"), text(after, "login")),
+            {
+                let areas: Vec<&str> = after
+                    .get("areas")
+                    .and_then(|a| a.as_array())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|x| x.as_str())
+                            .map(|x| crate::domain::org::Area::parse(x).map_or(x, |a| a.label_zh()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let areas = if areas.is_empty() {
+                    String::new()
+                } else {
+                    format!(",分管{}", areas.join("、"))
+                };
+                format!(
+                    "{}:任{}{areas}",
+                    text(after, "party_group_name"),
+                    position_zh(after)
+                )
+            },
+        ),
+        "membership.end" => (
+            format!("{}({})", text(after, "name"), text(after, "login")),
+            format!(
+                "{}:不再担任{}",
+                text(after, "party_group_name"),
+                position_zh(after)
+            ),
+        ),
+        _ => return None,
+    };
+    Some(PermissionChange {
+        at: e.occurred_at,
+        actor: e.actor_name.clone().or_else(|| e.actor_login.clone()),
+        subject,
+        change_zh,
+        audit_entry_id: e.audit_entry_id,
+    })
+}
+
+async fn permission_changes(
+    state: &AppState,
+    user: &CurrentUser,
+) -> Result<Vec<PermissionChange>, AppError> {
+    user.can(Action::ReadAudit)?;
+    let mut conn = state.pool.acquire().await?;
+    let entries = crate::db::audit_log::permission_entries(&mut conn, 500).await?;
+    Ok(entries.iter().filter_map(permission_change).collect())
+}
+
+/// 权限变更: accounts created, roles, activation and password resets, memberships — who may do
+/// what, and who changed it (discipline group only).
+#[utoipa::path(get, path = "/api/v1/audit/permission-changes", tag = "audit",
+    responses((status = 200, body = Vec<PermissionChange>), (status = 403, body = super::error::Problem)))]
+async fn permission_changes_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Vec<PermissionChange>>, AppError> {
+    Ok(Json(permission_changes(&state, &user).await?))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "audit/permissions.html")]
+struct PermissionsPage {
+    layout: Layout,
+    changes: Vec<PermissionChange>,
+}
+
+impl PermissionsPage {
+    fn when(&self, t: &OffsetDateTime) -> String {
+        datetime_zh(t)
+    }
+}
+
+async fn permissions_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<PermissionsPage, AppError> {
+    let changes = permission_changes(&state, &user).await?;
+    Ok(PermissionsPage {
+        layout: Layout::new("权限变更", Some(&user)),
+        changes,
+    })
 }
 
 #[derive(Template, WebTemplate)]

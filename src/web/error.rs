@@ -47,6 +47,8 @@ pub enum AppError {
     UnsupportedMediaType,
     #[error("CSRF check failed")]
     Csrf,
+    #[error("the password must be changed first")]
+    PasswordChangeRequired,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -96,6 +98,9 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
 }
 
+/// The problem type of [`AppError::PasswordChangeRequired`]; pages then go to the form.
+const PASSWORD_CHANGE_REQUIRED: &str = "urn:yishi:password-change-required";
+
 impl AppError {
     pub fn problem(&self) -> Problem {
         let (status, title, detail) = match self {
@@ -131,6 +136,11 @@ impl AppError {
                 "请求校验失败",
                 "页面已过期或请求来源不明,请刷新页面后重试。".to_owned(),
             ),
+            AppError::PasswordChangeRequired => (
+                403,
+                "须先修改密码",
+                "您的密码已由系统管理员重置,请先设置新密码。".to_owned(),
+            ),
             AppError::Internal(_) => (
                 500,
                 "系统错误",
@@ -142,9 +152,10 @@ impl AppError {
             _ => None,
         };
         Problem {
-            kind: match rule {
-                Some(v) => format!("urn:yishi:rule:{}", v.rule.code()),
-                None => "about:blank".to_owned(),
+            kind: match (rule, self) {
+                (Some(v), _) => format!("urn:yishi:rule:{}", v.rule.code()),
+                (None, AppError::PasswordChangeRequired) => PASSWORD_CHANGE_REQUIRED.to_owned(),
+                (None, _) => "about:blank".to_owned(),
             },
             title: title.to_owned(),
             status,
@@ -232,6 +243,9 @@ pub async fn html_errors(req: Request, next: Next) -> Response {
     let Some(problem) = res.extensions().get::<Problem>().cloned() else {
         return res;
     };
+    if problem.kind == PASSWORD_CHANGE_REQUIRED {
+        return Redirect::to("/me/password").into_response();
+    }
     if problem.status == 401 {
         let target = if is_get {
             format!("/login?next={}", super::pages::url_encode(&path))

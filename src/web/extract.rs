@@ -29,6 +29,8 @@ pub struct CurrentUser {
     pub session_hash: Vec<u8>,
     pub client_addr: Option<String>,
     pub unread: i64,
+    /// 三员分立: signed in with a password the admin set; only changing it is open.
+    pub must_change_password: bool,
 }
 
 impl CurrentUser {
@@ -47,6 +49,7 @@ impl CurrentUser {
             session_hash,
             client_addr,
             unread: live.unread,
+            must_change_password: live.must_change_password,
         }
     }
 

@@ -63,8 +63,25 @@ async fn resolve(state: &AppState, req: Request) -> Result<Request, AppError> {
         }
     }
     let user = CurrentUser::from_session(live, hash, ClientAddr::from_parts(&parts).0);
+    if user.must_change_password && !open_before_password_change(&parts.method, parts.uri.path()) {
+        return Err(AppError::PasswordChangeRequired);
+    }
     parts.extensions.insert(user);
     Ok(Request::from_parts(parts, body))
+}
+
+/// 三员分立: with a password the admin set, only these are open until the owner replaces it.
+fn open_before_password_change(method: &Method, path: &str) -> bool {
+    matches!(
+        (method.as_str(), path),
+        ("GET" | "POST", "/me/password")
+            | ("POST", "/api/v1/me/password" | "/logout")
+            | ("DELETE", "/api/v1/session")
+            | (
+                "GET",
+                "/api/v1/me" | "/healthz" | "/readyz" | "/static/app.css" | "/static/app.js"
+            )
+    )
 }
 
 /// Looks for the CSRF token in the header, the query, then a urlencoded form body (which is

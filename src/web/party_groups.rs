@@ -296,6 +296,8 @@ async fn add_member(
         _ => return Err(AppError::invalid("user_id", "用户不存在或已停用")),
     };
     let roles = Role::parse_list(&member.roles).map_err(anyhow::Error::msg)?;
+    crate::domain::account::check_may_join_group(&roles)
+        .map_err(|m| AppError::invalid("user_id", m))?;
     check_four_not(Some(position), &roles, &areas)?;
 
     let current = db::party_groups::current_membership(&mut tx, id, member_id).await?;

@@ -19,7 +19,9 @@ use super::pages::Layout;
 use crate::audit::{Chain, Change};
 use crate::auth::password;
 use crate::db::{self, sections::Section, users::User, violated_constraint};
-use crate::domain::account::{Login, NewPassword, parse_name};
+use crate::domain::account::{
+    Login, NewPassword, check_may_join_group, check_role_separation, parse_name,
+};
 use crate::domain::authz::Action;
 use crate::domain::org::{Area, Position, SectionKind, check_four_not};
 use crate::domain::role::Role;
@@ -229,6 +231,7 @@ async fn create_user(
     else {
         return Err(AppError::Invalid(errors));
     };
+    check_role_separation(&roles).map_err(|m| AppError::invalid("roles", m))?;
     let hash = password::hash(password.expose().to_owned()).await?;
     let new = User {
         user_id: Uuid::now_v7(),
@@ -297,12 +300,24 @@ async fn update_user(
     let (Ok(name), Ok(roles), Ok(password), Ok(section)) = (name, roles, password, section) else {
         return Err(AppError::Invalid(errors));
     };
+    if let Some(roles) = &roles {
+        check_role_separation(roles).map_err(|m| AppError::invalid("roles", m))?;
+    }
     if user_id == actor.user_id {
         if change.active == Some(false) {
             return Err(AppError::invalid("active", "不能停用自己的账号"));
         }
-        if roles.as_ref().is_some_and(|r| !r.contains(&Role::Admin)) {
-            return Err(AppError::invalid("roles", "不能移除自己的系统管理员角色"));
+        if roles
+            .as_ref()
+            .is_some_and(|r| r.as_slice() != [Role::Admin])
+        {
+            return Err(AppError::invalid("roles", "不能改变自己的角色(三员分立)"));
+        }
+        if password.is_some() {
+            return Err(AppError::invalid(
+                "password",
+                "请在“修改密码”中修改自己的密码",
+            ));
         }
     }
     let hash = match &password {
@@ -326,15 +341,27 @@ async fn update_user(
     }
     if let Some(roles) = &roles {
         after.roles = role_names(roles);
+        let memberships = db::party_groups::memberships_of_user(&mut tx, user_id).await?;
+        if !memberships.is_empty() {
+            check_may_join_group(roles).map_err(|m| AppError::invalid("roles", m))?;
+        }
         // R-FOUR-NOT: becoming 局长 is refused while holding one of the four areas.
-        for m in db::party_groups::memberships_of_user(&mut tx, user_id).await? {
+        for m in memberships {
             let areas = Area::parse_list(&m.areas).map_err(anyhow::Error::msg)?;
             check_four_not(Position::parse(&m.position), roles, &areas)?;
         }
     }
     db::users::update(&mut tx, &after).await?;
     if let Some(hash) = &hash {
-        db::users::set_password_hash(&mut tx, user_id, hash).await?;
+        // 三员分立: the admin knows this password; its owner must replace it, and is told.
+        db::users::set_password_hash(&mut tx, user_id, hash, true).await?;
+        db::notifications::send(
+            &mut tx,
+            &[user_id],
+            "您的密码已被系统管理员重置,所有登录已退出;下次登录须先设置新密码。如非本人申请,请告知派驻纪检组。",
+            "/me/password",
+        )
+        .await?;
     }
     if !after.active || hash.is_some() {
         db::sessions::delete_for_user(&mut tx, user_id, None).await?;

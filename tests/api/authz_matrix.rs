@@ -36,6 +36,8 @@ const ACTORS: [Who; 10] = [
 enum Allow {
     Anyone,
     SignedIn,
+    /// Anyone signed in but the admin (三员分立: no path to meeting content).
+    NotAdmin,
     Admin,
     Discipline,
     /// Admin or a member of the group; others are told it does not exist.
@@ -145,6 +147,28 @@ fn routes() -> Vec<Route> {
             Some(json!({"name": "改名{n}"})),
             Admin,
             200,
+        ),
+        // 三员分立: the admin may not take another role, give one to an admin, or join a group.
+        api(
+            "PATCH",
+            "/api/v1/users/{admin}",
+            Some(json!({"roles": ["admin", "discipline"]})),
+            Admin,
+            422,
+        ),
+        api(
+            "PATCH",
+            "/api/v1/users/{user}",
+            Some(json!({"roles": ["admin", "office"]})),
+            Admin,
+            422,
+        ),
+        api(
+            "POST",
+            "/api/v1/party-groups/{group}/members",
+            Some(json!({"user_id": "{admin}", "position": "member"})),
+            Admin,
+            422,
         ),
         api("GET", "/api/v1/party-groups", None, SignedIn, 200),
         api(
@@ -486,7 +510,7 @@ fn routes() -> Vec<Route> {
             "POST",
             "/api/v1/meetings/{held}/minutes/borrow-requests",
             Some(json!({"reason": "查阅", "days": 3})),
-            SignedIn,
+            NotAdmin,
             201,
         ),
         api("GET", "/api/v1/borrow-requests", None, SignedIn, 200),
@@ -636,6 +660,13 @@ fn routes() -> Vec<Route> {
             200,
         ),
         api("GET", "/api/v1/audit/checkpoints", None, Discipline, 200),
+        api(
+            "GET",
+            "/api/v1/audit/permission-changes",
+            None,
+            Discipline,
+            200,
+        ),
         api("POST", "/api/v1/audit/checkpoints", None, Discipline, 201),
         api(
             "GET",
@@ -838,6 +869,7 @@ fn routes() -> Vec<Route> {
         page("GET", "/notifications", None, SignedIn, 200),
         page("GET", "/audit", None, Discipline, 200),
         page("GET", "/audit/verify", None, Discipline, 200),
+        page("GET", "/audit/permissions", None, Discipline, 200),
         page("POST", "/audit/checkpoints", Some(""), Discipline, 200),
     ]
 }
@@ -850,6 +882,7 @@ fn expected(route: &Route, who: Who) -> u16 {
     }
     let allowed = match route.allow {
         Allow::Anyone | Allow::SignedIn => true,
+        Allow::NotAdmin => who != Who::Role("admin"),
         Allow::Admin => who == Who::Role("admin"),
         Allow::Discipline => who == Who::Role("discipline"),
         Allow::AdminOrMember => matches!(who, Who::Role("admin") | Who::Member),
@@ -1174,6 +1207,10 @@ async fn authorization_matrix_of_every_route() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{circulated}");
     let circulation = circulated["id"].as_str().unwrap().to_owned();
+    let admin_id: Uuid = sqlx::query_scalar("select user_id from app_user where login = 'admin'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     let mut tokens = Vec::new();
     for who in ACTORS {
         let token = match who {
@@ -1227,6 +1264,7 @@ async fn authorization_matrix_of_every_route() {
                     .replace("{task}", &task)
                     .replace("{circulation}", &circulation)
                     .replace("{checkpoint}", &checkpoint)
+                    .replace("{admin}", &admin_id.to_string())
                     .replace("{n}", &n.to_string())
             };
             let path = fill(route.path);
@@ -1352,6 +1390,7 @@ async fn openapi_documents_exactly_the_api_routes() {
             .replace("{task}", "{id}")
             .replace("{circulation}", "{id}")
             .replace("{checkpoint}", "{id}")
+            .replace("{admin}", "{id}")
     };
     let mut tested: BTreeSet<String> = routes()
         .iter()

@@ -11,6 +11,7 @@ mod organisation;
 mod pages;
 mod records;
 mod secret_ballot;
+mod separation;
 mod session;
 mod support;
 mod topics;
