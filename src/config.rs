@@ -68,6 +68,45 @@ pub struct Config {
     /// `YISHI_MIGRATION_DATABASE_URL`: the tables' owner, for migrations; the server itself
     /// then runs as `DATABASE_URL`'s role, which owns nothing.
     pub migration_database_url: Option<Secret>,
+    /// `YISHI_TRUSTED_PROXIES`: addresses or CIDR blocks of reverse proxies whose
+    /// `X-Forwarded-For` and `X-Forwarded-Proto` are believed; from anyone else they are ignored.
+    pub trusted_proxies: Vec<IpBlock>,
+}
+
+/// An address block such as `10.0.0.0/8` or `::1` (a single address).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpBlock {
+    network: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl IpBlock {
+    pub fn parse(s: &str) -> Option<IpBlock> {
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let network: std::net::IpAddr = addr.trim().parse().ok()?;
+        let max = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p.trim().parse().ok().filter(|p| *p <= max)?,
+            None => max,
+        };
+        Some(IpBlock { network, prefix })
+    }
+
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr::{V4, V6};
+        let bits = |a: &[u8]| a.iter().fold(0u128, |acc, b| (acc << 8) | u128::from(*b));
+        let (net, addr, width) = match (self.network, ip) {
+            (V4(n), V4(a)) => (bits(&n.octets()), bits(&a.octets()), 32),
+            (V6(n), V6(a)) => (bits(&n.octets()), bits(&a.octets()), 128),
+            _ => return false,
+        };
+        // A /0 block holds every address of its family (a shift by 128 would overflow).
+        let shift = width - u32::from(self.prefix);
+        shift >= width || (net >> shift) == (addr >> shift)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -167,6 +206,23 @@ impl Config {
                     .ok_or_else(|| fail("YISHI_CRYPTO_SUITE", &v, "expected standard or gm"))?,
             ),
         };
+        let trusted_proxies = match non_empty("YISHI_TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(v) => v
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(|p| {
+                    IpBlock::parse(p).ok_or_else(|| {
+                        fail(
+                            "YISHI_TRUSTED_PROXIES",
+                            &v,
+                            "expected addresses or CIDR blocks separated by commas",
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
         let checkpoint_interval =
             Duration::from_secs(minutes("YISHI_CHECKPOINT_SECONDS", 60, 3600)?);
         let migration_database_url = match non_empty("YISHI_MIGRATION_DATABASE_URL") {
@@ -201,6 +257,7 @@ impl Config {
             checkpoint_file,
             checkpoint_interval,
             migration_database_url,
+            trusted_proxies,
         })
     }
 }
@@ -244,6 +301,21 @@ mod tests {
             config(&[("YISHI_CRYPTO_SUITE", "sm9")]).unwrap_err().name,
             "YISHI_CRYPTO_SUITE"
         );
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_and_blocks() {
+        let c = config(&[("YISHI_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1,::1")]).unwrap();
+        let ip = |s: &str| s.parse().unwrap();
+        assert!(c.trusted_proxies[0].contains(ip("10.200.3.4")));
+        assert!(!c.trusted_proxies[0].contains(ip("11.0.0.1")));
+        assert!(c.trusted_proxies[1].contains(ip("127.0.0.1")));
+        assert!(!c.trusted_proxies[1].contains(ip("127.0.0.2")));
+        assert!(c.trusted_proxies[2].contains(ip("::1")));
+        assert!(!c.trusted_proxies[2].contains(ip("127.0.0.1")));
+        assert!(IpBlock::parse("0.0.0.0/0").unwrap().contains(ip("8.8.8.8")));
+        assert!(config(&[("YISHI_TRUSTED_PROXIES", "10.0.0.0/33")]).is_err());
+        assert!(config(&[("YISHI_TRUSTED_PROXIES", "proxy.example")]).is_err());
     }
 
     #[test]

@@ -21,31 +21,66 @@ pub struct MaterialInfo {
     pub prerequisite_kind: Option<String>,
 }
 
+/// The bytes of a material are stored in chunks of this size (the last one shorter).
+pub const CHUNK: usize = 256 * 1024;
+
 pub struct NewMaterial<'a> {
     pub material_id: Uuid,
     pub topic_id: Uuid,
     pub file_name: &'a str,
     pub content_type: &'a str,
+    pub size_bytes: i64,
     pub sha256: &'a [u8],
     pub classification: &'a str,
-    pub data: &'a [u8],
     pub uploaded_by: Uuid,
     pub prerequisite_kind: Option<&'a str>,
+}
+
+/// One chunk of a material being uploaded; the material row follows in the same transaction.
+pub async fn insert_chunk(
+    conn: &mut PgConnection,
+    material_id: Uuid,
+    n: i32,
+    data: &[u8],
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into material_chunk (material_id, n, data) values ($1, $2, $3)",
+        material_id,
+        n,
+        data
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// The `n`th chunk of a material; `None` past the last.
+pub async fn chunk(
+    conn: &mut PgConnection,
+    material_id: Uuid,
+    n: i32,
+) -> sqlx::Result<Option<Vec<u8>>> {
+    sqlx::query_scalar!(
+        "select data from material_chunk where material_id = $1 and n = $2",
+        material_id,
+        n
+    )
+    .fetch_optional(conn)
+    .await
 }
 
 pub async fn insert(conn: &mut PgConnection, m: &NewMaterial<'_>) -> sqlx::Result<()> {
     sqlx::query!(
         "insert into material (material_id, topic_id, file_name, content_type, size_bytes, sha256,
-             classification, data, uploaded_by, prerequisite_kind)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             classification, uploaded_by, prerequisite_kind)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         m.material_id,
         m.topic_id,
         m.file_name,
         m.content_type,
-        m.data.len() as i64,
+        m.size_bytes,
         m.sha256,
         m.classification,
-        m.data,
         m.uploaded_by,
         m.prerequisite_kind
     )
@@ -79,12 +114,12 @@ pub async fn list(conn: &mut PgConnection, topic_id: Uuid) -> sqlx::Result<Vec<M
         .collect())
 }
 
-/// A material's content type, name, classification and bytes.
+/// A material's name, content type, classification and size (its bytes are its chunks).
 pub struct MaterialFile {
     pub file_name: String,
     pub content_type: String,
     pub classification: String,
-    pub data: Vec<u8>,
+    pub size_bytes: i64,
 }
 
 pub async fn file(
@@ -94,7 +129,7 @@ pub async fn file(
 ) -> sqlx::Result<Option<MaterialFile>> {
     sqlx::query_as!(
         MaterialFile,
-        "select file_name, content_type, classification, data from material
+        "select file_name, content_type, classification, size_bytes from material
          where topic_id = $1 and material_id = $2",
         topic_id,
         material_id

@@ -202,10 +202,11 @@ pub async fn context(
 
 /// The meetings a person takes part in (member of the group, chair, secretary, attendee) or,
 /// for 综合科, every meeting; newest first.
+/// The meetings a user takes part in, and those of the groups they serve as 综合科.
 pub async fn list_for_user(
     conn: &mut PgConnection,
     user_id: Uuid,
-    office: bool,
+    office_groups: &[Uuid],
 ) -> sqlx::Result<Vec<Meeting>> {
     sqlx::query_as!(
         Meeting,
@@ -213,14 +214,14 @@ pub async fn list_for_user(
                 secretary_id, chair_id, chair_reason, status, materials_late_reason,
                 created_by, created_at, noticed_at, opened_at, closed_at
          from meeting m
-         where $2 or m.chair_id = $1 or m.secretary_id = $1
+         where m.party_group_id = any($2) or m.chair_id = $1 or m.secretary_id = $1
             or exists (select 1 from membership s where s.party_group_id = m.party_group_id
                        and s.user_id = $1 and s.ended_on is null)
             or exists (select 1 from item_attendee a join agenda_item i using (item_id)
                        where i.meeting_id = m.meeting_id and a.user_id = $1)
          order by starts_at desc, meeting_id",
         user_id,
-        office
+        office_groups
     )
     .fetch_all(conn)
     .await

@@ -8,12 +8,17 @@ pub struct Section {
     pub name: String,
     /// `office` (综合科), `finance`, `legal`, `personnel`, `other`.
     pub kind: String,
+    /// The party groups the section serves: its staff's roles reach these groups only.
+    pub party_group_ids: Vec<Uuid>,
 }
 
 pub async fn list(conn: &mut PgConnection) -> sqlx::Result<Vec<Section>> {
     sqlx::query_as!(
         Section,
-        r#"select section_id, name, kind from section order by name collate "zh-x-icu""#
+        r#"select s.section_id, s.name, s.kind,
+                  array(select sp.party_group_id from section_party_group sp
+                        where sp.section_id = s.section_id order by sp.party_group_id) as "party_group_ids!"
+           from section s order by s.name collate "zh-x-icu""#
     )
     .fetch_all(conn)
     .await
@@ -22,7 +27,10 @@ pub async fn list(conn: &mut PgConnection) -> sqlx::Result<Vec<Section>> {
 pub async fn get(conn: &mut PgConnection, section_id: Uuid) -> sqlx::Result<Option<Section>> {
     sqlx::query_as!(
         Section,
-        "select section_id, name, kind from section where section_id = $1",
+        r#"select s.section_id, s.name, s.kind,
+                  array(select sp.party_group_id from section_party_group sp
+                        where sp.section_id = s.section_id order by sp.party_group_id) as "party_group_ids!"
+           from section s where s.section_id = $1"#,
         section_id
     )
     .fetch_optional(conn)
@@ -35,6 +43,40 @@ pub async fn insert(conn: &mut PgConnection, section: &Section) -> sqlx::Result<
         section.section_id,
         section.name,
         section.kind
+    )
+    .execute(&mut *conn)
+    .await?;
+    set_groups(conn, section.section_id, &section.party_group_ids).await
+}
+
+/// Sets the name and the groups a section serves.
+pub async fn update(conn: &mut PgConnection, section: &Section) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update section set name = $2 where section_id = $1",
+        section.section_id,
+        section.name
+    )
+    .execute(&mut *conn)
+    .await?;
+    set_groups(conn, section.section_id, &section.party_group_ids).await
+}
+
+async fn set_groups(
+    conn: &mut PgConnection,
+    section_id: Uuid,
+    groups: &[Uuid],
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "delete from section_party_group where section_id = $1",
+        section_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "insert into section_party_group (section_id, party_group_id)
+         select $1, unnest($2::uuid[])",
+        section_id,
+        groups
     )
     .execute(conn)
     .await

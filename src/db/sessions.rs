@@ -12,7 +12,16 @@ pub struct LiveSession {
     pub unread: i64,
     /// The password was set by the admin: nothing but changing it until it is changed.
     pub must_change_password: bool,
+    /// Seconds until the session expires (idle or absolute, whichever comes first).
+    pub expires_in_secs: i64,
+    /// The party groups the user's section serves (综合科's reach).
+    pub served_groups: Vec<Uuid>,
 }
+
+/// The NOTIFY channel that tells every server instance a session ended (payload: the hex of
+/// its hash) or a user's rights changed (payload: `user:<id>`), so their open event streams
+/// end at once.
+pub const ENDED_CHANNEL: &str = "yishi_session";
 
 pub async fn insert(
     conn: &mut PgConnection,
@@ -46,7 +55,7 @@ pub async fn touch(
     sqlx::query_as!(
         LiveSession,
         r#"with live as (
-               select user_id, csrf_token, last_seen_at from user_session
+               select user_id, csrf_token, last_seen_at, created_at from user_session
                where session_hash = $1
                  and last_seen_at > now() - $2::bigint * interval '1 second'
                  and created_at > now() - $3::bigint * interval '1 second'),
@@ -58,7 +67,12 @@ pub async fn touch(
                   array(select r.role from user_role r where r.user_id = u.user_id order by r.role) as "roles!",
                   (select count(*) from notification n
                    where n.user_id = u.user_id and n.read_at is null) as "unread!",
-                  u.must_change_password
+                  u.must_change_password,
+                  least(extract(epoch from t.last_seen_at + $2::bigint * interval '1 second' - now()),
+                        extract(epoch from t.created_at + $3::bigint * interval '1 second' - now())
+                  )::bigint as "expires_in_secs!",
+                  array(select sp.party_group_id from section_party_group sp
+                        where sp.section_id = u.section_id) as "served_groups!"
            from live t join app_user u using (user_id)
            where u.active"#,
         session_hash,
@@ -69,10 +83,26 @@ pub async fn touch(
     .await
 }
 
+/// Ends a session, and tells every instance (its event streams end with it).
 pub async fn delete(conn: &mut PgConnection, session_hash: &[u8]) -> sqlx::Result<()> {
     sqlx::query!(
-        "delete from user_session where session_hash = $1",
-        session_hash
+        "with gone as (delete from user_session where session_hash = $1)
+         select pg_notify($2, encode($1, 'hex'))",
+        session_hash,
+        ENDED_CHANNEL
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// Tells every instance that a user's sessions or rights changed: their event streams end and
+/// reconnect under what they may see now.
+pub async fn notify_user_changed(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query!(
+        "select pg_notify($1, 'user:' || $2::uuid::text)",
+        ENDED_CHANNEL,
+        user_id
     )
     .execute(conn)
     .await
@@ -90,9 +120,9 @@ pub async fn delete_for_user(
         user_id,
         keep
     )
-    .execute(conn)
-    .await
-    .map(drop)
+    .execute(&mut *conn)
+    .await?;
+    notify_user_changed(conn, user_id).await
 }
 
 /// Removes sessions past their absolute lifetime or idle limit, and stale sign-in failures.
@@ -121,26 +151,34 @@ pub async fn purge_expired(
     Ok(sessions)
 }
 
-/// Sign-in failures within the window, for this login and for this client address.
+/// Sign-in failures within the window: of this login from this address, and from this address
+/// at all, with how long ago the last of each was.
 pub async fn recent_failures(
     conn: &mut PgConnection,
     login: &str,
     client_addr: Option<&str>,
     window_secs: i64,
-) -> sqlx::Result<(i64, i64)> {
+) -> sqlx::Result<crate::auth::session::Failures> {
     let row = sqlx::query!(
-        r#"select count(*) filter (where login = $1) as "by_login!",
-                  count(*) filter (where $2::text is not null and client_addr = $2) as "by_addr!"
+        r#"select count(*) filter (where login = $1) as "pair!",
+                  coalesce(extract(epoch from now() - max(failed_at) filter (where login = $1)), 0)::bigint as "pair_ago!",
+                  count(*) as "addr!",
+                  coalesce(extract(epoch from now() - max(failed_at)), 0)::bigint as "addr_ago!"
            from login_failure
            where failed_at > now() - $3::bigint * interval '1 second'
-             and (login = $1 or client_addr = $2)"#,
+             and client_addr is not distinct from $2"#,
         login,
         client_addr,
         window_secs
     )
     .fetch_one(conn)
     .await?;
-    Ok((row.by_login, row.by_addr))
+    Ok(crate::auth::session::Failures {
+        pair: row.pair,
+        pair_last_secs_ago: row.pair_ago,
+        addr: row.addr,
+        addr_last_secs_ago: row.addr_ago,
+    })
 }
 
 pub async fn record_failure(
@@ -158,9 +196,18 @@ pub async fn record_failure(
     .map(drop)
 }
 
-pub async fn clear_failures(conn: &mut PgConnection, login: &str) -> sqlx::Result<()> {
-    sqlx::query!("delete from login_failure where login = $1", login)
-        .execute(conn)
-        .await
-        .map(drop)
+/// Forgets a login's failures from one address, after it signed in from there.
+pub async fn clear_failures(
+    conn: &mut PgConnection,
+    login: &str,
+    client_addr: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "delete from login_failure where login = $1 and client_addr is not distinct from $2",
+        login,
+        client_addr
+    )
+    .execute(conn)
+    .await
+    .map(drop)
 }

@@ -27,6 +27,64 @@ pub async fn list(conn: &mut PgConnection) -> sqlx::Result<Vec<User>> {
     .await
 }
 
+/// Whether the user is 综合科 of the group: the office role, in a section that serves it.
+pub async fn is_office_of(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    party_group_id: Uuid,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"select exists (
+               select 1 from app_user u
+               join user_role r on r.user_id = u.user_id and r.role = 'office'
+               join section_party_group sp on sp.section_id = u.section_id
+               where u.user_id = $1 and u.active and sp.party_group_id = $2) as "office!""#,
+        user_id,
+        party_group_id
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// Active 综合科 staff of any of `groups`, with the groups each serves.
+pub async fn office_staff(
+    conn: &mut PgConnection,
+    groups: &[Uuid],
+) -> sqlx::Result<Vec<(User, Vec<Uuid>)>> {
+    let rows = sqlx::query!(
+        r#"select u.user_id, u.login, u.name, u.section_id, u.active, u.created_at,
+                  array(select r.role from user_role r where r.user_id = u.user_id order by r.role) as "roles!",
+                  array(select sp.party_group_id from section_party_group sp
+                        where sp.section_id = u.section_id and sp.party_group_id = any($1)) as "groups!"
+           from app_user u
+           where u.active
+             and exists (select 1 from user_role r where r.user_id = u.user_id and r.role = 'office')
+             and exists (select 1 from section_party_group sp
+                         where sp.section_id = u.section_id and sp.party_group_id = any($1))
+           order by u.name collate "zh-x-icu", u.login"#,
+        groups
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                User {
+                    user_id: r.user_id,
+                    login: r.login,
+                    name: r.name,
+                    section_id: r.section_id,
+                    roles: r.roles,
+                    active: r.active,
+                    created_at: r.created_at,
+                },
+                r.groups,
+            )
+        })
+        .collect())
+}
+
 /// Loads a user, locking the row when `for_update` so a concurrent change waits.
 pub async fn get(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Option<User>> {
     sqlx::query_as!(

@@ -8,11 +8,13 @@ use super::org::Position;
 use super::role::Role;
 
 /// The actor: login roles and, when they are a current member of the party group the
-/// resource belongs to, their position in it.
+/// resource belongs to, their position in it; and whether they act as 综合科 of that group
+/// (the office role, from a section that serves the group).
 #[derive(Debug, Clone, Copy)]
 pub struct Actor<'a> {
     pub roles: &'a [Role],
     pub position: Option<Position>,
+    pub office: bool,
 }
 
 impl Actor<'_> {
@@ -30,7 +32,7 @@ impl Actor<'_> {
     }
 
     fn is_office(&self) -> bool {
-        self.has(Role::Office)
+        self.office
     }
 
     fn in_section(&self) -> bool {
@@ -123,7 +125,8 @@ pub enum Action {
     DistributeSummary,
     CreateTask,
     ReportProgress,
-    ListTasks,
+    /// Read one follow-up task and its progress.
+    ReadTask,
     /// Send a follow-up reminder (督办通知) to a task's lead.
     RemindTask,
     /// Record a dissenting member's reserved opinion on a decision (R-RESERVE).
@@ -156,8 +159,9 @@ pub fn can(actor: Actor<'_>, action: Action, rel: &Relation) -> Result<(), Denie
     if actor.has(Role::Admin) {
         return match action {
             ManageOrganisation | ManageOwnAccount | ReadGroupSettings => Ok(()),
-            ReadAudit | CreateTopic | CreateMeeting | RequestBorrow | ListTasks
-            | RecordEmergency => Err(Denied::Forbidden),
+            ReadAudit | CreateTopic | CreateMeeting | RequestBorrow | RecordEmergency => {
+                Err(Denied::Forbidden)
+            }
             _ => Err(Denied::Hidden),
         };
     }
@@ -178,7 +182,7 @@ pub fn can(actor: Actor<'_>, action: Action, rel: &Relation) -> Result<(), Denie
         || rel.attendee;
     let visible = match action {
         ManageOrganisation | ManageOwnAccount | ReadAudit | CreateTopic | CreateMeeting
-        | RequestBorrow | ListTasks | RecordEmergency => true,
+        | RequestBorrow | RecordEmergency => true,
         ReadGroupSettings => actor.is_member() || actor.has(Role::Admin),
         ReadTopic
         | ReadMaterial { .. }
@@ -190,7 +194,7 @@ pub fn can(actor: Actor<'_>, action: Action, rel: &Relation) -> Result<(), Denie
         | ReturnTopic => sees_topic,
         ReadMinutes => sees_meeting || rel.borrow_grant,
         ReadSummary => sees_meeting || rel.summary_distributed,
-        CreateTask | ReportProgress | RemindTask => sees_meeting || rel.task_lead,
+        CreateTask | ReportProgress | RemindTask | ReadTask => sees_meeting || rel.task_lead,
         TrackDuties | ReadCirculation | ManageCirculation | SignCirculation => {
             actor.is_member() || actor.is_office()
         }
@@ -253,7 +257,7 @@ pub fn can(actor: Actor<'_>, action: Action, rel: &Relation) -> Result<(), Denie
         // R-FOLLOWUP-OWNER, R-SUPERVISION
         CreateTask => rel.chair || actor.is_office(),
         ReportProgress => rel.task_lead || actor.is_office(),
-        ListTasks => actor.is_office() || actor.is_group_secretary() || rel.task_lead,
+        ReadTask => actor.is_office() || actor.is_group_secretary() || rel.task_lead,
         // R-EMERGENCY: the 书记, a 副书记 or a member.
         RecordEmergency => actor.is_member(),
         // R-SUPERVISION: 综合科 tracks and reminds; the 书记 supervises.
@@ -328,6 +332,7 @@ mod tests {
         let actor = Actor {
             roles: &roles,
             position: Some(Position::Secretary),
+            office: true,
         };
         let chair = Relation {
             chair: true,
@@ -454,8 +459,8 @@ mod tests {
             (CreateTask, "chair", ALL_YES),
             (ReportProgress, "-", "H Y F F F H H H H H H"),
             (ReportProgress, "task_lead", ALL_YES),
-            (ListTasks, "-", "F Y Y F F F F F F F F"),
-            (ListTasks, "task_lead", ALL_YES),
+            (ReadTask, "-", "H Y Y F F H H H H H H"),
+            (ReadTask, "task_lead", ALL_YES),
             (RecordEmergency, "-", "F F Y Y Y F F F F F F"),
             (DraftMinutes, "-", "H F F F F H H H H H H"),
             (DraftMinutes, "meeting_secretary", ALL_YES),
@@ -477,8 +482,7 @@ mod tests {
             // it manages the organisation and is refused or shown nothing else.
             expected[0] = match action {
                 ManageOrganisation | ManageOwnAccount | ReadGroupSettings => "Y",
-                ReadAudit | CreateTopic | CreateMeeting | RequestBorrow | ListTasks
-                | RecordEmergency => "F",
+                ReadAudit | CreateTopic | CreateMeeting | RequestBorrow | RecordEmergency => "F",
                 _ => "H",
             };
             for ((name, roles, position), want) in actors().iter().zip(&expected) {
@@ -486,6 +490,7 @@ mod tests {
                     Actor {
                         roles,
                         position: *position,
+                        office: roles.contains(&Role::Office),
                     },
                     *action,
                     &rel(relation),
@@ -504,11 +509,46 @@ mod tests {
         assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
     }
 
+    /// R-CONFIDENTIAL across bureaus: the 综合科 role of a section that does not serve the
+    /// group reaches nothing of it.
+    #[test]
+    fn r_confidential_office_staff_of_another_group_see_nothing_of_it() {
+        let roles = [Role::Office];
+        let elsewhere = Actor {
+            roles: &roles,
+            position: None,
+            office: false,
+        };
+        let here = Actor {
+            office: true,
+            ..elsewhere
+        };
+        for action in [
+            Action::ReadMeeting,
+            Action::ReadTopic,
+            Action::ReadMaterial { secret: true },
+            Action::CreateTask,
+            Action::DistributeSummary,
+        ] {
+            assert_eq!(
+                can(elsewhere, action, &Relation::default()),
+                Err(Denied::Hidden),
+                "{action:?}"
+            );
+            assert_eq!(
+                can(here, action, &Relation::default()),
+                Ok(()),
+                "{action:?}"
+            );
+        }
+    }
+
     #[test]
     fn r_confidential_the_admin_sees_no_meeting_content() {
         let admin = Actor {
             roles: &[Role::Admin],
             position: None,
+            office: false,
         };
         for action in [
             Action::ReadMeeting,
@@ -530,6 +570,7 @@ mod tests {
         let actor = Actor {
             roles: &roles,
             position: None,
+            office: true,
         };
         assert_eq!(
             can(actor, Action::ReadAudit, &Relation::default()),

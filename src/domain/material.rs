@@ -33,48 +33,98 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// Decides what a file is from its bytes. Office files in the old binary format (OLE) look
-/// alike inside, so for them the name's extension tells Word from Excel; anything else is
-/// refused with a Chinese reason.
-pub fn detect(bytes: &[u8], file_name: &str, limit_bytes: usize) -> Result<FileKind, String> {
-    if bytes.is_empty() {
-        return Err("文件为空".into());
+/// Learns what a file is while its bytes stream past, keeping only its first bytes and a few
+/// across each chunk boundary: an upload is judged without being held in memory.
+#[derive(Debug, Default)]
+pub struct Sniffer {
+    head: Vec<u8>,
+    tail: Vec<u8>,
+    size: usize,
+    word: bool,
+    xl: bool,
+}
+
+const HEAD: usize = 8;
+
+impl Sniffer {
+    pub fn feed(&mut self, chunk: &[u8]) {
+        if self.head.len() < HEAD {
+            let take = (HEAD - self.head.len()).min(chunk.len());
+            self.head.extend_from_slice(&chunk[..take]);
+        }
+        // Names found anywhere in the file, also across the boundary with the last chunk:
+        // the last four bytes seen so far, then this chunk's start.
+        let mut window = std::mem::take(&mut self.tail);
+        window.extend_from_slice(&chunk[..chunk.len().min(8)]);
+        for w in [&window[..], chunk] {
+            self.word |= contains(w, b"word/");
+            self.xl |= contains(w, b"xl/");
+        }
+        self.tail = if chunk.len() >= 4 {
+            chunk[chunk.len() - 4..].to_vec()
+        } else {
+            // The window is then the old tail and the whole chunk.
+            window[window.len().saturating_sub(4)..].to_vec()
+        };
+        self.size += chunk.len();
     }
-    if bytes.len() > limit_bytes {
-        return Err(format!(
-            "文件超过 {} MiB 的上限",
-            limit_bytes / (1024 * 1024)
-        ));
+
+    pub fn size(&self) -> usize {
+        self.size
     }
-    let ext = file_name
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .unwrap_or_default();
-    let kind = if bytes.starts_with(b"%PDF-") {
-        Some(FileKind::Pdf)
-    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some(FileKind::Png)
-    } else if bytes.starts_with(b"\xFF\xD8\xFF") {
-        Some(FileKind::Jpeg)
-    } else if bytes.starts_with(b"PK\x03\x04") {
-        // An Office Open XML file is a zip whose entries live under word/ or xl/.
-        if contains(bytes, b"word/") {
-            Some(FileKind::Docx)
-        } else if contains(bytes, b"xl/") {
-            Some(FileKind::Xlsx)
+
+    /// Decides what the file was. Office files in the old binary format (OLE) look alike
+    /// inside, so for them the name's extension tells Word from Excel; anything else is
+    /// refused with a Chinese reason.
+    pub fn finish(&self, file_name: &str, limit_bytes: usize) -> Result<FileKind, String> {
+        if self.size == 0 {
+            return Err("文件为空".into());
+        }
+        if self.size > limit_bytes {
+            return Err(too_large(limit_bytes));
+        }
+        let ext = file_name
+            .rsplit_once('.')
+            .map(|(_, e)| e.to_ascii_lowercase())
+            .unwrap_or_default();
+        let bytes = &self.head[..];
+        let kind = if bytes.starts_with(b"%PDF-") {
+            Some(FileKind::Pdf)
+        } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+            Some(FileKind::Png)
+        } else if bytes.starts_with(b"\xFF\xD8\xFF") {
+            Some(FileKind::Jpeg)
+        } else if bytes.starts_with(b"PK\x03\x04") {
+            // An Office Open XML file is a zip whose entries live under word/ or xl/.
+            if self.word {
+                Some(FileKind::Docx)
+            } else if self.xl {
+                Some(FileKind::Xlsx)
+            } else {
+                None
+            }
+        } else if bytes.starts_with(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") {
+            match ext.as_str() {
+                "doc" => Some(FileKind::Doc),
+                "xls" => Some(FileKind::Xls),
+                _ => None,
+            }
         } else {
             None
-        }
-    } else if bytes.starts_with(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") {
-        match ext.as_str() {
-            "doc" => Some(FileKind::Doc),
-            "xls" => Some(FileKind::Xls),
-            _ => None,
-        }
-    } else {
-        None
-    };
-    kind.ok_or_else(|| "只接受 PDF、Word、Excel 和图片(PNG、JPEG)文件".into())
+        };
+        kind.ok_or_else(|| "只接受 PDF、Word、Excel 和图片(PNG、JPEG)文件".into())
+    }
+}
+
+pub fn too_large(limit_bytes: usize) -> String {
+    format!("文件超过 {} MiB 的上限", limit_bytes / (1024 * 1024))
+}
+
+/// Decides what a whole file is (see [`Sniffer::finish`]).
+pub fn detect(bytes: &[u8], file_name: &str, limit_bytes: usize) -> Result<FileKind, String> {
+    let mut s = Sniffer::default();
+    s.feed(bytes);
+    s.finish(file_name, limit_bytes)
 }
 
 #[cfg(test)]
@@ -109,6 +159,27 @@ mod tests {
         let ole = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1rest";
         assert_eq!(detect(ole, "old.DOC", MIB), Ok(FileKind::Doc));
         assert_eq!(detect(ole, "old.xls", MIB), Ok(FileKind::Xls));
+    }
+
+    #[test]
+    fn a_file_is_known_from_its_chunks_as_from_its_whole() {
+        let docx = b"PK\x03\x04....wo";
+        let mut s = Sniffer::default();
+        s.feed(docx);
+        s.feed(b"rd/document.xml");
+        assert_eq!(s.finish("x.docx", MIB), Ok(FileKind::Docx));
+        let mut s = Sniffer::default();
+        for byte in b"%PDF-1.7 and more" {
+            s.feed(&[*byte]);
+        }
+        assert_eq!(s.finish("a.pdf", MIB), Ok(FileKind::Pdf));
+        assert_eq!(s.size(), 17);
+        // Byte by byte, a name is still found.
+        let mut s = Sniffer::default();
+        for byte in b"PK\x03\x04xxxxl/workbook.xml" {
+            s.feed(&[*byte]);
+        }
+        assert_eq!(s.finish("x.xlsx", MIB), Ok(FileKind::Xlsx));
     }
 
     #[test]

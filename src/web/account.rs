@@ -1,9 +1,10 @@
 //! Signing in and out, the current user, and changing one's own password.
 
+use super::extract::Query;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
@@ -12,7 +13,7 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::AppError;
-use super::extract::{ApiJson, ClientAddr, CurrentUser, PageForm};
+use super::extract::{ApiJson, Client, CurrentUser, PageForm, SignInJson};
 use super::pages::Layout;
 use crate::audit::{self, Chain, Change};
 use crate::auth::{password, session};
@@ -69,27 +70,29 @@ pub struct SessionCreated {
 async fn sign_in(
     state: &AppState,
     creds: Credentials,
-    addr: &ClientAddr,
+    client: &Client,
 ) -> Result<(String, CurrentUser), AppError> {
-    let login = creds.login.trim().to_ascii_lowercase();
-    if login.is_empty() || creds.password.is_empty() {
-        let field = if login.is_empty() {
+    let submitted = creds.login.trim().to_ascii_lowercase();
+    if submitted.is_empty() || creds.password.is_empty() {
+        let field = if submitted.is_empty() {
             "login"
         } else {
             "password"
         };
         return Err(AppError::invalid(field, "必填"));
     }
-    let client_addr = addr.0.as_deref();
-    let mut conn = state.pool.acquire().await?;
-    let (by_login, by_addr) =
-        db::sessions::recent_failures(&mut conn, &login, client_addr, session::FAILURE_WINDOW_SECS)
-            .await?;
+    // What is counted and audited is a bounded prefix: a 900 KB login is not a log entry.
+    let login = session::kept_login(&submitted);
+    let client_addr = client.addr.as_deref();
     let actor = audit::Actor {
         user_id: None,
-        client_addr: addr.0.clone(),
+        client_addr: client.addr.clone(),
     };
-    if by_login >= session::MAX_FAILURES_PER_LOGIN || by_addr >= session::MAX_FAILURES_PER_ADDR {
+    let mut conn = state.pool.acquire().await?;
+    let failures =
+        db::sessions::recent_failures(&mut conn, &login, client_addr, session::FAILURE_WINDOW_SECS)
+            .await?;
+    if let Some(retry_after_secs) = session::wait(failures) {
         let mut tx = state.pool.begin().await?;
         state
             .audit
@@ -101,9 +104,16 @@ async fn sign_in(
             )
             .await?;
         tx.commit().await?;
-        return Err(AppError::TooManyRequests {
-            retry_after_secs: session::FAILURE_WINDOW_SECS,
-        });
+        return Err(AppError::TooManyRequests { retry_after_secs });
+    }
+    // No account has such a login: refused before the password is checked, and counted.
+    if submitted.contains('\0') || submitted.chars().count() > session::LOGIN_KEPT_CHARS {
+        drop(conn);
+        record_failure(state, &actor, &login, client_addr).await?;
+        return Err(AppError::invalid(
+            "login",
+            "登录名不正确(过长或含有非法字符)",
+        ));
     }
 
     let found = db::users::credentials(&mut conn, &login).await?;
@@ -114,23 +124,13 @@ async fn sign_in(
     };
     let matches = password::verify(creds.password, stored, &state.dummy_hash).await?;
 
-    let mut tx = state.pool.begin().await?;
     let (Some(user_id), true, true) = (user_id, matches, active) else {
-        db::sessions::record_failure(&mut tx, &login, client_addr).await?;
-        state
-            .audit
-            .append(
-                &mut tx,
-                &actor,
-                Change::new(Chain::Org, "session.login_failed", "session")
-                    .after(serde_json::json!({ "login": login })),
-            )
-            .await?;
-        tx.commit().await?;
+        record_failure(state, &actor, &login, client_addr).await?;
         return Err(AppError::Unauthorized);
     };
+    let mut tx = state.pool.begin().await?;
     let new = session::new_token();
-    db::sessions::clear_failures(&mut tx, &login).await?;
+    db::sessions::clear_failures(&mut tx, &login, client_addr).await?;
     db::sessions::insert(&mut tx, &new.hash, user_id, &new.csrf_token, client_addr).await?;
     state
         .audit
@@ -138,7 +138,7 @@ async fn sign_in(
             &mut tx,
             &audit::Actor {
                 user_id: Some(user_id),
-                client_addr: addr.0.clone(),
+                client_addr: client.addr.clone(),
             },
             Change::new(Chain::Org, "session.login", "user").entity(user_id),
         )
@@ -152,8 +152,30 @@ async fn sign_in(
     .await?
     .ok_or_else(|| anyhow::anyhow!("new session not found"))?;
     tx.commit().await?;
-    let user = CurrentUser::from_session(live, new.hash, addr.0.clone());
+    let user = CurrentUser::from_session(live, new.hash, client.addr.clone());
     Ok((new.token, user))
+}
+
+/// Counts a failed sign-in (per login and address) and audits it, never the password.
+async fn record_failure(
+    state: &AppState,
+    actor: &audit::Actor,
+    login: &str,
+    client_addr: Option<&str>,
+) -> Result<(), AppError> {
+    let mut tx = state.pool.begin().await?;
+    db::sessions::record_failure(&mut tx, login, client_addr).await?;
+    state
+        .audit
+        .append(
+            &mut tx,
+            actor,
+            Change::new(Chain::Org, "session.login_failed", "session")
+                .after(serde_json::json!({ "login": login })),
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 async fn sign_out(state: &AppState, user: &CurrentUser) -> Result<(), AppError> {
@@ -231,10 +253,10 @@ async fn change_password(
               (status = 422, body = super::error::Problem), (status = 429, body = super::error::Problem)))]
 async fn create_session(
     State(state): State<AppState>,
-    addr: ClientAddr,
-    ApiJson(creds): ApiJson<Credentials>,
+    client: Client,
+    SignInJson(creds): SignInJson<Credentials>,
 ) -> Result<(StatusCode, Json<SessionCreated>), AppError> {
-    let (token, user) = sign_in(&state, creds, &addr).await?;
+    let (token, user) = sign_in(&state, creds, &client).await?;
     let me = load_me(&state, &user).await?;
     Ok((
         StatusCode::CREATED,
@@ -333,7 +355,7 @@ struct LoginForm {
 async fn login_submit(
     State(state): State<AppState>,
     headers: HeaderMap,
-    addr: ClientAddr,
+    client: Client,
     PageForm(form): PageForm<LoginForm>,
 ) -> Result<Response, AppError> {
     let next = safe_next(form.next.as_deref());
@@ -342,7 +364,7 @@ async fn login_submit(
         login: form.login,
         password: form.password,
     };
-    let error = match sign_in(&state, creds, &addr).await {
+    let error = match sign_in(&state, creds, &client).await {
         Ok((token, _)) => {
             // The new session replaces whatever session this browser carried before.
             if let Some(old) = super::guard::cookie(&headers, session::COOKIE) {
@@ -352,7 +374,7 @@ async fn login_submit(
                 )
                 .await?;
             }
-            let cookie = session_cookie(&state, &headers, &token);
+            let cookie = session_cookie(&state, &client, &token);
             let mut res = Redirect::to(&next).into_response();
             res.headers_mut().insert(header::SET_COOKIE, cookie);
             return Ok(res);
@@ -382,13 +404,13 @@ async fn login_submit(
 
 async fn logout_submit(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    client: Client,
     user: CurrentUser,
 ) -> Result<Response, AppError> {
     sign_out(&state, &user).await?;
     let mut res = Redirect::to("/login").into_response();
     res.headers_mut()
-        .insert(header::SET_COOKIE, clear_cookie(&state, &headers));
+        .insert(header::SET_COOKIE, clear_cookie(&state, &client));
     Ok(res)
 }
 
@@ -429,27 +451,25 @@ async fn password_submit(
     Ok((status, page).into_response())
 }
 
-/// Only local paths are followed after sign-in, never another site.
+/// Only paths of this site are followed after sign-in, never another site.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        Some(n) if is_local_path(n) => n.to_owned(),
         _ => "/".to_owned(),
     }
 }
 
-fn is_https(state: &AppState, headers: &HeaderMap) -> bool {
-    state.config.secure_cookies
-        || headers
-            .get("x-forwarded-proto")
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"))
+/// A path of this site: one leading `/`, then printable ASCII only. Browsers drop tabs and
+/// line breaks from URLs and read `\` as `/`, so `/\t/evil.example` or `/\evil.example` would
+/// lead to another host.
+fn is_local_path(n: &str) -> bool {
+    n.starts_with('/')
+        && !n[1..].starts_with('/')
+        && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
 }
 
-fn session_cookie(state: &AppState, headers: &HeaderMap, token: &str) -> HeaderValue {
-    let secure = if is_https(state, headers) {
-        "; Secure"
-    } else {
-        ""
-    };
+fn session_cookie(state: &AppState, client: &Client, token: &str) -> HeaderValue {
+    let secure = if client.https { "; Secure" } else { "" };
     let max_age = state.config.session_max.as_secs();
     HeaderValue::from_str(&format!(
         "{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
@@ -458,12 +478,8 @@ fn session_cookie(state: &AppState, headers: &HeaderMap, token: &str) -> HeaderV
     .expect("hex token makes a valid header")
 }
 
-fn clear_cookie(state: &AppState, headers: &HeaderMap) -> HeaderValue {
-    let secure = if is_https(state, headers) {
-        "; Secure"
-    } else {
-        ""
-    };
+fn clear_cookie(_state: &AppState, client: &Client) -> HeaderValue {
+    let secure = if client.https { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
         "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}",
         session::COOKIE
@@ -481,6 +497,14 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example")), "/");
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        // The probe's finding: `next=/%09/evil.example`, decoded, is "/\t/evil.example".
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/");
+        assert_eq!(safe_next(Some("/\n/evil.example")), "/");
+        assert_eq!(safe_next(Some("/ /evil.example")), "/");
+        assert_eq!(
+            safe_next(Some("/meetings/1?tab=a%20b")),
+            "/meetings/1?tab=a%20b"
+        );
         assert_eq!(safe_next(None), "/");
     }
 }

@@ -1,9 +1,10 @@
 //! The audit log for the discipline group: search with filters, and verify the chains.
 
+use super::extract::Query;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};

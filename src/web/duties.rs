@@ -79,7 +79,7 @@ async fn group_for(
     let position = db::party_groups::current_position(conn, group_id, user.user_id)
         .await?
         .and_then(|p| Position::parse(&p));
-    user.can_in(action, position, &Relation::default())?;
+    user.can_in(action, group_id, position, &Relation::default())?;
     Ok((group, position))
 }
 

@@ -46,11 +46,22 @@ const BUFFER: usize = 64;
 /// open.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
-/// The screens of this server instance, by meeting.
-#[derive(Default)]
+/// The screens of this server instance, by meeting; and the sessions that ended.
 pub struct Hub {
     channels: Mutex<HashMap<Uuid, broadcast::Sender<Bytes>>>,
     closed: AtomicBool,
+    /// Payloads of [`db::sessions::ENDED_CHANNEL`]: a session's hash (hex) or `user:<id>`.
+    ended: broadcast::Sender<String>,
+}
+
+impl Default for Hub {
+    fn default() -> Hub {
+        Hub {
+            channels: Mutex::default(),
+            closed: AtomicBool::new(false),
+            ended: broadcast::channel(BUFFER).0,
+        }
+    }
 }
 
 impl Hub {
@@ -85,6 +96,15 @@ impl Hub {
         }
     }
 
+    /// Sessions and users whose streams must end, from now on.
+    pub fn ended(&self) -> broadcast::Receiver<String> {
+        self.ended.subscribe()
+    }
+
+    fn end(&self, payload: &str) {
+        let _ = self.ended.send(payload.to_owned());
+    }
+
     /// Ends every stream, so that a graceful shutdown does not wait for open screens.
     pub fn close(&self) {
         self.closed.store(true, Ordering::Release);
@@ -110,7 +130,10 @@ pub fn spawn_listener(pool: PgPool, hub: Arc<Hub>) {
                     continue;
                 }
             };
-            if let Err(e) = listener.listen(CHANNEL).await {
+            if let Err(e) = listener
+                .listen_all([CHANNEL, db::sessions::ENDED_CHANNEL])
+                .await
+            {
                 tracing::warn!(error = %e, "meeting events: LISTEN failed, retrying");
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
@@ -118,6 +141,9 @@ pub fn spawn_listener(pool: PgPool, hub: Arc<Hub>) {
             hub.resync_all();
             loop {
                 match listener.try_recv().await {
+                    Ok(Some(n)) if n.channel() == db::sessions::ENDED_CHANNEL => {
+                        hub.end(n.payload());
+                    }
                     Ok(Some(n)) => {
                         let payload = n.payload();
                         if let Some(id) = meeting_of(payload) {
@@ -158,20 +184,33 @@ pub async fn events_api(
     super::meetings::visible_meeting(&state, &user, id).await?;
     // Subscribe before reading, so that no change falls between the snapshot and the stream.
     let rx = state.hub.subscribe(id);
+    let ended = state.hub.ended();
     let mut conn = state.pool.acquire().await?;
     let first = db::meetings::snapshot(&mut conn, id)
         .await?
         .ok_or(AppError::NotFound)?;
     drop(conn);
-    let deadline = Instant::now() + STREAM_LIFETIME;
+    // The stream ends with the session: when it expires, or at once when it is signed out
+    // or the user's rights change (on whichever instance that happens).
+    let deadline = (Instant::now() + STREAM_LIFETIME).min(user.session_expires);
+    let viewer = Viewer {
+        session: hex::encode(&user.session_hash),
+        user: format!("user:{}", user.user_id),
+    };
     let events = stream::unfold(
-        (Some(event(&first)), rx),
-        move |(first, mut rx)| async move {
-            if let Some(first) = first {
-                return Some((Ok::<_, Infallible>(first), (None, rx)));
+        (Some(event(&first)), rx, ended),
+        move |(first, mut rx, mut ended)| {
+            let viewer = viewer.clone();
+            async move {
+                if let Some(first) = first {
+                    return Some((Ok::<_, Infallible>(first), (None, rx, ended)));
+                }
+                let next = tokio::select! {
+                    next = next_event(&mut rx, deadline) => next?,
+                    () = viewer.ends(&mut ended) => return None,
+                };
+                Some((Ok(next), (None, rx, ended)))
             }
-            let next = next_event(&mut rx, deadline).await?;
-            Some((Ok(next), (None, rx)))
         },
     );
     Ok((
@@ -182,6 +221,26 @@ pub async fn events_api(
         Body::from_stream(events),
     )
         .into_response())
+}
+
+/// Whose stream it is: the session (hash, hex) and the user, as end notices name them.
+#[derive(Clone)]
+struct Viewer {
+    session: String,
+    user: String,
+}
+
+impl Viewer {
+    /// Returns when a notice names this viewer's session or user (or notices stop coming).
+    async fn ends(&self, ended: &mut broadcast::Receiver<String>) {
+        loop {
+            match ended.recv().await {
+                Ok(who) if who == self.session || who == self.user => return,
+                Ok(_) | Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => std::future::pending::<()>().await,
+            }
+        }
+    }
 }
 
 /// What a screen is sent next: the newest snapshot once one has come, a keep-alive comment
@@ -275,6 +334,26 @@ mod tests {
         }
         let last = (BUFFER + 9).to_string();
         assert_eq!(next_event(&mut rx, deadline).await, Some(event(&last)));
+    }
+
+    #[tokio::test]
+    async fn an_ended_session_or_user_ends_the_viewers_stream() {
+        let hub = Hub::default();
+        let viewer = Viewer {
+            session: "abcd".into(),
+            user: "user:1".into(),
+        };
+        let mut ended = hub.ended();
+        hub.end("other");
+        hub.end("user:1");
+        tokio::time::timeout(Duration::from_secs(1), viewer.ends(&mut ended))
+            .await
+            .expect("the user's notice ends it");
+        let mut ended = hub.ended();
+        hub.end("abcd");
+        tokio::time::timeout(Duration::from_secs(1), viewer.ends(&mut ended))
+            .await
+            .expect("the session's notice ends it");
     }
 
     #[tokio::test(start_paused = true)]

@@ -31,6 +31,10 @@ pub struct CurrentUser {
     pub unread: i64,
     /// 三员分立: signed in with a password the admin set; only changing it is open.
     pub must_change_password: bool,
+    /// When the session expires, idle or absolute (an event stream ends then).
+    pub session_expires: tokio::time::Instant,
+    /// The party groups this user's section serves: where the 综合科 role reaches.
+    pub served_groups: Vec<Uuid>,
 }
 
 impl CurrentUser {
@@ -50,6 +54,9 @@ impl CurrentUser {
             client_addr,
             unread: live.unread,
             must_change_password: live.must_change_password,
+            session_expires: tokio::time::Instant::now()
+                + std::time::Duration::from_secs(live.expires_in_secs.max(0) as u64),
+            served_groups: live.served_groups,
         }
     }
 
@@ -59,22 +66,35 @@ impl CurrentUser {
 
     /// Asks the domain whether this user may take an organisation-level `action`.
     pub fn can(&self, action: Action) -> Result<(), AppError> {
-        self.can_in(action, None, &Relation::default())
+        let actor = Actor {
+            roles: &self.roles,
+            position: None,
+            office: self.has(Role::Office),
+        };
+        authz::can(actor, action, &Relation::default()).map_err(AppError::from)
     }
 
-    /// Asks the domain whether this user, with `position` in the resource's party group and in
-    /// `relation` to the resource, may take `action`.
+    /// Asks the domain whether this user, with `position` in the resource's party `group` and
+    /// in `relation` to the resource, may take `action`. The 综合科 role counts only in the
+    /// groups the user's section serves.
     pub fn can_in(
         &self,
         action: Action,
+        group: Uuid,
         position: Option<Position>,
         relation: &Relation,
     ) -> Result<(), AppError> {
         let actor = Actor {
             roles: &self.roles,
             position,
+            office: self.is_office_of(group),
         };
         authz::can(actor, action, relation).map_err(AppError::from)
+    }
+
+    /// 综合科 of this party group: the role, and a section that serves the group.
+    pub fn is_office_of(&self, group: Uuid) -> bool {
+        self.has(Role::Office) && self.served_groups.contains(&group)
     }
 
     pub fn audit_actor(&self) -> audit::Actor {
@@ -97,52 +117,114 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
     }
 }
 
-/// The peer's IP address, when the server knows it.
-#[derive(Debug, Clone)]
-pub struct ClientAddr(pub Option<String>);
+/// Where a request comes from, as far as the server can tell: the peer's address, or behind a
+/// trusted proxy (`YISHI_TRUSTED_PROXIES`) the address it forwarded for; and whether the
+/// browser's connection is TLS. Resolved once per request by [`super::guard::authenticate`].
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub addr: Option<String>,
+    pub https: bool,
+}
 
-impl ClientAddr {
-    pub fn from_parts(parts: &Parts) -> ClientAddr {
-        ClientAddr(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip().to_string()),
-        )
+impl Client {
+    pub fn resolve(parts: &Parts, config: &crate::config::Config) -> Client {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip());
+        let trusted = |ip: std::net::IpAddr| config.trusted_proxies.iter().any(|b| b.contains(ip));
+        let via_proxy = peer.is_some_and(trusted);
+        let addr = if via_proxy {
+            // Proxies append: the rightmost address no trusted proxy added is the client's.
+            let forwarded: Vec<std::net::IpAddr> = parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .filter_map(|a| a.trim().parse().ok())
+                .collect();
+            forwarded
+                .iter()
+                .rev()
+                .copied()
+                .find(|ip| !trusted(*ip))
+                .or(forwarded.first().copied())
+                .or(peer)
+        } else {
+            peer
+        };
+        let forwarded_https = via_proxy
+            && parts
+                .headers
+                .get("x-forwarded-proto")
+                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
+        Client {
+            addr: addr.map(|a| a.to_string()),
+            https: config.secure_cookies || forwarded_https,
+        }
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl<S: Send + Sync> FromRequestParts<S> for Client {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr::from_parts(parts))
+        Ok(parts
+            .extensions
+            .get::<Client>()
+            .cloned()
+            .unwrap_or_default())
     }
 }
 
-/// A JSON body. Malformed JSON or a wrongly typed field is a 422 naming the field.
+/// A JSON body. Malformed JSON, a wrongly typed field or text holding NUL is a 422 naming
+/// the field.
 pub struct ApiJson<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.trim_start().starts_with("application/json"));
-        if !is_json {
-            return Err(AppError::UnsupportedMediaType);
-        }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|_| AppError::invalid("body", "请求内容过大或无法读取"))?;
-        let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(de)
-            .map(ApiJson)
-            .map_err(|e| AppError::Invalid(vec![field_error(e.path().to_string(), e.inner())]))
+        read_json(req, state, true).await.map(ApiJson)
     }
+}
+
+/// A JSON body whose text may hold NUL: for sign-in only, which counts such a login as a
+/// failure before refusing it.
+pub struct SignInJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for SignInJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        read_json(req, state, false).await.map(SignInJson)
+    }
+}
+
+async fn read_json<T: DeserializeOwned, S: Send + Sync>(
+    req: Request,
+    state: &S,
+    refuse_nul: bool,
+) -> Result<T, AppError> {
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.trim_start().starts_with("application/json"));
+    if !is_json {
+        return Err(AppError::UnsupportedMediaType);
+    }
+    let bytes = Bytes::from_request(req, state)
+        .await
+        .map_err(|_| AppError::invalid("body", "请求内容过大或无法读取"))?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| AppError::Invalid(vec![field_error(".".into(), &e)]))?;
+    if let Some(field) = nul_in(&value, "").filter(|_| refuse_nul) {
+        return Err(AppError::invalid(&field, NUL_MESSAGE));
+    }
+    serde_path_to_error::deserialize(value)
+        .map_err(|e| AppError::Invalid(vec![field_error(e.path().to_string(), e.inner())]))
 }
 
 /// An optional JSON body: absent when the request has no body at all.
@@ -175,10 +257,75 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for PageForm<T> {
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|_| AppError::invalid("body", "表单内容过大或无法读取"))?;
+        if let Some(field) = nul_in_pairs(&bytes) {
+            return Err(AppError::invalid(&field, NUL_MESSAGE));
+        }
         serde_html_form::from_bytes(&bytes)
             .map(PageForm)
             .map_err(|e| AppError::invalid("form", format!("表单内容有误:{e}")))
     }
+}
+
+/// Query parameters (repeated keys fill lists). A malformed one, or one holding NUL, is a 422
+/// naming it.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        if let Some(field) = nul_in_pairs(query.as_bytes()) {
+            return Err(AppError::invalid(&field, NUL_MESSAGE));
+        }
+        serde_html_form::from_str(query)
+            .map(Query)
+            .map_err(|e| AppError::invalid("query", format!("查询参数有误:{e}")))
+    }
+}
+
+/// Text may not hold NUL (PostgreSQL cannot store it, and no person types it).
+const NUL_MESSAGE: &str = "不能包含空字符(NUL)";
+
+/// The path of the first string (or key) in a JSON value that holds NUL.
+fn nul_in(value: &serde_json::Value, path: &str) -> Option<String> {
+    use serde_json::Value;
+    let here = || {
+        if path.is_empty() {
+            "body".to_owned()
+        } else {
+            path.to_owned()
+        }
+    };
+    match value {
+        Value::String(s) if s.contains('\0') => Some(here()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_in(v, &format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let field = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            if k.contains('\0') {
+                Some(field.replace('\0', ""))
+            } else {
+                nul_in(v, &field)
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// The name of the first urlencoded pair whose name or value holds NUL.
+fn nul_in_pairs(encoded: &[u8]) -> Option<String> {
+    serde_html_form::from_bytes::<Vec<(String, String)>>(encoded)
+        .unwrap_or_default()
+        .into_iter()
+        .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        .map(|(k, _)| k.replace('\0', ""))
 }
 
 fn field_error(path: String, err: &serde_json::Error) -> FieldError {
@@ -208,4 +355,21 @@ fn field_error(path: String, err: &serde_json::Error) -> FieldError {
 /// Parses an id from a path segment; a malformed id is simply not found.
 pub fn parse_id(raw: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(raw).map_err(|_| AppError::NotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nul_is_found_with_its_field() {
+        let v = serde_json::json!({"title": "ok", "notes": [{"note": "a\u{0}b"}]});
+        assert_eq!(nul_in(&v, "").as_deref(), Some("notes[0].note"));
+        assert_eq!(nul_in(&serde_json::json!({"a": "fine"}), ""), None);
+        assert_eq!(
+            nul_in_pairs(b"reason=x%00y&ok=1").as_deref(),
+            Some("reason")
+        );
+        assert_eq!(nul_in_pairs(b"reason=xy"), None);
+    }
 }

@@ -3,10 +3,11 @@
 //! reminders (督办通知) and circulars (通报), reserved opinions (R-RESERVE) and later decisions
 //! that change earlier ones (R-DECISION-CHANGE). The task board also exports as CSV.
 
+use super::extract::Query;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
@@ -261,8 +262,11 @@ async fn board(
     user: &CurrentUser,
     q: &BoardQuery,
 ) -> Result<Vec<TaskView>, AppError> {
-    let sees_all =
-        user.can(Action::ListTasks).is_ok() || is_any_group_secretary(conn, user).await?;
+    // 综合科 sees the tasks of the groups its section serves, a 书记 those of their group,
+    // everyone else the tasks they lead.
+    let chaired = chaired_groups(conn, user).await?;
+    let overseen = |group: Uuid| user.is_office_of(group) || chaired.contains(&group);
+    let sees_all = user.has(crate::domain::role::Role::Office) || !chaired.is_empty();
     let done = match q.status.as_deref().map(str::trim) {
         None | Some("") => None,
         Some("open") => Some(false),
@@ -281,22 +285,27 @@ async fn board(
     Ok(db::followup::board(conn, lead, done)
         .await?
         .into_iter()
+        .filter(|t| t.lead_user_id == user.user_id || overseen(t.party_group_id))
         .map(|t| view(t, today))
         .filter(|t| !only_overdue || t.overdue)
         .collect())
 }
 
-async fn is_any_group_secretary(
+/// The groups whose 书记 the user is now.
+async fn chaired_groups(
     conn: &mut sqlx::PgConnection,
     user: &CurrentUser,
-) -> Result<bool, AppError> {
+) -> Result<Vec<Uuid>, AppError> {
     Ok(db::party_groups::memberships_of_user(conn, user.user_id)
         .await?
-        .iter()
-        .any(|m| m.ended_on.is_none() && m.position == Position::Secretary.as_str()))
+        .into_iter()
+        .filter(|m| m.ended_on.is_none() && m.position == Position::Secretary.as_str())
+        .map(|m| m.party_group_id)
+        .collect())
 }
 
-/// The follow-up board: 综合科 and the 书记 see all tasks, others the tasks they lead.
+/// The follow-up board: 综合科 sees the tasks of the groups its section serves, a 书记 those of
+/// their group, others the tasks they lead.
 #[utoipa::path(get, path = "/api/v1/tasks", tag = "follow-up", params(BoardQuery),
     responses((status = 200, body = Vec<TaskView>), (status = 422, body = super::error::Problem)))]
 async fn tasks_api(
@@ -336,7 +345,7 @@ async fn task_ctx(
 
 async fn detail(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<TaskDetail, AppError> {
     let mut conn = state.pool.acquire().await?;
-    let (_, task) = task_ctx(&mut conn, user, id, Action::ListTasks, false).await?;
+    let (_, task) = task_ctx(&mut conn, user, id, Action::ReadTask, false).await?;
     let progress = db::followup::progress(&mut conn, id).await?;
     Ok(TaskDetail {
         task: view(task, today()),
@@ -491,7 +500,12 @@ async fn circulate(
     let position = db::party_groups::current_position(&mut tx, group_id, user.user_id)
         .await?
         .and_then(|p| Position::parse(&p));
-    user.can_in(Action::TrackDuties, position, &Relation::default())?;
+    user.can_in(
+        Action::TrackDuties,
+        group_id,
+        position,
+        &Relation::default(),
+    )?;
     let text = required_text("text", &input.text, 5000)?;
     let id = db::followup::send_circular(&mut tx, group_id, &text, user.user_id).await?;
     let mut to: Vec<Uuid> = db::party_groups::memberships(&mut tx, group_id)
@@ -752,7 +766,12 @@ async fn board_page(
                 .await?
                 .and_then(|p| Position::parse(&p));
         if user
-            .can_in(Action::TrackDuties, position, &Relation::default())
+            .can_in(
+                Action::TrackDuties,
+                g.party_group_id,
+                position,
+                &Relation::default(),
+            )
             .is_ok()
         {
             groups.push(g);

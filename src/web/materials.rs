@@ -21,7 +21,7 @@ use super::topics::{
 use crate::audit::{Chain, Change};
 use crate::db::{self, materials::MaterialInfo, materials::NewMaterial};
 use crate::domain::authz::Action;
-use crate::domain::material::detect;
+use crate::domain::material::{Sniffer, too_large};
 use crate::domain::topic::{Classification, PrerequisiteKind};
 
 /// The largest request the upload routes read at all; the configured file limit is checked
@@ -48,12 +48,25 @@ pub fn page_routes() -> axum::Router<AppState> {
         .layer(DefaultBodyLimit::max(UPLOAD_BODY_CAP))
 }
 
-/// Reads the `file` (and optional `classification`) fields, stopping as soon as the file
-/// passes the limit.
-async fn read_upload(
+/// What an upload brought: the file's name, what it is, size and sha256 (its bytes are in the
+/// transaction's chunks), and the optional `classification` field.
+struct Upload {
+    file_name: String,
+    kind: crate::domain::material::FileKind,
+    size: usize,
+    sha256: Vec<u8>,
+    classification: Option<String>,
+}
+
+/// Streams the `file` field into chunks of `material_id` within `tx`, judging the file by its
+/// bytes as they pass and stopping as soon as it passes the limit; reads the optional
+/// `classification` field. At most one chunk is held in memory.
+async fn stream_upload(
+    tx: &mut sqlx::PgConnection,
     multipart: Result<Multipart, MultipartRejection>,
+    material_id: Uuid,
     limit: usize,
-) -> Result<(String, Vec<u8>, Option<String>), AppError> {
+) -> Result<Upload, AppError> {
     let bad = |m: &str| AppError::invalid("file", m);
     let mut multipart = multipart.map_err(|_| bad("请以 multipart/form-data 上传文件"))?;
     let (mut file, mut classification) = (None, None);
@@ -63,20 +76,35 @@ async fn read_upload(
         .map_err(|_| bad("上传内容无法读取"))?
     {
         match field.name() {
-            Some("file") => {
+            Some("file") if file.is_none() => {
                 let name = field.file_name().unwrap_or("").trim().to_owned();
-                let mut data = Vec::new();
-                while let Some(chunk) = field.chunk().await.map_err(|_| bad("上传内容无法读取"))?
+                let mut sniffer = Sniffer::default();
+                let mut sha = Sha256::new();
+                let mut buffer = Vec::with_capacity(db::materials::CHUNK);
+                let mut n = 0;
+                while let Some(bytes) = field.chunk().await.map_err(|_| bad("上传内容无法读取"))?
                 {
-                    if data.len() + chunk.len() > limit {
-                        return Err(bad(&format!(
-                            "文件超过 {} MiB 的上限",
-                            limit / (1024 * 1024)
-                        )));
+                    if sniffer.size() + bytes.len() > limit {
+                        return Err(bad(&too_large(limit)));
                     }
-                    data.extend_from_slice(&chunk);
+                    sniffer.feed(&bytes);
+                    sha.update(&bytes);
+                    let mut rest = &bytes[..];
+                    while !rest.is_empty() {
+                        let take = (db::materials::CHUNK - buffer.len()).min(rest.len());
+                        buffer.extend_from_slice(&rest[..take]);
+                        rest = &rest[take..];
+                        if buffer.len() == db::materials::CHUNK {
+                            db::materials::insert_chunk(tx, material_id, n, &buffer).await?;
+                            buffer.clear();
+                            n += 1;
+                        }
+                    }
                 }
-                file = Some((name, data));
+                if !buffer.is_empty() {
+                    db::materials::insert_chunk(tx, material_id, n, &buffer).await?;
+                }
+                file = Some((name, sniffer, sha.finalize().to_vec()));
             }
             Some("classification") => {
                 classification = Some(field.text().await.map_err(|_| bad("上传内容无法读取"))?);
@@ -84,8 +112,19 @@ async fn read_upload(
             _ => {}
         }
     }
-    let (name, data) = file.ok_or_else(|| bad("请选择要上传的文件"))?;
-    Ok((name, data, classification))
+    let (file_name, sniffer, sha256) = file.ok_or_else(|| bad("请选择要上传的文件"))?;
+    let file_name = crate::domain::account::parse_name(&file_name, 200)
+        .map_err(|m| AppError::invalid("file", format!("文件名{m}")))?;
+    let kind = sniffer
+        .finish(&file_name, limit)
+        .map_err(|m| AppError::invalid("file", m))?;
+    Ok(Upload {
+        file_name,
+        kind,
+        size: sniffer.size(),
+        sha256,
+        classification,
+    })
 }
 
 /// What an upload is for: a material of the topic (its proposer, while the topic is open) or
@@ -114,7 +153,7 @@ async fn authorize(
         Purpose::Attachment(kind) => {
             let (topic, _) = topic_for_action(conn, user, id, Action::RecordPrerequisite).await?;
             let required = requirements(conn, &topic).await?;
-            if !recordable_kinds(conn, user, id, &required)
+            if !recordable_kinds(conn, user, &topic, &required)
                 .await?
                 .contains(&kind)
             {
@@ -148,14 +187,14 @@ async fn upload(
     // Who may upload is known before the body is read.
     authorize(&mut *state.pool.acquire().await?, user, id, purpose).await?;
     let limit = state.config.upload_limit_bytes;
-    let (file_name, data, classification) = read_upload(multipart, limit).await?;
-    let file_name = crate::domain::account::parse_name(&file_name, 200)
-        .map_err(|m| AppError::invalid("file", format!("文件名{m}")))?;
-    let kind = detect(&data, &file_name, limit).map_err(|m| AppError::invalid("file", m))?;
-
+    let material_id = Uuid::now_v7();
+    // The chunks go into the transaction as they arrive; the topic is locked (and the right
+    // to upload checked again) only once the whole file is in.
     let mut tx = state.pool.begin().await?;
+    let upload = stream_upload(&mut tx, multipart, material_id, limit).await?;
     let topic = authorize(&mut tx, user, id, purpose).await?;
-    let classification = match classification
+    let classification = match upload
+        .classification
         .as_deref()
         .map(str::trim)
         .filter(|c| !c.is_empty())
@@ -166,18 +205,16 @@ async fn upload(
             .as_str()
             .to_owned(),
     };
-    let material_id = Uuid::now_v7();
-    let sha256 = Sha256::digest(&data).to_vec();
     db::materials::insert(
         &mut tx,
         &NewMaterial {
             material_id,
             topic_id: id,
-            file_name: &file_name,
-            content_type: kind.content_type(),
-            sha256: &sha256,
+            file_name: &upload.file_name,
+            content_type: upload.kind.content_type(),
+            size_bytes: upload.size as i64,
+            sha256: &upload.sha256,
             classification: &classification,
-            data: &data,
             uploaded_by: user.user_id,
             prerequisite_kind: match purpose {
                 Purpose::Material => None,
@@ -222,8 +259,13 @@ async fn download(
         .ok_or(AppError::NotFound)?;
     let (position, relation) = relation_to(&mut conn, user, &topic).await?;
     let secret = file.classification == "secret";
-    user.can_in(Action::ReadMaterial { secret }, position, &relation)
-        .map_err(|_| AppError::NotFound)?;
+    user.can_in(
+        Action::ReadMaterial { secret },
+        topic.party_group_id,
+        position,
+        &relation,
+    )
+    .map_err(|_| AppError::NotFound)?;
     drop(conn);
     if file.classification != "none" || topic.classification != "none" {
         // Reads of classified materials are audited (R-AUDIT).
@@ -247,7 +289,18 @@ async fn download(
         "attachment; filename=\"material\"; filename*=UTF-8''{}",
         super::pages::url_encode(&file.file_name).replace('/', "%2F")
     );
-    let mut res = (StatusCode::OK, file.data).into_response();
+    // The file streams out chunk by chunk on a connection of its own: memory holds one chunk.
+    let conn = state.pool.acquire().await?;
+    let chunks = futures_util::stream::unfold((conn, 0i32), move |(mut conn, n)| async move {
+        match db::materials::chunk(&mut conn, material_id, n).await {
+            Ok(Some(data)) => Some((Ok(axum::body::Bytes::from(data)), (conn, n + 1))),
+            Ok(None) => None,
+            Err(e) => Some((Err(e), (conn, i32::MAX))),
+        }
+    });
+    let mut res = (StatusCode::OK, axum::body::Body::from_stream(chunks)).into_response();
+    res.headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(file.size_bytes));
     let headers = res.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,

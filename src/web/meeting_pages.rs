@@ -95,10 +95,18 @@ impl ListPage {
 
 async fn list_page(State(state): State<AppState>, user: CurrentUser) -> Result<ListPage, AppError> {
     let mut conn = state.pool.acquire().await?;
-    let meetings =
-        db::meetings::list_for_user(&mut conn, user.user_id, user.has(Role::Office)).await?;
+    let meetings = db::meetings::list_for_user(
+        &mut conn,
+        user.user_id,
+        &super::meetings::office_groups(&user),
+    )
+    .await?;
     let groups = if user.has(Role::Office) {
-        db::party_groups::list_all(&mut conn).await?
+        db::party_groups::list_all(&mut conn)
+            .await?
+            .into_iter()
+            .filter(|g| user.is_office_of(g.party_group_id))
+            .collect()
     } else {
         let mut mine = Vec::new();
         for m in db::party_groups::memberships_of_user(&mut conn, user.user_id).await? {
@@ -111,10 +119,14 @@ async fn list_page(State(state): State<AppState>, user: CurrentUser) -> Result<L
         }
         mine
     };
-    let office_staff = db::users::list(&mut conn)
+    let group_ids: Vec<Uuid> = groups
+        .iter()
+        .map(|g: &PartyGroup| g.party_group_id)
+        .collect();
+    let office_staff = db::users::office_staff(&mut conn, &group_ids)
         .await?
         .into_iter()
-        .filter(|u| u.active && u.roles.iter().any(|r| r == Role::Office.as_str()))
+        .map(|(u, _)| u)
         .collect();
     Ok(ListPage {
         layout: Layout::new("会议", Some(&user)),
@@ -359,9 +371,12 @@ async fn meeting_page(
     } else {
         Vec::new()
     };
-    let secretary_from_office = db::users::get(&mut conn, ctx.meeting.secretary_id)
-        .await?
-        .is_some_and(|u| u.roles.iter().any(|r| r == Role::Office.as_str()));
+    let secretary_from_office = db::users::is_office_of(
+        &mut conn,
+        ctx.meeting.secretary_id,
+        ctx.meeting.party_group_id,
+    )
+    .await?;
     let non_members = if is_chair && editable {
         db::users::list(&mut conn)
             .await?

@@ -146,7 +146,7 @@ impl Ctx {
             attendee: standing.attendee,
             ..found
         };
-        user.can_in(action, position, &relation)?;
+        user.can_in(action, meeting.party_group_id, position, &relation)?;
         let settings = standing.settings;
         let state = MeetingState::parse(&meeting.status)
             .ok_or_else(|| anyhow::anyhow!("unknown meeting status {}", meeting.status))?;
@@ -166,7 +166,12 @@ impl Ctx {
     }
 
     pub fn can(&self, user: &CurrentUser, action: Action) -> Result<(), AppError> {
-        user.can_in(action, self.position, &self.relation)
+        user.can_in(
+            action,
+            self.meeting.party_group_id,
+            self.position,
+            &self.relation,
+        )
     }
 
     pub fn chain(&self) -> Chain {
@@ -241,6 +246,15 @@ pub(super) async fn publish_and_commit(
     db::meetings::publish(&mut tx, ctx.id(), kind).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The groups whose meetings the user sees as 综合科: those their section serves.
+pub(super) fn office_groups(user: &CurrentUser) -> Vec<Uuid> {
+    if user.has(Role::Office) {
+        user.served_groups.clone()
+    } else {
+        Vec::new()
+    }
 }
 
 /// Loads a meeting the user may see, else 404.
@@ -364,7 +378,7 @@ async fn list_meetings_api(
 ) -> Result<Json<Vec<Meeting>>, AppError> {
     let mut conn = state.pool.acquire().await?;
     Ok(Json(
-        db::meetings::list_for_user(&mut conn, user.user_id, user.has(Role::Office)).await?,
+        db::meetings::list_for_user(&mut conn, user.user_id, &office_groups(&user)).await?,
     ))
 }
 
@@ -421,7 +435,16 @@ pub(super) async fn create_meeting(
             .and_then(|p| Position::parse(&p)),
         None => None,
     };
-    user.can_in(Action::CreateMeeting, position, &Relation::default())?;
+    match &group {
+        Some(g) => user.can_in(
+            Action::CreateMeeting,
+            g.party_group_id,
+            position,
+            &Relation::default(),
+        )?,
+        // No such group: a 422 below, for whoever may schedule at all.
+        None => user.can(Action::CreateMeeting)?,
+    }
     let mut errors = Vec::new();
     let starts_at = OffsetDateTime::parse(input.starts_at.trim(), &Rfc3339).map_err(|_| {
         errors.push(super::error::FieldError::new(
@@ -459,7 +482,10 @@ pub(super) async fn create_meeting(
     else {
         return Err(AppError::Invalid(errors));
     };
-    check_secretary(secretary.roles.iter().any(|r| r == Role::Office.as_str()))?;
+    // R-SECRETARY: from 综合科 of this group.
+    check_secretary(
+        db::users::is_office_of(&mut tx, secretary.user_id, group.party_group_id).await?,
+    )?;
     let chair = db::party_groups::memberships(&mut tx, group.party_group_id)
         .await?
         .into_iter()
@@ -865,9 +891,12 @@ async fn issue(
     let ctx = Ctx::load(&mut tx, user, id, Lock::Update).await?;
     ctx.can(user, Action::IssueNotice)?;
     let items = db::meetings::items(&mut tx, id).await?;
-    let secretary_from_office = db::users::get(&mut tx, ctx.meeting.secretary_id)
-        .await?
-        .is_some_and(|u| u.active && u.roles.iter().any(|r| r == Role::Office.as_str()));
+    let secretary_from_office = db::users::is_office_of(
+        &mut tx,
+        ctx.meeting.secretary_id,
+        ctx.meeting.party_group_id,
+    )
+    .await?;
     let next = issue_notice(ctx.state, secretary_from_office, items.len())?;
     // Materials: late ones need the chair's own reason.
     let reason = input

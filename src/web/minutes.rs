@@ -893,7 +893,12 @@ async fn decide_borrow(
     if position.is_none() && request.user_id != user.user_id {
         return Err(AppError::NotFound);
     }
-    user.can_in(Action::DecideBorrow, position, &Relation::default())?;
+    user.can_in(
+        Action::DecideBorrow,
+        request.party_group_id,
+        position,
+        &Relation::default(),
+    )?;
     check_borrow_decider(position)?;
     let approved = input
         .approved

@@ -129,7 +129,7 @@ async fn visible_group(
     let position = db::party_groups::current_position(&mut conn, id, user.user_id)
         .await?
         .and_then(|p| Position::parse(&p));
-    user.can_in(Action::ReadGroupSettings, position, &Default::default())?;
+    user.can_in(Action::ReadGroupSettings, id, position, &Default::default())?;
     Ok(group)
 }
 
@@ -348,6 +348,7 @@ async fn add_member(
         .audit
         .append(&mut tx, &user.audit_actor(), change)
         .await?;
+    db::sessions::notify_user_changed(&mut tx, new.user_id).await?;
     tx.commit().await?;
     Ok(new)
 }
@@ -380,6 +381,8 @@ async fn end_member(
                 .after(&ended),
         )
         .await?;
+    // A former member's open screens end: they reconnect under what they may see now.
+    db::sessions::notify_user_changed(&mut tx, member_id).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -29,6 +29,7 @@ use crate::domain::role::Role;
 pub fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_sections_api, create_section_api))
+        .routes(routes!(update_section_api))
         .routes(routes!(list_users_api, create_user_api))
         .routes(routes!(get_user_api, update_user_api))
 }
@@ -37,6 +38,7 @@ pub fn page_routes() -> axum::Router<AppState> {
     use axum::routing::get;
     axum::Router::new()
         .route("/sections", get(sections_page).post(create_section_page))
+        .route("/sections/{id}", axum::routing::post(update_section_page))
         .route("/users", get(users_page).post(create_user_page))
         .route("/users/{id}", get(user_page).post(update_user_page))
 }
@@ -50,6 +52,38 @@ pub struct NewSection {
     /// `office` (综合科), `finance`, `legal`, `personnel`, `other`.
     #[serde(default)]
     pub kind: String,
+    /// The party groups it serves (its staff's roles reach these only); left out, every group
+    /// there is now.
+    pub party_group_ids: Option<Vec<String>>,
+}
+
+/// Changes to a section; absent fields stay as they are.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+pub struct SectionChange {
+    pub name: Option<String>,
+    pub party_group_ids: Option<Vec<String>>,
+}
+
+/// Checks that each id names a party group.
+async fn parse_groups(
+    conn: &mut sqlx::PgConnection,
+    raw: &[String],
+) -> Result<Result<Vec<Uuid>, FieldError>, AppError> {
+    let all: Vec<Uuid> = db::party_groups::list_all(conn)
+        .await?
+        .into_iter()
+        .map(|g| g.party_group_id)
+        .collect();
+    let mut ids = Vec::with_capacity(raw.len());
+    for r in raw {
+        match Uuid::parse_str(r.trim()) {
+            Ok(id) if all.contains(&id) => ids.push(id),
+            _ => return Ok(Err(FieldError::new("party_group_ids", "党组不存在"))),
+        }
+    }
+    ids.sort();
+    ids.dedup();
+    Ok(Ok(ids))
 }
 
 async fn create_section(
@@ -66,15 +100,26 @@ async fn create_section(
             "须为 office、finance、legal、personnel 或 other",
         ))
     });
-    let (Ok(name), Ok(kind)) = (name, kind) else {
+    let mut tx = state.pool.begin().await?;
+    let groups = match &input.party_group_ids {
+        Some(raw) => parse_groups(&mut tx, raw)
+            .await?
+            .map_err(|e| errors.push(e)),
+        None => Ok(db::party_groups::list_all(&mut tx)
+            .await?
+            .into_iter()
+            .map(|g| g.party_group_id)
+            .collect()),
+    };
+    let (Ok(name), Ok(kind), Ok(party_group_ids)) = (name, kind, groups) else {
         return Err(AppError::Invalid(errors));
     };
     let section = Section {
         section_id: Uuid::now_v7(),
         name,
         kind: kind.as_str().to_owned(),
+        party_group_ids,
     };
-    let mut tx = state.pool.begin().await?;
     if let Err(e) = db::sections::insert(&mut tx, &section).await {
         return Err(match violated_constraint(&e) {
             Some("section_name_key") => AppError::invalid("name", "已有同名科室"),
@@ -93,6 +138,95 @@ async fn create_section(
         .await?;
     tx.commit().await?;
     Ok(section)
+}
+
+/// Renames a section or changes the party groups it serves.
+async fn update_section(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Uuid,
+    change: SectionChange,
+) -> Result<Section, AppError> {
+    user.can(Action::ManageOrganisation)?;
+    let mut tx = state.pool.begin().await?;
+    let before = db::sections::get(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut after = before.clone();
+    if let Some(name) = &change.name {
+        after.name = parse_name(name, 100).map_err(|m| AppError::invalid("name", m))?;
+    }
+    if let Some(raw) = &change.party_group_ids {
+        after.party_group_ids = parse_groups(&mut tx, raw)
+            .await?
+            .map_err(|e| AppError::Invalid(vec![e]))?;
+    }
+    if let Err(e) = db::sections::update(&mut tx, &after).await {
+        return Err(match violated_constraint(&e) {
+            Some("section_name_key") => AppError::invalid("name", "已有同名科室"),
+            _ => e.into(),
+        });
+    }
+    // The section's staff reach other groups now: their open screens reconnect.
+    for u in db::users::list(&mut tx).await? {
+        if u.section_id == Some(id) {
+            db::sessions::notify_user_changed(&mut tx, u.user_id).await?;
+        }
+    }
+    state
+        .audit
+        .append(
+            &mut tx,
+            &user.audit_actor(),
+            Change::new(Chain::Org, "section.update", "section")
+                .entity(id)
+                .before(&before)
+                .after(&after),
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Rename a section, or change the party groups it serves.
+#[utoipa::path(patch, path = "/api/v1/sections/{id}", tag = "organisation",
+    params(("id" = Uuid, Path)), request_body = SectionChange,
+    responses((status = 200, body = Section), (status = 403, body = super::error::Problem),
+              (status = 404, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+async fn update_section_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(change): ApiJson<SectionChange>,
+) -> Result<Json<Section>, AppError> {
+    Ok(Json(
+        update_section(&state, &user, parse_id(&id)?, change).await?,
+    ))
+}
+
+/// The section form posts the groups as repeated `party_group_ids` fields.
+#[derive(Deserialize)]
+struct SectionForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    party_group_ids: Vec<String>,
+}
+
+async fn update_section_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<SectionForm>,
+) -> Result<Redirect, AppError> {
+    let change = SectionChange {
+        name: Some(form.name),
+        party_group_ids: Some(form.party_group_ids),
+    };
+    update_section(&state, &user, parse_id(&id)?, change).await?;
+    Ok(Redirect::to("/sections"))
 }
 
 /// All sections.
@@ -127,11 +261,26 @@ struct SectionsPage {
     layout: Layout,
     sections: Vec<Section>,
     kinds: &'static [SectionKind],
+    groups: Vec<db::party_groups::PartyGroup>,
 }
 
 impl SectionsPage {
     fn kind_label(&self, kind: &str) -> &'static str {
         SectionKind::parse(kind).map_or("", SectionKind::label_zh)
+    }
+
+    fn group_names(&self, s: &Section) -> String {
+        let names: Vec<&str> = self
+            .groups
+            .iter()
+            .filter(|g| s.party_group_ids.contains(&g.party_group_id))
+            .map(|g| g.name.as_str())
+            .collect();
+        if names.is_empty() {
+            "(无)".into()
+        } else {
+            names.join("、")
+        }
     }
 }
 
@@ -140,18 +289,25 @@ async fn sections_page(
     user: CurrentUser,
 ) -> Result<SectionsPage, AppError> {
     user.can(Action::ManageOrganisation)?;
+    let mut conn = state.pool.acquire().await?;
     Ok(SectionsPage {
         layout: Layout::new("科室", Some(&user)),
-        sections: db::sections::list(&mut *state.pool.acquire().await?).await?,
+        sections: db::sections::list(&mut conn).await?,
         kinds: SectionKind::ALL,
+        groups: db::party_groups::list_all(&mut conn).await?,
     })
 }
 
 async fn create_section_page(
     State(state): State<AppState>,
     user: CurrentUser,
-    PageForm(input): PageForm<NewSection>,
+    PageForm(form): PageForm<SectionForm>,
 ) -> Result<Redirect, AppError> {
+    let input = NewSection {
+        name: form.name,
+        kind: form.kind,
+        party_group_ids: Some(form.party_group_ids),
+    };
     create_section(&state, &user, input).await?;
     Ok(Redirect::to("/sections"))
 }
@@ -365,6 +521,9 @@ async fn update_user(
     }
     if !after.active || hash.is_some() {
         db::sessions::delete_for_user(&mut tx, user_id, None).await?;
+    } else if after.roles != before.roles {
+        // What the user may see changed: their open screens reconnect under the new roles.
+        db::sessions::notify_user_changed(&mut tx, user_id).await?;
     }
     let mut entry = Change::new(Chain::Org, "user.update", "user")
         .entity(user_id)

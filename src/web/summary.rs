@@ -252,8 +252,14 @@ async fn read_as(
             .await?;
     }
     tx.commit().await?;
-    let (summary, withheld) =
-        withhold(summary, cleared(&ctx, user.user_id, user.has(Role::Office)));
+    let (summary, withheld) = withhold(
+        summary,
+        cleared(
+            &ctx,
+            user.user_id,
+            user.is_office_of(ctx.meeting.party_group_id),
+        ),
+    );
     Ok((
         SummaryDoc {
             summary,

@@ -1,10 +1,11 @@
 //! Topic intake (议题), section B of `rules.md`: drafting a topic and seeing at once which
 //! prerequisites it needs and why.
 
+use super::extract::Query;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Redirect;
 use serde::{Deserialize, Serialize};
@@ -270,7 +271,15 @@ async fn create_topic(
             .and_then(|p| Position::parse(&p)),
         None => None,
     };
-    user.can_in(Action::CreateTopic, position, &Relation::default())?;
+    match &group {
+        Some(g) => user.can_in(
+            Action::CreateTopic,
+            g.party_group_id,
+            position,
+            &Relation::default(),
+        )?,
+        None => user.can(Action::CreateTopic)?,
+    }
     let Some(group) = group else {
         return Err(AppError::invalid("party_group_id", "党组不存在"));
     };
@@ -330,7 +339,12 @@ async fn view(state: &AppState, user: &CurrentUser, topic: Topic) -> Result<Topi
     // R-CONFIDENTIAL: secret materials are listed only to those who may read them.
     let (position, relation) = relation_to(&mut conn, user, &topic).await?;
     let sees_secret = user
-        .can_in(Action::ReadMaterial { secret: true }, position, &relation)
+        .can_in(
+            Action::ReadMaterial { secret: true },
+            topic.party_group_id,
+            position,
+            &relation,
+        )
         .is_ok();
     let materials = db::materials::list(&mut conn, topic.topic_id)
         .await?
@@ -371,7 +385,7 @@ pub(super) async fn visible_topic(
         .await?
         .ok_or(AppError::NotFound)?;
     let (position, relation) = relation_to(&mut conn, user, &topic).await?;
-    user.can_in(Action::ReadTopic, position, &relation)?;
+    user.can_in(Action::ReadTopic, topic.party_group_id, position, &relation)?;
     Ok(topic)
 }
 
@@ -507,7 +521,12 @@ async fn topics_page(
         .collect();
     drop(conn);
     let (desk, desk_title) = if user.has(Role::Office) {
-        (submitted, "已报送综合科的议题")
+        // 综合科 sees the topics of the groups its section serves.
+        let desk = submitted
+            .into_iter()
+            .filter(|t| user.is_office_of(t.party_group_id))
+            .collect();
+        (desk, "已报送综合科的议题")
     } else if !chaired.is_empty() {
         let queue = submitted
             .into_iter()
@@ -732,7 +751,7 @@ async fn topic_page(
     let mut conn = state.pool.acquire().await?;
     let (position, relation) = relation_to(&mut conn, &user, &topic).await?;
     let required = requirements(&mut conn, &topic).await?;
-    let mut recordable = recordable_kinds(&mut conn, &user, topic.topic_id, &required).await?;
+    let mut recordable = recordable_kinds(&mut conn, &user, &topic, &required).await?;
     let needs_assignment = required
         .iter()
         .any(|r| recorder(r.kind) == Recorder::AssignedSection);
@@ -754,7 +773,8 @@ async fn topic_page(
         .filter(|p| p.satisfied)
         .filter_map(|p| PrerequisiteKind::parse(&p.kind))
         .collect();
-    let allowed = |action| user.can_in(action, position, &relation).is_ok();
+    let group = view.topic.party_group_id;
+    let allowed = |action| user.can_in(action, group, position, &relation).is_ok();
     let status = view.topic.status.as_str();
     let open = matches!(status, "draft" | "returned");
     Ok(TopicPage {
@@ -819,22 +839,36 @@ pub(super) async fn requirements(
 pub(super) async fn recordable_kinds(
     conn: &mut sqlx::PgConnection,
     user: &CurrentUser,
-    topic_id: Uuid,
+    topic: &Topic,
     required: &[Requirement],
 ) -> Result<Vec<PrerequisiteKind>, AppError> {
     let section = db::users::section_of(conn, user.user_id).await?;
     let assigned = match &section {
-        Some((id, _)) => db::topics::assigned_sections(conn, topic_id)
+        Some((id, _)) => db::topics::assigned_sections(conn, topic.topic_id)
             .await?
             .contains(id),
         None => false,
     };
-    let kind = section.and_then(|(_, k)| SectionKind::parse(&k));
+    let kind = section_kind_for(
+        user,
+        topic,
+        section.and_then(|(_, k)| SectionKind::parse(&k)),
+    );
     Ok(required
         .iter()
         .map(|r| r.kind)
         .filter(|k| may_record(*k, &user.roles, kind, assigned))
         .collect())
+}
+
+/// The kind of the user's section where it counts for this topic: a section reviews only the
+/// topics of the party groups it serves.
+fn section_kind_for(
+    user: &CurrentUser,
+    topic: &Topic,
+    kind: Option<SectionKind>,
+) -> Option<SectionKind> {
+    kind.filter(|_| user.served_groups.contains(&topic.party_group_id))
 }
 
 /// The user's position in the topic's group and relation to the topic.
@@ -847,7 +881,7 @@ pub(super) async fn relation_to(
         .await?
         .and_then(|p| Position::parse(&p));
     let required = requirements(conn, topic).await?;
-    let reviewer = !recordable_kinds(conn, user, topic.topic_id, &required)
+    let reviewer = !recordable_kinds(conn, user, topic, &required)
         .await?
         .is_empty();
     let relation = Relation {
@@ -871,8 +905,8 @@ pub(super) async fn topic_for_action(
         .await?
         .ok_or(AppError::NotFound)?;
     let (position, relation) = relation_to(tx, user, &topic).await?;
-    user.can_in(Action::ReadTopic, position, &relation)?;
-    user.can_in(action, position, &relation)?;
+    user.can_in(Action::ReadTopic, topic.party_group_id, position, &relation)?;
+    user.can_in(action, topic.party_group_id, position, &relation)?;
     Ok((topic, position))
 }
 
@@ -905,8 +939,13 @@ async fn record_prerequisite(
         .await?
         .ok_or(AppError::NotFound)?;
     let (position, relation) = relation_to(&mut tx, user, &topic).await?;
-    user.can_in(Action::ReadTopic, position, &relation)?;
-    user.can_in(Action::RecordPrerequisite, position, &relation)?;
+    user.can_in(Action::ReadTopic, topic.party_group_id, position, &relation)?;
+    user.can_in(
+        Action::RecordPrerequisite,
+        topic.party_group_id,
+        position,
+        &relation,
+    )?;
     let kind = PrerequisiteKind::parse(input.kind.trim())
         .ok_or_else(|| AppError::invalid("kind", "未知的前置审查类型"))?;
     let required = requirements(&mut tx, &topic).await?;
@@ -914,7 +953,7 @@ async fn record_prerequisite(
         return Err(AppError::invalid("kind", "本议题无须此项前置审查"));
     }
     // A reviewer of this topic records only the kinds their role or section owns.
-    if !recordable_kinds(&mut tx, user, topic.topic_id, &required)
+    if !recordable_kinds(&mut tx, user, &topic, &required)
         .await?
         .contains(&kind)
     {
@@ -1252,7 +1291,7 @@ async fn return_api(
     answer(&state, &user, id).await
 }
 
-/// Submitted topics of every group with their completeness (综合科).
+/// Submitted topics of the groups one's section serves, with their completeness (综合科).
 #[utoipa::path(get, path = "/api/v1/topics/submitted", tag = "topics",
     responses((status = 200, body = Vec<TopicView>), (status = 403, body = super::error::Problem)))]
 async fn submitted_api(
@@ -1264,7 +1303,10 @@ async fn submitted_api(
     }
     let topics = db::topics::list_submitted(&mut *state.pool.acquire().await?).await?;
     let mut views = Vec::with_capacity(topics.len());
-    for t in topics {
+    for t in topics
+        .into_iter()
+        .filter(|t| user.is_office_of(t.party_group_id))
+    {
         views.push(view(&state, &user, t).await?);
     }
     Ok(Json(views))
@@ -1378,7 +1420,12 @@ pub(super) async fn inbox(
             .filter(|k| {
                 let assigned =
                     section_id.is_some_and(|s| assignments.contains(&(topic.topic_id, s)));
-                may_record(*k, &user.roles, kind, assigned)
+                may_record(
+                    *k,
+                    &user.roles,
+                    section_kind_for(user, &topic, kind),
+                    assigned,
+                )
             })
             .filter(|k| {
                 !on_file
@@ -1629,9 +1676,13 @@ pub(super) async fn todos(state: &AppState, user: &CurrentUser) -> Result<Vec<To
             href: "/reviews".into(),
         });
     }
-    if user.has(Role::Office) && !submitted.is_empty() {
+    let at_desk = submitted
+        .iter()
+        .filter(|t| user.is_office_of(t.party_group_id))
+        .count();
+    if at_desk > 0 {
         todos.push(Todo {
-            label: format!("{} 个议题已报送综合科", submitted.len()),
+            label: format!("{at_desk} 个议题已报送综合科"),
             href: "/topics".into(),
         });
     }

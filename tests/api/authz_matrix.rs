@@ -124,6 +124,13 @@ fn routes() -> Vec<Route> {
         ),
         api("GET", "/api/v1/sections", None, Admin, 200),
         api(
+            "PATCH",
+            "/api/v1/sections/{section}",
+            Some(json!({"name": "改名科室{n}"})),
+            Admin,
+            200,
+        ),
+        api(
             "POST",
             "/api/v1/sections",
             Some(json!({"name": "科室{n}", "kind": "other"})),
@@ -552,7 +559,7 @@ fn routes() -> Vec<Route> {
             409,
         ),
         api("GET", "/api/v1/tasks", None, SignedIn, 200),
-        api("GET", "/api/v1/tasks/{task}", None, Office, 200),
+        api("GET", "/api/v1/tasks/{task}", None, MeetingOffice, 200),
         api(
             "POST",
             "/api/v1/tasks/{task}/progress",
@@ -861,7 +868,7 @@ fn routes() -> Vec<Route> {
         page("GET", "/borrow-requests", None, SignedIn, 200),
         page("GET", "/tasks", None, SignedIn, 200),
         page("GET", "/tasks.csv", None, SignedIn, 200),
-        page("GET", "/tasks/{task}", None, Office, 200),
+        page("GET", "/tasks/{task}", None, MeetingOffice, 200),
         page("GET", "/duties", None, SignedIn, 200),
         page("GET", "/emergencies", None, SignedIn, 200),
         page("GET", "/circulations", None, SignedIn, 200),
@@ -1211,6 +1218,15 @@ async fn authorization_matrix_of_every_route() {
         .fetch_one(&app.pool)
         .await
         .unwrap();
+    let (_, spare_section) = app
+        .api(
+            "POST",
+            "/api/v1/sections",
+            Some(&admin),
+            Some(json!({"name": "备用科室", "kind": "other"})),
+        )
+        .await;
+    let spare_section = spare_section["section_id"].as_str().unwrap().to_owned();
     let mut tokens = Vec::new();
     for who in ACTORS {
         let token = match who {
@@ -1265,6 +1281,7 @@ async fn authorization_matrix_of_every_route() {
                     .replace("{circulation}", &circulation)
                     .replace("{checkpoint}", &checkpoint)
                     .replace("{admin}", &admin_id.to_string())
+                    .replace("{section}", &spare_section)
                     .replace("{n}", &n.to_string())
             };
             let path = fill(route.path);
@@ -1391,6 +1408,7 @@ async fn openapi_documents_exactly_the_api_routes() {
             .replace("{circulation}", "{id}")
             .replace("{checkpoint}", "{id}")
             .replace("{admin}", "{id}")
+            .replace("{section}", "{id}")
     };
     let mut tested: BTreeSet<String> = routes()
         .iter()

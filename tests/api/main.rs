@@ -9,6 +9,7 @@ mod materials;
 mod meetings;
 mod organisation;
 mod pages;
+mod probe;
 mod records;
 mod secret_ballot;
 mod separation;

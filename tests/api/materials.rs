@@ -282,23 +282,34 @@ async fn the_page_uploads_with_the_csrf_token_in_the_address() {
         .to_vec(),
     )
     .unwrap();
-    let marker = "materials?csrf_token=";
+    let marker = "name=\"csrf_token\" value=\"";
     let start = html.find(marker).expect("an upload form") + marker.len();
-    let token = &html[start..start + 32];
-    let (content_type, body) = crate::support::multipart("图.png", b"\x89PNG\r\n\x1a\n....", &[]);
-    let post = |uri: String| {
+    let token = html[start..start + 32].to_owned();
+    let post = |uri: String, fields: &[(&str, &str)]| {
+        let (content_type, body) =
+            crate::support::multipart("图.png", b"\x89PNG\r\n\x1a\n....", fields);
         Request::post(uri)
             .header(header::COOKIE, &cookie)
-            .header(header::CONTENT_TYPE, &content_type)
-            .body(Body::from(body.clone()))
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
             .unwrap()
     };
+    let materials = format!("{page}/materials");
     assert_eq!(
-        app.send(post(format!("{page}/materials"))).await.status(),
+        app.send(post(materials.clone(), &[])).await.status(),
         StatusCode::FORBIDDEN
     );
+    // The probe's finding: a token in the address leaks through logs and Referer — refused.
     assert_eq!(
-        app.send(post(format!("{page}/materials?csrf_token={token}")))
+        app.send(post(format!("{materials}?csrf_token={token}"), &[]))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(app.count("material").await, 0);
+    // As the page sends it: the form's first field.
+    assert_eq!(
+        app.send(post(materials, &[("csrf_token", &token)]))
             .await
             .status(),
         StatusCode::SEE_OTHER

@@ -86,12 +86,28 @@ async fn the_session_cookie_is_http_only_lax_and_secure_behind_tls() {
         "plain HTTP on loopback: no Secure flag"
     );
 
+    // A forwarded scheme is believed only from a trusted proxy (the probe's finding).
     let (_, headers) = browser_login(&app, &[("x-forwarded-proto", "https")]).await;
+    assert!(
+        !headers[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("Secure")
+    );
+    assert!(!headers.contains_key(header::STRICT_TRANSPORT_SECURITY));
+    let mut config = test_config();
+    config.trusted_proxies = vec![yishi::config::IpBlock::parse("127.0.0.1").unwrap()];
+    let proxied = TestApp::with_config(config).await;
+    let (_, headers) = browser_login(&proxied, &[("x-forwarded-proto", "https")]).await;
     assert!(
         headers[header::SET_COOKIE]
             .to_str()
             .unwrap()
             .contains("Secure")
+    );
+    assert_eq!(
+        headers[header::STRICT_TRANSPORT_SECURITY],
+        "max-age=31536000; includeSubDomains"
     );
 
     let mut config = test_config();

@@ -706,13 +706,13 @@ async fn r_secret_ballot_the_box_is_for_the_items_participants() {
 #[tokio::test]
 async fn r_secret_ballot_a_killed_server_loses_no_ballot_and_a_retry_is_refused() {
     let v = Vote::open().await;
-    let server = Server::start(&v.app);
+    let server = crate::support::Binary::start(&v.app, &[]);
     let path = item(v.m, v.i, "ballots");
     let (status, body) = server.post(&path, &v.r.members[0].token, r#"{"choice":"no"}"#);
     assert_eq!(status, 200, "{body}");
     server.kill();
 
-    let server = Server::start(&v.app);
+    let server = crate::support::Binary::start(&v.app, &[]);
     let (status, body) = server.post(&path, &v.r.members[0].token, r#"{"choice":"yes"}"#);
     assert_eq!(status, 409, "{body}");
     assert!(body.contains("R-ONE-VOTE"), "{body}");
@@ -731,74 +731,4 @@ async fn r_secret_ballot_a_killed_server_loses_no_ballot_and_a_retry_is_refused(
         (Some(1), Some(1)),
         "{tally}"
     );
-}
-
-/// The `yishi` binary serving the test's database, for the crash test.
-struct Server {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl Server {
-    fn start(app: &TestApp) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_yishi"))
-            .env("DATABASE_URL", &app.url)
-            .env("YISHI_DATA_DIR", &app.config.data_dir)
-            .env("YISHI_BIND", format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start yishi");
-        let server = Server { child, port };
-        for _ in 0..600 {
-            if server.request("GET", "/readyz", "", "").0 == 200 {
-                return server;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        panic!("the server did not become ready");
-    }
-
-    fn post(&self, path: &str, token: &str, body: &str) -> (u16, String) {
-        self.request("POST", path, token, body)
-    }
-
-    /// One HTTP/1.1 request on a fresh connection; (0, "") when nothing answers.
-    fn request(&self, method: &str, path: &str, token: &str, body: &str) -> (u16, String) {
-        use std::io::{Read, Write};
-        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else {
-            return (0, String::new());
-        };
-        let auth = if token.is_empty() {
-            String::new()
-        } else {
-            format!("Authorization: Bearer {token}\r\n")
-        };
-        let req = format!(
-            "{method} {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        if s.write_all(req.as_bytes()).is_err() {
-            return (0, String::new());
-        }
-        let mut answer = String::new();
-        let _ = s.read_to_string(&mut answer);
-        let status = answer
-            .split(' ')
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
-        (status, answer)
-    }
-
-    fn kill(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }

@@ -283,9 +283,14 @@ impl TestApp {
     }
 
     /// Sends a request through the real router, as if from `127.0.0.1`.
-    pub async fn send(&self, mut req: Request<Body>) -> Response<Body> {
+    pub async fn send(&self, req: Request<Body>) -> Response<Body> {
+        self.send_from([127, 0, 0, 1], req).await
+    }
+
+    /// Sends a request through the real router as if from the IPv4 address `peer`.
+    pub async fn send_from(&self, peer: [u8; 4], mut req: Request<Body>) -> Response<Body> {
         req.extensions_mut()
-            .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+            .insert(ConnectInfo(SocketAddr::from((peer, 40000))));
         self.router.clone().oneshot(req).await.unwrap()
     }
 
@@ -331,15 +336,33 @@ impl TestApp {
         self.login("admin", ADMIN_PASSWORD).await
     }
 
-    /// Creates a user with `roles` through the API and signs them in.
+    /// Creates a user with `roles` through the API and signs them in. 综合科's staff get a
+    /// section of their own that serves every party group there is now.
     pub async fn user(&self, login: &str, roles: &[&str]) -> (Uuid, String) {
         let admin = self.admin().await;
+        let section_id = if roles.contains(&"office") {
+            let (status, section) = self
+                .api(
+                    "POST",
+                    "/api/v1/sections",
+                    Some(&admin),
+                    Some(json!({"name": format!("综合科({login})"), "kind": "office"})),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{section}");
+            section["section_id"].clone()
+        } else {
+            Value::Null
+        };
         let (status, body) = self
             .api(
                 "POST",
                 "/api/v1/users",
                 Some(&admin),
-                Some(json!({"login": login, "name": format!("用户{login}"), "password": PASSWORD, "roles": roles})),
+                Some(
+                    json!({"login": login, "name": format!("用户{login}"), "password": PASSWORD,
+                            "roles": roles, "section_id": section_id}),
+                ),
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -454,5 +477,98 @@ impl TestApp {
         let res = self.send(req).await;
         let status = res.status();
         (status, body_json(res).await)
+    }
+}
+
+/// The `yishi` binary serving a test's database, for what needs a real process: a crash, its
+/// memory. `env` adds settings.
+pub struct Binary {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Binary {
+    pub fn start(app: &TestApp, env: &[(&str, &str)]) -> Binary {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_yishi"));
+        cmd.env("DATABASE_URL", &app.url)
+            .env("YISHI_DATA_DIR", &app.config.data_dir)
+            .env("YISHI_CHECKPOINT_FILE", &app.config.checkpoint_file)
+            .env("YISHI_BIND", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let server = Binary {
+            child: cmd.spawn().expect("start yishi"),
+            port,
+        };
+        for _ in 0..600 {
+            if server.request("GET", "/readyz", "", "", b"").0 == 200 {
+                return server;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("the server did not become ready");
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn post(&self, path: &str, token: &str, body: &str) -> (u16, String) {
+        let (status, answer) =
+            self.request("POST", path, token, "application/json", body.as_bytes());
+        (status, String::from_utf8_lossy(&answer).into_owned())
+    }
+
+    /// One HTTP/1.1 request on a fresh connection: the status and the whole answer, headers
+    /// included; (0, nothing) when nothing answers.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> (u16, Vec<u8>) {
+        use std::io::{Read, Write};
+        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else {
+            return (0, Vec::new());
+        };
+        let auth = if token.is_empty() {
+            String::new()
+        } else {
+            format!("Authorization: Bearer {token}\r\n")
+        };
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Content-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        if s.write_all(head.as_bytes())
+            .and_then(|()| s.write_all(body))
+            .is_err()
+        {
+            return (0, Vec::new());
+        }
+        let mut answer = Vec::new();
+        let _ = s.read_to_end(&mut answer);
+        let status = String::from_utf8_lossy(&answer[..answer.len().min(16)])
+            .split(' ')
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        (status, answer)
+    }
+
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
