@@ -320,14 +320,15 @@ pub async fn newest_stored(
     )
     .fetch_optional(conn)
     .await?;
-    Ok(row.map(|r| {
-        serde_json::from_value(r.body)
-            .map(|body| Signed {
-                body,
-                signature: r.signature,
-            })
-            .map_err(|_| "库内检查点无法解析".to_owned())
-    }))
+    Ok(row.map(|r| signed(r.body, r.signature).ok_or_else(|| "库内检查点无法解析".to_owned())))
+}
+
+/// A stored checkpoint from its row; `None` when its body does not parse.
+fn signed(body: serde_json::Value, signature: String) -> Option<Signed> {
+    Some(Signed {
+        body: serde_json::from_value(body).ok()?,
+        signature,
+    })
 }
 
 /// A stored checkpoint, for the list the discipline group downloads from.
@@ -355,10 +356,7 @@ pub async fn list(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<Store
                 checkpoint_id: r.checkpoint_id,
                 created_at: r.created_at,
                 kind: r.kind,
-                checkpoint: Signed {
-                    body: serde_json::from_value(r.body).ok()?,
-                    signature: r.signature,
-                },
+                checkpoint: signed(r.body, r.signature)?,
             })
         })
         .collect())
@@ -380,12 +378,7 @@ pub async fn anchor_of(
     )
     .fetch_optional(conn)
     .await?;
-    Ok(row.and_then(|r| {
-        Some(Signed {
-            body: serde_json::from_value(r.body).ok()?,
-            signature: r.signature,
-        })
-    }))
+    Ok(row.and_then(|r| signed(r.body, r.signature)))
 }
 
 impl Signed {
@@ -417,12 +410,7 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Signe
     )
     .fetch_optional(conn)
     .await?;
-    Ok(row.and_then(|r| {
-        Some(Signed {
-            body: serde_json::from_value(r.body).ok()?,
-            signature: r.signature,
-        })
-    }))
+    Ok(row.and_then(|r| signed(r.body, r.signature)))
 }
 
 /// Signs a checkpoint when the server starts, then every `interval` while the log grows and

@@ -109,10 +109,11 @@ pub async fn permission_entries(
     conn: &mut PgConnection,
     limit: i64,
 ) -> sqlx::Result<Vec<AuditEntry>> {
-    let rows = sqlx::query!(
+    sqlx::query_as!(
+        AuditEntry,
         r#"select e.audit_entry_id, e.chain, e.seq, e.occurred_at, e.actor_id,
                   u.login as "actor_login?", u.name as "actor_name?", e.action, e.entity_type,
-                  e.entity_id, e.before, e.after, e.client_addr, e.hash
+                  e.entity_id, e.before, e.after, e.client_addr, encode(e.hash, 'hex') as "hash!"
            from audit_entry e left join app_user u on u.user_id = e.actor_id
            where e.action in ('user.create', 'user.update', 'membership.add',
                               'membership.change', 'membership.end')
@@ -121,26 +122,7 @@ pub async fn permission_entries(
         limit
     )
     .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| AuditEntry {
-            audit_entry_id: r.audit_entry_id,
-            chain: r.chain,
-            seq: r.seq,
-            occurred_at: r.occurred_at,
-            actor_id: r.actor_id,
-            actor_login: r.actor_login,
-            actor_name: r.actor_name,
-            action: r.action,
-            entity_type: r.entity_type,
-            entity_id: r.entity_id,
-            before: r.before,
-            after: r.after,
-            client_addr: r.client_addr,
-            hash: hex::encode(r.hash),
-        })
-        .collect())
+    .await
 }
 
 fn like_escape(s: &str) -> String {

@@ -933,6 +933,50 @@ fn expected(route: &Route, who: Who) -> u16 {
     }
 }
 
+/// What the matrix needs to put a complete topic on a meeting of its group.
+struct Scheduler<'a> {
+    app: &'a TestApp,
+    group: Uuid,
+    proposer: &'a str,
+    leader: Uuid,
+    leader_token: &'a str,
+    mishu: Uuid,
+    mishu_token: &'a str,
+    shuji_token: &'a str,
+}
+
+impl Scheduler<'_> {
+    /// A topic signed off and submitted, on the agenda of a meeting on `day`: (meeting, item).
+    async fn meeting_with(&self, title: &str, day: &str) -> (String, String) {
+        let app = self.app;
+        let (_, topic) = app
+            .api("POST", "/api/v1/topics", Some(self.proposer),
+                 Some(json!({"party_group_id": self.group, "title": title, "category": 12, "content": "内容",
+                             "matters_to_decide": "事项", "consultation_opinions": "意见",
+                             "responsible_user_id": self.leader})))
+            .await;
+        let topic = topic["topic_id"].as_str().unwrap().to_owned();
+        for (token, action) in [(self.leader_token, "sign-off"), (self.proposer, "submit")] {
+            let path = format!("/api/v1/topics/{topic}/{action}");
+            let (status, body) = app.api("POST", &path, Some(token), None).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        let (_, m) = app
+            .api("POST", "/api/v1/meetings", Some(self.mishu_token),
+                 Some(json!({"party_group_id": self.group, "starts_at": format!("{day}T09:00:00+08:00"),
+                             "place": "会议室", "secretary_id": self.mishu})))
+            .await;
+        let meeting = m["id"].as_str().expect("a meeting").to_owned();
+        let path = format!("/api/v1/meetings/{meeting}/agenda");
+        let body = json!({"topic_id": topic});
+        let (status, added) = app
+            .api("POST", &path, Some(self.shuji_token), Some(body))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{added}");
+        (meeting, added["item_id"].as_str().unwrap().to_owned())
+    }
+}
+
 #[tokio::test]
 async fn authorization_matrix_of_every_route() {
     let app = TestApp::new().await;
@@ -972,84 +1016,19 @@ async fn authorization_matrix_of_every_route() {
     assert_eq!(status, StatusCode::CREATED);
     let (mishu, mishu_token) = app.user("mx.mishu", &["office"]).await;
     let leader_token = app.login("fenguan", crate::support::PASSWORD).await;
-    let (_, ready) = app
-        .api("POST", "/api/v1/topics", Some(&proposer),
-             Some(json!({"party_group_id": group, "title": "上会议题", "category": 12, "content": "内容",
-                         "matters_to_decide": "事项", "consultation_opinions": "意见", "responsible_user_id": leader})))
-        .await;
-    let ready = ready["topic_id"].as_str().unwrap().to_owned();
-    for (token, action) in [(&leader_token, "sign-off"), (&proposer, "submit")] {
-        let (status, body) = app
-            .api(
-                "POST",
-                &format!("/api/v1/topics/{ready}/{action}"),
-                Some(token),
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-    }
-    let (_, m) = app
-        .api(
-            "POST",
-            "/api/v1/meetings",
-            Some(&mishu_token),
-            Some(
-                json!({"party_group_id": group, "starts_at": "2030-01-09T09:00:00+08:00",
-                         "place": "会议室", "secretary_id": mishu}),
-            ),
-        )
-        .await;
-    let meeting = m["id"].as_str().expect("a meeting").to_owned();
-    let (status, added) = app
-        .api(
-            "POST",
-            &format!("/api/v1/meetings/{meeting}/agenda"),
-            Some(&shuji_token),
-            Some(json!({"topic_id": ready})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{added}");
-    let item = added["item_id"].as_str().unwrap().to_owned();
+    let scheduler = Scheduler {
+        app: &app,
+        group,
+        proposer: &proposer,
+        leader,
+        leader_token: &leader_token,
+        mishu,
+        mishu_token: &mishu_token,
+        shuji_token: &shuji_token,
+    };
+    let (meeting, item) = scheduler.meeting_with("上会议题", "2030-01-09").await;
     // A held meeting for the record: its one item deferred, closed by its chair.
-    let (_, second) = app
-        .api("POST", "/api/v1/topics", Some(&proposer),
-             Some(json!({"party_group_id": group, "title": "已议议题", "category": 12, "content": "内容",
-                         "matters_to_decide": "事项", "consultation_opinions": "意见", "responsible_user_id": leader})))
-        .await;
-    let second = second["topic_id"].as_str().unwrap().to_owned();
-    for (token, action) in [(&leader_token, "sign-off"), (&proposer, "submit")] {
-        let (status, body) = app
-            .api(
-                "POST",
-                &format!("/api/v1/topics/{second}/{action}"),
-                Some(token),
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-    }
-    let (_, m) = app
-        .api(
-            "POST",
-            "/api/v1/meetings",
-            Some(&mishu_token),
-            Some(
-                json!({"party_group_id": group, "starts_at": "2030-01-08T09:00:00+08:00",
-                         "place": "会议室", "secretary_id": mishu}),
-            ),
-        )
-        .await;
-    let held = m["id"].as_str().expect("a meeting").to_owned();
-    let (_, added) = app
-        .api(
-            "POST",
-            &format!("/api/v1/meetings/{held}/agenda"),
-            Some(&shuji_token),
-            Some(json!({"topic_id": second})),
-        )
-        .await;
-    let held_item = added["item_id"].as_str().expect("an item").to_owned();
+    let (held, held_item) = scheduler.meeting_with("已议议题", "2030-01-08").await;
     for (token, method, path, body) in [
         (&mishu_token, "POST", "notice".to_owned(), None),
         (
@@ -1084,44 +1063,7 @@ async fn authorization_matrix_of_every_route() {
         assert_eq!(status, StatusCode::OK, "{path}: {answer}");
     }
     // A held meeting whose one item was decided by a secret ballot: its ballot box.
-    let (_, third) = app
-        .api("POST", "/api/v1/topics", Some(&proposer),
-             Some(json!({"party_group_id": group, "title": "表决议题", "category": 12, "content": "内容",
-                         "matters_to_decide": "事项", "consultation_opinions": "意见", "responsible_user_id": leader})))
-        .await;
-    let third = third["topic_id"].as_str().unwrap().to_owned();
-    for (token, action) in [(&leader_token, "sign-off"), (&proposer, "submit")] {
-        let (status, body) = app
-            .api(
-                "POST",
-                &format!("/api/v1/topics/{third}/{action}"),
-                Some(token),
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-    }
-    let (_, m) = app
-        .api(
-            "POST",
-            "/api/v1/meetings",
-            Some(&mishu_token),
-            Some(
-                json!({"party_group_id": group, "starts_at": "2030-01-07T09:00:00+08:00",
-                         "place": "会议室", "secretary_id": mishu}),
-            ),
-        )
-        .await;
-    let voted = m["id"].as_str().expect("a meeting").to_owned();
-    let (_, added) = app
-        .api(
-            "POST",
-            &format!("/api/v1/meetings/{voted}/agenda"),
-            Some(&shuji_token),
-            Some(json!({"topic_id": third})),
-        )
-        .await;
-    let voted_item = added["item_id"].as_str().expect("an item").to_owned();
+    let (voted, voted_item) = scheduler.meeting_with("表决议题", "2030-01-07").await;
     let on_item = |action: &str| format!("items/{voted_item}/{action}");
     for (token, method, path, body) in [
         (&mishu_token, "POST", "notice".to_owned(), None),
