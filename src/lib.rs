@@ -9,6 +9,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod config;
 pub mod db;
+pub mod display;
 pub mod domain;
 pub mod embedded_pg;
 pub mod keys;

@@ -1,4 +1,45 @@
 //! What the pages, the API and the commands do, between `web` (or `main`) and `domain`: each
 //! function loads what a rule reads, asks `domain` and answers, knowing nothing of HTTP.
 
+pub mod actor;
 pub mod ballot_box;
+pub mod deliberation;
+pub mod error;
+pub mod input;
+pub mod meeting;
+
+use std::sync::Arc;
+
+use sqlx::PgPool;
+
+use crate::audit::AuditLog;
+use crate::config::Config;
+use crate::keys::BallotKey;
+
+pub use actor::CurrentUser;
+pub use error::{AppError, FieldError};
+
+/// What every action works with: the database, the configuration, the audit log and the ballot
+/// key (both kept outside the database).
+pub struct Services {
+    pub pool: PgPool,
+    pub config: Arc<Config>,
+    pub audit: Arc<AuditLog>,
+    pub ballot: Arc<BallotKey>,
+}
+
+impl Services {
+    /// Reads (or creates) the key files and starts signing audit checkpoints, so it must be
+    /// called within the tokio runtime.
+    pub fn new(pool: PgPool, config: Config) -> anyhow::Result<Services> {
+        let keys = crate::keys::Keys::load_or_create(&config)?;
+        let audit = Arc::new(AuditLog::new(keys.audit, config.checkpoint_file.clone()));
+        crate::audit::checkpoint::spawn(pool.clone(), audit.clone(), config.checkpoint_interval);
+        Ok(Services {
+            pool,
+            config: Arc::new(config),
+            audit,
+            ballot: Arc::new(keys.ballot),
+        })
+    }
+}

@@ -1,3 +1,4 @@
+use crate::domain::topic_status::TopicStatus;
 use serde::Serialize;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
@@ -38,6 +39,14 @@ pub struct Topic {
     pub submitted_at: Option<OffsetDateTime>,
     /// Why 综合科 returned the topic, when it did.
     pub returned_reason: Option<String>,
+}
+
+impl Topic {
+    /// Where it stands; the column's check admits nothing else.
+    pub fn state(&self) -> anyhow::Result<TopicStatus> {
+        TopicStatus::parse(&self.status)
+            .ok_or_else(|| anyhow::anyhow!("unknown topic status {}", self.status))
+    }
 }
 
 pub async fn insert(conn: &mut PgConnection, t: &Topic) -> sqlx::Result<()> {
@@ -153,7 +162,7 @@ pub async fn sign_off(conn: &mut PgConnection, topic_id: Uuid, by: Uuid) -> sqlx
 pub async fn set_status(
     conn: &mut PgConnection,
     topic_id: Uuid,
-    status: &str,
+    status: TopicStatus,
     returned_reason: Option<&str>,
 ) -> sqlx::Result<()> {
     sqlx::query!(
@@ -161,7 +170,7 @@ pub async fn set_status(
              submitted_at = case when $2 = 'submitted' then now() else submitted_at end
          where topic_id = $1",
         topic_id,
-        status,
+        status.as_str(),
         returned_reason
     )
     .execute(conn)

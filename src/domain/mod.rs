@@ -55,3 +55,4 @@ pub mod rule;
 pub mod secret_ballot;
 pub mod settings;
 pub mod topic;
+pub mod topic_status;

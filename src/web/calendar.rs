@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::AppState;
 use super::error::AppError;
 use super::extract::{CurrentUser, parse_id};
-use super::meetings::visible_meeting;
+use crate::app::meeting::visible_meeting;
 
 pub fn page_routes() -> axum::Router<AppState> {
     axum::Router::new().route("/meetings/{id}/invite.ics", axum::routing::get(invite))
@@ -125,7 +125,7 @@ async fn invite(
     };
     let ctx = visible_meeting(&state, &user, id).await?;
     let mut conn = state.pool.acquire().await?;
-    let agenda = super::deliberation::item_views(&mut conn, &user, &ctx)
+    let agenda = crate::app::deliberation::item_views(&mut conn, &user, &ctx)
         .await?
         .into_iter()
         .map(|i| i.item.title)

@@ -181,7 +181,7 @@ pub async fn events_api(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
-    super::meetings::visible_meeting(&state, &user, id).await?;
+    crate::app::meeting::visible_meeting(&state, &user, id).await?;
     // Subscribe before reading, so that no change falls between the snapshot and the stream.
     let rx = state.hub.subscribe(id);
     let ended = state.hub.ended();

@@ -11,99 +11,8 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use super::error::{AppError, FieldError};
-use crate::audit;
-use crate::db::sessions::LiveSession;
-use crate::domain::authz::{self, Action, Actor, Relation};
-use crate::domain::org::Position;
-use crate::domain::role::Role;
 
-/// The signed-in user of this request, put in the request's extensions by
-/// [`super::guard::authenticate`]. Extracting it answers 401 when nobody is signed in.
-#[derive(Debug, Clone)]
-pub struct CurrentUser {
-    pub user_id: Uuid,
-    pub login: String,
-    pub name: String,
-    pub roles: Vec<Role>,
-    pub csrf_token: String,
-    pub session_hash: Vec<u8>,
-    pub client_addr: Option<String>,
-    pub unread: i64,
-    /// 三员分立: signed in with a password the admin set; only changing it is open.
-    pub must_change_password: bool,
-    /// When the session expires, idle or absolute (an event stream ends then).
-    pub session_expires: tokio::time::Instant,
-    /// The party groups this user's section serves: where the 综合科 role reaches.
-    pub served_groups: Vec<Uuid>,
-}
-
-impl CurrentUser {
-    /// The user of a live session found by its token's hash.
-    pub fn from_session(
-        live: LiveSession,
-        session_hash: Vec<u8>,
-        client_addr: Option<String>,
-    ) -> CurrentUser {
-        CurrentUser {
-            user_id: live.user_id,
-            login: live.login,
-            name: live.name,
-            roles: live.roles.iter().filter_map(|r| Role::parse(r)).collect(),
-            csrf_token: live.csrf_token,
-            session_hash,
-            client_addr,
-            unread: live.unread,
-            must_change_password: live.must_change_password,
-            session_expires: tokio::time::Instant::now()
-                + std::time::Duration::from_secs(live.expires_in_secs.max(0) as u64),
-            served_groups: live.served_groups,
-        }
-    }
-
-    pub fn has(&self, role: Role) -> bool {
-        self.roles.contains(&role)
-    }
-
-    /// Asks the domain whether this user may take an organisation-level `action`.
-    pub fn can(&self, action: Action) -> Result<(), AppError> {
-        let actor = Actor {
-            roles: &self.roles,
-            position: None,
-            office: self.has(Role::Office),
-        };
-        authz::can(actor, action, &Relation::default()).map_err(AppError::from)
-    }
-
-    /// Asks the domain whether this user, with `position` in the resource's party `group` and
-    /// in `relation` to the resource, may take `action`. The 综合科 role counts only in the
-    /// groups the user's section serves.
-    pub fn can_in(
-        &self,
-        action: Action,
-        group: Uuid,
-        position: Option<Position>,
-        relation: &Relation,
-    ) -> Result<(), AppError> {
-        let actor = Actor {
-            roles: &self.roles,
-            position,
-            office: self.is_office_of(group),
-        };
-        authz::can(actor, action, relation).map_err(AppError::from)
-    }
-
-    /// 综合科 of this party group: the role, and a section that serves the group.
-    pub fn is_office_of(&self, group: Uuid) -> bool {
-        self.has(Role::Office) && self.served_groups.contains(&group)
-    }
-
-    pub fn audit_actor(&self) -> audit::Actor {
-        audit::Actor {
-            user_id: Some(self.user_id),
-            client_addr: self.client_addr.clone(),
-        }
-    }
-}
+pub use crate::app::actor::CurrentUser;
 
 impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
     type Rejection = AppError;
@@ -232,19 +141,21 @@ impl<T: DeserializeOwned, S: Send + Sync> axum::extract::OptionalFromRequest<S> 
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
-        let empty = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .is_some_and(|v| v == "0")
-            || (!req.headers().contains_key(header::CONTENT_TYPE)
-                && !req.headers().contains_key(header::TRANSFER_ENCODING));
-        if empty {
+        if has_no_body(&req) {
             return Ok(None);
         }
         <ApiJson<T> as FromRequest<S>>::from_request(req, state)
             .await
             .map(Some)
     }
+}
+
+fn has_no_body(req: &Request) -> bool {
+    req.headers()
+        .get(header::CONTENT_LENGTH)
+        .is_some_and(|v| v == "0")
+        || (!req.headers().contains_key(header::CONTENT_TYPE)
+            && !req.headers().contains_key(header::TRANSFER_ENCODING))
 }
 
 /// A form posted by a page (`application/x-www-form-urlencoded`; repeated keys fill lists).
@@ -263,6 +174,94 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for PageForm<T> {
         serde_html_form::from_bytes(&bytes)
             .map(PageForm)
             .map_err(|e| AppError::invalid("form", format!("表单内容有误:{e}")))
+    }
+}
+
+/// An action's input, as the API sends it (JSON) or a page's form posts it
+/// (`application/x-www-form-urlencoded`, repeated keys filling lists): one handler serves both.
+/// What is wrong is a 422 naming the field, either way.
+pub struct Input<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Input<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_form = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+        if is_form {
+            PageForm::from_request(req, state)
+                .await
+                .map(|PageForm(t)| Input(t))
+        } else {
+            read_json(req, state, true).await.map(Input)
+        }
+    }
+}
+
+/// An optional input: absent when the request has no body at all.
+impl<T: DeserializeOwned, S: Send + Sync> axum::extract::OptionalFromRequest<S> for Input<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        if has_no_body(&req) {
+            return Ok(None);
+        }
+        <Input<T> as FromRequest<S>>::from_request(req, state)
+            .await
+            .map(Some)
+    }
+}
+
+/// Ids from the path, typed (`Path<(MeetingId, ItemId)>`): a malformed one is simply not found.
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(t)| Path(t))
+            .map_err(|_| AppError::NotFound)
+    }
+}
+
+/// Which face of an action a request came to: the API (`/api/v1/…`, answered in JSON) or a
+/// page (answered with a redirect to the page that shows the result).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Face {
+    Api,
+    Page,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Face {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(if parts.uri.path().starts_with("/api/") {
+            Face::Api
+        } else {
+            Face::Page
+        })
+    }
+}
+
+impl Face {
+    /// The answer to a done action: for the API what `api` yields (only then computed), for a
+    /// page a 303 to `page`.
+    pub async fn answer<T: axum::response::IntoResponse>(
+        self,
+        page: String,
+        api: impl std::future::Future<Output = Result<T, AppError>>,
+    ) -> Result<axum::response::Response, AppError> {
+        use axum::response::IntoResponse;
+        match self {
+            Face::Api => Ok(api.await?.into_response()),
+            Face::Page => Ok(axum::response::Redirect::to(&page).into_response()),
+        }
     }
 }
 

@@ -19,8 +19,9 @@ use uuid::Uuid;
 use super::AppState;
 use super::error::{AppError, FieldError};
 use super::extract::{ApiJson, CurrentUser, PageForm, parse_id};
-use super::meetings::{Ctx, required_text};
 use super::pages::{DISPLAY_OFFSET, Layout, date_zh, datetime_zh};
+use crate::app::input::required_text;
+use crate::app::meeting::Ctx;
 use crate::audit::{Chain, Change};
 use crate::db::followup::{Circular, Progress, Task};
 use crate::db::meetings::Lock;
@@ -978,7 +979,7 @@ async fn reserve_page(
     let found = db::followup::item_ref(&mut conn, item_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(super::meetings::back(found.meeting_id))
+    Ok(Redirect::to(&super::meetings::page_of(found.meeting_id)))
 }
 
 async fn supersede_page(
@@ -997,7 +998,7 @@ async fn supersede_page(
     let found = db::followup::item_ref(&mut conn, item_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(super::meetings::back(found.meeting_id))
+    Ok(Redirect::to(&super::meetings::page_of(found.meeting_id)))
 }
 
 async fn circular_page(

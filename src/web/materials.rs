@@ -15,9 +15,7 @@ use uuid::Uuid;
 use super::AppState;
 use super::error::AppError;
 use super::extract::{CurrentUser, parse_id};
-use super::topics::{
-    recordable_kinds, relation_to, requirements, topic_for_action, visible_topic, wrong_status,
-};
+use super::topics::{recordable_kinds, relation_to, requirements, topic_for_action, visible_topic};
 use crate::audit::{Chain, Change};
 use crate::db::{self, materials::MaterialInfo, materials::NewMaterial};
 use crate::domain::authz::Action;
@@ -145,9 +143,7 @@ async fn authorize(
     match purpose {
         Purpose::Material => {
             let (topic, _) = topic_for_action(conn, user, id, Action::EditTopic).await?;
-            if !matches!(topic.status.as_str(), "draft" | "returned") {
-                return Err(wrong_status(&topic));
-            }
+            topic.state()?.edit()?;
             Ok(topic)
         }
         Purpose::Attachment(kind) => {
@@ -159,9 +155,7 @@ async fn authorize(
             {
                 return Err(AppError::Forbidden);
             }
-            if !matches!(topic.status.as_str(), "draft" | "submitted" | "returned") {
-                return Err(wrong_status(&topic));
-            }
+            topic.state()?.prepare()?;
             let on_file = db::topics::prerequisites(conn, id)
                 .await?
                 .iter()

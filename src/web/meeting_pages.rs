@@ -7,15 +7,14 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
-use axum::response::Redirect;
 use uuid::Uuid;
 
 use super::AppState;
-use super::deliberation::ItemView;
 use super::error::AppError;
-use super::extract::{CurrentUser, PageForm, parse_id};
-use super::meetings::{Ctx, MeetingView, NewMeeting, create_meeting, visible_meeting};
+use super::extract::{CurrentUser, parse_id};
 use super::pages::{Layout, datetime_zh};
+use crate::app::deliberation::ItemView;
+use crate::app::meeting::{Ctx, MeetingView, visible_meeting};
 use crate::db::audit_log::{AuditEntry, Filter};
 use crate::db::meetings::Meeting;
 use crate::db::party_groups::PartyGroup;
@@ -36,7 +35,10 @@ use crate::domain::rule::RuleViolation;
 pub fn page_routes() -> axum::Router<AppState> {
     use axum::routing::get;
     axum::Router::new()
-        .route("/meetings", get(list_page).post(create_page))
+        .route(
+            "/meetings",
+            get(list_page).post(super::meetings::create_meeting),
+        )
         .route("/meetings/{id}", get(meeting_page))
         .route("/meetings/{id}/display", get(display_page))
 }
@@ -98,7 +100,7 @@ async fn list_page(State(state): State<AppState>, user: CurrentUser) -> Result<L
     let meetings = db::meetings::list_for_user(
         &mut conn,
         user.user_id,
-        &super::meetings::office_groups(&user),
+        &crate::app::meeting::office_groups(&user),
     )
     .await?;
     let groups = if user.has(Role::Office) {
@@ -134,44 +136,6 @@ async fn list_page(State(state): State<AppState>, user: CurrentUser) -> Result<L
         groups,
         office_staff,
     })
-}
-
-#[derive(serde::Deserialize)]
-struct MeetingForm {
-    #[serde(default)]
-    party_group_id: String,
-    #[serde(default)]
-    title: String,
-    /// `2026-12-03T09:00` from a datetime-local control, in the display zone.
-    #[serde(default)]
-    starts_at: String,
-    #[serde(default)]
-    place: String,
-    #[serde(default)]
-    secretary_id: String,
-}
-
-async fn create_page(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    PageForm(f): PageForm<MeetingForm>,
-) -> Result<Redirect, AppError> {
-    let local = f.starts_at.trim();
-    // A datetime-local value has no zone: it is the display zone's time.
-    let starts_at = if local.len() == 16 {
-        format!("{local}:00+08:00")
-    } else {
-        local.to_owned()
-    };
-    let input = NewMeeting {
-        party_group_id: f.party_group_id,
-        title: f.title,
-        starts_at,
-        place: f.place,
-        secretary_id: f.secretary_id,
-    };
-    let m = create_meeting(&state, &user, input).await?;
-    Ok(Redirect::to(&format!("/meetings/{}", m.meeting_id)))
 }
 
 // ---- One meeting ----
@@ -402,7 +366,7 @@ async fn meeting_page(
     .0;
     drop(conn);
     let layout = Layout::new(ctx.meeting.title.clone(), Some(&user));
-    let v = super::meetings::view(&state, &user, ctx).await?;
+    let v = crate::app::meeting::view(&state, &user, ctx).await?;
     let notice_blocked = issue_notice(state_now, secretary_from_office, v.agenda.len())
         .err()
         .map(why);
@@ -618,7 +582,7 @@ async fn display_page(
 ) -> Result<DisplayPage, AppError> {
     let ctx: Ctx = visible_meeting(&state, &user, parse_id(&id)?).await?;
     let layout = Layout::new(ctx.meeting.title.clone(), Some(&user));
-    let v = super::meetings::view(&state, &user, ctx).await?;
+    let v = crate::app::meeting::view(&state, &user, ctx).await?;
     Ok(DisplayPage { layout, v })
 }
 

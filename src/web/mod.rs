@@ -42,40 +42,38 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::config::Config;
 use error::AppError;
 
+/// A server instance: the application's services, and what only the web needs — the
+/// instance's live screens and the dummy password hash.
 #[derive(Clone)]
 pub struct AppState {
-    pub pool: PgPool,
-    pub config: Arc<Config>,
+    services: Arc<crate::app::Services>,
     /// An argon2 hash checked when a login is unknown, so that costs as much as a wrong password.
     pub dummy_hash: Arc<str>,
     /// This instance's live meeting screens.
     pub hub: Arc<events::Hub>,
-    /// The secret ballots' key, kept outside the database.
-    pub ballot: Arc<crate::keys::BallotKey>,
-    /// The audit log with its keys and checkpoints.
-    pub audit: Arc<crate::audit::AuditLog>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = crate::app::Services;
+
+    fn deref(&self) -> &crate::app::Services {
+        &self.services
+    }
 }
 
 impl AppState {
-    /// The state of a server instance: reads (or creates) its key files and starts listening
-    /// for meeting events, so it must be called within the tokio runtime.
+    /// The state of a server instance: reads (or creates) its key files, starts signing audit
+    /// checkpoints and listening for meeting events, so it must be called within the tokio
+    /// runtime.
     pub fn new(pool: PgPool, config: Config) -> anyhow::Result<AppState> {
-        let keys = crate::keys::Keys::load_or_create(&config)?;
-        let audit = Arc::new(crate::audit::AuditLog::new(
-            keys.audit,
-            config.checkpoint_file.clone(),
-        ));
-        crate::audit::checkpoint::spawn(pool.clone(), audit.clone(), config.checkpoint_interval);
+        let services = Arc::new(crate::app::Services::new(pool.clone(), config)?);
         let dummy = crate::auth::password::hash_blocking(&crate::random::hex(16))?;
         let hub = Arc::new(events::Hub::default());
-        events::spawn_listener(pool.clone(), hub.clone());
+        events::spawn_listener(pool, hub.clone());
         Ok(AppState {
-            pool,
-            config: Arc::new(config),
+            services,
             dummy_hash: dummy.into(),
             hub,
-            ballot: Arc::new(keys.ballot),
-            audit,
         })
     }
 }

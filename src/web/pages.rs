@@ -2,17 +2,12 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use time::{OffsetDateTime, UtcOffset};
+
+pub use crate::display::{DISPLAY_OFFSET, date_zh, datetime_zh, today, yuan};
 
 use super::error::Problem;
 use super::extract::CurrentUser;
 use crate::domain::role::Role;
-
-/// The product's display zone (UTC+8).
-pub const DISPLAY_OFFSET: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
-    Ok(o) => o,
-    Err(_) => panic!("valid offset"),
-};
 
 /// The signed-in person as the navigation shows them.
 pub struct NavUser {
@@ -60,44 +55,6 @@ pub struct ErrorPage {
     pub problem: Problem,
 }
 
-/// `2026年11月29日 14:30` in the display zone.
-pub fn datetime_zh(t: &OffsetDateTime) -> String {
-    let t = t.to_offset(DISPLAY_OFFSET);
-    format!(
-        "{}年{}月{}日 {:02}:{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute()
-    )
-}
-
-/// `2026年11月29日`.
-pub fn date_zh(d: &time::Date) -> String {
-    format!("{}年{}月{}日", d.year(), u8::from(d.month()), d.day())
-}
-
-/// Today's date in the display zone.
-pub fn today() -> time::Date {
-    OffsetDateTime::now_utc().to_offset(DISPLAY_OFFSET).date()
-}
-
-/// `¥5,000.00` from fen.
-pub fn yuan(fen: i64) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    let fen = fen.unsigned_abs();
-    let digits = (fen / 100).to_string();
-    let mut grouped = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("{sign}¥{grouped}.{:02}", fen % 100)
-}
-
 /// Percent-encodes a path for a query parameter.
 pub fn url_encode(s: &str) -> String {
     let mut out = String::new();
@@ -115,24 +72,6 @@ pub fn url_encode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::macros::{date, datetime};
-
-    #[test]
-    fn formats_in_the_display_zone() {
-        assert_eq!(
-            datetime_zh(&datetime!(2026-11-29 06:30 UTC)),
-            "2026年11月29日 14:30"
-        );
-        assert_eq!(date_zh(&date!(2026 - 01 - 05)), "2026年1月5日");
-    }
-
-    #[test]
-    fn money_is_grouped_with_two_decimals() {
-        assert_eq!(yuan(500_000), "¥5,000.00");
-        assert_eq!(yuan(499_999), "¥4,999.99");
-        assert_eq!(yuan(5), "¥0.05");
-        assert_eq!(yuan(12_345_678_900), "¥123,456,789.00");
-    }
 
     #[test]
     fn url_encode_keeps_paths_readable() {

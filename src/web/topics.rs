@@ -910,13 +910,6 @@ pub(super) async fn topic_for_action(
     Ok((topic, position))
 }
 
-pub(super) fn wrong_status(topic: &Topic) -> AppError {
-    AppError::Conflict(format!(
-        "议题当前状态为“{}”,不能进行此操作。",
-        status_zh(&topic.status)
-    ))
-}
-
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct NewPrerequisite {
     /// One of the prerequisite kinds of `api.md`.
@@ -959,9 +952,7 @@ async fn record_prerequisite(
     {
         return Err(AppError::Forbidden);
     }
-    if !matches!(topic.status.as_str(), "draft" | "submitted" | "returned") {
-        return Err(wrong_status(&topic));
-    }
+    topic.state()?.prepare()?;
     let conclusion =
         parse_name(&input.conclusion, 200).map_err(|m| AppError::invalid("conclusion", m))?;
     let mut errors = Vec::new();
@@ -1003,9 +994,7 @@ async fn update_topic(
 ) -> Result<(Topic, bool), AppError> {
     let mut tx = state.pool.begin().await?;
     let (before, _) = topic_for_action(&mut tx, user, id, Action::EditTopic).await?;
-    if !matches!(before.status.as_str(), "draft" | "returned") {
-        return Err(wrong_status(&before));
-    }
+    before.state()?.edit()?;
     let mut after = before.clone();
     fill_topic(&mut tx, &input, &mut after).await?;
     if after == before {
@@ -1039,9 +1028,7 @@ async fn sign_off(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<(), 
     let mut tx = state.pool.begin().await?;
     let (topic, _) = topic_for_action(&mut tx, user, id, Action::SignOffTopic).await?;
     check_sign_off(user.user_id, topic.responsible_user_id)?;
-    if !matches!(topic.status.as_str(), "draft" | "returned") {
-        return Err(wrong_status(&topic));
-    }
+    topic.state()?.sign_off()?;
     if topic.signed_off_by.is_some() {
         return Err(AppError::Conflict("该议题已签字同意。".into()));
     }
@@ -1088,9 +1075,7 @@ fn submission_check(
 async fn submit(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
     let mut tx = state.pool.begin().await?;
     let (topic, position) = topic_for_action(&mut tx, user, id, Action::SubmitTopic).await?;
-    if !matches!(topic.status.as_str(), "draft" | "returned") {
-        return Err(wrong_status(&topic));
-    }
+    let next = topic.state()?.submit()?;
     let required = requirements(&mut tx, &topic).await?;
     let on_file: Vec<PrerequisiteKind> = db::topics::prerequisites(&mut tx, id)
         .await?
@@ -1102,7 +1087,7 @@ async fn submit(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<(), Ap
         let approved = db::topics::approved_procurements(&mut tx, topic.party_group_id).await?;
         check_procurement_once(reference, approved.iter().map(String::as_str))?;
     }
-    db::topics::set_status(&mut tx, id, "submitted", None).await?;
+    db::topics::set_status(&mut tx, id, next, None).await?;
     state
         .audit
         .append(
@@ -1125,10 +1110,8 @@ async fn submit(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<(), Ap
 async fn withdraw(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
     let mut tx = state.pool.begin().await?;
     let (topic, _) = topic_for_action(&mut tx, user, id, Action::WithdrawTopic).await?;
-    if !matches!(topic.status.as_str(), "draft" | "submitted" | "returned") {
-        return Err(wrong_status(&topic));
-    }
-    db::topics::set_status(&mut tx, id, "withdrawn", None).await?;
+    let next = topic.state()?.withdraw()?;
+    db::topics::set_status(&mut tx, id, next, None).await?;
     state
         .audit
         .append(
@@ -1163,10 +1146,8 @@ async fn return_topic(
     let reason = parse_name(&input.reason, 500).map_err(|m| AppError::invalid("reason", m))?;
     let mut tx = state.pool.begin().await?;
     let (topic, _) = topic_for_action(&mut tx, user, id, Action::ReturnTopic).await?;
-    if topic.status != "submitted" {
-        return Err(wrong_status(&topic));
-    }
-    db::topics::set_status(&mut tx, id, "returned", Some(&reason)).await?;
+    let next = topic.state()?.return_to_proposer()?;
+    db::topics::set_status(&mut tx, id, next, Some(&reason)).await?;
     state
         .audit
         .append(
@@ -1504,9 +1485,7 @@ async fn assign(
 ) -> Result<(), AppError> {
     let mut tx = state.pool.begin().await?;
     let (topic, _) = topic_for_action(&mut tx, user, id, Action::AssignReviewSection).await?;
-    if !matches!(topic.status.as_str(), "draft" | "submitted" | "returned") {
-        return Err(wrong_status(&topic));
-    }
+    topic.state()?.prepare()?;
     let section = match Uuid::parse_str(input.section_id.trim()) {
         Ok(s) => db::sections::get(&mut tx, s).await?,
         Err(_) => None,

@@ -1,0 +1,331 @@
+//! The meeting (党组会议), section C of `rules.md`: the meeting as one person stands to it,
+//! what a participant sees of it, and the steps that change it — scheduling and the notice
+//! (`schedule`), leave, attendance, opening and closing (`room`). Its items are dealt with in
+//! `deliberation`.
+
+mod room;
+mod schedule;
+
+pub use room::*;
+pub use schedule::*;
+
+use serde::Serialize;
+use time::Date;
+use uuid::Uuid;
+
+use super::error::AppError;
+use super::{CurrentUser, Services};
+use crate::audit::{Chain, Change};
+use crate::db::meetings::{Item, Lock, Meeting, RosterEntry};
+use crate::db::{self};
+use crate::display::DISPLAY_OFFSET;
+use crate::domain::authz::{Action, Relation};
+use crate::domain::counting::{Fraction, check_quorum};
+use crate::domain::meeting::{ItemState, MeetingState};
+use crate::domain::org::Position;
+use crate::domain::role::Role;
+use crate::domain::rule::RuleViolation;
+use crate::domain::topic_status::TopicStatus;
+
+/// A meeting loaded for one user: their position in its group and relation to it, the
+/// group's members on the meeting date with their attendance, and the group's quorum.
+pub struct Ctx {
+    pub meeting: Meeting,
+    pub state: MeetingState,
+    pub position: Option<Position>,
+    pub relation: Relation,
+    pub roster: Vec<RosterEntry>,
+    pub quorum: Fraction,
+    pub settings: crate::domain::settings::Settings,
+}
+
+impl Ctx {
+    /// Loads the meeting (locked for the action that follows when `lock`) and checks that the
+    /// user may see it at all (R-CONFIDENTIAL: 404 otherwise).
+    pub async fn load(
+        conn: &mut sqlx::PgConnection,
+        user: &CurrentUser,
+        id: Uuid,
+        lock: Lock,
+    ) -> Result<Ctx, AppError> {
+        Self::load_as(
+            conn,
+            user,
+            id,
+            lock,
+            Action::ReadMeeting,
+            Relation::default(),
+        )
+        .await
+    }
+
+    /// Like [`Ctx::load`], checking `action` instead of reading the meeting; `found` carries
+    /// the relations that come from outside the meeting (a borrow grant, a delivered summary).
+    pub async fn load_as(
+        conn: &mut sqlx::PgConnection,
+        user: &CurrentUser,
+        id: Uuid,
+        lock: Lock,
+        action: Action,
+        found: Relation,
+    ) -> Result<Ctx, AppError> {
+        let meeting = db::meetings::get(conn, id, lock)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let (ctx, _) = Ctx::read(conn, user, meeting, action, found, None).await?;
+        Ok(ctx)
+    }
+
+    /// Reads the rest of what an action needs once the meeting (and `item_id`, when given) is
+    /// locked, and checks `action`.
+    pub async fn read(
+        conn: &mut sqlx::PgConnection,
+        user: &CurrentUser,
+        meeting: Meeting,
+        action: Action,
+        found: Relation,
+        item_id: Option<Uuid>,
+    ) -> Result<(Ctx, db::meetings::ItemFloor), AppError> {
+        let context = db::meetings::context(
+            conn,
+            &meeting,
+            user.user_id,
+            meeting_date(&meeting),
+            item_id,
+        )
+        .await?;
+        let standing = &context.standing;
+        let position = standing.position.as_deref().and_then(Position::parse);
+        let relation = Relation {
+            chair: meeting.chair_id == user.user_id,
+            meeting_secretary: meeting.secretary_id == user.user_id,
+            attendee: standing.attendee,
+            ..found
+        };
+        user.can_in(action, meeting.party_group_id, position, &relation)?;
+        let settings = standing.settings;
+        let state = MeetingState::parse(&meeting.status)
+            .ok_or_else(|| anyhow::anyhow!("unknown meeting status {}", meeting.status))?;
+        let ctx = Ctx {
+            quorum: Fraction {
+                num: i64::from(settings.quorum_num),
+                den: i64::from(settings.quorum_den),
+            },
+            settings,
+            meeting,
+            state,
+            position,
+            relation,
+            roster: context.roster,
+        };
+        Ok((ctx, context.floor))
+    }
+
+    pub fn can(&self, user: &CurrentUser, action: Action) -> Result<(), AppError> {
+        user.can_in(
+            action,
+            self.meeting.party_group_id,
+            self.position,
+            &self.relation,
+        )
+    }
+
+    pub fn chain(&self) -> Chain {
+        Chain::PartyGroup(self.meeting.party_group_id)
+    }
+
+    pub fn id(&self) -> Uuid {
+        self.meeting.meeting_id
+    }
+
+    pub fn is_member(&self, user_id: Uuid) -> bool {
+        self.roster.iter().any(|m| m.user_id == user_id)
+    }
+
+    /// Members in the room now.
+    pub fn present(&self) -> Vec<Uuid> {
+        self.roster
+            .iter()
+            .filter(|m| m.present)
+            .map(|m| m.user_id)
+            .collect()
+    }
+
+    pub fn members(&self) -> i64 {
+        self.roster.len() as i64
+    }
+
+    pub fn date(&self) -> Date {
+        meeting_date(&self.meeting)
+    }
+
+    /// The meeting's change, audited on its group's chain with the meeting as the entity.
+    pub fn change(&self, action: &'static str) -> Change {
+        Change::new(self.chain(), action, "meeting").entity(self.id())
+    }
+}
+
+/// The meeting's date in the display zone: the date membership and lead times count from.
+pub fn meeting_date(m: &Meeting) -> Date {
+    m.starts_at.to_offset(DISPLAY_OFFSET).date()
+}
+
+pub fn item_state(item: &Item) -> Result<ItemState, AppError> {
+    ItemState::from_stored(&item.state, item.passed, item.outcome.as_deref())
+        .ok_or_else(|| anyhow::anyhow!("unknown item state {}", item.state).into())
+}
+
+/// Appends the audit entry and the live notification of a meeting change, then commits.
+pub async fn commit(
+    state: &Services,
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    user: &CurrentUser,
+    ctx: &Ctx,
+    change: Change,
+) -> Result<(), AppError> {
+    let kind = change.action;
+    state
+        .audit
+        .append(&mut tx, &user.audit_actor(), change)
+        .await?;
+    publish_and_commit(tx, ctx, kind).await
+}
+
+/// The last two steps of every meeting action. They come after the audit append, which locks
+/// the group's chain head until commit: so snapshots are sent in the order the changes commit,
+/// and each one sees every change committed before it.
+pub async fn publish_and_commit(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    ctx: &Ctx,
+    kind: &str,
+) -> Result<(), AppError> {
+    db::meetings::publish(&mut tx, ctx.id(), kind).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The groups whose meetings the user sees as 综合科: those their section serves.
+pub fn office_groups(user: &CurrentUser) -> Vec<Uuid> {
+    if user.has(Role::Office) {
+        user.served_groups.clone()
+    } else {
+        Vec::new()
+    }
+}
+
+/// Moves the topic of an agenda item one step on its course (`TopicStatus::requeue`, …).
+pub async fn advance_topic(
+    conn: &mut sqlx::PgConnection,
+    topic_id: Uuid,
+    step: fn(TopicStatus) -> Result<TopicStatus, RuleViolation>,
+) -> Result<(), AppError> {
+    let topic = db::topics::get(conn, topic_id, true)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("agenda item without topic {topic_id}"))?;
+    let next = step(topic.state()?)?;
+    db::topics::set_status(conn, topic_id, next, None).await?;
+    Ok(())
+}
+
+/// My meetings (综合科: those of the groups its section serves).
+pub async fn list(state: &Services, user: &CurrentUser) -> Result<Vec<Meeting>, AppError> {
+    let mut conn = state.pool.acquire().await?;
+    Ok(db::meetings::list_for_user(&mut conn, user.user_id, &office_groups(user)).await?)
+}
+
+/// Loads a meeting the user may see, else 404.
+pub async fn visible_meeting(
+    state: &Services,
+    user: &CurrentUser,
+    id: Uuid,
+) -> Result<Ctx, AppError> {
+    let mut conn = state.pool.acquire().await?;
+    Ctx::load(&mut conn, user, id, Lock::None).await
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Quorum {
+    pub present: i64,
+    pub members: i64,
+    pub needed: i64,
+    pub met: bool,
+}
+
+impl Quorum {
+    pub fn of(ctx: &Ctx) -> Quorum {
+        let present = ctx.present().len() as i64;
+        let members = ctx.members();
+        Quorum {
+            present,
+            members,
+            needed: ctx.quorum.needed(members).max(1),
+            met: check_quorum(present, members, ctx.quorum).is_ok(),
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MeetingView {
+    #[serde(flatten)]
+    pub meeting: Meeting,
+    pub chair_name: String,
+    pub secretary_name: String,
+    pub quorum: Quorum,
+    /// The group's members on the meeting date, with attendance.
+    pub roster: Vec<RosterEntry>,
+    pub agenda: Vec<super::deliberation::ItemView>,
+    pub attendees: Vec<db::meetings::Attendee>,
+    pub leave_requests: Vec<db::meetings::LeaveRequest>,
+    /// The item being dealt with now.
+    pub current_item: Option<Uuid>,
+    /// On-the-spot disposals reported to this meeting (R-EMERGENCY).
+    pub emergencies: Vec<db::followup::Emergency>,
+    /// Decisions of this meeting changed later, or changing earlier ones (R-DECISION-CHANGE).
+    pub decision_changes: Vec<db::followup::Change>,
+    /// Reserved opinions of dissenting members (R-RESERVE).
+    pub reserved_opinions: Vec<db::followup::Reserved>,
+}
+
+async fn name_of(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<String, AppError> {
+    Ok(db::users::get(conn, id)
+        .await?
+        .map(|u| u.name)
+        .unwrap_or_default())
+}
+
+pub async fn view(state: &Services, user: &CurrentUser, ctx: Ctx) -> Result<MeetingView, AppError> {
+    let mut conn = state.pool.acquire().await?;
+    let ctx_id = ctx.id();
+    let agenda = super::deliberation::item_views(&mut conn, user, &ctx).await?;
+    let attendees = db::meetings::attendees(&mut conn, ctx.id()).await?;
+    let leave_requests = db::meetings::leave_requests(&mut conn, ctx.id()).await?;
+    // R-RECUSAL: nothing about a withheld item reaches its reader.
+    let withheld: Vec<Uuid> = agenda
+        .iter()
+        .filter(|i| i.withheld)
+        .map(|i| i.item.item_id)
+        .collect();
+    let mut decision_changes = db::followup::changes(&mut conn, ctx_id).await?;
+    decision_changes
+        .retain(|c| !withheld.contains(&c.old_item_id) && !withheld.contains(&c.new_item_id));
+    let mut reserved_opinions = db::followup::reserved(&mut conn, ctx_id).await?;
+    reserved_opinions.retain(|r| !withheld.contains(&r.item_id));
+    let current_item = agenda
+        .iter()
+        .find(|i| matches!(i.item.state.as_str(), "discussion" | "voting" | "tallied"))
+        .map(|i| i.item.item_id);
+    Ok(MeetingView {
+        chair_name: name_of(&mut conn, ctx.meeting.chair_id).await?,
+        secretary_name: name_of(&mut conn, ctx.meeting.secretary_id).await?,
+        quorum: Quorum::of(&ctx),
+        roster: ctx.roster,
+        meeting: ctx.meeting,
+        agenda,
+        attendees,
+        leave_requests,
+        current_item,
+        emergencies: db::followup::emergencies_of_meeting(&mut conn, ctx_id).await?,
+        decision_changes,
+        reserved_opinions,
+    })
+}
