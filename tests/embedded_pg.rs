@@ -247,8 +247,13 @@ fn terminate(server: Server) -> String {
     // SAFETY: sending SIGTERM to our own child process.
     unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
     let out = server.child.wait_with_output().unwrap();
-    assert!(out.status.success(), "a clean exit after SIGTERM");
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        out.status.success(),
+        "a clean exit after SIGTERM, not {}:\n{stderr}",
+        out.status
+    );
+    stderr
 }
 
 #[test]

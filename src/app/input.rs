@@ -45,6 +45,21 @@ pub fn checkbox<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     })
 }
 
+/// `#[serde(default, deserialize_with = "number")]`: a whole number from JSON, or from a form's
+/// text field (left blank, or not a number: 0, which the field's own check then refuses).
+pub fn number<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Number {
+        Int(i64),
+        Text(String),
+    }
+    Ok(match Number::deserialize(d)? {
+        Number::Int(n) => n,
+        Number::Text(t) => t.trim().parse().unwrap_or(0),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,16 +70,21 @@ mod tests {
         reason: Option<String>,
         #[serde(default, deserialize_with = "checkbox")]
         urgent: bool,
+        #[serde(default, deserialize_with = "number")]
+        category: i64,
     }
 
     #[test]
     fn json_and_forms_read_alike() {
-        let f: Form = serde_html_form::from_str("reason=+&urgent=on").unwrap();
-        assert_eq!((f.reason, f.urgent), (None, true));
+        let f: Form = serde_html_form::from_str("reason=+&urgent=on&category=33").unwrap();
+        assert_eq!((f.reason, f.urgent, f.category), (None, true, 33));
+        let f: Form = serde_html_form::from_str("category=&urgent=false").unwrap();
+        assert_eq!((f.urgent, f.category), (false, 0));
         let f: Form = serde_html_form::from_str("reason=%E7%90%86%E7%94%B1").unwrap();
         assert_eq!((f.reason.as_deref(), f.urgent), (Some("理由"), false));
-        let j: Form = serde_json::from_str(r#"{"reason": null, "urgent": true}"#).unwrap();
-        assert_eq!((j.reason, j.urgent), (None, true));
+        let j: Form =
+            serde_json::from_str(r#"{"reason": null, "urgent": true, "category": 7}"#).unwrap();
+        assert_eq!((j.reason, j.urgent, j.category), (None, true, 7));
         let j: Form = serde_json::from_str(r#"{}"#).unwrap();
         assert_eq!((j.reason, j.urgent), (None, false));
     }

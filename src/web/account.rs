@@ -301,7 +301,7 @@ async fn change_password_api(
 #[template(path = "account/home.html")]
 struct HomePage {
     layout: Layout,
-    todos: Vec<super::topics::Todo>,
+    todos: Vec<crate::app::topic::Todo>,
     memberships: Vec<Membership>,
     roles: Vec<&'static str>,
 }
@@ -309,7 +309,7 @@ struct HomePage {
 async fn home(State(state): State<AppState>, user: CurrentUser) -> Result<HomePage, AppError> {
     let me = load_me(&state, &user).await?;
     let mut todos = super::meeting_pages::todos(&state, &user).await?;
-    todos.extend(super::topics::todos(&state, &user).await?);
+    todos.extend(crate::app::topic::todos(&state, &user).await?);
     todos.extend(super::followup::todos(&state, &user).await?);
     todos.extend(super::duties::todos(&state, &user).await?);
     Ok(HomePage {

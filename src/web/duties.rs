@@ -607,7 +607,7 @@ async fn publish_api(
 pub(super) async fn todos(
     state: &AppState,
     user: &CurrentUser,
-) -> Result<Vec<super::topics::Todo>, AppError> {
+) -> Result<Vec<crate::app::topic::Todo>, AppError> {
     let mut conn = state.pool.acquire().await?;
     let mut out = Vec::new();
     for g in groups_for(&mut conn, user, Action::TrackDuties).await? {
@@ -619,7 +619,7 @@ pub(super) async fn todos(
             .filter(|d| d.overdue)
             .count();
         if overdue > 0 {
-            out.push(super::topics::Todo {
+            out.push(crate::app::topic::Todo {
                 label: format!("工作提醒:{name}有 {overdue} 项逾期"),
                 href: "/duties".into(),
             });

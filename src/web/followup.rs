@@ -685,7 +685,7 @@ async fn supersede_api(
 pub(super) async fn todos(
     state: &AppState,
     user: &CurrentUser,
-) -> Result<Vec<super::topics::Todo>, AppError> {
+) -> Result<Vec<crate::app::topic::Todo>, AppError> {
     let mut conn = state.pool.acquire().await?;
     let today = today();
     let soon = today + time::Duration::days(7);
@@ -725,7 +725,7 @@ pub(super) async fn todos(
             ),
             _ => continue,
         };
-        out.push(super::topics::Todo { label, href });
+        out.push(crate::app::topic::Todo { label, href });
     }
     Ok(out)
 }

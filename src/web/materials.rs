@@ -15,7 +15,9 @@ use uuid::Uuid;
 use super::AppState;
 use super::error::AppError;
 use super::extract::{CurrentUser, parse_id};
-use super::topics::{recordable_kinds, relation_to, requirements, topic_for_action, visible_topic};
+use crate::app::topic::{
+    recordable_kinds, relation_to, requirements, topic_for_action, visible_topic,
+};
 use crate::audit::{Chain, Change};
 use crate::db::{self, materials::MaterialInfo, materials::NewMaterial};
 use crate::domain::authz::Action;

@@ -591,13 +591,13 @@ async fn display_page(
 pub(super) async fn todos(
     state: &AppState,
     user: &CurrentUser,
-) -> Result<Vec<super::topics::Todo>, AppError> {
+) -> Result<Vec<crate::app::topic::Todo>, AppError> {
     let mut conn = state.pool.acquire().await?;
     let mut todos = Vec::new();
     for m in db::meetings::todos(&mut conn, user.user_id).await? {
         let href = format!("/meetings/{}", m.meeting_id);
         let mut add = |label: String| {
-            todos.push(super::topics::Todo {
+            todos.push(crate::app::topic::Todo {
                 label,
                 href: href.clone(),
             })

@@ -1,0 +1,274 @@
+//! A topic's way to the 书记's desk: prerequisites recorded by those who own them, the 分管
+//! leader's sign-off, submission to 综合科 (R-MATERIALS, R-TOPIC-SOURCE and every prerequisite),
+//! withdrawal, return, and the sections assigned to a policy topic's assessments.
+
+use super::*;
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct NewPrerequisite {
+    /// One of the prerequisite kinds of `api.md`.
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub conclusion: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+pub async fn record_prerequisite(
+    state: &Services,
+    user: &CurrentUser,
+    id: Uuid,
+    input: NewPrerequisite,
+) -> Result<(), AppError> {
+    let mut tx = state.pool.begin().await?;
+    let topic = db::topics::get(&mut tx, id, true)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (position, relation) = relation_to(&mut tx, user, &topic).await?;
+    user.can_in(Action::ReadTopic, topic.party_group_id, position, &relation)?;
+    user.can_in(
+        Action::RecordPrerequisite,
+        topic.party_group_id,
+        position,
+        &relation,
+    )?;
+    let kind = PrerequisiteKind::parse(input.kind.trim())
+        .ok_or_else(|| AppError::invalid("kind", "未知的前置审查类型"))?;
+    let required = requirements(&mut tx, &topic).await?;
+    if !required.iter().any(|r| r.kind == kind) {
+        return Err(AppError::invalid("kind", "本议题无须此项前置审查"));
+    }
+    // A reviewer of this topic records only the kinds their role or section owns.
+    if !recordable_kinds(&mut tx, user, &topic, &required)
+        .await?
+        .contains(&kind)
+    {
+        return Err(AppError::Forbidden);
+    }
+    topic.state()?.prepare()?;
+    let conclusion =
+        parse_name(&input.conclusion, 200).map_err(|m| AppError::invalid("conclusion", m))?;
+    let mut errors = Vec::new();
+    let note = long_text("note", &input.note, &mut errors);
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let before = db::topics::prerequisites(&mut tx, id)
+        .await?
+        .into_iter()
+        .find(|p| p.kind == kind.as_str());
+    db::topics::record_prerequisite(&mut tx, id, kind.as_str(), &conclusion, &note, user.user_id)
+        .await?;
+    let mut change = Change::new(
+        Chain::PartyGroup(topic.party_group_id),
+        "topic.prerequisite",
+        "topic",
+    )
+    .entity(id)
+    .after(serde_json::json!({ "kind": kind.as_str(), "conclusion": conclusion, "note": note }));
+    if let Some(before) = before {
+        change = change.before(before);
+    }
+    state
+        .audit
+        .append(&mut tx, &user.audit_actor(), change)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// R-TOPIC-SOURCE: the 分管 leader named on the topic signs it off.
+pub async fn sign_off(state: &Services, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
+    let mut tx = state.pool.begin().await?;
+    let (topic, _) = topic_for_action(&mut tx, user, id, Action::SignOffTopic).await?;
+    check_sign_off(user.user_id, topic.responsible_user_id)?;
+    topic.state()?.sign_off()?;
+    if topic.signed_off_by.is_some() {
+        return Err(AppError::Conflict("该议题已签字同意。".into()));
+    }
+    db::topics::sign_off(&mut tx, id, user.user_id).await?;
+    state
+        .audit
+        .append(
+            &mut tx,
+            &user.audit_actor(),
+            Change::new(
+                Chain::PartyGroup(topic.party_group_id),
+                "topic.sign_off",
+                "topic",
+            )
+            .entity(id),
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The rules a submission must pass, in the order they are told: R-MATERIALS, R-TOPIC-SOURCE,
+/// then every prerequisite on file.
+pub fn submission_check(
+    topic: &Topic,
+    proposer_position: Option<Position>,
+    required: &[Requirement],
+    on_file: &[PrerequisiteKind],
+) -> Result<(), crate::domain::rule::RuleViolation> {
+    check_materials(&MaterialsFields {
+        title: &topic.title,
+        content: &topic.content,
+        consultation_opinions: &topic.consultation_opinions,
+        matters_to_decide: &topic.matters_to_decide,
+    })?;
+    check_submission_source(
+        proposer_position == Some(Position::Secretary),
+        topic.signed_off_by.is_some(),
+    )?;
+    check_prerequisites_on_file(required, on_file)
+}
+
+/// Submission to 综合科: R-MATERIALS, R-TOPIC-SOURCE, then every prerequisite on file.
+pub async fn submit(state: &Services, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
+    let mut tx = state.pool.begin().await?;
+    let (topic, position) = topic_for_action(&mut tx, user, id, Action::SubmitTopic).await?;
+    let next = topic.state()?.submit()?;
+    let required = requirements(&mut tx, &topic).await?;
+    let on_file: Vec<PrerequisiteKind> = db::topics::prerequisites(&mut tx, id)
+        .await?
+        .iter()
+        .filter_map(|p| PrerequisiteKind::parse(&p.kind))
+        .collect();
+    submission_check(&topic, position, &required, &on_file)?;
+    if let (true, Some(reference)) = (topic.is_procurement, topic.procurement_ref.as_deref()) {
+        let approved = db::topics::approved_procurements(&mut tx, topic.party_group_id).await?;
+        check_procurement_once(reference, approved.iter().map(String::as_str))?;
+    }
+    db::topics::set_status(&mut tx, id, next, None).await?;
+    state
+        .audit
+        .append(
+            &mut tx,
+            &user.audit_actor(),
+            Change::new(
+                Chain::PartyGroup(topic.party_group_id),
+                "topic.submit",
+                "topic",
+            )
+            .entity(id)
+            .before(serde_json::json!({ "status": topic.status })),
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The proposer withdraws a topic until it is placed on an agenda.
+pub async fn withdraw(state: &Services, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
+    let mut tx = state.pool.begin().await?;
+    let (topic, _) = topic_for_action(&mut tx, user, id, Action::WithdrawTopic).await?;
+    let next = topic.state()?.withdraw()?;
+    db::topics::set_status(&mut tx, id, next, None).await?;
+    state
+        .audit
+        .append(
+            &mut tx,
+            &user.audit_actor(),
+            Change::new(
+                Chain::PartyGroup(topic.party_group_id),
+                "topic.withdraw",
+                "topic",
+            )
+            .entity(id)
+            .before(serde_json::json!({ "status": topic.status })),
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ReturnTopic {
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// 综合科 returns a submitted topic to its proposer with a reason.
+pub async fn return_topic(
+    state: &Services,
+    user: &CurrentUser,
+    id: Uuid,
+    input: ReturnTopic,
+) -> Result<(), AppError> {
+    let reason = parse_name(&input.reason, 500).map_err(|m| AppError::invalid("reason", m))?;
+    let mut tx = state.pool.begin().await?;
+    let (topic, _) = topic_for_action(&mut tx, user, id, Action::ReturnTopic).await?;
+    let next = topic.state()?.return_to_proposer()?;
+    db::topics::set_status(&mut tx, id, next, Some(&reason)).await?;
+    state
+        .audit
+        .append(
+            &mut tx,
+            &user.audit_actor(),
+            Change::new(
+                Chain::PartyGroup(topic.party_group_id),
+                "topic.return",
+                "topic",
+            )
+            .entity(id)
+            .after(serde_json::json!({ "reason": reason })),
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct NewAssignment {
+    #[serde(default)]
+    pub section_id: String,
+}
+
+/// R-PREREQ-POLICY: the 书记 assigns a section to carry out a policy topic's assessments
+/// (stability risk, integrity, legality, expert review, public consultation).
+pub async fn assign(
+    state: &Services,
+    user: &CurrentUser,
+    id: Uuid,
+    input: NewAssignment,
+) -> Result<(), AppError> {
+    let mut tx = state.pool.begin().await?;
+    let (topic, _) = topic_for_action(&mut tx, user, id, Action::AssignReviewSection).await?;
+    topic.state()?.prepare()?;
+    let section = match Uuid::parse_str(input.section_id.trim()) {
+        Ok(s) => db::sections::get(&mut tx, s).await?,
+        Err(_) => None,
+    }
+    .ok_or_else(|| AppError::invalid("section_id", "科室不存在"))?;
+    let required = requirements(&mut tx, &topic).await?;
+    if !required
+        .iter()
+        .any(|r| recorder(r.kind) == Recorder::AssignedSection)
+    {
+        return Err(AppError::invalid(
+            "section_id",
+            "本议题没有须指定科室承担的评估事项",
+        ));
+    }
+    if db::topics::assign_section(&mut tx, id, section.section_id, user.user_id).await? {
+        state
+            .audit
+            .append(
+                &mut tx,
+                &user.audit_actor(),
+                Change::new(
+                    Chain::PartyGroup(topic.party_group_id),
+                    "topic.assign",
+                    "topic",
+                )
+                .entity(id)
+                .after(&section),
+            )
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
