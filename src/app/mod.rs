@@ -7,6 +7,7 @@ pub mod deliberation;
 pub mod error;
 pub mod input;
 pub mod meeting;
+pub mod minutes;
 pub mod topic;
 
 use std::sync::Arc;

@@ -114,7 +114,7 @@ pub struct SummarySeal {
 }
 
 async fn generate(conn: &mut sqlx::PgConnection, ctx: &Ctx) -> Result<Summary, AppError> {
-    let minutes = super::minutes::generate(conn, ctx).await?;
+    let minutes = crate::app::minutes::generate(conn, ctx).await?;
     let tasks = db::followup::tasks_of_meeting(conn, ctx.id()).await?;
     let decisions = minutes
         .items
