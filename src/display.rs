@@ -30,7 +30,9 @@ pub fn parse_datetime(raw: &str) -> Option<OffsetDateTime> {
     if let Ok(t) = OffsetDateTime::parse(raw, &Rfc3339) {
         return Some(t);
     }
-    let local = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    let local = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute][optional [:[second]]]"
+    );
     time::PrimitiveDateTime::parse(raw, &local)
         .ok()
         .map(|t| t.assume_offset(DISPLAY_OFFSET))
@@ -71,6 +73,7 @@ mod tests {
         let api = parse_datetime("2026-12-03T09:00:00+08:00").unwrap();
         assert_eq!(parse_datetime(" 2026-12-03T09:00 "), Some(api));
         assert_eq!(parse_datetime("2026-12-03T01:00:00Z"), Some(api));
+        assert_eq!(parse_datetime("2026-12-03T09:00:00"), Some(api));
         assert_eq!(parse_datetime("下周三"), None);
         assert_eq!(parse_datetime("2026-12-03"), None);
     }

@@ -4,7 +4,9 @@
 pub mod actor;
 pub mod ballot_box;
 pub mod deliberation;
+pub mod duties;
 pub mod error;
+pub mod followup;
 pub mod input;
 pub mod meeting;
 pub mod minutes;

@@ -165,10 +165,27 @@ pub fn check_publication<Id: PartialEq>(
     ))
 }
 
+/// R-PUBLICATION: once published, a document's circulation review is over.
+pub fn check_in_review(published: bool) -> Result<(), RuleViolation> {
+    if published {
+        return Err(RuleViolation::new(
+            Rule::Publication,
+            "该文件已发布,审定已结束。",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use time::macros::date;
+
+    #[test]
+    fn r_publication_a_published_document_takes_no_more_signoffs() {
+        assert!(check_in_review(false).is_ok());
+        assert_eq!(check_in_review(true).unwrap_err().rule, Rule::Publication);
+    }
 
     #[test]
     fn r_monthly_a_month_without_a_meeting_is_flagged_at_month_end() {

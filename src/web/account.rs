@@ -310,8 +310,8 @@ async fn home(State(state): State<AppState>, user: CurrentUser) -> Result<HomePa
     let me = load_me(&state, &user).await?;
     let mut todos = super::meeting_pages::todos(&state, &user).await?;
     todos.extend(crate::app::topic::todos(&state, &user).await?);
-    todos.extend(super::followup::todos(&state, &user).await?);
-    todos.extend(super::duties::todos(&state, &user).await?);
+    todos.extend(crate::app::followup::todos(&state, &user).await?);
+    todos.extend(crate::app::duties::todos(&state, &user).await?);
     Ok(HomePage {
         layout: Layout::new("首页", Some(&user)),
         todos,

@@ -1,0 +1,100 @@
+//! After a decision: a dissenting member's reserved opinion (R-RESERVE), and a later item that
+//! changes an earlier decision (R-DECISION-CHANGE).
+
+use super::*;
+
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+pub struct ReserveInput {
+    #[serde(default)]
+    pub text: String,
+}
+
+pub async fn reserve(
+    state: &Services,
+    user: &CurrentUser,
+    item_id: Uuid,
+    input: ReserveInput,
+) -> Result<Uuid, AppError> {
+    let mut tx = state.pool.begin().await?;
+    let (ctx, item) = item_ctx(&mut tx, user, item_id, Action::ReserveOpinion).await?;
+    if outcome_of(&item).is_none() {
+        return Err(RuleViolation::new(
+            Rule::Reserve,
+            "保留意见针对会议已作出的决定;该事项尚未作出决定。",
+        )
+        .into());
+    }
+    let stance = db::deliberation::opinions(&mut tx, ctx.id())
+        .await?
+        .into_iter()
+        .find(|o| o.item_id == item_id && o.user_id == user.user_id)
+        .and_then(|o| Stance::parse(&o.stance));
+    check_reserve(stance)?;
+    let text = required_text("text", &input.text, 5000)?;
+    if !db::followup::reserve(&mut tx, item_id, user.user_id, &text).await? {
+        return Err(RuleViolation::new(Rule::Reserve, "您已对该决定记录保留意见。").into());
+    }
+    let change = ctx
+        .change("item.reserve")
+        .after(serde_json::json!({ "item_id": item_id, "text": text }));
+    state
+        .audit
+        .append(&mut tx, &user.audit_actor(), change)
+        .await?;
+    tx.commit().await?;
+    Ok(item_id)
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Recorded {
+    pub item_id: Uuid,
+}
+
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+pub struct SupersedeInput {
+    /// The earlier decision this item changes.
+    #[serde(default)]
+    pub item_id: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+pub async fn supersede(
+    state: &Services,
+    user: &CurrentUser,
+    new_item_id: Uuid,
+    input: SupersedeInput,
+) -> Result<Uuid, AppError> {
+    let mut tx = state.pool.begin().await?;
+    let (ctx, new_item) = item_ctx(&mut tx, user, new_item_id, Action::LinkDecision).await?;
+    let old = match Uuid::parse_str(input.item_id.trim()) {
+        Ok(id) => db::followup::item_ref(&mut tx, id).await?,
+        Err(_) => None,
+    }
+    .filter(|o| o.party_group_id == ctx.meeting.party_group_id && o.item_id != new_item_id)
+    .ok_or_else(|| AppError::invalid("item_id", "须为本党组此前会议的一项决定"))?;
+    if old.outcome.is_none() {
+        return Err(AppError::invalid("item_id", "该事项尚未作出决定"));
+    }
+    check_supersede(outcome_of(&new_item), old.starts_at < ctx.meeting.starts_at)?;
+    let reason = required_text("reason", &input.reason, 2000)?;
+    if !db::followup::link_change(&mut tx, old.item_id, new_item_id, &reason, user.user_id).await? {
+        return Err(RuleViolation::new(
+            Rule::DecisionChange,
+            "该决定已被此后的决定变更,不能重复变更;请变更最新的决定。",
+        )
+        .into());
+    }
+    let change = ctx.change("item.supersede").after(serde_json::json!({
+        "new_item_id": new_item_id,
+        "old_item_id": old.item_id,
+        "old_meeting_id": old.meeting_id,
+        "reason": reason,
+    }));
+    state
+        .audit
+        .append(&mut tx, &user.audit_actor(), change)
+        .await?;
+    tx.commit().await?;
+    Ok(old.item_id)
+}

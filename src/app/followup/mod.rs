@@ -1,0 +1,281 @@
+//! Follow-up of decisions (督办), section F of `rules.md`: the task board and each task with its
+//! progress (here); tasks with one lead per passed item (R-FOLLOWUP-OWNER), progress reports,
+//! reminders (督办通知) and circulars (通报) (`tasks`); reserved opinions (R-RESERVE) and later
+//! decisions that change earlier ones (R-DECISION-CHANGE) (`decisions`).
+
+mod decisions;
+mod tasks;
+
+pub use decisions::*;
+pub use tasks::*;
+
+use serde::{Deserialize, Serialize};
+use time::Date;
+use uuid::Uuid;
+
+use crate::app::error::{AppError, FieldError};
+use crate::app::input::required_text;
+use crate::app::meeting::Ctx;
+use crate::app::{CurrentUser, Services};
+use crate::audit::{Chain, Change};
+use crate::db::followup::{Circular, Progress, Task};
+use crate::db::meetings::Lock;
+use crate::db::party_groups::PartyGroup;
+use crate::db::{self};
+use crate::display::{date_zh, today};
+use crate::domain::authz::{Action, Relation};
+use crate::domain::deliberation::{Outcome, Stance};
+use crate::domain::duties::{TaskDue, overdue_tasks};
+use crate::domain::org::Position;
+use crate::domain::records::{check_reserve, check_supersede};
+use crate::domain::rule::{Rule, RuleViolation};
+
+/// The meeting of an item, loaded for `action`, and the item as decided.
+pub async fn item_ctx(
+    conn: &mut sqlx::PgConnection,
+    user: &CurrentUser,
+    item_id: Uuid,
+    action: Action,
+) -> Result<(Ctx, db::meetings::Item), AppError> {
+    let found = db::followup::item_ref(conn, item_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let ctx = Ctx::load_as(
+        conn,
+        user,
+        found.meeting_id,
+        Lock::Share,
+        action,
+        Relation::default(),
+    )
+    .await?;
+    let item = db::meetings::item(conn, found.meeting_id, item_id, Lock::None)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((ctx, item))
+}
+
+pub fn outcome_of(item: &db::meetings::Item) -> Option<Outcome> {
+    item.outcome.as_deref().and_then(Outcome::parse)
+}
+
+pub fn parse_date(raw: &str) -> Option<Date> {
+    Date::parse(
+        raw.trim(),
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .ok()
+}
+
+/// A task as its lead or the board sees it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TaskView {
+    #[serde(flatten)]
+    pub task: Task,
+    /// Past its due date and not done (R-SUPERVISION).
+    pub overdue: bool,
+}
+
+pub fn view(task: Task, today: Date) -> TaskView {
+    let due = TaskDue {
+        description: &task.description,
+        due_on: task.due_on,
+        done: task.done_at.is_some(),
+    };
+    let overdue = !overdue_tasks(&[due], today).is_empty();
+    TaskView { task, overdue }
+}
+
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+pub struct BoardQuery {
+    /// `open` or `done`.
+    pub status: Option<String>,
+    /// `true`: only overdue tasks.
+    pub overdue: Option<String>,
+    /// Only tasks led by this person.
+    pub lead: Option<String>,
+}
+
+/// 综合科 and the 书记 see every task; anyone else the tasks they lead.
+pub async fn board(
+    state: &Services,
+    user: &CurrentUser,
+    q: &BoardQuery,
+) -> Result<Vec<TaskView>, AppError> {
+    let conn = &mut *state.pool.acquire().await?;
+    // 综合科 sees the tasks of the groups its section serves, a 书记 those of their group,
+    // everyone else the tasks they lead.
+    let chaired = chaired_groups(conn, user).await?;
+    let overseen = |group: Uuid| user.is_office_of(group) || chaired.contains(&group);
+    let sees_all = user.has(crate::domain::role::Role::Office) || !chaired.is_empty();
+    let done = match q.status.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some("open") => Some(false),
+        Some("done") => Some(true),
+        Some(_) => return Err(AppError::invalid("status", "须为 open 或 done")),
+    };
+    let lead = match q.lead.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => Some(
+            Uuid::parse_str(raw).map_err(|_| AppError::invalid("lead", "不是有效的用户编号"))?,
+        ),
+    };
+    let lead = if sees_all { lead } else { Some(user.user_id) };
+    let only_overdue = matches!(q.overdue.as_deref(), Some("true" | "1" | "on"));
+    let today = today();
+    Ok(db::followup::board(conn, lead, done)
+        .await?
+        .into_iter()
+        .filter(|t| t.lead_user_id == user.user_id || overseen(t.party_group_id))
+        .map(|t| view(t, today))
+        .filter(|t| !only_overdue || t.overdue)
+        .collect())
+}
+
+/// The groups whose 书记 the user is now.
+pub async fn chaired_groups(
+    conn: &mut sqlx::PgConnection,
+    user: &CurrentUser,
+) -> Result<Vec<Uuid>, AppError> {
+    Ok(db::party_groups::memberships_of_user(conn, user.user_id)
+        .await?
+        .into_iter()
+        .filter(|m| m.ended_on.is_none() && m.position == Position::Secretary.as_str())
+        .map(|m| m.party_group_id)
+        .collect())
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TaskDetail {
+    #[serde(flatten)]
+    pub task: TaskView,
+    pub progress: Vec<Progress>,
+}
+
+/// The task loaded for `action` with the actor's relation as its lead.
+pub async fn task_ctx(
+    conn: &mut sqlx::PgConnection,
+    user: &CurrentUser,
+    task_id: Uuid,
+    action: Action,
+    lock: bool,
+) -> Result<(Ctx, Task), AppError> {
+    let task = db::followup::task(conn, task_id, lock)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let found = Relation {
+        task_lead: task.lead_user_id == user.user_id,
+        ..Relation::default()
+    };
+    let ctx = Ctx::load_as(conn, user, task.meeting_id, Lock::None, action, found).await?;
+    Ok((ctx, task))
+}
+
+pub async fn detail(
+    state: &Services,
+    user: &CurrentUser,
+    id: Uuid,
+) -> Result<TaskDetail, AppError> {
+    let mut conn = state.pool.acquire().await?;
+    let (_, task) = task_ctx(&mut conn, user, id, Action::ReadTask, false).await?;
+    let progress = db::followup::progress(&mut conn, id).await?;
+    Ok(TaskDetail {
+        task: view(task, today()),
+        progress,
+    })
+}
+
+/// The home page's to-dos about the record (ui.md: tasks I lead that are due, decisions to
+/// take, documents to sign for).
+pub async fn todos(
+    state: &Services,
+    user: &CurrentUser,
+) -> Result<Vec<crate::app::topic::Todo>, AppError> {
+    let mut conn = state.pool.acquire().await?;
+    let today = today();
+    let soon = today + time::Duration::days(7);
+    let mut out = Vec::new();
+    for t in db::followup::todos(&mut conn, user.user_id).await? {
+        let (label, href) = match t.kind.as_str() {
+            "task" => match t.due_on {
+                Some(d) if d < today => (
+                    format!("督办事项逾期:{}", t.title),
+                    format!("/tasks/{}", t.id),
+                ),
+                Some(d) if d <= soon => (
+                    format!("督办事项{}到期:{}", date_zh(&d), t.title),
+                    format!("/tasks/{}", t.id),
+                ),
+                _ => continue,
+            },
+            "borrow" => (
+                format!("待我审批借阅:{}", t.title),
+                "/borrow-requests".into(),
+            ),
+            "receipt" => (
+                format!("请签收会议纪要:{}", t.title),
+                format!("/meetings/{}/summary", t.id),
+            ),
+            "circulation" => (
+                format!("待我审定:{}", t.title),
+                format!("/circulations/{}", t.id),
+            ),
+            "minutes_draft" => (
+                format!("待起草会议记录:{}", t.title),
+                format!("/meetings/{}/minutes", t.id),
+            ),
+            "minutes_sign" => (
+                format!("待签署会议记录:{}", t.title),
+                format!("/meetings/{}/minutes", t.id),
+            ),
+            _ => continue,
+        };
+        out.push(crate::app::topic::Todo { label, href });
+    }
+    Ok(out)
+}
+
+/// The groups this person may send circulars to (综合科 of the group, its 书记), and the
+/// circulars sent so far when there are any such groups.
+pub async fn circular_desk(
+    state: &Services,
+    user: &CurrentUser,
+) -> Result<(Vec<PartyGroup>, Vec<Circular>), AppError> {
+    let mut conn = state.pool.acquire().await?;
+    let groups = crate::app::duties::groups_for(&mut conn, user, Action::TrackDuties).await?;
+    let circulars = if groups.is_empty() {
+        Vec::new()
+    } else {
+        db::followup::circulars(&mut conn).await?
+    };
+    Ok((groups, circulars))
+}
+
+/// Whether this person may report on, and remind about, an open task.
+pub async fn task_steps(
+    state: &Services,
+    user: &CurrentUser,
+    detail: &TaskDetail,
+) -> Result<(bool, bool), AppError> {
+    if detail.task.task.done_at.is_some() {
+        return Ok((false, false));
+    }
+    let mut conn = state.pool.acquire().await?;
+    let id = detail.task.task.task_id;
+    let may = async |conn: &mut sqlx::PgConnection, action| {
+        task_ctx(conn, user, id, action, false).await.is_ok()
+    };
+    Ok((
+        may(&mut conn, Action::ReportProgress).await,
+        may(&mut conn, Action::RemindTask).await,
+    ))
+}
+
+/// The meeting an item belongs to.
+pub async fn meeting_of_item(state: &Services, item_id: Uuid) -> Result<Uuid, AppError> {
+    let mut conn = state.pool.acquire().await?;
+    Ok(db::followup::item_ref(&mut conn, item_id)
+        .await?
+        .ok_or(AppError::NotFound)?
+        .meeting_id)
+}
