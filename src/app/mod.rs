@@ -10,6 +10,7 @@ pub mod followup;
 pub mod input;
 pub mod meeting;
 pub mod minutes;
+pub mod organisation;
 pub mod topic;
 
 use std::sync::Arc;

@@ -186,12 +186,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Input<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_form = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-        if is_form {
+        if is_form(&req) {
             PageForm::from_request(req, state)
                 .await
                 .map(|PageForm(t)| Input(t))
@@ -199,6 +194,36 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Input<T> {
             read_json(req, state, true).await.map(Input)
         }
     }
+}
+
+/// An action's input whose page form says less than its JSON: unticked checkboxes send nothing,
+/// so a form means "none" where the API's absent field means "unchanged". JSON reads as `T`;
+/// the form reads as `F` and becomes a `T`. One handler still serves both.
+pub struct FormOr<T, F>(pub T, pub std::marker::PhantomData<F>);
+
+impl<T, F, S> FromRequest<S> for FormOr<T, F>
+where
+    T: DeserializeOwned,
+    F: DeserializeOwned + Into<T>,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let input = if is_form(&req) {
+            PageForm::<F>::from_request(req, state).await?.0.into()
+        } else {
+            read_json(req, state, true).await?
+        };
+        Ok(FormOr(input, std::marker::PhantomData))
+    }
+}
+
+fn is_form(req: &Request) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"))
 }
 
 /// An optional input: absent when the request has no body at all.

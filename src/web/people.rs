@@ -1,210 +1,157 @@
-//! Sections (科室) and user accounts, managed by the admin.
+//! Routes and pages of sections (科室) and user accounts (`app::organisation`), managed by
+//! the admin: one handler per action, serving its `/api/v1` route and its page form.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Redirect;
-use serde::{Deserialize, Deserializer};
-use time::OffsetDateTime;
+use axum::response::Response;
+use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::AppState;
-use super::error::{AppError, FieldError};
-use super::extract::{ApiJson, CurrentUser, PageForm, parse_id};
+use super::error::{AppError, Problem};
+use super::extract::{CurrentUser, Face, FormOr, Input, Path};
 use super::pages::Layout;
-use crate::audit::{Chain, Change};
-use crate::auth::password;
-use crate::db::{self, sections::Section, users::User, violated_constraint};
-use crate::domain::account::{
-    Login, NewPassword, check_may_join_group, check_role_separation, parse_name,
-};
-use crate::domain::authz::Action;
-use crate::domain::org::{Area, Position, SectionKind, check_four_not};
+use crate::app::organisation::{self as people, NewSection, NewUser, SectionChange, UserChange};
+use crate::db::party_groups::PartyGroup;
+use crate::db::{sections::Section, users::User};
+use crate::domain::ids::{SectionId, UserId};
+use crate::domain::org::SectionKind;
 use crate::domain::role::Role;
 
 pub fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list_sections_api, create_section_api))
-        .routes(routes!(update_section_api))
-        .routes(routes!(list_users_api, create_user_api))
-        .routes(routes!(get_user_api, update_user_api))
+        .routes(routes!(list_sections, create_section))
+        .routes(routes!(update_section))
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(get_user, update_user))
 }
 
+/// The pages, and the same action handlers under their forms.
 pub fn page_routes() -> axum::Router<AppState> {
-    use axum::routing::get;
+    use axum::routing::{get, post};
     axum::Router::new()
-        .route("/sections", get(sections_page).post(create_section_page))
-        .route("/sections/{id}", axum::routing::post(update_section_page))
-        .route("/users", get(users_page).post(create_user_page))
-        .route("/users/{id}", get(user_page).post(update_user_page))
+        .route("/sections", get(sections_page).post(create_section))
+        .route("/sections/{id}", post(update_section))
+        .route("/users", get(users_page).post(create_user))
+        .route("/users/{id}", get(user_page).post(update_user))
+}
+
+fn user_page_of(id: impl std::fmt::Display) -> String {
+    format!("/users/{id}")
 }
 
 // ---- Sections ----
 
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct NewSection {
-    #[serde(default)]
-    pub name: String,
-    /// `office` (综合科), `finance`, `legal`, `personnel`, `other`.
-    #[serde(default)]
-    pub kind: String,
-    /// The party groups it serves (its staff's roles reach these only); left out, every group
-    /// there is now.
-    pub party_group_ids: Option<Vec<String>>,
-}
-
-/// Changes to a section; absent fields stay as they are.
-#[derive(Deserialize, Default, utoipa::ToSchema)]
-pub struct SectionChange {
-    pub name: Option<String>,
-    pub party_group_ids: Option<Vec<String>>,
-}
-
-/// Checks that each id names a party group.
-async fn parse_groups(
-    conn: &mut sqlx::PgConnection,
-    raw: &[String],
-) -> Result<Result<Vec<Uuid>, FieldError>, AppError> {
-    let all: Vec<Uuid> = db::party_groups::list_all(conn)
-        .await?
-        .into_iter()
-        .map(|g| g.party_group_id)
-        .collect();
-    let mut ids = Vec::with_capacity(raw.len());
-    for r in raw {
-        match Uuid::parse_str(r.trim()) {
-            Ok(id) if all.contains(&id) => ids.push(id),
-            _ => return Ok(Err(FieldError::new("party_group_ids", "党组不存在"))),
-        }
-    }
-    ids.sort();
-    ids.dedup();
-    Ok(Ok(ids))
-}
-
-async fn create_section(
-    state: &AppState,
-    user: &CurrentUser,
-    input: NewSection,
-) -> Result<Section, AppError> {
-    user.can(Action::ManageOrganisation)?;
-    let mut errors = Vec::new();
-    let name = parse_name(&input.name, 100).map_err(|m| errors.push(FieldError::new("name", m)));
-    let kind = SectionKind::parse(&input.kind).ok_or_else(|| {
-        errors.push(FieldError::new(
-            "kind",
-            "须为 office、finance、legal、personnel 或 other",
-        ))
-    });
-    let mut tx = state.pool.begin().await?;
-    let groups = match &input.party_group_ids {
-        Some(raw) => parse_groups(&mut tx, raw)
-            .await?
-            .map_err(|e| errors.push(e)),
-        None => Ok(db::party_groups::list_all(&mut tx)
-            .await?
-            .into_iter()
-            .map(|g| g.party_group_id)
-            .collect()),
-    };
-    let (Ok(name), Ok(kind), Ok(party_group_ids)) = (name, kind, groups) else {
-        return Err(AppError::Invalid(errors));
-    };
-    let section = Section {
-        section_id: Uuid::now_v7(),
-        name,
-        kind: kind.as_str().to_owned(),
-        party_group_ids,
-    };
-    if let Err(e) = db::sections::insert(&mut tx, &section).await {
-        return Err(match violated_constraint(&e) {
-            Some("section_name_key") => AppError::invalid("name", "已有同名科室"),
-            _ => e.into(),
-        });
-    }
-    state
-        .audit
-        .append(
-            &mut tx,
-            &user.audit_actor(),
-            Change::new(Chain::Org, "section.create", "section")
-                .entity(section.section_id)
-                .after(&section),
-        )
-        .await?;
-    tx.commit().await?;
-    Ok(section)
-}
-
-/// Renames a section or changes the party groups it serves.
-async fn update_section(
-    state: &AppState,
-    user: &CurrentUser,
-    id: Uuid,
-    change: SectionChange,
-) -> Result<Section, AppError> {
-    user.can(Action::ManageOrganisation)?;
-    let mut tx = state.pool.begin().await?;
-    let before = db::sections::get(&mut tx, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let mut after = before.clone();
-    if let Some(name) = &change.name {
-        after.name = parse_name(name, 100).map_err(|m| AppError::invalid("name", m))?;
-    }
-    if let Some(raw) = &change.party_group_ids {
-        after.party_group_ids = parse_groups(&mut tx, raw)
-            .await?
-            .map_err(|e| AppError::Invalid(vec![e]))?;
-    }
-    if let Err(e) = db::sections::update(&mut tx, &after).await {
-        return Err(match violated_constraint(&e) {
-            Some("section_name_key") => AppError::invalid("name", "已有同名科室"),
-            _ => e.into(),
-        });
-    }
-    // The section's staff reach other groups now: their open screens reconnect.
-    for u in db::users::list(&mut tx).await? {
-        if u.section_id == Some(id) {
-            db::sessions::notify_user_changed(&mut tx, u.user_id).await?;
-        }
-    }
-    state
-        .audit
-        .append(
-            &mut tx,
-            &user.audit_actor(),
-            Change::new(Chain::Org, "section.update", "section")
-                .entity(id)
-                .before(&before)
-                .after(&after),
-        )
-        .await?;
-    tx.commit().await?;
-    Ok(after)
-}
-
-/// Rename a section, or change the party groups it serves.
-#[utoipa::path(patch, path = "/api/v1/sections/{id}", tag = "organisation",
-    params(("id" = Uuid, Path)), request_body = SectionChange,
-    responses((status = 200, body = Section), (status = 403, body = super::error::Problem),
-              (status = 404, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
-async fn update_section_api(
+/// Every section.
+#[utoipa::path(get, path = "/api/v1/sections", tag = "organisation",
+    responses((status = 200, body = Vec<Section>), (status = 403, body = Problem)))]
+async fn list_sections(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
-    ApiJson(change): ApiJson<SectionChange>,
-) -> Result<Json<Section>, AppError> {
-    Ok(Json(
-        update_section(&state, &user, parse_id(&id)?, change).await?,
-    ))
+) -> Result<Json<Vec<Section>>, AppError> {
+    Ok(Json(people::sections(&state, &user).await?.0))
 }
 
-/// The section form posts the groups as repeated `party_group_ids` fields.
+/// Create a section, serving the groups given (or every group there is now).
+#[utoipa::path(post, path = "/api/v1/sections", tag = "organisation", request_body = NewSection,
+    responses((status = 201, body = Section), (status = 403, body = Problem),
+              (status = 422, body = Problem)))]
+async fn create_section(
+    State(state): State<AppState>,
+    face: Face,
+    user: CurrentUser,
+    FormOr(input, _): FormOr<NewSection, SectionForm>,
+) -> Result<Response, AppError> {
+    let section = people::create_section(&state, &user, input).await?;
+    face.answer("/sections".into(), async {
+        Ok((StatusCode::CREATED, Json(section)))
+    })
+    .await
+}
+
+/// Rename a section or change the groups it serves.
+#[utoipa::path(patch, path = "/api/v1/sections/{id}", tag = "organisation",
+    params(("id" = Uuid, Path)), request_body = SectionChange,
+    responses((status = 200, body = Section), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn update_section(
+    State(state): State<AppState>,
+    face: Face,
+    user: CurrentUser,
+    Path(id): Path<SectionId>,
+    FormOr(change, _): FormOr<SectionChange, SectionForm>,
+) -> Result<Response, AppError> {
+    let section = people::update_section(&state, &user, id.into(), change).await?;
+    face.answer("/sections".into(), async { Ok(Json(section)) })
+        .await
+}
+
+// ---- Users ----
+
+/// Every account.
+#[utoipa::path(get, path = "/api/v1/users", tag = "organisation",
+    responses((status = 200, body = Vec<User>), (status = 403, body = Problem)))]
+async fn list_users(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Vec<User>>, AppError> {
+    Ok(Json(people::users(&state, &user).await?))
+}
+
+/// Create an account (三员分立: the admin's roles are kept apart).
+#[utoipa::path(post, path = "/api/v1/users", tag = "organisation", request_body = NewUser,
+    responses((status = 201, body = User), (status = 403, body = Problem),
+              (status = 422, body = Problem)))]
+async fn create_user(
+    State(state): State<AppState>,
+    face: Face,
+    user: CurrentUser,
+    Input(input): Input<NewUser>,
+) -> Result<Response, AppError> {
+    let created = people::create_user(&state, &user, input).await?;
+    face.answer(user_page_of(created.user_id), async {
+        Ok((StatusCode::CREATED, Json(created)))
+    })
+    .await
+}
+
+/// One account.
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "organisation",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = User), (status = 403, body = Problem),
+              (status = 404, body = Problem)))]
+async fn get_user(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<UserId>,
+) -> Result<Json<User>, AppError> {
+    Ok(Json(people::user(&state, &user, id.into()).await?))
+}
+
+/// Change an account; absent fields stay as they are.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "organisation", request_body = UserChange,
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = User), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 409, body = Problem),
+              (status = 422, body = Problem)))]
+async fn update_user(
+    State(state): State<AppState>,
+    face: Face,
+    actor: CurrentUser,
+    Path(id): Path<UserId>,
+    FormOr(change, _): FormOr<UserChange, UserForm>,
+) -> Result<Response, AppError> {
+    let updated = people::update_user(&state, &actor, id.into(), change).await?;
+    face.answer(user_page_of(id), async { Ok(Json(updated)) })
+        .await
+}
+
+/// The section form: its groups are checkboxes, so none ticked means it serves none.
 #[derive(Deserialize)]
 struct SectionForm {
     #[serde(default)]
@@ -215,45 +162,50 @@ struct SectionForm {
     party_group_ids: Vec<String>,
 }
 
-async fn update_section_page(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<String>,
-    PageForm(form): PageForm<SectionForm>,
-) -> Result<Redirect, AppError> {
-    let change = SectionChange {
-        name: Some(form.name),
-        party_group_ids: Some(form.party_group_ids),
-    };
-    update_section(&state, &user, parse_id(&id)?, change).await?;
-    Ok(Redirect::to("/sections"))
+impl From<SectionForm> for NewSection {
+    fn from(form: SectionForm) -> NewSection {
+        NewSection {
+            name: form.name,
+            kind: form.kind,
+            party_group_ids: Some(form.party_group_ids),
+        }
+    }
 }
 
-/// All sections.
-#[utoipa::path(get, path = "/api/v1/sections", tag = "organisation",
-    responses((status = 200, body = Vec<Section>), (status = 403, body = super::error::Problem)))]
-async fn list_sections_api(
-    State(state): State<AppState>,
-    user: CurrentUser,
-) -> Result<Json<Vec<Section>>, AppError> {
-    user.can(Action::ManageOrganisation)?;
-    Ok(Json(
-        db::sections::list(&mut *state.pool.acquire().await?).await?,
-    ))
+impl From<SectionForm> for SectionChange {
+    fn from(form: SectionForm) -> SectionChange {
+        SectionChange {
+            name: Some(form.name),
+            party_group_ids: Some(form.party_group_ids),
+        }
+    }
 }
 
-/// Create a section (科室).
-#[utoipa::path(post, path = "/api/v1/sections", tag = "organisation", request_body = NewSection,
-    responses((status = 201, body = Section), (status = 403, body = super::error::Problem),
-              (status = 422, body = super::error::Problem)))]
-async fn create_section_api(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    ApiJson(input): ApiJson<NewSection>,
-) -> Result<(StatusCode, Json<Section>), AppError> {
-    let section = create_section(&state, &user, input).await?;
-    Ok((StatusCode::CREATED, Json(section)))
+/// The account form: roles and `active` are checkboxes, so unticked means none and inactive.
+#[derive(Deserialize)]
+struct UserForm {
+    #[serde(default)]
+    name: String,
+    section_id: Option<String>,
+    #[serde(default)]
+    roles: Vec<String>,
+    active: Option<String>,
+    password: Option<String>,
 }
+
+impl From<UserForm> for UserChange {
+    fn from(form: UserForm) -> UserChange {
+        UserChange {
+            name: Some(form.name),
+            section_id: Some(form.section_id),
+            roles: Some(form.roles),
+            active: Some(form.active.is_some()),
+            password: form.password,
+        }
+    }
+}
+
+// ---- Pages ----
 
 #[derive(Template, WebTemplate)]
 #[template(path = "people/sections.html")]
@@ -261,7 +213,7 @@ struct SectionsPage {
     layout: Layout,
     sections: Vec<Section>,
     kinds: &'static [SectionKind],
-    groups: Vec<db::party_groups::PartyGroup>,
+    groups: Vec<PartyGroup>,
 }
 
 impl SectionsPage {
@@ -288,315 +240,13 @@ async fn sections_page(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> Result<SectionsPage, AppError> {
-    user.can(Action::ManageOrganisation)?;
-    let mut conn = state.pool.acquire().await?;
+    let (sections, groups) = people::sections(&state, &user).await?;
     Ok(SectionsPage {
         layout: Layout::new("科室", Some(&user)),
-        sections: db::sections::list(&mut conn).await?,
+        sections,
         kinds: SectionKind::ALL,
-        groups: db::party_groups::list_all(&mut conn).await?,
+        groups,
     })
-}
-
-async fn create_section_page(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    PageForm(form): PageForm<SectionForm>,
-) -> Result<Redirect, AppError> {
-    let input = NewSection {
-        name: form.name,
-        kind: form.kind,
-        party_group_ids: Some(form.party_group_ids),
-    };
-    create_section(&state, &user, input).await?;
-    Ok(Redirect::to("/sections"))
-}
-
-// ---- Users ----
-
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct NewUser {
-    #[serde(default)]
-    pub login: String,
-    #[serde(default)]
-    pub name: String,
-    #[serde(default)]
-    pub password: String,
-    pub section_id: Option<String>,
-    /// `admin`, `office`, `discipline`, `counsel`, `leader`, `director`, `section_head`, `staff`.
-    #[serde(default)]
-    pub roles: Vec<String>,
-}
-
-/// Changes to a user; absent fields stay as they are.
-#[derive(Deserialize, Default, utoipa::ToSchema)]
-pub struct UserChange {
-    pub name: Option<String>,
-    /// A section id, or `null` for none.
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
-    pub section_id: Option<Option<String>>,
-    pub roles: Option<Vec<String>>,
-    /// `false` deactivates the account and ends its sessions.
-    pub active: Option<bool>,
-    /// A new password set by the admin.
-    pub password: Option<String>,
-}
-
-/// Tells an explicit `null` (`Some(None)`) from an absent field (`None`).
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
-}
-
-/// Checks that an optional section id names a section.
-async fn parse_section(state: &AppState, raw: Option<&str>) -> Result<Option<Uuid>, FieldError> {
-    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
-        return Ok(None);
-    };
-    let unknown = || FieldError::new("section_id", "科室不存在");
-    let id = Uuid::parse_str(raw).map_err(|_| unknown())?;
-    let mut conn = state.pool.acquire().await.map_err(|_| unknown())?;
-    match db::sections::get(&mut conn, id).await {
-        Ok(Some(_)) => Ok(Some(id)),
-        _ => Err(unknown()),
-    }
-}
-
-fn role_names(roles: &[Role]) -> Vec<String> {
-    roles.iter().map(|r| r.as_str().to_owned()).collect()
-}
-
-async fn create_user(
-    state: &AppState,
-    user: &CurrentUser,
-    input: NewUser,
-) -> Result<User, AppError> {
-    user.can(Action::ManageOrganisation)?;
-    let mut errors = Vec::new();
-    let login = Login::parse(&input.login).map_err(|m| errors.push(FieldError::new("login", m)));
-    let name = parse_name(&input.name, 50).map_err(|m| errors.push(FieldError::new("name", m)));
-    let password = NewPassword::parse(&input.password)
-        .map_err(|m| errors.push(FieldError::new("password", m)));
-    let roles =
-        Role::parse_list(&input.roles).map_err(|m| errors.push(FieldError::new("roles", m)));
-    let section = parse_section(state, input.section_id.as_deref())
-        .await
-        .map_err(|e| errors.push(e));
-    let (Ok(login), Ok(name), Ok(password), Ok(roles), Ok(section_id)) =
-        (login, name, password, roles, section)
-    else {
-        return Err(AppError::Invalid(errors));
-    };
-    check_role_separation(&roles).map_err(|m| AppError::invalid("roles", m))?;
-    let hash = password::hash(password.expose().to_owned()).await?;
-    let new = User {
-        user_id: Uuid::now_v7(),
-        login: login.as_str().to_owned(),
-        name,
-        section_id,
-        roles: role_names(&roles),
-        active: true,
-        created_at: OffsetDateTime::now_utc(),
-    };
-    let mut tx = state.pool.begin().await?;
-    if let Err(e) = db::users::insert(&mut tx, &new, &hash).await {
-        return Err(match violated_constraint(&e) {
-            Some("app_user_login_key") => AppError::invalid("login", "该登录名已被使用"),
-            _ => e.into(),
-        });
-    }
-    state
-        .audit
-        .append(
-            &mut tx,
-            &user.audit_actor(),
-            Change::new(Chain::Org, "user.create", "user")
-                .entity(new.user_id)
-                .after(&new),
-        )
-        .await?;
-    tx.commit().await?;
-    Ok(new)
-}
-
-async fn update_user(
-    state: &AppState,
-    actor: &CurrentUser,
-    user_id: Uuid,
-    change: UserChange,
-) -> Result<User, AppError> {
-    actor.can(Action::ManageOrganisation)?;
-    let mut errors = Vec::new();
-    let name = change
-        .name
-        .as_deref()
-        .map(|n| parse_name(n, 50))
-        .transpose()
-        .map_err(|m| errors.push(FieldError::new("name", m)));
-    let roles = change
-        .roles
-        .as_deref()
-        .map(Role::parse_list)
-        .transpose()
-        .map_err(|m| errors.push(FieldError::new("roles", m)));
-    let password = change
-        .password
-        .as_deref()
-        .filter(|p| !p.is_empty())
-        .map(NewPassword::parse)
-        .transpose()
-        .map_err(|m| errors.push(FieldError::new("password", m)));
-    let section = match &change.section_id {
-        None => Ok(None),
-        Some(raw) => parse_section(state, raw.as_deref())
-            .await
-            .map(Some)
-            .map_err(|e| errors.push(e)),
-    };
-    let (Ok(name), Ok(roles), Ok(password), Ok(section)) = (name, roles, password, section) else {
-        return Err(AppError::Invalid(errors));
-    };
-    if let Some(roles) = &roles {
-        check_role_separation(roles).map_err(|m| AppError::invalid("roles", m))?;
-    }
-    if user_id == actor.user_id {
-        if change.active == Some(false) {
-            return Err(AppError::invalid("active", "不能停用自己的账号"));
-        }
-        if roles
-            .as_ref()
-            .is_some_and(|r| r.as_slice() != [Role::Admin])
-        {
-            return Err(AppError::invalid("roles", "不能改变自己的角色(三员分立)"));
-        }
-        if password.is_some() {
-            return Err(AppError::invalid(
-                "password",
-                "请在“修改密码”中修改自己的密码",
-            ));
-        }
-    }
-    let hash = match &password {
-        Some(p) => Some(password::hash(p.expose().to_owned()).await?),
-        None => None,
-    };
-
-    let mut tx = state.pool.begin().await?;
-    let before = db::users::get(&mut tx, user_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let mut after = before.clone();
-    if let Some(name) = name {
-        after.name = name;
-    }
-    if let Some(section_id) = section {
-        after.section_id = section_id;
-    }
-    if let Some(active) = change.active {
-        after.active = active;
-    }
-    if let Some(roles) = &roles {
-        after.roles = role_names(roles);
-        let memberships = db::party_groups::memberships_of_user(&mut tx, user_id).await?;
-        if !memberships.is_empty() {
-            check_may_join_group(roles).map_err(|m| AppError::invalid("roles", m))?;
-        }
-        // R-FOUR-NOT: becoming 局长 is refused while holding one of the four areas.
-        for m in memberships {
-            let areas = Area::parse_list(&m.areas).map_err(anyhow::Error::msg)?;
-            check_four_not(Position::parse(&m.position), roles, &areas)?;
-        }
-    }
-    db::users::update(&mut tx, &after).await?;
-    if let Some(hash) = &hash {
-        // 三员分立: the admin knows this password; its owner must replace it, and is told.
-        db::users::set_password_hash(&mut tx, user_id, hash, true).await?;
-        db::notifications::send(
-            &mut tx,
-            &[user_id],
-            "您的密码已被系统管理员重置,所有登录已退出;下次登录须先设置新密码。如非本人申请,请告知派驻纪检组。",
-            "/me/password",
-        )
-        .await?;
-    }
-    if !after.active || hash.is_some() {
-        db::sessions::delete_for_user(&mut tx, user_id, None).await?;
-    } else if after.roles != before.roles {
-        // What the user may see changed: their open screens reconnect under the new roles.
-        db::sessions::notify_user_changed(&mut tx, user_id).await?;
-    }
-    let mut entry = Change::new(Chain::Org, "user.update", "user")
-        .entity(user_id)
-        .before(&before)
-        .after(&after);
-    if hash.is_some() {
-        // Record that the password was reset, never the password or its hash.
-        entry.after = Some(serde_json::json!({ "user": after, "password_reset": true }));
-    }
-    state
-        .audit
-        .append(&mut tx, &actor.audit_actor(), entry)
-        .await?;
-    tx.commit().await?;
-    Ok(after)
-}
-
-/// All users.
-#[utoipa::path(get, path = "/api/v1/users", tag = "organisation",
-    responses((status = 200, body = Vec<User>), (status = 403, body = super::error::Problem)))]
-async fn list_users_api(
-    State(state): State<AppState>,
-    user: CurrentUser,
-) -> Result<Json<Vec<User>>, AppError> {
-    user.can(Action::ManageOrganisation)?;
-    Ok(Json(
-        db::users::list(&mut *state.pool.acquire().await?).await?,
-    ))
-}
-
-/// Create a user with roles.
-#[utoipa::path(post, path = "/api/v1/users", tag = "organisation", request_body = NewUser,
-    responses((status = 201, body = User), (status = 403, body = super::error::Problem),
-              (status = 422, body = super::error::Problem)))]
-async fn create_user_api(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    ApiJson(input): ApiJson<NewUser>,
-) -> Result<(StatusCode, Json<User>), AppError> {
-    let created = create_user(&state, &user, input).await?;
-    Ok((StatusCode::CREATED, Json(created)))
-}
-
-/// One user.
-#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "organisation",
-    params(("id" = Uuid, Path)),
-    responses((status = 200, body = User), (status = 403, body = super::error::Problem),
-              (status = 404, body = super::error::Problem)))]
-async fn get_user_api(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<String>,
-) -> Result<Json<User>, AppError> {
-    user.can(Action::ManageOrganisation)?;
-    let id = parse_id(&id)?;
-    let found = db::users::get(&mut *state.pool.acquire().await?, id).await?;
-    found.map(Json).ok_or(AppError::NotFound)
-}
-
-/// Change a user's name, section, roles or password, or deactivate them (`active: false`).
-#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "organisation", request_body = UserChange,
-    params(("id" = Uuid, Path)),
-    responses((status = 200, body = User), (status = 403, body = super::error::Problem),
-              (status = 404, body = super::error::Problem), (status = 409, body = super::error::Problem),
-              (status = 422, body = super::error::Problem)))]
-async fn update_user_api(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<String>,
-    ApiJson(change): ApiJson<UserChange>,
-) -> Result<Json<User>, AppError> {
-    let id = parse_id(&id)?;
-    Ok(Json(update_user(&state, &user, id, change).await?))
 }
 
 #[derive(Template, WebTemplate)]
@@ -633,23 +283,14 @@ async fn users_page(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> Result<UsersPage, AppError> {
-    user.can(Action::ManageOrganisation)?;
-    let mut conn = state.pool.acquire().await?;
+    let users = people::users(&state, &user).await?;
+    let (sections, _) = people::sections(&state, &user).await?;
     Ok(UsersPage {
         layout: Layout::new("用户", Some(&user)),
-        users: db::users::list(&mut conn).await?,
-        sections: db::sections::list(&mut conn).await?,
+        users,
+        sections,
         roles: Role::ALL,
     })
-}
-
-async fn create_user_page(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    PageForm(input): PageForm<NewUser>,
-) -> Result<Redirect, AppError> {
-    let created = create_user(&state, &user, input).await?;
-    Ok(Redirect::to(&format!("/users/{}", created.user_id)))
 }
 
 #[derive(Template, WebTemplate)]
@@ -674,47 +315,14 @@ impl UserPage {
 async fn user_page(
     State(state): State<AppState>,
     actor: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
 ) -> Result<UserPage, AppError> {
-    actor.can(Action::ManageOrganisation)?;
-    let id = parse_id(&id)?;
-    let mut conn = state.pool.acquire().await?;
-    let user = db::users::get(&mut conn, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let user = people::user(&state, &actor, id.into()).await?;
+    let (sections, _) = people::sections(&state, &actor).await?;
     Ok(UserPage {
         layout: Layout::new(format!("用户:{}", user.name), Some(&actor)),
         user,
-        sections: db::sections::list(&mut conn).await?,
+        sections,
         roles: Role::ALL,
     })
-}
-
-#[derive(Deserialize)]
-struct UserForm {
-    #[serde(default)]
-    name: String,
-    section_id: Option<String>,
-    #[serde(default)]
-    roles: Vec<String>,
-    active: Option<String>,
-    password: Option<String>,
-}
-
-async fn update_user_page(
-    State(state): State<AppState>,
-    actor: CurrentUser,
-    Path(id): Path<String>,
-    PageForm(form): PageForm<UserForm>,
-) -> Result<Redirect, AppError> {
-    let id = parse_id(&id)?;
-    let change = UserChange {
-        name: Some(form.name),
-        section_id: Some(form.section_id),
-        roles: Some(form.roles),
-        active: Some(form.active.is_some()),
-        password: form.password,
-    };
-    update_user(&state, &actor, id, change).await?;
-    Ok(Redirect::to(&format!("/users/{id}")))
 }
