@@ -97,3 +97,12 @@ impl CurrentUser {
         }
     }
 }
+
+/// Where a request comes from, as far as the server can tell: the client's address (for the
+/// sign-in limits and the audit log) and whether its connection is TLS. The web layer resolves
+/// it from the request.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub addr: Option<String>,
+    pub https: bool,
+}

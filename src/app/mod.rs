@@ -1,7 +1,9 @@
 //! What the pages, the API and the commands do, between `web` (or `main`) and `domain`: each
 //! function loads what a rule reads, asks `domain` and answers, knowing nothing of HTTP.
 
+pub mod account;
 pub mod actor;
+pub mod audit_reading;
 pub mod ballot_box;
 pub mod deliberation;
 pub mod duties;
@@ -11,6 +13,7 @@ pub mod input;
 pub mod meeting;
 pub mod minutes;
 pub mod organisation;
+pub mod summary;
 pub mod topic;
 
 use std::sync::Arc;
@@ -31,6 +34,8 @@ pub struct Services {
     pub config: Arc<Config>,
     pub audit: Arc<AuditLog>,
     pub ballot: Arc<BallotKey>,
+    /// An argon2 hash checked when a login is unknown, so that costs as much as a wrong password.
+    pub dummy_hash: Arc<str>,
 }
 
 impl Services {
@@ -40,7 +45,9 @@ impl Services {
         let keys = crate::keys::Keys::load_or_create(&config)?;
         let audit = Arc::new(AuditLog::new(keys.audit, config.checkpoint_file.clone()));
         crate::audit::checkpoint::spawn(pool.clone(), audit.clone(), config.checkpoint_interval);
+        let dummy_hash = crate::auth::password::hash_blocking(&crate::random::hex(16))?;
         Ok(Services {
+            dummy_hash: dummy_hash.into(),
             pool,
             config: Arc::new(config),
             audit,

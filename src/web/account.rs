@@ -1,32 +1,31 @@
-//! Signing in and out, the current user, and changing one's own password.
+//! Routes and pages of signing in and out, the current user and one's own password
+//! (`app::account`). Signing in stays two handlers: the API answers a bearer token, the page
+//! sets a cookie and shows a failed attempt in place.
 
-use super::extract::Query;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
-use super::error::AppError;
-use super::extract::{ApiJson, Client, CurrentUser, PageForm, SignInJson};
+use super::error::{AppError, Problem};
+use super::extract::{Client, CurrentUser, Face, Input, PageForm, Query, SignInJson};
 use super::pages::Layout;
-use crate::audit::{self, Chain, Change};
-use crate::auth::{password, session};
+use crate::app::account::{self, Credentials, Me, PasswordChange, SessionCreated};
+use crate::auth::session;
 use crate::db;
 use crate::db::party_groups::Membership;
-use crate::domain::account::NewPassword;
-use crate::domain::authz::Action;
 
 pub fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(create_session, delete_session))
+        .routes(routes!(create_session, sign_out))
         .routes(routes!(me))
-        .routes(routes!(change_password_api))
+        .routes(routes!(change_password))
 }
 
 pub fn page_routes() -> axum::Router<AppState> {
@@ -34,265 +33,86 @@ pub fn page_routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/", get(home))
         .route("/login", get(login_page).post(login_submit))
-        .route("/logout", post(logout_submit))
-        .route("/me/password", get(password_page).post(password_submit))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct Credentials {
-    #[serde(default)]
-    pub login: String,
-    #[serde(default)]
-    pub password: String,
-}
-
-/// The signed-in user, their roles and current party-group memberships.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Me {
-    pub user_id: uuid::Uuid,
-    pub login: String,
-    pub name: String,
-    pub roles: Vec<String>,
-    pub memberships: Vec<Membership>,
-    /// Send as `X-CSRF-Token` with state-changing requests that rely on the session cookie.
-    pub csrf_token: String,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct SessionCreated {
-    /// Send as `Authorization: Bearer <token>`; shown only once.
-    pub token: String,
-    pub user: Me,
-}
-
-/// A new session for valid credentials: its token and the user. Unknown logins cost as much
-/// time as wrong passwords; repeated failures per login or address answer 429.
-async fn sign_in(
-    state: &AppState,
-    creds: Credentials,
-    client: &Client,
-) -> Result<(String, CurrentUser), AppError> {
-    let submitted = creds.login.trim().to_ascii_lowercase();
-    if submitted.is_empty() || creds.password.is_empty() {
-        let field = if submitted.is_empty() {
-            "login"
-        } else {
-            "password"
-        };
-        return Err(AppError::invalid(field, "必填"));
-    }
-    // What is counted and audited is a bounded prefix: a 900 KB login is not a log entry.
-    let login = session::kept_login(&submitted);
-    let client_addr = client.addr.as_deref();
-    let actor = audit::Actor {
-        user_id: None,
-        client_addr: client.addr.clone(),
-    };
-    let mut conn = state.pool.acquire().await?;
-    let failures =
-        db::sessions::recent_failures(&mut conn, &login, client_addr, session::FAILURE_WINDOW_SECS)
-            .await?;
-    if let Some(retry_after_secs) = session::wait(failures) {
-        let mut tx = state.pool.begin().await?;
-        state
-            .audit
-            .append(
-                &mut tx,
-                &actor,
-                Change::new(Chain::Org, "session.throttled", "session")
-                    .after(serde_json::json!({ "login": login })),
-            )
-            .await?;
-        tx.commit().await?;
-        return Err(AppError::TooManyRequests { retry_after_secs });
-    }
-    // No account has such a login: refused before the password is checked, and counted.
-    if submitted.contains('\0') || submitted.chars().count() > session::LOGIN_KEPT_CHARS {
-        drop(conn);
-        record_failure(state, &actor, &login, client_addr).await?;
-        return Err(AppError::invalid(
-            "login",
-            "登录名不正确(过长或含有非法字符)",
-        ));
-    }
-
-    let found = db::users::credentials(&mut conn, &login).await?;
-    drop(conn);
-    let (stored, user_id, active) = match found {
-        Some(c) => (Some(c.password_hash), Some(c.user_id), c.active),
-        None => (None, None, false),
-    };
-    let matches = password::verify(creds.password, stored, &state.dummy_hash).await?;
-
-    let (Some(user_id), true, true) = (user_id, matches, active) else {
-        record_failure(state, &actor, &login, client_addr).await?;
-        return Err(AppError::Unauthorized);
-    };
-    let mut tx = state.pool.begin().await?;
-    let new = session::new_token();
-    db::sessions::clear_failures(&mut tx, &login, client_addr).await?;
-    db::sessions::insert(&mut tx, &new.hash, user_id, &new.csrf_token, client_addr).await?;
-    state
-        .audit
-        .append(
-            &mut tx,
-            &audit::Actor {
-                user_id: Some(user_id),
-                client_addr: client.addr.clone(),
-            },
-            Change::new(Chain::Org, "session.login", "user").entity(user_id),
-        )
-        .await?;
-    let live = db::sessions::touch(
-        &mut tx,
-        &new.hash,
-        state.config.session_idle.as_secs() as i64,
-        state.config.session_max.as_secs() as i64,
-    )
-    .await?
-    .ok_or_else(|| anyhow::anyhow!("new session not found"))?;
-    tx.commit().await?;
-    let user = CurrentUser::from_session(live, new.hash, client.addr.clone());
-    Ok((new.token, user))
-}
-
-/// Counts a failed sign-in (per login and address) and audits it, never the password.
-async fn record_failure(
-    state: &AppState,
-    actor: &audit::Actor,
-    login: &str,
-    client_addr: Option<&str>,
-) -> Result<(), AppError> {
-    let mut tx = state.pool.begin().await?;
-    db::sessions::record_failure(&mut tx, login, client_addr).await?;
-    state
-        .audit
-        .append(
-            &mut tx,
-            actor,
-            Change::new(Chain::Org, "session.login_failed", "session")
-                .after(serde_json::json!({ "login": login })),
-        )
-        .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-async fn sign_out(state: &AppState, user: &CurrentUser) -> Result<(), AppError> {
-    let mut tx = state.pool.begin().await?;
-    db::sessions::delete(&mut tx, &user.session_hash).await?;
-    state
-        .audit
-        .append(
-            &mut tx,
-            &user.audit_actor(),
-            Change::new(Chain::Org, "session.logout", "user").entity(user.user_id),
-        )
-        .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-async fn load_me(state: &AppState, user: &CurrentUser) -> Result<Me, AppError> {
-    let memberships =
-        db::party_groups::memberships_of_user(&mut *state.pool.acquire().await?, user.user_id)
-            .await?;
-    Ok(Me {
-        user_id: user.user_id,
-        login: user.login.clone(),
-        name: user.name.clone(),
-        roles: user.roles.iter().map(|r| r.as_str().to_owned()).collect(),
-        memberships,
-        csrf_token: user.csrf_token.clone(),
-    })
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct PasswordChange {
-    #[serde(default)]
-    pub current_password: String,
-    #[serde(default)]
-    pub new_password: String,
-}
-
-/// Changes the user's own password after checking the current one, and ends their other
-/// sessions.
-async fn change_password(
-    state: &AppState,
-    user: &CurrentUser,
-    change: PasswordChange,
-) -> Result<(), AppError> {
-    user.can(Action::ManageOwnAccount)?;
-    let new = NewPassword::parse(&change.new_password)
-        .map_err(|m| AppError::invalid("new_password", m))?;
-    let stored = db::users::password_hash(&mut *state.pool.acquire().await?, user.user_id).await?;
-    if !password::verify(change.current_password, Some(stored), &state.dummy_hash).await? {
-        return Err(AppError::invalid("current_password", "当前密码不正确"));
-    }
-    let hash = password::hash(new.expose().to_owned()).await?;
-    let mut tx = state.pool.begin().await?;
-    db::users::set_password_hash(&mut tx, user.user_id, &hash, false).await?;
-    db::sessions::delete_for_user(&mut tx, user.user_id, Some(&user.session_hash)).await?;
-    state
-        .audit
-        .append(
-            &mut tx,
-            &user.audit_actor(),
-            Change::new(Chain::Org, "user.password_change", "user").entity(user.user_id),
-        )
-        .await?;
-    tx.commit().await?;
-    Ok(())
+        .route("/logout", post(sign_out))
+        .route("/me/password", get(password_page).post(change_password))
 }
 
 // ---- API ----
 
 /// Sign in: returns a bearer token.
 #[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = Credentials,
-    responses((status = 201, body = SessionCreated), (status = 401, body = super::error::Problem),
-              (status = 422, body = super::error::Problem), (status = 429, body = super::error::Problem)))]
+    responses((status = 201, body = SessionCreated), (status = 401, body = Problem),
+              (status = 422, body = Problem), (status = 429, body = Problem)))]
 async fn create_session(
     State(state): State<AppState>,
     client: Client,
     SignInJson(creds): SignInJson<Credentials>,
 ) -> Result<(StatusCode, Json<SessionCreated>), AppError> {
-    let (token, user) = sign_in(&state, creds, &client).await?;
-    let me = load_me(&state, &user).await?;
+    let (token, user) = account::sign_in(&state, creds, &client).await?;
+    let me = account::load_me(&state, &user).await?;
     Ok((
         StatusCode::CREATED,
         Json(SessionCreated { token, user: me }),
     ))
 }
 
-/// Sign out: revokes the token (or cookie session) used for this request.
+/// Sign out: revokes the token (or cookie session) used for this request; a page is sent to
+/// the sign-in page with its cookie cleared.
 #[utoipa::path(delete, path = "/api/v1/session", tag = "session",
-    responses((status = 204), (status = 401, body = super::error::Problem)))]
-async fn delete_session(
+    responses((status = 204), (status = 401, body = Problem)))]
+async fn sign_out(
     State(state): State<AppState>,
+    face: Face,
+    client: Client,
     user: CurrentUser,
-) -> Result<StatusCode, AppError> {
-    sign_out(&state, &user).await?;
-    Ok(StatusCode::NO_CONTENT)
+) -> Result<Response, AppError> {
+    account::sign_out(&state, &user).await?;
+    Ok(match face {
+        Face::Api => StatusCode::NO_CONTENT.into_response(),
+        Face::Page => {
+            let mut res = Redirect::to("/login").into_response();
+            res.headers_mut()
+                .insert(header::SET_COOKIE, clear_cookie(&client));
+            res
+        }
+    })
+}
+
+/// Change one's own password; other sessions of the user end. The page shows the outcome in
+/// place.
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "session", request_body = PasswordChange,
+    responses((status = 204), (status = 401, body = Problem), (status = 422, body = Problem)))]
+async fn change_password(
+    State(state): State<AppState>,
+    face: Face,
+    user: CurrentUser,
+    Input(change): Input<PasswordChange>,
+) -> Result<Response, AppError> {
+    let result = account::change_password(&state, &user, change).await;
+    if face == Face::Api {
+        return result.map(|()| StatusCode::NO_CONTENT.into_response());
+    }
+    let (status, error) = match result {
+        Ok(()) => (StatusCode::OK, None),
+        Err(AppError::Invalid(errors)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            errors.first().map(|e| e.message.clone()),
+        ),
+        Err(e) => return Err(e),
+    };
+    let page = PasswordPage {
+        layout: Layout::new("修改密码", Some(&user)),
+        done: error.is_none(),
+        error,
+    };
+    Ok((status, page).into_response())
 }
 
 /// The signed-in user.
 #[utoipa::path(get, path = "/api/v1/me", tag = "session",
-    responses((status = 200, body = Me), (status = 401, body = super::error::Problem)))]
+    responses((status = 200, body = Me), (status = 401, body = Problem)))]
 async fn me(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Me>, AppError> {
-    Ok(Json(load_me(&state, &user).await?))
-}
-
-/// Change one's own password; other sessions of the user end.
-#[utoipa::path(post, path = "/api/v1/me/password", tag = "session", request_body = PasswordChange,
-    responses((status = 204), (status = 401, body = super::error::Problem),
-              (status = 422, body = super::error::Problem)))]
-async fn change_password_api(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    ApiJson(change): ApiJson<PasswordChange>,
-) -> Result<StatusCode, AppError> {
-    change_password(&state, &user, change).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Json(account::load_me(&state, &user).await?))
 }
 
 // ---- Pages ----
@@ -307,7 +127,7 @@ struct HomePage {
 }
 
 async fn home(State(state): State<AppState>, user: CurrentUser) -> Result<HomePage, AppError> {
-    let me = load_me(&state, &user).await?;
+    let me = account::load_me(&state, &user).await?;
     let mut todos = super::meeting_pages::todos(&state, &user).await?;
     todos.extend(crate::app::topic::todos(&state, &user).await?);
     todos.extend(crate::app::followup::todos(&state, &user).await?);
@@ -364,7 +184,7 @@ async fn login_submit(
         login: form.login,
         password: form.password,
     };
-    let error = match sign_in(&state, creds, &client).await {
+    let error = match account::sign_in(&state, creds, &client).await {
         Ok((token, _)) => {
             // The new session replaces whatever session this browser carried before.
             if let Some(old) = super::guard::cookie(&headers, session::COOKIE) {
@@ -402,18 +222,6 @@ async fn login_submit(
     Ok((StatusCode::UNAUTHORIZED, page).into_response())
 }
 
-async fn logout_submit(
-    State(state): State<AppState>,
-    client: Client,
-    user: CurrentUser,
-) -> Result<Response, AppError> {
-    sign_out(&state, &user).await?;
-    let mut res = Redirect::to("/login").into_response();
-    res.headers_mut()
-        .insert(header::SET_COOKIE, clear_cookie(&state, &client));
-    Ok(res)
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "account/password.html")]
 struct PasswordPage {
@@ -428,27 +236,6 @@ async fn password_page(user: CurrentUser) -> PasswordPage {
         error: None,
         done: false,
     }
-}
-
-async fn password_submit(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    PageForm(change): PageForm<PasswordChange>,
-) -> Result<Response, AppError> {
-    let (status, error) = match change_password(&state, &user, change).await {
-        Ok(()) => (StatusCode::OK, None),
-        Err(AppError::Invalid(errors)) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            errors.first().map(|e| e.message.clone()),
-        ),
-        Err(e) => return Err(e),
-    };
-    let page = PasswordPage {
-        layout: Layout::new("修改密码", Some(&user)),
-        done: error.is_none(),
-        error,
-    };
-    Ok((status, page).into_response())
 }
 
 /// Only paths of this site are followed after sign-in, never another site.
@@ -478,7 +265,7 @@ fn session_cookie(state: &AppState, client: &Client, token: &str) -> HeaderValue
     .expect("hex token makes a valid header")
 }
 
-fn clear_cookie(_state: &AppState, client: &Client) -> HeaderValue {
+fn clear_cookie(client: &Client) -> HeaderValue {
     let secure = if client.https { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
         "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}",

@@ -26,52 +26,46 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
     }
 }
 
-/// Where a request comes from, as far as the server can tell: the peer's address, or behind a
-/// trusted proxy (`YISHI_TRUSTED_PROXIES`) the address it forwarded for; and whether the
-/// browser's connection is TLS. Resolved once per request by [`super::guard::authenticate`].
-#[derive(Debug, Clone, Default)]
-pub struct Client {
-    pub addr: Option<String>,
-    pub https: bool,
-}
+pub use crate::app::actor::Client;
 
-impl Client {
-    pub fn resolve(parts: &Parts, config: &crate::config::Config) -> Client {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip());
-        let trusted = |ip: std::net::IpAddr| config.trusted_proxies.iter().any(|b| b.contains(ip));
-        let via_proxy = peer.is_some_and(trusted);
-        let addr = if via_proxy {
-            // Proxies append: the rightmost address no trusted proxy added is the client's.
-            let forwarded: Vec<std::net::IpAddr> = parts
-                .headers
-                .get_all("x-forwarded-for")
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| v.split(','))
-                .filter_map(|a| a.trim().parse().ok())
-                .collect();
-            forwarded
-                .iter()
-                .rev()
-                .copied()
-                .find(|ip| !trusted(*ip))
-                .or(forwarded.first().copied())
-                .or(peer)
-        } else {
-            peer
-        };
-        let forwarded_https = via_proxy
-            && parts
-                .headers
-                .get("x-forwarded-proto")
-                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
-        Client {
-            addr: addr.map(|a| a.to_string()),
-            https: config.secure_cookies || forwarded_https,
-        }
+/// Where a request comes from: the peer's address, or behind a trusted proxy
+/// (`YISHI_TRUSTED_PROXIES`) the address it forwarded for; and whether the browser's connection
+/// is TLS. Resolved once per request by [`super::guard::authenticate`].
+pub fn resolve_client(parts: &Parts, config: &crate::config::Config) -> Client {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip());
+    let trusted = |ip: std::net::IpAddr| config.trusted_proxies.iter().any(|b| b.contains(ip));
+    let via_proxy = peer.is_some_and(trusted);
+    let addr = if via_proxy {
+        // Proxies append: the rightmost address no trusted proxy added is the client's.
+        let forwarded: Vec<std::net::IpAddr> = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|a| a.trim().parse().ok())
+            .collect();
+        forwarded
+            .iter()
+            .rev()
+            .copied()
+            .find(|ip| !trusted(*ip))
+            .or(forwarded.first().copied())
+            .or(peer)
+    } else {
+        peer
+    };
+    let forwarded_https = via_proxy
+        && parts
+            .headers
+            .get("x-forwarded-proto")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
+    Client {
+        addr: addr.map(|a| a.to_string()),
+        https: config.secure_cookies || forwarded_https,
     }
 }
 

@@ -29,7 +29,7 @@ const MULTIPART_PEEK: usize = 64 << 10;
 
 pub async fn authenticate(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
-    let client = Client::resolve(&parts, &state.config);
+    let client = super::extract::resolve_client(&parts, &state.config);
     let https = client.https;
     let mut req = Request::from_parts(parts, body);
     req.extensions_mut().insert(client);

@@ -4,23 +4,24 @@
 
 use axum::Json;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::AppState;
-use super::error::AppError;
-use super::extract::{CurrentUser, parse_id};
+use super::error::{AppError, Problem};
+use super::extract::{CurrentUser, Face, Path};
 use crate::app::topic::{
     recordable_kinds, relation_to, requirements, topic_for_action, visible_topic,
 };
 use crate::audit::{Chain, Change};
 use crate::db::{self, materials::MaterialInfo, materials::NewMaterial};
 use crate::domain::authz::Action;
+use crate::domain::ids::TopicId;
 use crate::domain::material::{Sniffer, too_large};
 use crate::domain::topic::{Classification, PrerequisiteKind};
 
@@ -30,21 +31,21 @@ const UPLOAD_BODY_CAP: usize = 101 * 1024 * 1024;
 
 pub fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(upload_api))
-        .routes(routes!(attach_api))
-        .routes(routes!(download_api))
+        .routes(routes!(upload_material))
+        .routes(routes!(attach))
+        .routes(routes!(download_material))
         .layer(DefaultBodyLimit::max(UPLOAD_BODY_CAP))
 }
 
 pub fn page_routes() -> axum::Router<AppState> {
     use axum::routing::{get, post};
     axum::Router::new()
-        .route("/topics/{id}/materials", post(upload_page))
+        .route("/topics/{id}/materials", post(upload_material))
+        .route("/topics/{id}/prerequisites/{kind}/attachment", post(attach))
         .route(
-            "/topics/{id}/prerequisites/{kind}/attachment",
-            post(attach_page),
+            "/topics/{id}/materials/{material_id}",
+            get(download_material),
         )
-        .route("/topics/{id}/materials/{material_id}", get(download_page))
         .layer(DefaultBodyLimit::max(UPLOAD_BODY_CAP))
 }
 
@@ -313,22 +314,25 @@ async fn download(
     Ok(res)
 }
 
-/// Upload a material (PDF, Word, Excel, PNG, JPEG; multipart field `file`, optional
-/// `classification`). The proposer, while the topic is a draft or returned.
+/// Add a material to a draft or returned topic (its proposer).
 #[utoipa::path(post, path = "/api/v1/topics/{id}/materials", tag = "topics",
     params(("id" = Uuid, Path)),
     request_body(content_type = "multipart/form-data", description = "fields `file` and optional `classification`"),
-    responses((status = 201, body = MaterialInfo), (status = 403, body = super::error::Problem),
-              (status = 404, body = super::error::Problem), (status = 409, body = super::error::Problem),
-              (status = 422, body = super::error::Problem)))]
-async fn upload_api(
+    responses((status = 201, body = MaterialInfo), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 409, body = Problem),
+              (status = 422, body = Problem)))]
+async fn upload_material(
     State(state): State<AppState>,
+    face: Face,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<TopicId>,
     multipart: Result<Multipart, MultipartRejection>,
-) -> Result<(StatusCode, Json<MaterialInfo>), AppError> {
-    let info = upload(&state, &user, parse_id(&id)?, Purpose::Material, multipart).await?;
-    Ok((StatusCode::CREATED, Json(info)))
+) -> Result<Response, AppError> {
+    let info = upload(&state, &user, id.into(), Purpose::Material, multipart).await?;
+    face.answer(topic_page(id), async {
+        Ok((StatusCode::CREATED, Json(info)))
+    })
+    .await
 }
 
 /// The kind of a prerequisite named in a path; an unknown kind is not found.
@@ -336,65 +340,40 @@ fn kind_of(raw: &str) -> Result<PrerequisiteKind, AppError> {
     PrerequisiteKind::parse(raw).ok_or(AppError::NotFound)
 }
 
-/// Attach a file to a prerequisite record on file (its signed opinion, the assessment report):
-/// by the role or section that records that kind. Multipart field `file`, optional
-/// `classification`.
+/// Attach the document of a prerequisite (by the role or section that records it).
 #[utoipa::path(post, path = "/api/v1/topics/{id}/prerequisites/{kind}/attachment", tag = "topics",
     params(("id" = Uuid, Path), ("kind" = String, Path)),
     request_body(content_type = "multipart/form-data", description = "fields `file` and optional `classification`"),
-    responses((status = 201, body = MaterialInfo), (status = 403, body = super::error::Problem),
-              (status = 404, body = super::error::Problem), (status = 409, body = super::error::Problem),
-              (status = 422, body = super::error::Problem)))]
-async fn attach_api(
+    responses((status = 201, body = MaterialInfo), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 409, body = Problem),
+              (status = 422, body = Problem)))]
+async fn attach(
     State(state): State<AppState>,
+    face: Face,
     user: CurrentUser,
-    Path((id, kind)): Path<(String, String)>,
+    Path((id, kind)): Path<(TopicId, String)>,
     multipart: Result<Multipart, MultipartRejection>,
-) -> Result<(StatusCode, Json<MaterialInfo>), AppError> {
+) -> Result<Response, AppError> {
     let purpose = Purpose::Attachment(kind_of(&kind)?);
-    let info = upload(&state, &user, parse_id(&id)?, purpose, multipart).await?;
-    Ok((StatusCode::CREATED, Json(info)))
+    let info = upload(&state, &user, id.into(), purpose, multipart).await?;
+    face.answer(topic_page(id), async {
+        Ok((StatusCode::CREATED, Json(info)))
+    })
+    .await
 }
 
-async fn attach_page(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path((id, kind)): Path<(String, String)>,
-    multipart: Result<Multipart, MultipartRejection>,
-) -> Result<Redirect, AppError> {
-    let id = parse_id(&id)?;
-    let purpose = Purpose::Attachment(kind_of(&kind)?);
-    upload(&state, &user, id, purpose, multipart).await?;
-    Ok(Redirect::to(&format!("/topics/{id}")))
-}
-
-/// Download a material (those who may see the topic; secret ones fewer).
+/// A material's file, to those entitled to it (R-CONFIDENTIAL).
 #[utoipa::path(get, path = "/api/v1/topics/{id}/materials/{material_id}", tag = "topics",
     params(("id" = Uuid, Path), ("material_id" = Uuid, Path)),
-    responses((status = 200, description = "the file"), (status = 404, body = super::error::Problem)))]
-async fn download_api(
+    responses((status = 200, description = "the file"), (status = 404, body = Problem)))]
+async fn download_material(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path((id, material_id)): Path<(String, String)>,
+    Path((id, material_id)): Path<(TopicId, Uuid)>,
 ) -> Result<Response, AppError> {
-    download(&state, &user, parse_id(&id)?, parse_id(&material_id)?).await
+    download(&state, &user, id.into(), material_id).await
 }
 
-async fn upload_page(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<String>,
-    multipart: Result<Multipart, MultipartRejection>,
-) -> Result<Redirect, AppError> {
-    let id = parse_id(&id)?;
-    upload(&state, &user, id, Purpose::Material, multipart).await?;
-    Ok(Redirect::to(&format!("/topics/{id}")))
-}
-
-async fn download_page(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path((id, material_id)): Path<(String, String)>,
-) -> Result<Response, AppError> {
-    download(&state, &user, parse_id(&id)?, parse_id(&material_id)?).await
+fn topic_page(id: TopicId) -> String {
+    format!("/topics/{id}")
 }

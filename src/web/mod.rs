@@ -47,8 +47,6 @@ use error::AppError;
 #[derive(Clone)]
 pub struct AppState {
     services: Arc<crate::app::Services>,
-    /// An argon2 hash checked when a login is unknown, so that costs as much as a wrong password.
-    pub dummy_hash: Arc<str>,
     /// This instance's live meeting screens.
     pub hub: Arc<events::Hub>,
 }
@@ -67,14 +65,9 @@ impl AppState {
     /// runtime.
     pub fn new(pool: PgPool, config: Config) -> anyhow::Result<AppState> {
         let services = Arc::new(crate::app::Services::new(pool.clone(), config)?);
-        let dummy = crate::auth::password::hash_blocking(&crate::random::hex(16))?;
         let hub = Arc::new(events::Hub::default());
         events::spawn_listener(pool, hub.clone());
-        Ok(AppState {
-            services,
-            dummy_hash: dummy.into(),
-            hub,
-        })
+        Ok(AppState { services, hub })
     }
 }
 
