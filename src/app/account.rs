@@ -157,14 +157,12 @@ pub async fn sign_out(state: &Services, user: &CurrentUser) -> Result<(), AppErr
     let mut tx = state.pool.begin().await?;
     db::sessions::delete(&mut tx, &user.session_hash).await?;
     state
-        .audit
-        .append(
-            &mut tx,
-            &user.audit_actor(),
+        .commit(
+            tx,
+            user,
             Change::new(Chain::Org, "session.logout", "user").entity(user.user_id),
         )
         .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -209,13 +207,11 @@ pub async fn change_password(
     db::users::set_password_hash(&mut tx, user.user_id, &hash, false).await?;
     db::sessions::delete_for_user(&mut tx, user.user_id, Some(&user.session_hash)).await?;
     state
-        .audit
-        .append(
-            &mut tx,
-            &user.audit_actor(),
+        .commit(
+            tx,
+            user,
             Change::new(Chain::Org, "user.password_change", "user").entity(user.user_id),
         )
         .await?;
-    tx.commit().await?;
     Ok(())
 }

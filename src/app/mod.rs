@@ -39,6 +39,21 @@ pub struct Services {
 }
 
 impl Services {
+    /// The last step of most actions: the audit entry, in the action's own transaction, then
+    /// the commit; so an action and its entry land together or not at all.
+    pub async fn commit(
+        &self,
+        mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+        user: &CurrentUser,
+        change: crate::audit::Change,
+    ) -> Result<(), AppError> {
+        self.audit
+            .append(&mut tx, &user.audit_actor(), change)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Reads (or creates) the key files and starts signing audit checkpoints, so it must be
     /// called within the tokio runtime.
     pub fn new(pool: PgPool, config: Config) -> anyhow::Result<Services> {

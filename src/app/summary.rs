@@ -321,11 +321,7 @@ pub async fn distribute(state: &Services, user: &CurrentUser, id: Uuid) -> Resul
             .map(|(u, w)| serde_json::json!({"user_id": u, "withheld": w}))
             .collect::<Vec<_>>(),
     }));
-    state
-        .audit
-        .append(&mut tx, &user.audit_actor(), change)
-        .await?;
-    tx.commit().await?;
+    state.commit(tx, user, change).await?;
     Ok(())
 }
 

@@ -226,10 +226,9 @@ async fn upload(
         .find(|m| m.material_id == material_id)
         .ok_or_else(|| anyhow::anyhow!("uploaded material not found"))?;
     state
-        .audit
-        .append(
-            &mut tx,
-            &user.audit_actor(),
+        .commit(
+            tx,
+            user,
             Change::new(
                 Chain::PartyGroup(topic.party_group_id),
                 "material.upload",
@@ -239,7 +238,6 @@ async fn upload(
             .after(&info),
         )
         .await?;
-    tx.commit().await?;
     Ok(info)
 }
 
@@ -266,12 +264,11 @@ async fn download(
     drop(conn);
     if file.classification != "none" || topic.classification != "none" {
         // Reads of classified materials are audited (R-AUDIT).
-        let mut tx = state.pool.begin().await?;
+        let tx = state.pool.begin().await?;
         state
-            .audit
-            .append(
-                &mut tx,
-                &user.audit_actor(),
+            .commit(
+                tx,
+                user,
                 Change::new(
                     Chain::PartyGroup(topic.party_group_id),
                     "material.read",
@@ -280,7 +277,6 @@ async fn download(
                 .entity(material_id),
             )
             .await?;
-        tx.commit().await?;
     }
     let disposition = format!(
         "attachment; filename=\"material\"; filename*=UTF-8''{}",

@@ -44,11 +44,7 @@ pub async fn create_circulation(
     )
     .entity(id)
     .after(serde_json::json!({ "title": title, "body": body }));
-    state
-        .audit
-        .append(&mut tx, &user.audit_actor(), change)
-        .await?;
-    tx.commit().await?;
+    state.commit(tx, user, change).await?;
     Ok(id)
 }
 
@@ -145,11 +141,7 @@ pub async fn sign_off(
     )
     .entity(id)
     .after(serde_json::json!({ "approved": approved, "comment": comment }));
-    state
-        .audit
-        .append(&mut tx, &user.audit_actor(), change)
-        .await?;
-    tx.commit().await?;
+    state.commit(tx, user, change).await?;
     Ok(())
 }
 
@@ -173,11 +165,7 @@ pub async fn publish(state: &Services, user: &CurrentUser, id: Uuid) -> Result<(
     )
     .entity(id)
     .after(serde_json::json!({ "approved_by": approved }));
-    state
-        .audit
-        .append(&mut tx, &user.audit_actor(), change)
-        .await?;
-    tx.commit().await?;
+    state.commit(tx, user, change).await?;
     Ok(())
 }
 

@@ -176,11 +176,7 @@ pub async fn report_up(
     let change = Change::new(Chain::PartyGroup(group_id), "report_up.record", "party_group")
         .entity(group_id)
         .after(serde_json::json!({ "report_id": id, "title": title, "reported_on": reported_on.to_string() }));
-    state
-        .audit
-        .append(&mut tx, &user.audit_actor(), change)
-        .await?;
-    tx.commit().await?;
+    state.commit(tx, user, change).await?;
     Ok(id)
 }
 
@@ -259,11 +255,7 @@ pub async fn record_emergency(
             "occurred_at": occurred_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
             "reported_to_meeting": meeting_id,
         }));
-    state
-        .audit
-        .append(&mut tx, &user.audit_actor(), change)
-        .await?;
-    tx.commit().await?;
+    state.commit(tx, user, change).await?;
     Ok(EmergencyRecorded { id, meeting_id })
 }
 

@@ -37,11 +37,7 @@ pub async fn reserve(
     let change = ctx
         .change("item.reserve")
         .after(serde_json::json!({ "item_id": item_id, "text": text }));
-    state
-        .audit
-        .append(&mut tx, &user.audit_actor(), change)
-        .await?;
-    tx.commit().await?;
+    state.commit(tx, user, change).await?;
     Ok(item_id)
 }
 
@@ -91,10 +87,6 @@ pub async fn supersede(
         "old_meeting_id": old.meeting_id,
         "reason": reason,
     }));
-    state
-        .audit
-        .append(&mut tx, &user.audit_actor(), change)
-        .await?;
-    tx.commit().await?;
+    state.commit(tx, user, change).await?;
     Ok(old.item_id)
 }

@@ -140,11 +140,7 @@ pub async fn report(
     let change = ctx
         .change("task.progress")
         .after(serde_json::json!({ "task_id": id, "note": note, "done": input.done }));
-    state
-        .audit
-        .append(&mut tx, &user.audit_actor(), change)
-        .await?;
-    tx.commit().await?;
+    state.commit(tx, user, change).await?;
     Ok(())
 }
 
@@ -185,11 +181,7 @@ pub async fn remind(
     let change = ctx
         .change("task.remind")
         .after(serde_json::json!({ "task_id": id, "text": text }));
-    state
-        .audit
-        .append(&mut tx, &user.audit_actor(), change)
-        .await?;
-    tx.commit().await?;
+    state.commit(tx, user, change).await?;
     Ok(())
 }
 
@@ -241,11 +233,7 @@ pub async fn circulate(
     let change = Change::new(Chain::PartyGroup(group_id), "task.circular", "party_group")
         .entity(group_id)
         .after(serde_json::json!({ "circular_id": id, "text": text, "recipients": to }));
-    state
-        .audit
-        .append(&mut tx, &user.audit_actor(), change)
-        .await?;
-    tx.commit().await?;
+    state.commit(tx, user, change).await?;
     Ok(CircularSent {
         id,
         recipients: to.len(),

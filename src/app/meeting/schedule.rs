@@ -148,10 +148,9 @@ pub async fn create_meeting(
     // R-EMERGENCY: disposals not yet reported go on this meeting.
     db::followup::adopt_emergencies(&mut tx, group.party_group_id, meeting.meeting_id).await?;
     state
-        .audit
-        .append(
-            &mut tx,
-            &user.audit_actor(),
+        .commit(
+            tx,
+            user,
             Change::new(
                 Chain::PartyGroup(group.party_group_id),
                 "meeting.create",
@@ -161,7 +160,6 @@ pub async fn create_meeting(
             .after(&meeting),
         )
         .await?;
-    tx.commit().await?;
     Ok(meeting)
 }
 

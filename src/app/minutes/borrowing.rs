@@ -82,11 +82,7 @@ pub async fn ask_borrow(
     )
     .entity(id)
     .after(serde_json::json!({ "request_id": request_id, "reason": reason, "days": days }));
-    state
-        .audit
-        .append(&mut tx, &user.audit_actor(), change)
-        .await?;
-    tx.commit().await?;
+    state.commit(tx, user, change).await?;
     Ok(request_id)
 }
 
@@ -157,11 +153,7 @@ pub async fn decide_borrow(
         "approved": approved,
         "expires_at": expires_at.map(|t| datetime_zh(&t)),
     }));
-    state
-        .audit
-        .append(&mut tx, &user.audit_actor(), change)
-        .await?;
-    tx.commit().await?;
+    state.commit(tx, user, change).await?;
     Ok(BorrowRequest {
         approved: Some(approved),
         decided_by: Some(user.user_id),

@@ -83,11 +83,7 @@ pub async fn save_draft(
         "narrative": narrative,
         "notes": notes.iter().map(|(i, t)| serde_json::json!({"item_id": i, "note": t})).collect::<Vec<_>>(),
     }));
-    state
-        .audit
-        .append(&mut tx, &user.audit_actor(), change)
-        .await?;
-    tx.commit().await?;
+    state.commit(tx, user, change).await?;
     Ok(())
 }
 
@@ -152,10 +148,6 @@ pub async fn amend(
     let change = ctx
         .change("minutes.amend")
         .after(serde_json::json!({ "amendment_id": amendment_id, "text": text }));
-    state
-        .audit
-        .append(&mut tx, &user.audit_actor(), change)
-        .await?;
-    tx.commit().await?;
+    state.commit(tx, user, change).await?;
     Ok(amendment_id)
 }

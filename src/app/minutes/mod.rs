@@ -511,11 +511,7 @@ pub async fn read_as(
         "sealed": sealed.is_some(),
         "as_member": ctx.position.is_some(),
     }));
-    state
-        .audit
-        .append(&mut tx, &user.audit_actor(), change)
-        .await?;
-    tx.commit().await?;
+    state.commit(tx, user, change).await?;
     Ok((
         MinutesDoc {
             minutes: redact_for(minutes, &recused),

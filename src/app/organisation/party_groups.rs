@@ -208,17 +208,15 @@ pub async fn update_settings(
     })?;
     db::party_groups::save_settings(&mut tx, id, &after).await?;
     state
-        .audit
-        .append(
-            &mut tx,
-            &user.audit_actor(),
+        .commit(
+            tx,
+            user,
             Change::new(Chain::PartyGroup(id), "party_group.settings", "party_group")
                 .entity(id)
                 .before(SettingsView::from(before))
                 .after(SettingsView::from(after)),
         )
         .await?;
-    tx.commit().await?;
     Ok(after)
 }
 

@@ -99,16 +99,14 @@ pub async fn create_section(
         });
     }
     state
-        .audit
-        .append(
-            &mut tx,
-            &user.audit_actor(),
+        .commit(
+            tx,
+            user,
             Change::new(Chain::Org, "section.create", "section")
                 .entity(section.section_id)
                 .after(&section),
         )
         .await?;
-    tx.commit().await?;
     Ok(section)
 }
 
@@ -146,17 +144,15 @@ pub async fn update_section(
         }
     }
     state
-        .audit
-        .append(
-            &mut tx,
-            &user.audit_actor(),
+        .commit(
+            tx,
+            user,
             Change::new(Chain::Org, "section.update", "section")
                 .entity(id)
                 .before(&before)
                 .after(&after),
         )
         .await?;
-    tx.commit().await?;
     Ok(after)
 }
 
@@ -255,16 +251,14 @@ pub async fn create_user(
         });
     }
     state
-        .audit
-        .append(
-            &mut tx,
-            &user.audit_actor(),
+        .commit(
+            tx,
+            user,
             Change::new(Chain::Org, "user.create", "user")
                 .entity(new.user_id)
                 .after(&new),
         )
         .await?;
-    tx.commit().await?;
     Ok(new)
 }
 
@@ -382,11 +376,7 @@ pub async fn update_user(
         // Record that the password was reset, never the password or its hash.
         entry.after = Some(serde_json::json!({ "user": after, "password_reset": true }));
     }
-    state
-        .audit
-        .append(&mut tx, &actor.audit_actor(), entry)
-        .await?;
-    tx.commit().await?;
+    state.commit(tx, actor, entry).await?;
     Ok(after)
 }
 

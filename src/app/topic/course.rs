@@ -70,11 +70,7 @@ pub async fn record_prerequisite(
     if let Some(before) = before {
         change = change.before(before);
     }
-    state
-        .audit
-        .append(&mut tx, &user.audit_actor(), change)
-        .await?;
-    tx.commit().await?;
+    state.commit(tx, user, change).await?;
     Ok(())
 }
 
@@ -89,10 +85,9 @@ pub async fn sign_off(state: &Services, user: &CurrentUser, id: Uuid) -> Result<
     }
     db::topics::sign_off(&mut tx, id, user.user_id).await?;
     state
-        .audit
-        .append(
-            &mut tx,
-            &user.audit_actor(),
+        .commit(
+            tx,
+            user,
             Change::new(
                 Chain::PartyGroup(topic.party_group_id),
                 "topic.sign_off",
@@ -101,7 +96,6 @@ pub async fn sign_off(state: &Services, user: &CurrentUser, id: Uuid) -> Result<
             .entity(id),
         )
         .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -144,10 +138,9 @@ pub async fn submit(state: &Services, user: &CurrentUser, id: Uuid) -> Result<()
     }
     db::topics::set_status(&mut tx, id, next, None).await?;
     state
-        .audit
-        .append(
-            &mut tx,
-            &user.audit_actor(),
+        .commit(
+            tx,
+            user,
             Change::new(
                 Chain::PartyGroup(topic.party_group_id),
                 "topic.submit",
@@ -157,7 +150,6 @@ pub async fn submit(state: &Services, user: &CurrentUser, id: Uuid) -> Result<()
             .before(serde_json::json!({ "status": topic.status })),
         )
         .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -168,10 +160,9 @@ pub async fn withdraw(state: &Services, user: &CurrentUser, id: Uuid) -> Result<
     let next = topic.state()?.withdraw()?;
     db::topics::set_status(&mut tx, id, next, None).await?;
     state
-        .audit
-        .append(
-            &mut tx,
-            &user.audit_actor(),
+        .commit(
+            tx,
+            user,
             Change::new(
                 Chain::PartyGroup(topic.party_group_id),
                 "topic.withdraw",
@@ -181,7 +172,6 @@ pub async fn withdraw(state: &Services, user: &CurrentUser, id: Uuid) -> Result<
             .before(serde_json::json!({ "status": topic.status })),
         )
         .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -204,10 +194,9 @@ pub async fn return_topic(
     let next = topic.state()?.return_to_proposer()?;
     db::topics::set_status(&mut tx, id, next, Some(&reason)).await?;
     state
-        .audit
-        .append(
-            &mut tx,
-            &user.audit_actor(),
+        .commit(
+            tx,
+            user,
             Change::new(
                 Chain::PartyGroup(topic.party_group_id),
                 "topic.return",
@@ -217,7 +206,6 @@ pub async fn return_topic(
             .after(serde_json::json!({ "reason": reason })),
         )
         .await?;
-    tx.commit().await?;
     Ok(())
 }
 

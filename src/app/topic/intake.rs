@@ -215,10 +215,9 @@ pub async fn create_topic(
     let mut tx = state.pool.begin().await?;
     db::topics::insert(&mut tx, &topic).await?;
     state
-        .audit
-        .append(
-            &mut tx,
-            &user.audit_actor(),
+        .commit(
+            tx,
+            user,
             Change::new(
                 Chain::PartyGroup(group.party_group_id),
                 "topic.create",
@@ -228,7 +227,6 @@ pub async fn create_topic(
             .after(&topic),
         )
         .await?;
-    tx.commit().await?;
     Ok(topic)
 }
 
@@ -253,10 +251,9 @@ pub async fn update_topic(
     after.signed_off_at = None;
     db::topics::update(&mut tx, &after).await?;
     state
-        .audit
-        .append(
-            &mut tx,
-            &user.audit_actor(),
+        .commit(
+            tx,
+            user,
             Change::new(
                 Chain::PartyGroup(before.party_group_id),
                 "topic.update",
@@ -267,6 +264,5 @@ pub async fn update_topic(
             .after(serde_json::json!({ "topic": after, "sign_off_voided": voided })),
         )
         .await?;
-    tx.commit().await?;
     Ok((after, voided))
 }
