@@ -9,6 +9,7 @@ pub mod deliberation;
 pub mod duties;
 pub mod error;
 pub mod followup;
+pub mod home;
 pub mod input;
 pub mod meeting;
 pub mod minutes;

@@ -662,36 +662,21 @@ pub async fn snapshot(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result
         .await
 }
 
-/// A notified or open meeting of a person, with what waits for them in it.
-pub struct MeetingTodo {
+/// A notified or open meeting a person takes part in.
+pub struct Coming {
     pub meeting_id: Uuid,
-    pub title: String,
-    pub status: String,
-    pub starts_at: OffsetDateTime,
-    /// They chair it and a leave request waits for their decision.
-    pub leave_to_decide: bool,
-    /// The state of the item waiting for their opinion (`discussion`) or vote (`voting`).
-    pub waiting: Option<String>,
+    /// A leave request waits for a decision.
+    pub pending_leave: bool,
 }
 
-pub async fn todos(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Vec<MeetingTodo>> {
+/// The notified and open meetings a person takes part in: as chair, secretary, member of the
+/// group or attendee of an item.
+pub async fn coming(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Vec<Coming>> {
     sqlx::query_as!(
-        MeetingTodo,
-        r#"select m.meeting_id, m.title, m.status, m.starts_at,
-                  (m.chair_id = $1 and exists (select 1 from leave_request l
-                       where l.meeting_id = m.meeting_id and l.approved is null)) as "leave_to_decide!",
-                  (select i.state from agenda_item i
-                   where i.meeting_id = m.meeting_id and i.state in ('discussion', 'voting')
-                     and exists (select 1 from attendance a where a.meeting_id = m.meeting_id
-                                 and a.user_id = $1 and a.present)
-                     and exists (select 1 from membership s where s.party_group_id = m.party_group_id
-                                 and s.user_id = $1 and s.ended_on is null)
-                     and not exists (select 1 from recusal r where r.item_id = i.item_id and r.user_id = $1)
-                     and ((i.state = 'discussion' and m.chair_id <> $1
-                           and not exists (select 1 from opinion o where o.item_id = i.item_id and o.user_id = $1))
-                       or (i.state = 'voting'
-                           and not exists (select 1 from vote_cast v where v.item_id = i.item_id and v.user_id = $1)))
-                  ) as waiting
+        Coming,
+        r#"select m.meeting_id,
+                  exists (select 1 from leave_request l
+                          where l.meeting_id = m.meeting_id and l.approved is null) as "pending_leave!"
            from meeting m
            where m.status in ('noticed', 'open')
              and (m.chair_id = $1 or m.secretary_id = $1

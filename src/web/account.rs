@@ -121,17 +121,14 @@ async fn me(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Me>
 #[template(path = "account/home.html")]
 struct HomePage {
     layout: Layout,
-    todos: Vec<crate::app::topic::Todo>,
+    todos: Vec<crate::app::home::Todo>,
     memberships: Vec<Membership>,
     roles: Vec<&'static str>,
 }
 
 async fn home(State(state): State<AppState>, user: CurrentUser) -> Result<HomePage, AppError> {
     let me = account::load_me(&state, &user).await?;
-    let mut todos = super::meeting_pages::todos(&state, &user).await?;
-    todos.extend(crate::app::topic::todos(&state, &user).await?);
-    todos.extend(crate::app::followup::todos(&state, &user).await?);
-    todos.extend(crate::app::duties::todos(&state, &user).await?);
+    let todos = crate::app::home::todos(&state, &user).await?;
     Ok(HomePage {
         layout: Layout::new("首页", Some(&user)),
         todos,

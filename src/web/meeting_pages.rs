@@ -6,15 +6,15 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use uuid::Uuid;
 
 use super::AppState;
 use super::error::AppError;
-use super::extract::{CurrentUser, parse_id};
+use super::extract::{CurrentUser, Path};
 use super::pages::{Layout, datetime_zh};
 use crate::app::deliberation::ItemView;
-use crate::app::meeting::{Ctx, MeetingView, visible_meeting};
+use crate::app::meeting::{self, MeetingView, visible_meeting};
 use crate::db::audit_log::{AuditEntry, Filter};
 use crate::db::meetings::Meeting;
 use crate::db::party_groups::PartyGroup;
@@ -22,12 +22,9 @@ use crate::db::topics::Topic;
 use crate::db::users::User;
 use crate::db::{self};
 use crate::domain::authz::Action;
-use crate::domain::deliberation::{
-    Choice, Floor, Outcome, Relation as Kinship, Stance, VoteMethod,
-};
-use crate::domain::meeting::{
-    ItemState, check_ballot, issue_notice, open_meeting, reveal, start_item,
-};
+use crate::domain::deliberation::{Choice, Outcome, Relation as Kinship, Stance, VoteMethod};
+use crate::domain::ids::MeetingId;
+use crate::domain::meeting::{MeetingState, reveal};
 use crate::domain::org::Position;
 use crate::domain::role::Role;
 use crate::domain::rule::RuleViolation;
@@ -292,37 +289,20 @@ impl MeetingPage {
 async fn meeting_page(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<MeetingId>,
 ) -> Result<MeetingPage, AppError> {
-    let ctx = visible_meeting(&state, &user, parse_id(&id)?).await?;
+    let ctx = visible_meeting(&state, &user, id.into()).await?;
     let allowed = |a| ctx.can(&user, a).is_ok();
     let is_chair = ctx.relation.chair;
     let is_secretary = ctx.relation.meeting_secretary;
     let is_member = ctx.is_member(user.user_id);
     let present = ctx.present().contains(&user.user_id);
-    let editable = matches!(ctx.meeting.status.as_str(), "draft" | "noticed");
+    let editable = matches!(ctx.state, MeetingState::Draft | MeetingState::Noticed);
     let can_add = editable && allowed(Action::AddAgendaItem);
-    let can_notice = ctx.meeting.status == "draft" && allowed(Action::IssueNotice);
+    let can_notice = ctx.state == MeetingState::Draft && allowed(Action::IssueNotice);
     let can_delegate = editable && allowed(Action::DelegateChair);
     let may_ask_leave = editable && allowed(Action::AskLeave);
     let ctx_can_link = allowed(Action::LinkDecision);
-    let state_now = ctx.state;
-    let open_blocked = open_meeting(
-        state_now,
-        is_chair,
-        ctx.present().len() as i64,
-        ctx.members(),
-        ctx.quorum,
-    )
-    .err()
-    .map(why);
-    let roster_present: Vec<Uuid> = ctx.present();
-    let absent_members: Vec<Uuid> = ctx
-        .roster
-        .iter()
-        .filter(|m| !m.present)
-        .map(|m| m.user_id)
-        .collect();
     let chair_id = ctx.meeting.chair_id;
 
     let mut conn = state.pool.acquire().await?;
@@ -335,12 +315,6 @@ async fn meeting_page(
     } else {
         Vec::new()
     };
-    let secretary_from_office = db::users::is_office_of(
-        &mut conn,
-        ctx.meeting.secretary_id,
-        ctx.meeting.party_group_id,
-    )
-    .await?;
     let non_members = if is_chair && editable {
         db::users::list(&mut conn)
             .await?
@@ -366,62 +340,28 @@ async fn meeting_page(
     .0;
     drop(conn);
     let layout = Layout::new(ctx.meeting.title.clone(), Some(&user));
-    let v = crate::app::meeting::view(&state, &user, ctx).await?;
-    let notice_blocked = issue_notice(state_now, secretary_from_office, v.agenda.len())
-        .err()
-        .map(why);
+    let v = meeting::view(&state, &user, &ctx).await?;
+    let steps = meeting::steps(&state, &user, &ctx, &v.agenda).await?;
 
     // R-ONE-AT-A-TIME, R-ABSENT-RESPONSIBLE: may each pending item start now?
-    let states: Vec<ItemState> = v
-        .agenda
-        .iter()
-        .filter_map(|i| {
-            ItemState::from_stored(&i.item.state, i.item.passed, i.item.outcome.as_deref())
-        })
-        .collect();
     let start = v
         .agenda
         .iter()
-        .filter(|i| i.item.state == "pending")
-        .map(|i| {
-            let absent = absent_members.contains(&i.item.responsible_user_id);
-            let others: Vec<ItemState> = states.clone();
-            let check = start_item(
-                state_now,
-                ItemState::Pending,
-                &others,
-                is_chair,
-                absent,
-                None,
-            )
-            .map(drop)
-            .map_err(why);
-            (i.item.item_id, check)
-        })
+        .zip(steps.start)
+        .filter(|(i, _)| i.item.state == "pending")
+        .map(|(i, check)| (i.item.item_id, check.map_err(why)))
         .collect();
 
-    let current = v
-        .agenda
-        .iter()
-        .position(|i| Some(i.item.item_id) == v.current_item && !i.withheld)
-        .map(|index| {
-            let item = &v.agenda[index];
-            let state = ItemState::from_stored(
-                &item.item.state,
-                item.item.passed,
-                item.item.outcome.as_deref(),
-            )
-            .unwrap_or(ItemState::Pending);
+    // A recused viewer is shown nothing of the item being dealt with (R-RECUSAL).
+    let current = steps
+        .current
+        .filter(|c| !v.agenda[c.index].withheld)
+        .map(|c| {
+            let item = &v.agenda[c.index];
             let recused: Vec<Uuid> = item.recusals.iter().map(|r| r.user_id).collect();
-            let spoken: Vec<Uuid> = item.opinions.iter().map(|o| o.user_id).collect();
-            let floor = Floor {
-                chair: chair_id,
-                present: roster_present.clone(),
-                recused: recused.clone(),
-                spoken,
-            };
+            let voting = item.item.state == "voting";
             let method = item.item.vote_method.as_deref().and_then(VoteMethod::parse);
-            let shown = method.map(|m| reveal(m, !matches!(state, ItemState::Voting)));
+            let shown = method.map(|m| reveal(m, !voting));
             let seats: Vec<Seat> = v
                 .roster
                 .iter()
@@ -447,29 +387,16 @@ async fn meeting_page(
                     }
                 })
                 .collect();
-            let voted = item.votes.iter().any(|x| x.user_id == user.user_id);
-            let my_opinion = match state {
-                ItemState::InDiscussion => floor.may_state_opinion(user.user_id).map_err(why),
-                _ => Err("该议题不在讨论阶段。".into()),
-            };
-            let my_vote = check_ballot(state, method.unwrap_or(VoteMethod::Secret), false)
-                .and_then(|()| floor.may_vote(user.user_id, voted))
-                .map_err(why);
-            let open_vote = match state {
-                ItemState::InDiscussion => floor.may_open_vote(user.user_id).map_err(why),
-                _ => Err("该议题不在讨论阶段。".into()),
-            };
-            let recordable = if method.is_some_and(VoteMethod::may_be_recorded_by_secretary)
-                && state == ItemState::Voting
-            {
-                seats
-                    .iter()
-                    .filter(|s| !s.voted)
-                    .map(|s| (s.user_id, s.name.clone()))
-                    .collect()
-            } else {
-                Vec::new()
-            };
+            let recordable =
+                if method.is_some_and(VoteMethod::may_be_recorded_by_secretary) && voting {
+                    seats
+                        .iter()
+                        .filter(|s| !s.voted)
+                        .map(|s| (s.user_id, s.name.clone()))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
             let totals = match (item.item.yes, item.item.no, item.item.abstain) {
                 (Some(y), Some(n), Some(a)) => Some(format!(
                     "赞成 {y} 票,反对 {n} 票,弃权 {a} 票;应到会成员 {} 人,{}",
@@ -483,9 +410,9 @@ async fn meeting_page(
                 _ => None,
             };
             Current {
-                index,
+                index: c.index,
                 method_zh: method.map_or("", VoteMethod::label_zh),
-                waiting: floor.others_waiting().len(),
+                waiting: c.waiting,
                 my_stance: item
                     .opinions
                     .iter()
@@ -493,14 +420,13 @@ async fn meeting_page(
                     .and_then(|o| Stance::parse(&o.stance))
                     .map(Stance::label_zh),
                 seats,
-                my_opinion,
-                my_vote,
-                voted,
-                open_vote,
+                my_opinion: c.state_opinion.map_err(why),
+                my_vote: c.vote.map_err(why),
+                voted: item.votes.iter().any(|x| x.user_id == user.user_id),
+                open_vote: c.open_vote.map_err(why),
                 recordable,
                 totals,
-                i_may_remark: item.attendees.iter().any(|a| a.user_id == user.user_id)
-                    && state == ItemState::InDiscussion,
+                i_may_remark: c.remark.is_ok(),
             }
         });
 
@@ -525,9 +451,9 @@ async fn meeting_page(
         can_add,
         queue,
         can_notice,
-        notice_blocked,
+        notice_blocked: steps.issue_notice.err().map(why),
         can_delegate,
-        open_blocked,
+        open_blocked: steps.open.err().map(why),
         start,
         may_ask_leave,
         non_members,
@@ -578,43 +504,10 @@ impl DisplayPage {
 async fn display_page(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<MeetingId>,
 ) -> Result<DisplayPage, AppError> {
-    let ctx: Ctx = visible_meeting(&state, &user, parse_id(&id)?).await?;
+    let ctx = visible_meeting(&state, &user, id.into()).await?;
     let layout = Layout::new(ctx.meeting.title.clone(), Some(&user));
-    let v = crate::app::meeting::view(&state, &user, ctx).await?;
+    let v = meeting::view(&state, &user, &ctx).await?;
     Ok(DisplayPage { layout, v })
-}
-
-/// What waits for this person in their meetings (ui.md: the home page is a to-do list):
-/// notices, leave requests to decide, the item waiting for their opinion or vote.
-pub(super) async fn todos(
-    state: &AppState,
-    user: &CurrentUser,
-) -> Result<Vec<crate::app::topic::Todo>, AppError> {
-    let mut conn = state.pool.acquire().await?;
-    let mut todos = Vec::new();
-    for m in db::meetings::todos(&mut conn, user.user_id).await? {
-        let href = format!("/meetings/{}", m.meeting_id);
-        let mut add = |label: String| {
-            todos.push(crate::app::topic::Todo {
-                label,
-                href: href.clone(),
-            })
-        };
-        match m.waiting.as_deref() {
-            Some("discussion") => add(format!("待我表态:{}", m.title)),
-            Some("voting") => add(format!("待我投票:{}", m.title)),
-            _ if m.status == "open" => add(format!("会议进行中:{}", m.title)),
-            _ => add(format!(
-                "会议通知:{},{}",
-                m.title,
-                datetime_zh(&m.starts_at)
-            )),
-        }
-        if m.leave_to_decide {
-            add(format!("待我审批请假:{}", m.title));
-        }
-    }
-    Ok(todos)
 }

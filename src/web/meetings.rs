@@ -70,7 +70,7 @@ pub(super) async fn meeting_view(
     id: Uuid,
 ) -> Result<Json<MeetingView>, AppError> {
     let ctx = meeting::visible_meeting(state, user, id).await?;
-    Ok(Json(meeting::view(state, user, ctx).await?))
+    Ok(Json(meeting::view(state, user, &ctx).await?))
 }
 
 /// The answer to most meeting actions: the meeting's view, or its page.

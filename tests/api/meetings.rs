@@ -153,6 +153,8 @@ async fn a_full_meeting_of_seven_members() {
         home(sixth.token.clone()).await.contains("会议进行中:"),
         "absent: nothing to state"
     );
+    // R-CHAIR-LAST: the chair's turn comes after every other member present.
+    assert!(!home(r.shuji.token.clone()).await.contains("待我表态:"));
     ok(
         &app,
         &sixth.token,
@@ -169,6 +171,7 @@ async fn a_full_meeting_of_seven_members() {
         )
         .await;
     }
+    assert!(home(r.shuji.token.clone()).await.contains("待我表态:"));
     ok(
         &app,
         &r.shuji.token,

@@ -190,7 +190,7 @@ pub async fn detail(
 pub async fn todos(
     state: &Services,
     user: &CurrentUser,
-) -> Result<Vec<crate::app::topic::Todo>, AppError> {
+) -> Result<Vec<crate::app::home::Todo>, AppError> {
     let mut conn = state.pool.acquire().await?;
     let today = today();
     let soon = today + time::Duration::days(7);
@@ -230,7 +230,7 @@ pub async fn todos(
             ),
             _ => continue,
         };
-        out.push(crate::app::topic::Todo { label, href });
+        out.push(crate::app::home::Todo { label, href });
     }
     Ok(out)
 }

@@ -5,9 +5,11 @@
 
 mod room;
 mod schedule;
+mod steps;
 
 pub use room::*;
 pub use schedule::*;
+pub use steps::*;
 
 use serde::Serialize;
 use time::Date;
@@ -293,10 +295,14 @@ async fn name_of(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<String, AppE
         .unwrap_or_default())
 }
 
-pub async fn view(state: &Services, user: &CurrentUser, ctx: Ctx) -> Result<MeetingView, AppError> {
+pub async fn view(
+    state: &Services,
+    user: &CurrentUser,
+    ctx: &Ctx,
+) -> Result<MeetingView, AppError> {
     let mut conn = state.pool.acquire().await?;
     let ctx_id = ctx.id();
-    let agenda = super::deliberation::item_views(&mut conn, user, &ctx).await?;
+    let agenda = super::deliberation::item_views(&mut conn, user, ctx).await?;
     let attendees = db::meetings::attendees(&mut conn, ctx.id()).await?;
     let leave_requests = db::meetings::leave_requests(&mut conn, ctx.id()).await?;
     // R-RECUSAL: nothing about a withheld item reaches its reader.
@@ -310,16 +316,13 @@ pub async fn view(state: &Services, user: &CurrentUser, ctx: Ctx) -> Result<Meet
         .retain(|c| !withheld.contains(&c.old_item_id) && !withheld.contains(&c.new_item_id));
     let mut reserved_opinions = db::followup::reserved(&mut conn, ctx_id).await?;
     reserved_opinions.retain(|r| !withheld.contains(&r.item_id));
-    let current_item = agenda
-        .iter()
-        .find(|i| matches!(i.item.state.as_str(), "discussion" | "voting" | "tallied"))
-        .map(|i| i.item.item_id);
+    let current_item = current(&agenda)?;
     Ok(MeetingView {
         chair_name: name_of(&mut conn, ctx.meeting.chair_id).await?,
         secretary_name: name_of(&mut conn, ctx.meeting.secretary_id).await?,
-        quorum: Quorum::of(&ctx),
-        roster: ctx.roster,
-        meeting: ctx.meeting,
+        quorum: Quorum::of(ctx),
+        roster: ctx.roster.clone(),
+        meeting: ctx.meeting.clone(),
         agenda,
         attendees,
         leave_requests,

@@ -2,6 +2,7 @@
 //! home page.
 
 use super::*;
+use crate::app::home::Todo;
 use crate::domain::topic_status::TopicStatus;
 
 /// A topic waiting for this reviewer, with the kinds they may record on it.
@@ -75,12 +76,6 @@ pub async fn inbox(state: &Services, user: &CurrentUser) -> Result<Vec<ReviewIte
         }
     }
     Ok(items)
-}
-
-/// One line of a person's to-do list on the home page.
-pub struct Todo {
-    pub label: String,
-    pub href: String,
 }
 
 /// What this person must do next about topics (ui.md: each person lands on what they must do

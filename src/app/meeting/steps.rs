@@ -1,0 +1,121 @@
+//! What a person may do now in a meeting, asked of `domain::meeting::next_steps` with the facts
+//! of the meeting as they see it; and the meeting lines of their to-do list, from the same
+//! answer.
+
+use uuid::Uuid;
+
+use super::{Ctx, item_state};
+use crate::app::deliberation::{ItemView, item_views};
+use crate::app::error::AppError;
+use crate::app::home::Todo;
+use crate::app::{CurrentUser, Services};
+use crate::db::meetings::Lock;
+use crate::db::{self};
+use crate::display::datetime_zh;
+use crate::domain::authz::Action;
+use crate::domain::deliberation::VoteMethod;
+use crate::domain::meeting::{
+    Awaited, ItemFacts, MeetingFacts, MeetingState, Steps, current_item, next_steps,
+};
+
+/// The facts `next_steps` reads, from the meeting and its agenda as `who` sees it.
+pub fn facts(
+    ctx: &Ctx,
+    agenda: &[ItemView],
+    secretary_from_office: bool,
+    who: Uuid,
+) -> Result<MeetingFacts<Uuid>, AppError> {
+    let items = agenda
+        .iter()
+        .map(|i| {
+            Ok(ItemFacts {
+                state: item_state(&i.item)?,
+                responsible: i.item.responsible_user_id,
+                method: i.item.vote_method.as_deref().and_then(VoteMethod::parse),
+                // A withheld item is one `who` recused from; its lists are not theirs to read.
+                recused: if i.withheld {
+                    vec![who]
+                } else {
+                    i.recusals.iter().map(|r| r.user_id).collect()
+                },
+                spoken: i.opinions.iter().map(|o| o.user_id).collect(),
+                voted: i.votes.iter().map(|v| v.user_id).collect(),
+                attendees: i.attendees.iter().map(|a| a.user_id).collect(),
+            })
+        })
+        .collect::<Result<_, AppError>>()?;
+    Ok(MeetingFacts {
+        state: ctx.state,
+        chair: ctx.meeting.chair_id,
+        members: ctx.roster.iter().map(|m| m.user_id).collect(),
+        present: ctx.present(),
+        quorum: ctx.quorum,
+        secretary_from_office,
+        items,
+    })
+}
+
+/// What `user` may do now in the meeting, and why not.
+pub async fn steps(
+    state: &Services,
+    user: &CurrentUser,
+    ctx: &Ctx,
+    agenda: &[ItemView],
+) -> Result<Steps, AppError> {
+    let mut conn = state.pool.acquire().await?;
+    let from_office = db::users::is_office_of(
+        &mut conn,
+        ctx.meeting.secretary_id,
+        ctx.meeting.party_group_id,
+    )
+    .await?;
+    Ok(next_steps(
+        &facts(ctx, agenda, from_office, user.user_id)?,
+        user.user_id,
+    ))
+}
+
+/// The item being dealt with now, by its id.
+pub fn current(agenda: &[ItemView]) -> Result<Option<Uuid>, AppError> {
+    let states = agenda
+        .iter()
+        .map(|i| item_state(&i.item))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(current_item(states).map(|index| agenda[index].item.item_id))
+}
+
+/// What waits for this person in the meetings they take part in (ui.md: the home page is a
+/// to-do list): the item waiting for their opinion or vote, the notice of a coming meeting,
+/// leave requests to decide.
+pub async fn todos(state: &Services, user: &CurrentUser) -> Result<Vec<Todo>, AppError> {
+    let mut conn = state.pool.acquire().await?;
+    let mut todos = Vec::new();
+    for m in db::meetings::coming(&mut conn, user.user_id).await? {
+        let ctx = Ctx::load(&mut conn, user, m.meeting_id, Lock::None).await?;
+        let href = format!("/meetings/{}", m.meeting_id);
+        let mut add = |label: String| {
+            todos.push(Todo {
+                label,
+                href: href.clone(),
+            })
+        };
+        let title = &ctx.meeting.title;
+        if ctx.state == MeetingState::Open {
+            let agenda = item_views(&mut conn, user, &ctx).await?;
+            // Whether the secretary is from 综合科 concerns the notice only, long issued here.
+            let steps = next_steps(&facts(&ctx, &agenda, true, user.user_id)?, user.user_id);
+            match steps.current.and_then(|c| c.awaits()) {
+                Some(Awaited::Opinion) => add(format!("待我表态:{title}")),
+                Some(Awaited::Vote) => add(format!("待我投票:{title}")),
+                None => add(format!("会议进行中:{title}")),
+            }
+        } else {
+            let when = datetime_zh(&ctx.meeting.starts_at);
+            add(format!("会议通知:{title},{when}"));
+        }
+        if m.pending_leave && ctx.can(user, Action::DecideLeave).is_ok() {
+            add(format!("待我审批请假:{title}"));
+        }
+    }
+    Ok(todos)
+}
