@@ -191,7 +191,8 @@ impl Config {
         let key_file = |name: &str, file: &str| {
             non_empty(name)
                 .map(PathBuf::from)
-                .unwrap_or_else(|| crate::keys::default_path(&data_dir, file))
+                // The default place of a key: `<data dir>/keys/<name>`.
+                .unwrap_or_else(|| data_dir.join("keys").join(file))
         };
         let ballot_key_file = key_file("YISHI_BALLOT_KEY_FILE", "ballot.key");
         let audit_key_file = key_file("YISHI_AUDIT_KEY_FILE", "audit-mac.key");

@@ -8,7 +8,7 @@
 
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, bail};
 use uuid::Uuid;
@@ -120,11 +120,6 @@ fn audit_keys(config: &Config, create: bool) -> anyhow::Result<AuditKeys> {
             suite.signature_name()
         )
     })
-}
-
-/// The default place of a key: `<data dir>/keys/<name>`.
-pub fn default_path(data_dir: &Path, name: &str) -> PathBuf {
-    data_dir.join("keys").join(name)
 }
 
 type KeyFile = (Option<String>, Zeroizing<[u8; 32]>);

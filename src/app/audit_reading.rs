@@ -10,10 +10,12 @@ use uuid::Uuid;
 use crate::app::error::{AppError, FieldError};
 use crate::app::{CurrentUser, Services};
 use crate::audit::Verification;
-use crate::audit::checkpoint::{self, CheckpointError, Signed, Stored};
+use crate::audit::checkpoint::{self, Signed, Stored};
+use crate::audit::keeper::CheckpointError;
 use crate::db::audit_log::{AuditEntry, Filter};
 use crate::display::DISPLAY_OFFSET;
 use crate::domain::authz::Action;
+use crate::domain::records::refuse_checkpoint;
 
 pub const PER_PAGE_MAX: i64 = 200;
 
@@ -161,13 +163,14 @@ pub async fn take_checkpoint(state: &Services, user: &CurrentUser) -> Result<Sig
     match state.audit.checkpoint(&mut conn, "requested").await {
         Ok(Some(signed)) => Ok(signed),
         Ok(None) => Err(anyhow::anyhow!("a requested checkpoint is always signed").into()),
-        Err(CheckpointError::Broken(b)) => Err(AppError::Conflict(format!(
-            "审计日志校验未通过,不能签署检查点:链 {} 第 {} 条,{}",
+        Err(CheckpointError::Broken(b)) => Err(refuse_checkpoint(&format!(
+            "链 {} 第 {} 条,{}",
             b.chain, b.seq, b.problem_zh
-        ))),
-        Err(CheckpointError::Kept(problem)) => Err(AppError::Conflict(format!(
-            "本机保存的检查点有问题,不能签署新的检查点:{problem}"
-        ))),
+        ))
+        .into()),
+        Err(CheckpointError::Kept(problem)) => {
+            Err(refuse_checkpoint(&format!("本机保存的检查点:{problem}")).into())
+        }
         Err(e) => Err(anyhow::Error::from(e).into()),
     }
 }

@@ -9,108 +9,19 @@ use super::error::AppError;
 use super::input::{blank_as_none, required_text};
 use super::meeting::{Ctx, advance_topic, commit, item_state, publish_and_commit};
 use super::{CurrentUser, Services};
-use crate::db::deliberation::{Recusal, Remark, Statement, Vote};
-use crate::db::meetings::{Attendee, Item, Lock};
+use crate::db::meetings::{Item, Lock};
 use crate::db::{self};
 use crate::domain::authz::{Action, Relation};
 use crate::domain::counting::should_attend;
 use crate::domain::deliberation::{
-    Choice, Floor, Opinion, Outcome, Relation as Kinship, Stance, Tally, VoteMethod,
-    opinions_split, tally,
+    Choice, Floor, Opinion, Outcome, Relation as Kinship, Stance, Tally, VoteMethod, tally,
 };
 use crate::domain::meeting::{
-    self, ItemState, check_attendee_remark, check_ballot, check_opinion_phase, check_recusal_phase,
-    check_written_opinion,
+    self, ItemState, check_attendee_remark, check_ballot, check_opinion_phase, check_recusal_once,
+    check_recusal_phase, check_written_opinion,
 };
-use crate::domain::secret_ballot::{self, Ballot, PublicVoteKey, Tracker, replayed_ballot};
+use crate::domain::secret_ballot::{self, Ballot, PublicVoteKey, replayed_ballot};
 use crate::domain::topic_status::TopicStatus;
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ItemView {
-    #[serde(flatten)]
-    pub item: Item,
-    /// R-RECUSAL: the viewer recused from this item, so its content is withheld from them.
-    pub withheld: bool,
-    pub attendees: Vec<Attendee>,
-    pub recusals: Vec<Recusal>,
-    pub opinions: Vec<Statement>,
-    /// R-WRITTEN-OPINION: presented, never counted.
-    pub written_opinions: Vec<Statement>,
-    /// R-ATTENDEE-VOICE: attendees' remarks, apart from the members' opinions.
-    pub remarks: Vec<Remark>,
-    /// Who has voted; the choice only for open methods (R-SECRET-BALLOT).
-    pub votes: Vec<Vote>,
-    /// R-DISAGREEMENT: opinions are split.
-    pub split: bool,
-    /// R-SECRET-BALLOT: the tracking code of the viewer's own secret ballot on this item.
-    pub my_tracker: Option<String>,
-}
-
-pub async fn item_views(
-    conn: &mut sqlx::PgConnection,
-    user: &CurrentUser,
-    ctx: &Ctx,
-) -> Result<Vec<ItemView>, AppError> {
-    let id = ctx.id();
-    let items = db::meetings::items(conn, id).await?;
-    let attendees = db::meetings::attendees(conn, id).await?;
-    let recusals = db::deliberation::recusals(conn, id).await?;
-    let opinions = db::deliberation::opinions(conn, id).await?;
-    let written = db::deliberation::written_opinions(conn, id).await?;
-    let remarks = db::deliberation::remarks(conn, id).await?;
-    let votes = db::deliberation::votes(conn, id).await?;
-    let trackers = db::deliberation::my_trackers(conn, id, user.user_id).await?;
-    fn of<T: Clone>(all: &[T], item: Uuid, key: impl Fn(&T) -> Uuid) -> Vec<T> {
-        all.iter().filter(|x| key(x) == item).cloned().collect()
-    }
-    Ok(items
-        .into_iter()
-        .map(|mut item| {
-            let i = item.item_id;
-            let withheld = recusals
-                .iter()
-                .any(|r| r.item_id == i && r.user_id == user.user_id);
-            if withheld {
-                item.title = "(您已回避此议题)".into();
-                item.cadre_name = None;
-                return ItemView {
-                    item,
-                    withheld,
-                    attendees: Vec::new(),
-                    recusals: Vec::new(),
-                    opinions: Vec::new(),
-                    written_opinions: Vec::new(),
-                    remarks: Vec::new(),
-                    votes: Vec::new(),
-                    split: false,
-                    my_tracker: None,
-                };
-            }
-            let item_opinions = of(&opinions, i, |o| o.item_id);
-            let split = opinions_split(
-                item_opinions
-                    .iter()
-                    .filter_map(|o| Stance::parse(&o.stance)),
-            );
-            ItemView {
-                item,
-                withheld,
-                attendees: of(&attendees, i, |a| a.item_id),
-                recusals: of(&recusals, i, |r| r.item_id),
-                opinions: item_opinions,
-                written_opinions: of(&written, i, |w| w.item_id),
-                remarks: of(&remarks, i, |r| r.item_id),
-                votes: of(&votes, i, |v| v.item_id),
-                split,
-                my_tracker: trackers
-                    .iter()
-                    .find(|(item_id, _)| *item_id == i)
-                    .and_then(|(_, t)| Tracker::from_bytes(t))
-                    .map(|t| t.short()),
-            }
-        })
-        .collect())
-}
 
 /// The meeting and one of its items, locked for an action on the item: `Share` for actions
 /// members take side by side (opinions, ballots), `Update` for the chair's steps that change
@@ -313,11 +224,10 @@ pub async fn recuse(
     if note.chars().count() > 1000 {
         return Err(AppError::invalid("note", "不能超过 1000 个字符"));
     }
-    if !db::deliberation::recuse(&mut tx, item_id, who, relation.as_str(), note, user.user_id)
-        .await?
-    {
-        return Err(AppError::Conflict("该人员已申报回避。".into()));
-    }
+    let recorded =
+        db::deliberation::recuse(&mut tx, item_id, who, relation.as_str(), note, user.user_id)
+            .await?;
+    check_recusal_once(!recorded)?;
     let change = c.change(
         "item.recusal",
         serde_json::json!({"user_id": who, "relation": relation.as_str(), "note": note,
@@ -436,14 +346,7 @@ pub async fn remark(
         .await?
         .iter()
         .any(|a| a.item_id == item_id && a.user_id == user.user_id);
-    check_attendee_remark(invited, c.state)?;
-    if c.recused.contains(&user.user_id) {
-        return Err(crate::domain::rule::RuleViolation::new(
-            crate::domain::rule::Rule::Recusal,
-            "您已回避本议题,不能发表意见。依据:第二十一条(四)",
-        )
-        .into());
-    }
+    check_attendee_remark(invited, c.recused.contains(&user.user_id), c.state)?;
     let text = required_text("text", &input.text, 5000)?;
     db::deliberation::remark(&mut tx, item_id, user.user_id, &text).await?;
     let change = c.change("item.remark", serde_json::json!({"text": text}));

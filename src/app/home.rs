@@ -1,13 +1,7 @@
 //! The home page's to-do list (ui.md: each person lands on what they must do next), gathered
 //! from every aggregate that may wait for someone.
 
-use super::{AppError, CurrentUser, Services};
-
-/// One line of a person's to-do list.
-pub struct Todo {
-    pub label: String,
-    pub href: String,
-}
+use super::{AppError, CurrentUser, Services, Todo};
 
 /// Everything that waits for this person: in meetings, on topics, follow-up tasks and duties.
 pub async fn todos(state: &Services, user: &CurrentUser) -> Result<Vec<Todo>, AppError> {

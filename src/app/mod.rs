@@ -14,6 +14,7 @@ pub mod input;
 pub mod meeting;
 pub mod minutes;
 pub mod organisation;
+pub mod refusal;
 pub mod summary;
 pub mod topic;
 
@@ -27,6 +28,12 @@ use crate::keys::BallotKey;
 
 pub use actor::CurrentUser;
 pub use error::{AppError, FieldError};
+
+/// One line of a person's to-do list on the home page (`home`).
+pub struct Todo {
+    pub label: String,
+    pub href: String,
+}
 
 /// What every action works with: the database, the configuration, the audit log and the ballot
 /// key (both kept outside the database).
@@ -60,7 +67,7 @@ impl Services {
     pub fn new(pool: PgPool, config: Config) -> anyhow::Result<Services> {
         let keys = crate::keys::Keys::load_or_create(&config)?;
         let audit = Arc::new(AuditLog::new(keys.audit, config.checkpoint_file.clone()));
-        crate::audit::checkpoint::spawn(pool.clone(), audit.clone(), config.checkpoint_interval);
+        crate::audit::keeper::spawn(pool.clone(), audit.clone(), config.checkpoint_interval);
         let dummy_hash = crate::auth::password::hash_blocking(&crate::random::hex(16))?;
         Ok(Services {
             dummy_hash: dummy_hash.into(),

@@ -19,11 +19,11 @@ use crate::domain::authz::{Action, Relation};
 use crate::domain::deliberation::Outcome;
 use crate::domain::meeting::MeetingState;
 use crate::domain::records::{
-    Decision, check_followup_owners, check_meeting_closed, check_summary_signer,
-    summary_item_visible,
+    Decision, check_distribute, check_followup_owners, check_meeting_closed, check_sign_summary,
+    check_summary_signer, summary_item_visible,
 };
 use crate::domain::role::Role;
-use crate::domain::rule::{Rule, RuleViolation};
+use crate::domain::rule::RuleViolation;
 
 /// The summary as generated from the decisions (and, once signed, as sealed).
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -253,11 +253,7 @@ pub async fn sign(state: &Services, user: &CurrentUser, id: Uuid) -> Result<(), 
         ctx.position == Some(crate::domain::org::Position::Secretary),
         ctx.relation.chair,
     )?;
-    if db::records::summary(&mut tx, id, true).await?.is_some() {
-        return Err(
-            RuleViolation::new(Rule::MinutesSealed, "会议纪要已签发,不能再次签署或修改。").into(),
-        );
-    }
+    check_sign_summary(db::records::summary(&mut tx, id, true).await?.is_some())?;
     let summary = generate(&mut tx, &ctx).await?;
     followup_check(&summary)?;
     let (body, sha256) = audit::seal(&summary);
@@ -284,17 +280,12 @@ pub async fn sign(state: &Services, user: &CurrentUser, id: Uuid) -> Result<(), 
 pub async fn distribute(state: &Services, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
     let mut tx = state.pool.begin().await?;
     let ctx = load(&mut tx, user, id, Action::DistributeSummary, Lock::Update).await?;
-    let row = db::records::summary(&mut tx, id, true)
-        .await?
-        .ok_or_else(|| {
-            RuleViolation::new(
-                Rule::Summary,
-                "会议纪要须经书记或主持人签发后才能分发。依据:第二十一条(四)",
-            )
-        })?;
-    if row.distributed_at.is_some() {
-        return Err(RuleViolation::new(Rule::Summary, "会议纪要已分发。").into());
-    }
+    let row = db::records::summary(&mut tx, id, true).await?;
+    check_distribute(
+        row.is_some(),
+        row.as_ref().is_some_and(|r| r.distributed_at.is_some()),
+    )?;
+    let row = row.ok_or_else(|| anyhow::anyhow!("a summary that may be distributed exists"))?;
     let summary: Summary = serde_json::from_str(&row.body)
         .map_err(|e| anyhow::anyhow!("signed summary does not parse: {e}"))?;
     let recipients: Vec<(Uuid, i32)> =

@@ -8,6 +8,7 @@
 //! cut-off tail or a roll-back to an earlier copy.
 
 pub mod checkpoint;
+pub mod keeper;
 pub mod suite;
 mod verify;
 
@@ -209,14 +210,14 @@ pub struct Head {
 /// The audit log of a server: its keys, and the checkpoints it keeps outside the database.
 pub struct AuditLog {
     keys: AuditKeys,
-    checkpoints: checkpoint::Keeper,
+    checkpoints: keeper::Keeper,
 }
 
 impl AuditLog {
     pub fn new(keys: AuditKeys, checkpoint_file: std::path::PathBuf) -> AuditLog {
         AuditLog {
             keys,
-            checkpoints: checkpoint::Keeper::new(checkpoint_file),
+            checkpoints: keeper::Keeper::new(checkpoint_file),
         }
     }
 
@@ -305,7 +306,7 @@ impl AuditLog {
     }
 
     /// The keeper of this server's checkpoints.
-    pub fn checkpoints(&self) -> &checkpoint::Keeper {
+    pub fn checkpoints(&self) -> &keeper::Keeper {
         &self.checkpoints
     }
 

@@ -207,6 +207,39 @@ pub fn check_borrow_decider(position: Option<Position>) -> Result<(), RuleViolat
     }
 }
 
+/// R-MINUTES-ACCESS: a borrow request is decided once.
+pub fn check_borrow_once(decided_before: bool) -> Result<(), RuleViolation> {
+    if decided_before {
+        return Err(RuleViolation::new(
+            Rule::MinutesAccess,
+            "该借阅申请已审批,不能重复审批。依据:第二十一条(四)",
+        ));
+    }
+    Ok(())
+}
+
+/// R-FOLLOWUP-OWNER (第二十一条(五)): follow-up tasks are set for passed decisions only.
+pub fn check_task_for(outcome: Option<Outcome>) -> Result<(), RuleViolation> {
+    if outcome == Some(Outcome::Passed) {
+        return Ok(());
+    }
+    Err(RuleViolation::new(
+        Rule::FollowupOwner,
+        "只有会议通过的决定才列入督办;该事项尚未通过。依据:第二十一条(五)",
+    ))
+}
+
+/// R-SUPERVISION (第二十一条(五)): a closed task takes no more progress reports or reminders.
+pub fn check_task_open(done: bool) -> Result<(), RuleViolation> {
+    if done {
+        return Err(RuleViolation::new(
+            Rule::Supervision,
+            "该督办事项已办结,不能再报告进展或催办。依据:第二十一条(五)",
+        ));
+    }
+    Ok(())
+}
+
 /// A passed item and its follow-up tasks' lead counts, for the summary check.
 #[derive(Debug, Clone)]
 pub struct Decision<'a> {
@@ -252,6 +285,34 @@ pub fn check_summary_signer(
     ))
 }
 
+/// R-MINUTES-SEALED: a summary is signed once; afterwards it is never changed.
+pub fn check_sign_summary(signed_before: bool) -> Result<(), RuleViolation> {
+    if signed_before {
+        return Err(RuleViolation::new(
+            Rule::MinutesSealed,
+            "会议纪要已签发,不能再次签署或修改。",
+        ));
+    }
+    Ok(())
+}
+
+/// R-SUMMARY (第二十一条(四)): the summary is distributed once, after it is signed.
+pub fn check_distribute(signed: bool, distributed_before: bool) -> Result<(), RuleViolation> {
+    if !signed {
+        return Err(RuleViolation::new(
+            Rule::Summary,
+            "会议纪要须经书记或主持人签发后才能分发。依据:第二十一条(四)",
+        ));
+    }
+    if distributed_before {
+        return Err(RuleViolation::new(
+            Rule::Summary,
+            "会议纪要已分发。依据:第二十一条(四)",
+        ));
+    }
+    Ok(())
+}
+
 /// R-SUMMARY, R-CONFIDENTIAL: a classified item is withheld from a recipient without clearance.
 pub fn summary_item_visible(item_classified: bool, recipient_cleared: bool) -> bool {
     !item_classified || recipient_cleared
@@ -259,7 +320,13 @@ pub fn summary_item_visible(item_classified: bool, recipient_cleared: bool) -> b
 
 /// R-RESERVE (第二十一条(五)): a member who disagreed (stated 不同意 or 暂缓) may record a
 /// reserved opinion; the decision and its tasks stand.
-pub fn check_reserve(stance: Option<Stance>) -> Result<(), RuleViolation> {
+pub fn check_reserve(decided: bool, stance: Option<Stance>) -> Result<(), RuleViolation> {
+    if !decided {
+        return Err(RuleViolation::new(
+            Rule::Reserve,
+            "保留意见针对会议已作出的决定;该事项尚未作出决定。依据:第二十一条(五)",
+        ));
+    }
     match stance {
         Some(Stance::Disagree | Stance::Defer) => Ok(()),
         _ => Err(RuleViolation::new(
@@ -267,6 +334,36 @@ pub fn check_reserve(stance: Option<Stance>) -> Result<(), RuleViolation> {
             "只有对该决定表示不同意或暂缓的成员可以保留意见。依据:第二十一条(五)",
         )),
     }
+}
+
+/// R-RESERVE: a member records one reserved opinion on a decision.
+pub fn check_reserve_once(reserved_before: bool) -> Result<(), RuleViolation> {
+    if reserved_before {
+        return Err(RuleViolation::new(
+            Rule::Reserve,
+            "您已对该决定记录保留意见。依据:第二十一条(五)",
+        ));
+    }
+    Ok(())
+}
+
+/// R-DECISION-CHANGE: a decision is changed once; a later change changes the newest decision.
+pub fn check_change_once(changed_before: bool) -> Result<(), RuleViolation> {
+    if changed_before {
+        return Err(RuleViolation::new(
+            Rule::DecisionChange,
+            "该决定已被此后的决定变更,不能重复变更;请变更最新的决定。依据:第二十一条(五)",
+        ));
+    }
+    Ok(())
+}
+
+/// R-AUDIT: no checkpoint is signed over a log that does not verify.
+pub fn refuse_checkpoint(problem: &str) -> RuleViolation {
+    RuleViolation::new(
+        Rule::Audit,
+        format!("审计日志或本机检查点校验未通过,不能签署检查点:{problem}"),
+    )
 }
 
 /// R-DECISION-CHANGE (第二十一条(五)): a decision is changed only by a later passed item of the
@@ -342,6 +439,48 @@ mod tests {
             ..item(Some(Outcome::Deferred))
         };
         assert!(missing_from_minutes(&deferred).is_empty());
+    }
+
+    #[test]
+    fn each_record_step_happens_once() {
+        assert_eq!(
+            check_borrow_once(true).unwrap_err().rule,
+            Rule::MinutesAccess
+        );
+        assert_eq!(check_borrow_once(false), Ok(()));
+        assert_eq!(
+            check_sign_summary(true).unwrap_err().rule,
+            Rule::MinutesSealed
+        );
+        assert_eq!(check_sign_summary(false), Ok(()));
+        assert_eq!(
+            check_distribute(false, false).unwrap_err().rule,
+            Rule::Summary
+        );
+        assert_eq!(
+            check_distribute(true, true).unwrap_err().rule,
+            Rule::Summary
+        );
+        assert_eq!(check_distribute(true, false), Ok(()));
+        assert_eq!(
+            check_change_once(true).unwrap_err().rule,
+            Rule::DecisionChange
+        );
+        assert_eq!(check_change_once(false), Ok(()));
+        assert_eq!(refuse_checkpoint("链 org 第 3 条").rule, Rule::Audit);
+    }
+
+    #[test]
+    fn r_followup_owner_and_r_supervision_tasks_of_passed_decisions_until_closed() {
+        assert_eq!(check_task_for(Some(Outcome::Passed)), Ok(()));
+        for outcome in [None, Some(Outcome::Rejected), Some(Outcome::Deferred)] {
+            assert_eq!(
+                check_task_for(outcome).unwrap_err().rule,
+                Rule::FollowupOwner
+            );
+        }
+        assert_eq!(check_task_open(true).unwrap_err().rule, Rule::Supervision);
+        assert_eq!(check_task_open(false), Ok(()));
     }
 
     #[test]
@@ -468,13 +607,21 @@ mod tests {
 
     #[test]
     fn r_reserve_only_dissenters() {
-        assert_eq!(check_reserve(Some(Stance::Disagree)), Ok(()));
-        assert_eq!(check_reserve(Some(Stance::Defer)), Ok(()));
+        assert_eq!(check_reserve(true, Some(Stance::Disagree)), Ok(()));
+        assert_eq!(check_reserve(true, Some(Stance::Defer)), Ok(()));
         assert_eq!(
-            check_reserve(Some(Stance::Agree)).unwrap_err().rule,
+            check_reserve(false, Some(Stance::Disagree))
+                .unwrap_err()
+                .rule,
             Rule::Reserve
         );
-        assert_eq!(check_reserve(None).unwrap_err().rule, Rule::Reserve);
+        assert_eq!(check_reserve_once(true).unwrap_err().rule, Rule::Reserve);
+        assert_eq!(check_reserve_once(false), Ok(()));
+        assert_eq!(
+            check_reserve(true, Some(Stance::Agree)).unwrap_err().rule,
+            Rule::Reserve
+        );
+        assert_eq!(check_reserve(true, None).unwrap_err().rule, Rule::Reserve);
     }
 
     #[test]

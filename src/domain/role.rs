@@ -1,5 +1,5 @@
 //! Login roles (`api.md`). A role says what a person may do in the bureau; a position inside a
-//! party group (书记/副书记/成员) is a separate thing, see [`crate::domain::org::Position`].
+//! party group (书记/副书记/成员) is a separate thing, see `Position` in `org`.
 
 vocabulary! {
     /// A login role; a person may hold several.

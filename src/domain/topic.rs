@@ -280,14 +280,24 @@ pub fn check_submission_source(
 }
 
 /// R-TOPIC-SOURCE: only the 分管 leader named on the topic signs it off.
-pub fn check_sign_off<Id: PartialEq>(actor: Id, responsible: Id) -> Result<(), RuleViolation> {
-    if actor == responsible {
-        return Ok(());
+pub fn check_sign_off<Id: PartialEq>(
+    actor: Id,
+    responsible: Id,
+    signed_before: bool,
+) -> Result<(), RuleViolation> {
+    if actor != responsible {
+        return Err(RuleViolation::new(
+            Rule::TopicSource,
+            "只有议题所列的分管领导可以签字同意。依据:第二十一条(一)",
+        ));
     }
-    Err(RuleViolation::new(
-        Rule::TopicSource,
-        "只有议题所列的分管领导可以签字同意。依据:第二十一条(一)",
-    ))
+    if signed_before {
+        return Err(RuleViolation::new(
+            Rule::TopicSource,
+            "该议题已签字同意。依据:第二十一条(一)",
+        ));
+    }
+    Ok(())
 }
 
 /// R-TOPIC-SOURCE: only the 书记 places a topic on a meeting's agenda.
@@ -597,8 +607,15 @@ mod tests {
             Ok(()),
             "the 书记's own topic"
         );
-        assert_eq!(check_sign_off(1, 2).unwrap_err().rule, Rule::TopicSource);
-        assert_eq!(check_sign_off(2, 2), Ok(()));
+        assert_eq!(
+            check_sign_off(1, 2, false).unwrap_err().rule,
+            Rule::TopicSource
+        );
+        assert_eq!(
+            check_sign_off(2, 2, true).unwrap_err().rule,
+            Rule::TopicSource
+        );
+        assert_eq!(check_sign_off(2, 2, false), Ok(()));
         assert_eq!(
             check_places_agenda(false).unwrap_err().rule,
             Rule::TopicSource

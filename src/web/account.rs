@@ -121,7 +121,7 @@ async fn me(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Me>
 #[template(path = "account/home.html")]
 struct HomePage {
     layout: Layout,
-    todos: Vec<crate::app::home::Todo>,
+    todos: Vec<crate::app::Todo>,
     memberships: Vec<Membership>,
     roles: Vec<&'static str>,
 }

@@ -125,7 +125,7 @@ async fn invite(
     };
     let ctx = visible_meeting(&state, &user, id).await?;
     let mut conn = state.pool.acquire().await?;
-    let agenda = crate::app::deliberation::item_views(&mut conn, &user, &ctx)
+    let agenda = crate::app::meeting::item_views(&mut conn, &user, &ctx)
         .await?
         .into_iter()
         .map(|i| i.item.title)

@@ -1,11 +1,9 @@
 //! How the application's one error type is answered: the API with RFC 9457
-//! `application/problem+json`, page routes with a friendly Chinese page (see [`html_errors`]).
+//! `application/problem+json`, page routes with a friendly Chinese page (`refusal::html_errors`).
 //! Details of internal failures go to the log only.
 
-use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 pub use crate::app::error::{AppError, FieldError};
@@ -29,7 +27,7 @@ pub struct Problem {
 }
 
 /// The problem type of [`AppError::PasswordChangeRequired`]; pages then go to the form.
-const PASSWORD_CHANGE_REQUIRED: &str = "urn:yishi:password-change-required";
+pub(super) const PASSWORD_CHANGE_REQUIRED: &str = "urn:yishi:password-change-required";
 
 impl AppError {
     pub fn problem(&self) -> Problem {
@@ -121,71 +119,4 @@ impl IntoResponse for AppError {
         res.extensions_mut().insert(problem);
         res
     }
-}
-
-/// rules.md: a blocked action writes nothing "except the refusal in the audit log". Whatever
-/// route refused, a governance refusal of a signed-in user becomes one `rule.refused` entry, in
-/// its own transaction (the refused action's own transaction was rolled back).
-pub async fn audit_refusals(
-    axum::extract::State(state): axum::extract::State<super::AppState>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let user = req
-        .extensions()
-        .get::<super::extract::CurrentUser>()
-        .cloned();
-    let (method, path) = (req.method().to_string(), req.uri().path().to_owned());
-    let res = next.run(req).await;
-    let (Some(user), Some(problem)) = (user, res.extensions().get::<Problem>()) else {
-        return res;
-    };
-    let Some(rule) = &problem.rule else {
-        return res;
-    };
-    let change = crate::audit::Change::new(crate::audit::Chain::Org, "rule.refused", "rule")
-        .entity(rule)
-        .after(serde_json::json!({ "method": method, "path": path, "detail": problem.detail }));
-    let recorded = async {
-        let mut tx = state.pool.begin().await?;
-        state
-            .audit
-            .append(&mut tx, &user.audit_actor(), change)
-            .await?;
-        tx.commit().await
-    };
-    if let Err(e) = recorded.await {
-        tracing::error!(error = %e, rule, "could not record a refusal in the audit log");
-    }
-    res
-}
-
-/// For page routes: an error answer becomes a Chinese page, and "not signed in" a redirect to
-/// the sign-in page that returns here afterwards.
-/// API paths and the health probes keep their JSON answers.
-pub async fn html_errors(req: Request, next: Next) -> Response {
-    let path = req.uri().path().to_owned();
-    if path.starts_with("/api/") || path == "/healthz" || path == "/readyz" {
-        return next.run(req).await;
-    }
-    let is_get = req.method() == axum::http::Method::GET;
-    let res = next.run(req).await;
-    let Some(problem) = res.extensions().get::<Problem>().cloned() else {
-        return res;
-    };
-    if problem.kind == PASSWORD_CHANGE_REQUIRED {
-        return Redirect::to("/me/password").into_response();
-    }
-    if problem.status == 401 {
-        let target = if is_get {
-            format!("/login?next={}", super::pages::url_encode(&path))
-        } else {
-            "/login".to_owned()
-        };
-        return Redirect::to(&target).into_response();
-    }
-    let status = res.status();
-    let mut page = super::pages::ErrorPage { problem }.into_response();
-    *page.status_mut() = status;
-    page
 }

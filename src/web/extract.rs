@@ -30,7 +30,7 @@ pub use crate::app::actor::Client;
 
 /// Where a request comes from: the peer's address, or behind a trusted proxy
 /// (`YISHI_TRUSTED_PROXIES`) the address it forwarded for; and whether the browser's connection
-/// is TLS. Resolved once per request by [`super::guard::authenticate`].
+/// is TLS. Resolved once per request by `guard::authenticate`.
 pub fn resolve_client(parts: &Parts, config: &crate::config::Config) -> Client {
     let peer = parts
         .extensions

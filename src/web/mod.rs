@@ -20,6 +20,7 @@ pub mod notifications;
 pub mod pages;
 pub mod party_groups;
 pub mod people;
+pub mod refusal;
 pub mod summary;
 pub mod topics;
 
@@ -151,13 +152,13 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            error::audit_refusals,
+            refusal::audit_refusals,
         ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             guard::authenticate,
         ))
-        .layer(middleware::from_fn(error::html_errors))
+        .layer(middleware::from_fn(refusal::html_errors))
         .layer(middleware::from_fn(time_limit))
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
         .layer(header_if_absent(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))

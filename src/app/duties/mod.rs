@@ -263,7 +263,7 @@ pub async fn record_emergency(
 pub async fn todos(
     state: &Services,
     user: &CurrentUser,
-) -> Result<Vec<crate::app::home::Todo>, AppError> {
+) -> Result<Vec<crate::app::Todo>, AppError> {
     let mut conn = state.pool.acquire().await?;
     let mut out = Vec::new();
     for g in groups_for(&mut conn, user, Action::TrackDuties).await? {
@@ -275,7 +275,7 @@ pub async fn todos(
             .filter(|d| d.overdue)
             .count();
         if overdue > 0 {
-            out.push(crate::app::home::Todo {
+            out.push(crate::app::Todo {
                 label: format!("工作提醒:{name}有 {overdue} 项逾期"),
                 href: "/duties".into(),
             });

@@ -17,23 +17,15 @@ pub async fn reserve(
 ) -> Result<Uuid, AppError> {
     let mut tx = state.pool.begin().await?;
     let (ctx, item) = item_ctx(&mut tx, user, item_id, Action::ReserveOpinion).await?;
-    if outcome_of(&item).is_none() {
-        return Err(RuleViolation::new(
-            Rule::Reserve,
-            "保留意见针对会议已作出的决定;该事项尚未作出决定。",
-        )
-        .into());
-    }
     let stance = db::deliberation::opinions(&mut tx, ctx.id())
         .await?
         .into_iter()
         .find(|o| o.item_id == item_id && o.user_id == user.user_id)
         .and_then(|o| Stance::parse(&o.stance));
-    check_reserve(stance)?;
+    check_reserve(outcome_of(&item).is_some(), stance)?;
     let text = required_text("text", &input.text, 5000)?;
-    if !db::followup::reserve(&mut tx, item_id, user.user_id, &text).await? {
-        return Err(RuleViolation::new(Rule::Reserve, "您已对该决定记录保留意见。").into());
-    }
+    let recorded = db::followup::reserve(&mut tx, item_id, user.user_id, &text).await?;
+    check_reserve_once(!recorded)?;
     let change = ctx
         .change("item.reserve")
         .after(serde_json::json!({ "item_id": item_id, "text": text }));
@@ -74,13 +66,9 @@ pub async fn supersede(
     }
     check_supersede(outcome_of(&new_item), old.starts_at < ctx.meeting.starts_at)?;
     let reason = required_text("reason", &input.reason, 2000)?;
-    if !db::followup::link_change(&mut tx, old.item_id, new_item_id, &reason, user.user_id).await? {
-        return Err(RuleViolation::new(
-            Rule::DecisionChange,
-            "该决定已被此后的决定变更,不能重复变更;请变更最新的决定。",
-        )
-        .into());
-    }
+    let linked =
+        db::followup::link_change(&mut tx, old.item_id, new_item_id, &reason, user.user_id).await?;
+    check_change_once(!linked)?;
     let change = ctx.change("item.supersede").after(serde_json::json!({
         "new_item_id": new_item_id,
         "old_item_id": old.item_id,

@@ -27,8 +27,10 @@ use crate::domain::authz::{Action, Relation};
 use crate::domain::deliberation::{Outcome, Stance};
 use crate::domain::duties::{TaskDue, overdue_tasks};
 use crate::domain::org::Position;
-use crate::domain::records::{check_reserve, check_supersede};
-use crate::domain::rule::{Rule, RuleViolation};
+use crate::domain::records::{
+    check_change_once, check_reserve, check_reserve_once, check_supersede, check_task_for,
+    check_task_open,
+};
 
 /// The meeting of an item, loaded for `action`, and the item as decided.
 pub async fn item_ctx(
@@ -190,7 +192,7 @@ pub async fn detail(
 pub async fn todos(
     state: &Services,
     user: &CurrentUser,
-) -> Result<Vec<crate::app::home::Todo>, AppError> {
+) -> Result<Vec<crate::app::Todo>, AppError> {
     let mut conn = state.pool.acquire().await?;
     let today = today();
     let soon = today + time::Duration::days(7);
@@ -230,7 +232,7 @@ pub async fn todos(
             ),
             _ => continue,
         };
-        out.push(crate::app::home::Todo { label, href });
+        out.push(crate::app::Todo { label, href });
     }
     Ok(out)
 }

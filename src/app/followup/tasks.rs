@@ -25,13 +25,7 @@ pub async fn create_task(
 ) -> Result<Task, AppError> {
     let mut tx = state.pool.begin().await?;
     let (ctx, item) = item_ctx(&mut tx, user, item_id, Action::CreateTask).await?;
-    if outcome_of(&item) != Some(Outcome::Passed) {
-        return Err(RuleViolation::new(
-            Rule::FollowupOwner,
-            "只有会议通过的决定才列入督办;该事项尚未通过。",
-        )
-        .into());
-    }
+    check_task_for(outcome_of(&item))?;
     let mut errors = Vec::new();
     let lead = match Uuid::parse_str(input.lead_user_id.trim()) {
         Ok(id) => db::users::get(&mut tx, id).await?.filter(|u| u.active),
@@ -130,11 +124,7 @@ pub async fn report(
 ) -> Result<(), AppError> {
     let mut tx = state.pool.begin().await?;
     let (ctx, task) = task_ctx(&mut tx, user, id, Action::ReportProgress, true).await?;
-    if task.done_at.is_some() {
-        return Err(
-            RuleViolation::new(Rule::Supervision, "该督办事项已办结,不能再报告进展。").into(),
-        );
-    }
+    check_task_open(task.done_at.is_some())?;
     let note = required_text("note", &input.note, 5000)?;
     db::followup::report_progress(&mut tx, id, &note, input.done, user.user_id).await?;
     let change = ctx
@@ -159,9 +149,7 @@ pub async fn remind(
 ) -> Result<(), AppError> {
     let mut tx = state.pool.begin().await?;
     let (ctx, task) = task_ctx(&mut tx, user, id, Action::RemindTask, true).await?;
-    if task.done_at.is_some() {
-        return Err(RuleViolation::new(Rule::Supervision, "该督办事项已办结。").into());
-    }
+    check_task_open(task.done_at.is_some())?;
     let text = match input.text.trim() {
         "" => format!(
             "督办通知:请于{}前完成“{}”并报告进展",

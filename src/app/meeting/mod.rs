@@ -3,10 +3,12 @@
 //! (`schedule`), leave, attendance, opening and closing (`room`). Its items are dealt with in
 //! `deliberation`.
 
+mod agenda;
 mod room;
 mod schedule;
 mod steps;
 
+pub use agenda::*;
 pub use room::*;
 pub use schedule::*;
 pub use steps::*;
@@ -275,7 +277,7 @@ pub struct MeetingView {
     pub quorum: Quorum,
     /// The group's members on the meeting date, with attendance.
     pub roster: Vec<RosterEntry>,
-    pub agenda: Vec<super::deliberation::ItemView>,
+    pub agenda: Vec<ItemView>,
     pub attendees: Vec<db::meetings::Attendee>,
     pub leave_requests: Vec<db::meetings::LeaveRequest>,
     /// The item being dealt with now.
@@ -302,7 +304,7 @@ pub async fn view(
 ) -> Result<MeetingView, AppError> {
     let mut conn = state.pool.acquire().await?;
     let ctx_id = ctx.id();
-    let agenda = super::deliberation::item_views(&mut conn, user, ctx).await?;
+    let agenda = item_views(&mut conn, user, ctx).await?;
     let attendees = db::meetings::attendees(&mut conn, ctx.id()).await?;
     let leave_requests = db::meetings::leave_requests(&mut conn, ctx.id()).await?;
     // R-RECUSAL: nothing about a withheld item reaches its reader.

@@ -19,11 +19,11 @@ use crate::display::{DISPLAY_OFFSET, datetime_zh, parse_datetime};
 use crate::domain::authz::{Action, Relation};
 use crate::domain::category::Category;
 use crate::domain::meeting::{
-    MeetingState, check_agenda_open, check_agenda_order, check_delegate_chair,
-    check_materials_deadline, check_secretary, issue_notice,
+    MeetingState, chair_of, check_agenda_open, check_agenda_order, check_delegate_chair,
+    check_invite_attendee, check_notice_materials, check_secretary, issue_notice,
 };
 use crate::domain::org::Position;
-use crate::domain::rule::{Rule, RuleViolation, override_given};
+use crate::domain::rule::override_given;
 use crate::domain::topic::{Classification, check_ad_hoc, check_lead_time};
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -111,13 +111,8 @@ pub async fn create_meeting(
     let chair = db::party_groups::memberships(&mut tx, group.party_group_id)
         .await?
         .into_iter()
-        .find(|m| m.ended_on.is_none() && m.position == Position::Secretary.as_str())
-        .ok_or_else(|| {
-            RuleViolation::new(
-                Rule::Chair,
-                "党组尚未设书记,无法确定会议主持人。依据:第十九条",
-            )
-        })?;
+        .find(|m| m.ended_on.is_none() && m.position == Position::Secretary.as_str());
+    let chair = chair_of(chair)?;
     let year = starts_at.to_offset(DISPLAY_OFFSET).year();
     db::party_groups::lock(&mut tx, group.party_group_id).await?;
     let number = db::meetings::next_number(&mut tx, group.party_group_id, year).await?;
@@ -181,13 +176,11 @@ pub async fn delegate_chair(
     let mut tx = state.pool.begin().await?;
     let ctx = Ctx::load(&mut tx, user, id, Lock::Update).await?;
     ctx.can(user, Action::DelegateChair)?;
-    if !matches!(ctx.state, MeetingState::Draft | MeetingState::Noticed) {
-        return Err(AppError::Conflict("会议已经开始,不能更换主持人。".into()));
-    }
     let delegate = Uuid::parse_str(input.user_id.trim())
         .map_err(|_| AppError::invalid("user_id", "请选择党组成员"))?;
     let reason = required_text("reason", &input.reason, 500)?;
     check_delegate_chair(
+        ctx.state,
         ctx.position == Some(Position::Secretary),
         ctx.is_member(delegate),
     )?;
@@ -315,6 +308,7 @@ pub async fn move_item(
         "down" => Some(at + 1).filter(|n| *n < items.len()),
         _ => return Err(AppError::invalid("direction", "须为 up 或 down")),
     }
+    // Not a rule's refusal: the agenda is as asked already.
     .ok_or_else(|| AppError::Conflict("该议题已在议程的首位或末位。".into()))?;
     let other = items[other].item_id;
     db::meetings::swap_positions(&mut tx, id, item_id, other).await?;
@@ -357,9 +351,7 @@ pub async fn invite_attendee(
     let mut tx = state.pool.begin().await?;
     let ctx = Ctx::load(&mut tx, user, id, Lock::Update).await?;
     ctx.can(user, Action::InviteAttendee)?;
-    if ctx.state == MeetingState::Closed {
-        return Err(AppError::Conflict("会议已结束。".into()));
-    }
+    check_invite_attendee(ctx.state, false)?;
     let item = match Uuid::parse_str(input.item_id.trim()) {
         Ok(i) => db::meetings::item(&mut tx, id, i, Lock::None).await?,
         Err(_) => None,
@@ -373,12 +365,9 @@ pub async fn invite_attendee(
     if ctx.is_member(invitee.user_id) {
         return Err(AppError::invalid("user_id", "党组成员出席会议,无须列席"));
     }
-    if !db::meetings::invite(&mut tx, item.item_id, invitee.user_id, user.user_id).await? {
-        return Err(AppError::Conflict(format!(
-            "{} 已受邀列席该议题。",
-            invitee.name
-        )));
-    }
+    let invited =
+        db::meetings::invite(&mut tx, item.item_id, invitee.user_id, user.user_id).await?;
+    check_invite_attendee(ctx.state, !invited)?;
     if ctx.state != MeetingState::Draft {
         db::meetings::distribute_materials(&mut tx, id, &[invitee.user_id]).await?;
         db::notifications::send(
@@ -433,17 +422,13 @@ pub async fn issue(
     for (uploaded_at, classification) in db::meetings::material_uploads(&mut tx, id).await? {
         let classified = classification == Classification::Secret.as_str();
         let delivered_on = uploaded_at.to_offset(DISPLAY_OFFSET).date();
-        check_materials_deadline(classified, delivered_on, ctx.date(), lead, None).or_else(
-            |late| {
-                if ctx.relation.chair {
-                    check_materials_deadline(classified, delivered_on, ctx.date(), lead, reason)
-                } else {
-                    Err(RuleViolation::new(
-                        late.rule,
-                        format!("{} 本次通知须由会议主持人发出并说明理由。", late.detail_zh),
-                    ))
-                }
-            },
+        check_notice_materials(
+            classified,
+            delivered_on,
+            ctx.date(),
+            lead,
+            ctx.relation.chair,
+            reason,
         )?;
     }
     let recipients = recipients(&mut tx, &ctx).await?;

@@ -4,10 +4,9 @@
 
 use uuid::Uuid;
 
-use super::{Ctx, item_state};
-use crate::app::deliberation::{ItemView, item_views};
+use super::{Ctx, ItemView, item_state, item_views};
+use crate::app::Todo;
 use crate::app::error::AppError;
-use crate::app::home::Todo;
 use crate::app::{CurrentUser, Services};
 use crate::db::meetings::Lock;
 use crate::db::{self};

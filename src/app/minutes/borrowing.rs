@@ -119,11 +119,7 @@ pub async fn decide_borrow(
     let approved = input
         .approved
         .ok_or_else(|| AppError::invalid("approved", "请选择批准或不批准"))?;
-    if request.approved.is_some() {
-        return Err(
-            RuleViolation::new(Rule::MinutesAccess, "该借阅申请已审批,不能重复审批。").into(),
-        );
-    }
+    check_borrow_once(request.approved.is_some())?;
     let expires_at =
         db::records::decide_borrow(&mut tx, request_id, approved, user.user_id).await?;
     let text = match expires_at {

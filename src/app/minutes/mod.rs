@@ -30,9 +30,10 @@ use crate::domain::meeting::MeetingState;
 use crate::domain::org::Position;
 use crate::domain::records::{
     MinutesItem as ItemFacts, MinutesRecord, TallyFigures, check_amendment, check_borrow_decider,
-    check_edit, check_meeting_closed, check_minutes_complete, decision_basis, missing_from_minutes,
+    check_borrow_once, check_edit, check_meeting_closed, check_minutes_complete, decision_basis,
+    missing_from_minutes,
 };
-use crate::domain::rule::{Rule, RuleViolation};
+use crate::domain::rule::Rule;
 use crate::domain::topic::check_one_cadre;
 
 /// The minutes as generated from the record (and, once signed, as sealed).

@@ -78,11 +78,12 @@ pub async fn record_prerequisite(
 pub async fn sign_off(state: &Services, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
     let mut tx = state.pool.begin().await?;
     let (topic, _) = topic_for_action(&mut tx, user, id, Action::SignOffTopic).await?;
-    check_sign_off(user.user_id, topic.responsible_user_id)?;
     topic.state()?.sign_off()?;
-    if topic.signed_off_by.is_some() {
-        return Err(AppError::Conflict("该议题已签字同意。".into()));
-    }
+    check_sign_off(
+        user.user_id,
+        topic.responsible_user_id,
+        topic.signed_off_by.is_some(),
+    )?;
     db::topics::sign_off(&mut tx, id, user.user_id).await?;
     state
         .commit(

@@ -2,7 +2,7 @@
 //! home page.
 
 use super::*;
-use crate::app::home::Todo;
+use crate::app::Todo;
 use crate::domain::topic_status::TopicStatus;
 
 /// A topic waiting for this reviewer, with the kinds they may record on it.

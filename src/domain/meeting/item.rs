@@ -154,7 +154,11 @@ pub fn end_item(
 
 /// R-ATTENDEE-SCOPE (第十九条): an attendee (列席) takes part only in the items they are
 /// invited to; R-ATTENDEE-VOICE: there they may remark while the item is discussed, never vote.
-pub fn check_attendee_remark(invited_to_item: bool, item: ItemState) -> Result<(), RuleViolation> {
+pub fn check_attendee_remark(
+    invited_to_item: bool,
+    recused: bool,
+    item: ItemState,
+) -> Result<(), RuleViolation> {
     if !invited_to_item {
         return Err(refuse(
             Rule::AttendeeScope,
@@ -165,6 +169,12 @@ pub fn check_attendee_remark(invited_to_item: bool, item: ItemState) -> Result<(
         return Err(refuse(
             Rule::AttendeeVoice,
             "列席人员只能在议题讨论阶段发表意见,不参加表决。依据:第二十一条(四)",
+        ));
+    }
+    if recused {
+        return Err(refuse(
+            Rule::Recusal,
+            "您已回避本议题,不能发表意见。依据:第二十一条(四)",
         ));
     }
     Ok(())
@@ -203,6 +213,17 @@ pub fn check_recusal_phase(item: ItemState) -> Result<(), RuleViolation> {
             "回避须在表决前提出,该议题已进入表决或已结束。依据:第二十一条(四)",
         )),
     }
+}
+
+/// R-RECUSAL: a person's recusal from an item is recorded once.
+pub fn check_recusal_once(recused_before: bool) -> Result<(), RuleViolation> {
+    if recused_before {
+        return Err(refuse(
+            Rule::Recusal,
+            "该人员已申报回避本议题。依据:第二十一条(四)",
+        ));
+    }
+    Ok(())
 }
 
 /// R-OPINION: opinions are stated while the item is discussed.

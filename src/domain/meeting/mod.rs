@@ -29,11 +29,29 @@ fn refuse(rule: Rule, detail: impl Into<String>) -> RuleViolation {
     RuleViolation::new(rule, detail)
 }
 
-/// R-CHAIR (第十九条): only the 书记 delegates the chair, and only to a current member.
+/// R-CHAIR (第十九条): the chair is the group's 书记; a group without one holds no meeting.
+pub fn chair_of<Id>(group_secretary: Option<Id>) -> Result<Id, RuleViolation> {
+    group_secretary.ok_or_else(|| {
+        refuse(
+            Rule::Chair,
+            "党组尚未设书记,无法确定会议主持人。依据:第十九条",
+        )
+    })
+}
+
+/// R-CHAIR (第十九条): only the 书记 delegates the chair, only to a current member, and only
+/// before the meeting opens.
 pub fn check_delegate_chair(
+    state: MeetingState,
     actor_is_group_secretary: bool,
     delegate_is_current_member: bool,
 ) -> Result<(), RuleViolation> {
+    if !matches!(state, MeetingState::Draft | MeetingState::Noticed) {
+        return Err(refuse(
+            Rule::Chair,
+            "会议已经开始,不能更换主持人。依据:第十九条",
+        ));
+    }
     if !actor_is_group_secretary {
         return Err(refuse(
             Rule::Chair,
@@ -145,6 +163,54 @@ pub fn check_materials_deadline(
             "材料须至少于会前 {lead_days} 天送综合科,现为会前 {days} 天;如确需使用,请主持人说明理由。依据:第二十一条(二)"
         ),
     ))
+}
+
+/// R-MATERIALS-DEADLINE at the notice: a late material lets the notice go only from the chair,
+/// with the reason recorded.
+pub fn check_notice_materials(
+    classified: bool,
+    delivered_on: Date,
+    meeting_on: Date,
+    lead_days: i64,
+    actor_is_chair: bool,
+    override_reason: Option<&str>,
+) -> Result<(), RuleViolation> {
+    let on_time = check_materials_deadline(classified, delivered_on, meeting_on, lead_days, None);
+    match on_time {
+        Err(late) if !actor_is_chair => Err(refuse(
+            late.rule,
+            format!("{} 本次通知须由会议主持人发出并说明理由。", late.detail_zh),
+        )),
+        Err(_) => check_materials_deadline(
+            classified,
+            delivered_on,
+            meeting_on,
+            lead_days,
+            override_reason,
+        ),
+        Ok(()) => Ok(()),
+    }
+}
+
+/// R-ATTENDEE-SCOPE (第十九条): a non-member is invited to an item of a meeting not yet
+/// closed, once.
+pub fn check_invite_attendee(
+    state: MeetingState,
+    invited_before: bool,
+) -> Result<(), RuleViolation> {
+    if state == MeetingState::Closed || state == MeetingState::MinutesSealed {
+        return Err(refuse(
+            Rule::AttendeeScope,
+            "会议已结束,不能再邀请列席。依据:第十九条",
+        ));
+    }
+    if invited_before {
+        return Err(refuse(
+            Rule::AttendeeScope,
+            "该人员已受邀列席该议题。依据:第十九条",
+        ));
+    }
+    Ok(())
 }
 
 /// How an absent member appears in the minutes (R-LEAVE): on approved leave, or absent without

@@ -124,7 +124,11 @@ pub fn next_steps<Id: Copy + PartialEq>(m: &MeetingFacts<Id>, who: Id) -> Steps 
             vote: check_ballot(item.state, method, false)
                 .and_then(|()| floor.may_vote(who, item.voted.contains(&who))),
             open_vote: phase.and_then(|()| floor.may_open_vote(who)),
-            remark: check_attendee_remark(item.attendees.contains(&who), item.state),
+            remark: check_attendee_remark(
+                item.attendees.contains(&who),
+                item.recused.contains(&who),
+                item.state,
+            ),
             waiting: floor.others_waiting().len(),
         }
     });

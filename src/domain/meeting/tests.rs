@@ -9,15 +9,29 @@ const Q: Fraction = Fraction::TWO_THIRDS;
 
 #[test]
 fn r_chair_only_the_secretary_delegates_to_a_member() {
+    let noticed = MeetingState::Noticed;
     assert_eq!(
-        check_delegate_chair(false, true).unwrap_err().rule,
+        check_delegate_chair(noticed, false, true).unwrap_err().rule,
         Rule::Chair
     );
     assert_eq!(
-        check_delegate_chair(true, false).unwrap_err().rule,
+        check_delegate_chair(noticed, true, false).unwrap_err().rule,
         Rule::Chair
     );
-    assert_eq!(check_delegate_chair(true, true), Ok(()));
+    assert_eq!(check_delegate_chair(noticed, true, true), Ok(()));
+    assert_eq!(
+        check_delegate_chair(MeetingState::Draft, true, true),
+        Ok(())
+    );
+    // Once the meeting is open the chair stays who opened it.
+    assert_eq!(
+        check_delegate_chair(MeetingState::Open, true, true)
+            .unwrap_err()
+            .rule,
+        Rule::Chair
+    );
+    assert_eq!(chair_of(Some(7)), Ok(7));
+    assert_eq!(chair_of::<u8>(None).unwrap_err().rule, Rule::Chair);
     assert_eq!(
         open_meeting(MeetingState::Noticed, false, 9, 9, Q)
             .unwrap_err()
@@ -230,23 +244,48 @@ fn r_disagreement_defer_or_refer_with_a_reason_at_any_point() {
 #[test]
 fn r_attendee_scope_only_invited_items() {
     assert_eq!(
-        check_attendee_remark(false, ItemState::InDiscussion)
+        check_attendee_remark(false, false, ItemState::InDiscussion)
             .unwrap_err()
             .rule,
         Rule::AttendeeScope
     );
-    assert_eq!(check_attendee_remark(true, ItemState::InDiscussion), Ok(()));
+    assert_eq!(
+        check_attendee_remark(true, false, ItemState::InDiscussion),
+        Ok(())
+    );
+    let closed = MeetingState::Closed;
+    assert_eq!(
+        check_invite_attendee(closed, false).unwrap_err().rule,
+        Rule::AttendeeScope
+    );
+    assert_eq!(
+        check_invite_attendee(MeetingState::Noticed, true)
+            .unwrap_err()
+            .rule,
+        Rule::AttendeeScope
+    );
+    assert_eq!(check_invite_attendee(MeetingState::Open, false), Ok(()));
 }
 
 #[test]
 fn r_attendee_voice_remarks_during_discussion_never_in_the_vote() {
     assert_eq!(
-        check_attendee_remark(true, ItemState::Voting)
+        check_attendee_remark(true, false, ItemState::Voting)
             .unwrap_err()
             .rule,
         Rule::AttendeeVoice
     );
-    assert_eq!(check_attendee_remark(true, ItemState::InDiscussion), Ok(()));
+    assert_eq!(
+        check_attendee_remark(true, false, ItemState::InDiscussion),
+        Ok(())
+    );
+    // R-RECUSAL: an attendee recused from the item says nothing on it.
+    assert_eq!(
+        check_attendee_remark(true, true, ItemState::InDiscussion)
+            .unwrap_err()
+            .rule,
+        Rule::Recusal
+    );
 }
 
 #[test]
@@ -274,6 +313,29 @@ fn r_materials_deadline_one_day_ahead_or_a_reason_except_classified() {
     );
     assert_eq!(
         check_materials_deadline(true, date!(2026 - 12 - 10), meeting, 1, None),
+        Ok(())
+    );
+    // At the notice a late material needs the chair, with a reason.
+    let late = date!(2026 - 12 - 10);
+    let reason = Some("数据当日更新");
+    assert_eq!(
+        check_notice_materials(false, late, meeting, 1, false, reason)
+            .unwrap_err()
+            .rule,
+        Rule::MaterialsDeadline
+    );
+    assert_eq!(
+        check_notice_materials(false, late, meeting, 1, true, None)
+            .unwrap_err()
+            .rule,
+        Rule::MaterialsDeadline
+    );
+    assert_eq!(
+        check_notice_materials(false, late, meeting, 1, true, reason),
+        Ok(())
+    );
+    assert_eq!(
+        check_notice_materials(false, date!(2026 - 12 - 09), meeting, 1, false, None),
         Ok(())
     );
 }
@@ -384,6 +446,8 @@ fn r_quorum_attendance_only_between_notice_and_close() {
 #[test]
 fn r_recusal_before_the_vote_and_no_written_opinion_when_recused() {
     assert_eq!(check_recusal_phase(ItemState::InDiscussion), Ok(()));
+    assert_eq!(check_recusal_once(true).unwrap_err().rule, Rule::Recusal);
+    assert_eq!(check_recusal_once(false), Ok(()));
     assert_eq!(
         check_recusal_phase(ItemState::Voting).unwrap_err().rule,
         Rule::Recusal

@@ -1,0 +1,102 @@
+//! The agenda as one participant sees it: each item with its attendees, recusals, opinions,
+//! remarks and votes, withheld from a member who recused from it (R-RECUSAL) and never a
+//! secret ballot's choice (R-SECRET-BALLOT).
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::Ctx;
+use crate::app::CurrentUser;
+use crate::app::error::AppError;
+use crate::db::deliberation::{Recusal, Remark, Statement, Vote};
+use crate::db::meetings::{Attendee, Item};
+use crate::db::{self};
+use crate::domain::deliberation::{Stance, opinions_split};
+use crate::domain::secret_ballot::Tracker;
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ItemView {
+    #[serde(flatten)]
+    pub item: Item,
+    /// R-RECUSAL: the viewer recused from this item, so its content is withheld from them.
+    pub withheld: bool,
+    pub attendees: Vec<Attendee>,
+    pub recusals: Vec<Recusal>,
+    pub opinions: Vec<Statement>,
+    /// R-WRITTEN-OPINION: presented, never counted.
+    pub written_opinions: Vec<Statement>,
+    /// R-ATTENDEE-VOICE: attendees' remarks, apart from the members' opinions.
+    pub remarks: Vec<Remark>,
+    /// Who has voted; the choice only for open methods (R-SECRET-BALLOT).
+    pub votes: Vec<Vote>,
+    /// R-DISAGREEMENT: opinions are split.
+    pub split: bool,
+    /// R-SECRET-BALLOT: the tracking code of the viewer's own secret ballot on this item.
+    pub my_tracker: Option<String>,
+}
+
+pub async fn item_views(
+    conn: &mut sqlx::PgConnection,
+    user: &CurrentUser,
+    ctx: &Ctx,
+) -> Result<Vec<ItemView>, AppError> {
+    let id = ctx.id();
+    let items = db::meetings::items(conn, id).await?;
+    let attendees = db::meetings::attendees(conn, id).await?;
+    let recusals = db::deliberation::recusals(conn, id).await?;
+    let opinions = db::deliberation::opinions(conn, id).await?;
+    let written = db::deliberation::written_opinions(conn, id).await?;
+    let remarks = db::deliberation::remarks(conn, id).await?;
+    let votes = db::deliberation::votes(conn, id).await?;
+    let trackers = db::deliberation::my_trackers(conn, id, user.user_id).await?;
+    fn of<T: Clone>(all: &[T], item: Uuid, key: impl Fn(&T) -> Uuid) -> Vec<T> {
+        all.iter().filter(|x| key(x) == item).cloned().collect()
+    }
+    Ok(items
+        .into_iter()
+        .map(|mut item| {
+            let i = item.item_id;
+            let withheld = recusals
+                .iter()
+                .any(|r| r.item_id == i && r.user_id == user.user_id);
+            if withheld {
+                item.title = "(您已回避此议题)".into();
+                item.cadre_name = None;
+                return ItemView {
+                    item,
+                    withheld,
+                    attendees: Vec::new(),
+                    recusals: Vec::new(),
+                    opinions: Vec::new(),
+                    written_opinions: Vec::new(),
+                    remarks: Vec::new(),
+                    votes: Vec::new(),
+                    split: false,
+                    my_tracker: None,
+                };
+            }
+            let item_opinions = of(&opinions, i, |o| o.item_id);
+            let split = opinions_split(
+                item_opinions
+                    .iter()
+                    .filter_map(|o| Stance::parse(&o.stance)),
+            );
+            ItemView {
+                item,
+                withheld,
+                attendees: of(&attendees, i, |a| a.item_id),
+                recusals: of(&recusals, i, |r| r.item_id),
+                opinions: item_opinions,
+                written_opinions: of(&written, i, |w| w.item_id),
+                remarks: of(&remarks, i, |r| r.item_id),
+                votes: of(&votes, i, |v| v.item_id),
+                split,
+                my_tracker: trackers
+                    .iter()
+                    .find(|(item_id, _)| *item_id == i)
+                    .and_then(|(_, t)| Tracker::from_bytes(t))
+                    .map(|t| t.short()),
+            }
+        })
+        .collect())
+}
