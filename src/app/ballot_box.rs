@@ -5,9 +5,12 @@ use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::meeting::visible_meeting;
+use super::{AppError, CurrentUser, Services};
 use crate::db;
 use crate::db::deliberation::SecretVote;
 use crate::db::meetings::Item;
+use crate::db::meetings::Lock;
 use crate::domain::deliberation::Tally;
 use crate::domain::secret_ballot::{BallotBox, BoxProblem, PublicVoteKey, StoredBallot, Tracker};
 
@@ -99,6 +102,60 @@ fn boxed<'a>(item: &Item, stored: &'a SecretVote, totals: Option<Tally>) -> Ball
         count: stored.count_proof.as_deref(),
         totals,
     }
+}
+
+/// The ballot box as one participant sees it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BallotBoxView {
+    pub title: String,
+    #[serde(flatten)]
+    pub report: BoxReport,
+    /// The viewer's own tracking code, when they cast a secret ballot on this item.
+    pub my_tracker: Option<String>,
+    /// Whether the viewer's ballot is in the box (known once the box is public).
+    pub my_ballot_included: Option<bool>,
+}
+
+/// Loads the box for a participant of the item: the meeting must be visible to them and the
+/// item not withheld from them (R-RECUSAL); 404 otherwise, and when the item had no secret vote.
+pub async fn participant_view(
+    state: &Services,
+    user: &CurrentUser,
+    id: Uuid,
+    item_id: Uuid,
+) -> Result<BallotBoxView, AppError> {
+    visible_meeting(state, user, id).await?;
+    let mut conn = state.pool.acquire().await?;
+    let item = db::meetings::item(&mut conn, id, item_id, Lock::None)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let recused = db::deliberation::recusals(&mut conn, id)
+        .await?
+        .iter()
+        .any(|r| r.item_id == item_id && r.user_id == user.user_id);
+    if recused {
+        return Err(AppError::NotFound);
+    }
+    let expected = state.ballot.vote_key(item_id).public();
+    let report = read(&mut conn, &item, Some(&expected))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let my_tracker = db::deliberation::my_trackers(&mut conn, id, user.user_id)
+        .await?
+        .into_iter()
+        .find(|(i, _)| *i == item_id)
+        .and_then(|(_, t)| Tracker::from_bytes(&t))
+        .map(|t| t.short());
+    let my_ballot_included = my_tracker
+        .as_deref()
+        .filter(|_| report.closed)
+        .map(|t| report.includes(t));
+    Ok(BallotBoxView {
+        title: item.title,
+        report,
+        my_tracker,
+        my_ballot_included,
+    })
 }
 
 /// Reads and checks the ballot box of `item` (before closing: each ballot's proofs and their

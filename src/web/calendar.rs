@@ -1,6 +1,6 @@
 //! A meeting as an iCalendar invitation (RFC 5545), for the participants' own calendars.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use time::{Duration, OffsetDateTime, UtcOffset};
@@ -8,8 +8,9 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::error::AppError;
-use super::extract::{CurrentUser, parse_id};
+use super::extract::{CurrentUser, Path};
 use crate::app::meeting::visible_meeting;
+use crate::domain::ids::MeetingId;
 
 pub fn page_routes() -> axum::Router<AppState> {
     axum::Router::new().route("/meetings/{id}/invite.ics", axum::routing::get(invite))
@@ -110,10 +111,10 @@ pub fn ics(inv: &Invitation<'_>) -> String {
 async fn invite(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<MeetingId>,
     headers: axum::http::HeaderMap,
 ) -> Result<Response, AppError> {
-    let id = parse_id(&id)?;
+    let id = Uuid::from(id);
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())

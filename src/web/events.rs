@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use futures_util::stream;
@@ -29,8 +29,9 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::error::AppError;
-use super::extract::{CurrentUser, parse_id};
+use super::extract::{CurrentUser, Path};
 use crate::db;
+use crate::domain::ids::MeetingId;
 
 /// The NOTIFY channel meeting snapshots travel on.
 pub const CHANNEL: &str = "yishi_meeting";
@@ -175,12 +176,12 @@ fn meeting_of(payload: &str) -> Option<Uuid> {
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "text/event-stream of `meeting` events (JSON snapshots: status, present, current item with who has spoken and voted)"),
               (status = 404, body = super::error::Problem)))]
-pub async fn events_api(
+pub async fn events(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<MeetingId>,
 ) -> Result<Response, AppError> {
-    let id = parse_id(&id)?;
+    let id = Uuid::from(id);
     crate::app::meeting::visible_meeting(&state, &user, id).await?;
     // Subscribe before reading, so that no change falls between the snapshot and the stream.
     let rx = state.hub.subscribe(id);

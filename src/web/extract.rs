@@ -8,7 +8,6 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
-use uuid::Uuid;
 
 use super::error::{AppError, FieldError};
 
@@ -282,6 +281,19 @@ impl Face {
             Face::Page => Ok(axum::response::Redirect::to(&page).into_response()),
         }
     }
+
+    /// The answer to a read: the view in JSON for the API, for a page the page made of it.
+    pub fn show<V: serde::Serialize, P: axum::response::IntoResponse>(
+        self,
+        view: V,
+        page: impl FnOnce(V) -> P,
+    ) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        match self {
+            Face::Api => axum::Json(view).into_response(),
+            Face::Page => page(view).into_response(),
+        }
+    }
 }
 
 /// Query parameters (repeated keys fill lists). A malformed one, or one holding NUL, is a 422
@@ -368,11 +380,6 @@ fn field_error(path: String, err: &serde_json::Error) -> FieldError {
         format!("类型或取值不正确({detail})")
     };
     FieldError::new(field, message)
-}
-
-/// Parses an id from a path segment; a malformed id is simply not found.
-pub fn parse_id(raw: &str) -> Result<Uuid, AppError> {
-    Uuid::parse_str(raw).map_err(|_| AppError::NotFound)
 }
 
 #[cfg(test)]

@@ -33,7 +33,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(record_attendance))
         .routes(routes!(open))
         .routes(routes!(close))
-        .routes(routes!(super::events::events_api))
+        .routes(routes!(super::events::events))
 }
 
 /// The same handlers under the meeting page's form actions.

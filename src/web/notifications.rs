@@ -17,8 +17,8 @@ use crate::db::{self, notifications::Notification};
 
 pub fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list_api))
-        .routes(routes!(read_api))
+        .routes(routes!(list))
+        .routes(routes!(mark_read))
 }
 
 pub fn page_routes() -> axum::Router<AppState> {
@@ -28,7 +28,7 @@ pub fn page_routes() -> axum::Router<AppState> {
 /// My notifications, newest first (at most 200).
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "account",
     responses((status = 200, body = Vec<Notification>), (status = 401, body = super::error::Problem)))]
-async fn list_api(
+async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> Result<Json<Vec<Notification>>, AppError> {
@@ -41,7 +41,7 @@ async fn list_api(
 /// Marks all my notifications read.
 #[utoipa::path(post, path = "/api/v1/notifications/read", tag = "account",
     responses((status = 204), (status = 401, body = super::error::Problem)))]
-async fn read_api(
+async fn mark_read(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> Result<StatusCode, AppError> {

@@ -6,10 +6,12 @@
 mod course;
 mod desk;
 mod intake;
+mod materials;
 
 pub use course::*;
 pub use desk::*;
 pub use intake::*;
+pub use materials::*;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
