@@ -1,11 +1,25 @@
-//! Who may do what (R-CONFIDENTIAL, 第二十一条(四), and the "who" column of `api.md`): one
-//! pure function for every action. The web layer asks [`can`] with the actor's roles, their
-//! position in the resource's party group and their relation to the resource, and turns
-//! [`Denied`] into 403 or 404. Rule checks about *when* (quorum, order, state) live in the
-//! other modules; this one says *who*.
+//! Who may do what (R-CONFIDENTIAL, 第二十一条(四), and the "who" column of `api.md`). The
+//! application asks [`can`] with the actor's roles, their position in the resource's party
+//! group and their relation to the resource, and turns [`Denied`] into 403 or 404. Each
+//! aggregate has its policy — who sees it at all, and who may take each of its actions — in a
+//! module of its own. Rule checks about *when* (quorum, order, state) live in the other
+//! modules; these say *who*.
 
 use super::org::Position;
 use super::role::Role;
+
+mod duties;
+mod meeting;
+mod organisation;
+mod records;
+mod topic;
+
+/// One aggregate's policy: whether the actor may know the resource exists (else 404), and
+/// whether they may take the action on it (else 403).
+trait Policy {
+    fn sees(&self, actor: &Actor<'_>, action: Action, rel: &Relation) -> bool;
+    fn allows(&self, actor: &Actor<'_>, action: Action, rel: &Relation) -> bool;
+}
 
 /// The actor: login roles and, when they are a current member of the party group the
 /// resource belongs to, their position in it; and whether they act as 综合科 of that group
@@ -18,24 +32,24 @@ pub struct Actor<'a> {
 }
 
 impl Actor<'_> {
-    fn has(&self, role: Role) -> bool {
+    pub(super) fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }
 
-    fn is_member(&self) -> bool {
+    pub(super) fn is_member(&self) -> bool {
         self.position.is_some()
     }
 
     /// The 党组书记 of the resource's group.
-    fn is_group_secretary(&self) -> bool {
+    pub(super) fn is_group_secretary(&self) -> bool {
         self.position == Some(Position::Secretary)
     }
 
-    fn is_office(&self) -> bool {
+    pub(super) fn is_office(&self) -> bool {
         self.office
     }
 
-    fn in_section(&self) -> bool {
+    pub(super) fn in_section(&self) -> bool {
         self.has(Role::Staff) || self.has(Role::SectionHead)
     }
 }
@@ -151,6 +165,53 @@ pub enum Denied {
     Hidden,
 }
 
+impl Action {
+    /// The policy of the aggregate the action belongs to.
+    fn policy(self) -> &'static dyn Policy {
+        use Action::*;
+        match self {
+            ManageOrganisation | ReadGroupSettings | ManageOwnAccount | ReadAudit => {
+                &organisation::Organisation
+            }
+            CreateTopic
+            | ReadTopic
+            | RecordPrerequisite
+            | SignOffTopic
+            | EditTopic
+            | ReadMaterial { .. }
+            | SubmitTopic
+            | WithdrawTopic
+            | ReturnTopic
+            | AssignReviewSection => &topic::Topic,
+            CreateMeeting
+            | ReadMeeting
+            | DelegateChair
+            | AddAgendaItem
+            | InviteAttendee
+            | IssueNotice
+            | AskLeave
+            | DecideLeave
+            | RecordAttendance
+            | OpenMeeting
+            | StartItem
+            | DeclareRecusal { .. }
+            | WriteOpinion
+            | StateOpinion
+            | Remark
+            | OpenVote
+            | CastBallot { .. }
+            | CloseVote
+            | EndItem
+            | CloseMeeting => &meeting::Meeting,
+            ReadMinutes | DraftMinutes | SignMinutes | AmendMinutes | RequestBorrow
+            | DecideBorrow | ReadSummary | SignSummary | DistributeSummary | CreateTask
+            | ReportProgress | ReadTask | RemindTask | ReserveOpinion | LinkDecision
+            | RecordEmergency => &records::Records,
+            TrackDuties | ReadCirculation | ManageCirculation | SignCirculation => &duties::Duties,
+        }
+    }
+}
+
 /// Whether `actor` may take `action` on a resource they stand in `rel` to.
 pub fn can(actor: Actor<'_>, action: Action, rel: &Relation) -> Result<(), Denied> {
     use Action::*;
@@ -165,117 +226,13 @@ pub fn can(actor: Actor<'_>, action: Action, rel: &Relation) -> Result<(), Denie
             _ => Err(Denied::Hidden),
         };
     }
-    // Who may see a meeting at all: its members, attendees, secretary and 综合科. The admin,
-    // who manages accounts, sees no meeting content.
-    let sees_meeting = actor.is_member()
-        || rel.attendee
-        || rel.meeting_secretary
-        || rel.chair
-        || actor.is_office();
-    // An attendee (列席) invited to the item of a topic reads it and its materials
-    // (R-MATERIALS-DEADLINE: materials go to members and attendees).
-    let sees_topic = actor.is_member()
-        || actor.is_office()
-        || rel.proposer
-        || rel.responsible_leader
-        || rel.reviewer
-        || rel.attendee;
-    let visible = match action {
-        ManageOrganisation | ManageOwnAccount | ReadAudit | CreateTopic | CreateMeeting
-        | RequestBorrow | RecordEmergency => true,
-        ReadGroupSettings => actor.is_member() || actor.has(Role::Admin),
-        ReadTopic
-        | ReadMaterial { .. }
-        | RecordPrerequisite
-        | SignOffTopic
-        | EditTopic
-        | SubmitTopic
-        | WithdrawTopic
-        | ReturnTopic => sees_topic,
-        ReadMinutes => sees_meeting || rel.borrow_grant,
-        ReadSummary => sees_meeting || rel.summary_distributed,
-        CreateTask | ReportProgress | RemindTask | ReadTask => sees_meeting || rel.task_lead,
-        TrackDuties | ReadCirculation | ManageCirculation | SignCirculation => {
-            actor.is_member() || actor.is_office()
-        }
-        _ => sees_meeting,
-    };
-    if !visible {
-        return Err(Denied::Hidden);
-    }
-    let allowed = match action {
-        ManageOrganisation => actor.has(Role::Admin),
-        ReadGroupSettings | ManageOwnAccount | RequestBorrow => true,
-        // R-AUDIT: the discipline group reviews the log; not the admin who manages accounts.
-        ReadAudit => actor.has(Role::Discipline),
-
-        // R-TOPIC-SOURCE: topics come from the 书记, bureau leaders and sections.
-        CreateTopic => {
-            actor.is_group_secretary()
-                || actor.has(Role::Leader)
-                || actor.has(Role::Director)
-                || actor.in_section()
-        }
-        ReadTopic | ReadMaterial { secret: false } => true,
-        // Secret materials: members, 综合科, the proposer and the 分管 leader; not reviewers.
-        ReadMaterial { secret: true } => {
-            actor.is_member() || actor.is_office() || rel.proposer || rel.responsible_leader
-        }
-        RecordPrerequisite => rel.reviewer,
-        SignOffTopic => rel.responsible_leader,
-        EditTopic | SubmitTopic | WithdrawTopic => rel.proposer,
-        ReturnTopic => actor.is_office(),
-        // R-PREREQ-POLICY: the 书记 assigns the sections that carry out the assessments.
-        AssignReviewSection => actor.is_group_secretary(),
-
-        CreateMeeting | IssueNotice => actor.is_group_secretary() || actor.is_office(),
-        ReadMeeting => true,
-        // R-CHAIR: the 书记 delegates; R-TOPIC-SOURCE: the 书记 sets the agenda.
-        DelegateChair | AddAgendaItem => actor.is_group_secretary(),
-        // R-ATTENDEE-SCOPE: the chair chooses attendees.
-        InviteAttendee | DecideLeave | OpenMeeting | StartItem | OpenVote | CloseVote | EndItem
-        | CloseMeeting => rel.chair,
-        AskLeave => actor.is_member() || rel.attendee,
-        // R-SECRETARY: the meeting secretary records.
-        RecordAttendance | DraftMinutes | AmendMinutes => rel.meeting_secretary,
-        DeclareRecusal { for_self: true } => actor.is_member() || rel.attendee,
-        DeclareRecusal { for_self: false } => rel.chair,
-        WriteOpinion | StateOpinion => actor.is_member(),
-        // R-ATTENDEE-VOICE
-        Remark => rel.attendee,
-        // R-ONE-VOTE: members vote for themselves; the secretary records voice and hands votes.
-        CastBallot { on_behalf: false } => actor.is_member(),
-        CastBallot { on_behalf: true } => rel.meeting_secretary,
-
-        // R-MINUTES-ACCESS: members, the secretary who drafts them, or a borrower.
-        ReadMinutes => actor.is_member() || rel.meeting_secretary || rel.borrow_grant,
-        // R-SUMMARY
-        SignMinutes | SignSummary => rel.chair || actor.is_group_secretary(),
-        DecideBorrow => matches!(actor.position, Some(Position::Secretary | Position::Deputy)),
-        ReadSummary => true,
-        DistributeSummary => actor.is_office(),
-        // R-FOLLOWUP-OWNER, R-SUPERVISION
-        CreateTask => rel.chair || actor.is_office(),
-        ReportProgress => rel.task_lead || actor.is_office(),
-        ReadTask => actor.is_office() || actor.is_group_secretary() || rel.task_lead,
-        // R-EMERGENCY: the 书记, a 副书记 or a member.
-        RecordEmergency => actor.is_member(),
-        // R-SUPERVISION: 综合科 tracks and reminds; the 书记 supervises.
-        RemindTask | TrackDuties | ManageCirculation => {
-            actor.is_office() || actor.is_group_secretary()
-        }
-        // R-RESERVE: members (whether they dissented is a rule, checked later).
-        ReserveOpinion => actor.is_member(),
-        // R-DECISION-CHANGE: recorded by the chair of the later meeting or by 综合科.
-        LinkDecision => rel.chair || actor.is_office(),
-        ReadCirculation => true,
-        // R-PUBLICATION: each member signs off.
-        SignCirculation => actor.is_member(),
-    };
-    if allowed {
-        Ok(())
-    } else {
+    let policy = action.policy();
+    if !policy.sees(&actor, action, rel) {
+        Err(Denied::Hidden)
+    } else if !policy.allows(&actor, action, rel) {
         Err(Denied::Forbidden)
+    } else {
+        Ok(())
     }
 }
 
