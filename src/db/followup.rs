@@ -617,25 +617,15 @@ pub async fn circulation(
     id: Uuid,
     lock: bool,
 ) -> sqlx::Result<Option<Circulation>> {
-    macro_rules! read {
-        ($lock:literal) => {
-            sqlx::query_as!(
-                Circulation,
-                "select circulation_id, party_group_id, title, body, created_by, created_at,
+    optional_row!(
+        conn,
+        lock,
+        Circulation,
+        "select circulation_id, party_group_id, title, body, created_by, created_at,
                         published_at
-                 from circulation where circulation_id = $1"
-                    + $lock,
-                id
-            )
-            .fetch_optional(conn)
-            .await
-        };
-    }
-    if lock {
-        read!(" for update")
-    } else {
-        read!("")
-    }
+                 from circulation where circulation_id = $1",
+        id
+    )
 }
 
 pub async fn circulations(

@@ -1,6 +1,20 @@
 //! SQL, one module per aggregate. Functions take a `&mut PgConnection` (a pooled connection or a
 //! transaction) so the caller decides the transaction; none of them decides a rule.
 
+/// One optional row by `query_as!`, with ` for update` added when `$lock` is true: sqlx checks
+/// both statements when it compiles them.
+macro_rules! optional_row {
+    ($conn:expr, $lock:expr, $row:ty, $sql:literal, $($arg:expr),+ $(,)?) => {
+        if $lock {
+            sqlx::query_as!($row, $sql + " for update", $($arg),+)
+                .fetch_optional($conn)
+                .await
+        } else {
+            sqlx::query_as!($row, $sql, $($arg),+).fetch_optional($conn).await
+        }
+    };
+}
+
 pub mod audit_log;
 pub mod deliberation;
 pub mod followup;

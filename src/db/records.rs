@@ -22,24 +22,14 @@ pub async fn minutes(
     meeting_id: Uuid,
     lock: bool,
 ) -> sqlx::Result<Option<MinutesRow>> {
-    macro_rules! read {
-        ($lock:literal) => {
-            sqlx::query_as!(
-                MinutesRow,
-                "select narrative, sealed_at, sealed_by, sealed_body, sealed_sha256
-                 from minutes where meeting_id = $1"
-                    + $lock,
-                meeting_id
-            )
-            .fetch_optional(conn)
-            .await
-        };
-    }
-    if lock {
-        read!(" for update")
-    } else {
-        read!("")
-    }
+    optional_row!(
+        conn,
+        lock,
+        MinutesRow,
+        "select narrative, sealed_at, sealed_by, sealed_body, sealed_sha256
+                 from minutes where meeting_id = $1",
+        meeting_id
+    )
 }
 
 /// Per item: the secretary's note of the report and discussion.
@@ -299,24 +289,14 @@ pub async fn summary(
     meeting_id: Uuid,
     lock: bool,
 ) -> sqlx::Result<Option<SummaryRow>> {
-    macro_rules! read {
-        ($lock:literal) => {
-            sqlx::query_as!(
-                SummaryRow,
-                "select signed_by, signed_at, body, sha256, distributed_at
-                 from summary where meeting_id = $1"
-                    + $lock,
-                meeting_id
-            )
-            .fetch_optional(conn)
-            .await
-        };
-    }
-    if lock {
-        read!(" for update")
-    } else {
-        read!("")
-    }
+    optional_row!(
+        conn,
+        lock,
+        SummaryRow,
+        "select signed_by, signed_at, body, sha256, distributed_at
+                 from summary where meeting_id = $1",
+        meeting_id
+    )
 }
 
 pub async fn sign_summary(

@@ -11,12 +11,13 @@ use uuid::Uuid;
 use super::{Ctx, commit};
 use crate::app::error::{AppError, FieldError};
 use crate::app::input::{blank_as_none, checkbox, required_text};
+use crate::app::organisation::named_group;
 use crate::app::{CurrentUser, Services};
 use crate::audit::{Chain, Change};
 use crate::db::meetings::{Lock, Meeting};
 use crate::db::{self};
 use crate::display::{DISPLAY_OFFSET, datetime_zh, parse_datetime};
-use crate::domain::authz::{Action, Relation};
+use crate::domain::authz::Action;
 use crate::domain::category::Category;
 use crate::domain::meeting::{
     MeetingState, chair_of, check_agenda_open, check_agenda_order, check_delegate_chair,
@@ -56,26 +57,7 @@ pub async fn create_meeting(
     input: NewMeeting,
 ) -> Result<Meeting, AppError> {
     let mut tx = state.pool.begin().await?;
-    let group = match Uuid::parse_str(input.party_group_id.trim()) {
-        Ok(id) => db::party_groups::get(&mut tx, id).await?,
-        Err(_) => None,
-    };
-    let position = match &group {
-        Some(g) => db::party_groups::current_position(&mut tx, g.party_group_id, user.user_id)
-            .await?
-            .and_then(|p| Position::parse(&p)),
-        None => None,
-    };
-    match &group {
-        Some(g) => user.can_in(
-            Action::CreateMeeting,
-            g.party_group_id,
-            position,
-            &Relation::default(),
-        )?,
-        // No such group: a 422 below, for whoever may schedule at all.
-        None => user.can(Action::CreateMeeting)?,
-    }
+    let group = named_group(&mut tx, user, &input.party_group_id, Action::CreateMeeting).await?;
     let mut errors = Vec::new();
     let starts_at = parse_datetime(&input.starts_at).ok_or_else(|| {
         errors.push(FieldError::new(

@@ -13,10 +13,34 @@ use crate::db::users::User;
 use crate::db::{self, violated_constraint};
 use crate::display::today;
 use crate::domain::account::parse_name;
-use crate::domain::authz::Action;
+use crate::domain::authz::{Action, Relation};
 use crate::domain::org::{Area, Position, check_four_not};
 use crate::domain::role::Role;
 use crate::domain::settings::Settings;
+
+/// The party group an input names, if it exists, once the user is known to be allowed `action`
+/// in it (or, for a group that does not exist, anywhere: the caller answers 422 for it).
+pub async fn named_group(
+    conn: &mut sqlx::PgConnection,
+    user: &CurrentUser,
+    raw_id: &str,
+    action: Action,
+) -> Result<Option<PartyGroup>, AppError> {
+    let group = match Uuid::parse_str(raw_id.trim()) {
+        Ok(id) => db::party_groups::get(conn, id).await?,
+        Err(_) => None,
+    };
+    match &group {
+        Some(g) => {
+            let position = db::party_groups::current_position(conn, g.party_group_id, user.user_id)
+                .await?
+                .and_then(|p| Position::parse(&p));
+            user.can_in(action, g.party_group_id, position, &Relation::default())?
+        }
+        None => user.can(action)?,
+    }
+    Ok(group)
+}
 
 /// A group's settings as the API shows them.
 #[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]

@@ -60,13 +60,9 @@ pub async fn record_prerequisite(
         .find(|p| p.kind == kind.as_str());
     db::topics::record_prerequisite(&mut tx, id, kind.as_str(), &conclusion, &note, user.user_id)
         .await?;
-    let mut change = Change::new(
-        Chain::PartyGroup(topic.party_group_id),
-        "topic.prerequisite",
-        "topic",
-    )
-    .entity(id)
-    .after(serde_json::json!({ "kind": kind.as_str(), "conclusion": conclusion, "note": note }));
+    let mut change = topic_change(&topic, "topic.prerequisite").after(
+        serde_json::json!({ "kind": kind.as_str(), "conclusion": conclusion, "note": note }),
+    );
     if let Some(before) = before {
         change = change.before(before);
     }
@@ -86,16 +82,7 @@ pub async fn sign_off(state: &Services, user: &CurrentUser, id: Uuid) -> Result<
     )?;
     db::topics::sign_off(&mut tx, id, user.user_id).await?;
     state
-        .commit(
-            tx,
-            user,
-            Change::new(
-                Chain::PartyGroup(topic.party_group_id),
-                "topic.sign_off",
-                "topic",
-            )
-            .entity(id),
-        )
+        .commit(tx, user, topic_change(&topic, "topic.sign_off"))
         .await?;
     Ok(())
 }
@@ -142,13 +129,8 @@ pub async fn submit(state: &Services, user: &CurrentUser, id: Uuid) -> Result<()
         .commit(
             tx,
             user,
-            Change::new(
-                Chain::PartyGroup(topic.party_group_id),
-                "topic.submit",
-                "topic",
-            )
-            .entity(id)
-            .before(serde_json::json!({ "status": topic.status })),
+            topic_change(&topic, "topic.submit")
+                .before(serde_json::json!({ "status": topic.status })),
         )
         .await?;
     Ok(())
@@ -164,13 +146,8 @@ pub async fn withdraw(state: &Services, user: &CurrentUser, id: Uuid) -> Result<
         .commit(
             tx,
             user,
-            Change::new(
-                Chain::PartyGroup(topic.party_group_id),
-                "topic.withdraw",
-                "topic",
-            )
-            .entity(id)
-            .before(serde_json::json!({ "status": topic.status })),
+            topic_change(&topic, "topic.withdraw")
+                .before(serde_json::json!({ "status": topic.status })),
         )
         .await?;
     Ok(())
@@ -198,13 +175,7 @@ pub async fn return_topic(
         .commit(
             tx,
             user,
-            Change::new(
-                Chain::PartyGroup(topic.party_group_id),
-                "topic.return",
-                "topic",
-            )
-            .entity(id)
-            .after(serde_json::json!({ "reason": reason })),
+            topic_change(&topic, "topic.return").after(serde_json::json!({ "reason": reason })),
         )
         .await?;
     Ok(())
@@ -248,13 +219,7 @@ pub async fn assign(
             .append(
                 &mut tx,
                 &user.audit_actor(),
-                Change::new(
-                    Chain::PartyGroup(topic.party_group_id),
-                    "topic.assign",
-                    "topic",
-                )
-                .entity(id)
-                .after(&section),
+                topic_change(&topic, "topic.assign").after(&section),
             )
             .await?;
     }

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::app::input::{blank_as_none, checkbox, number};
+use crate::app::organisation::named_group;
 
 /// A new topic. Texts may be left empty in a draft; R-MATERIALS applies at submission.
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -161,25 +162,7 @@ pub async fn create_topic(
 ) -> Result<Topic, AppError> {
     let mut conn = state.pool.acquire().await?;
 
-    let group = match Uuid::parse_str(input.party_group_id.trim()) {
-        Ok(id) => db::party_groups::get(&mut conn, id).await?,
-        Err(_) => None,
-    };
-    let position = match &group {
-        Some(g) => db::party_groups::current_position(&mut conn, g.party_group_id, user.user_id)
-            .await?
-            .and_then(|p| Position::parse(&p)),
-        None => None,
-    };
-    match &group {
-        Some(g) => user.can_in(
-            Action::CreateTopic,
-            g.party_group_id,
-            position,
-            &Relation::default(),
-        )?,
-        None => user.can(Action::CreateTopic)?,
-    }
+    let group = named_group(&mut conn, user, &input.party_group_id, Action::CreateTopic).await?;
     let Some(group) = group else {
         return Err(AppError::invalid("party_group_id", "党组不存在"));
     };
@@ -215,17 +198,7 @@ pub async fn create_topic(
     let mut tx = state.pool.begin().await?;
     db::topics::insert(&mut tx, &topic).await?;
     state
-        .commit(
-            tx,
-            user,
-            Change::new(
-                Chain::PartyGroup(group.party_group_id),
-                "topic.create",
-                "topic",
-            )
-            .entity(topic.topic_id)
-            .after(&topic),
-        )
+        .commit(tx, user, topic_change(&topic, "topic.create").after(&topic))
         .await?;
     Ok(topic)
 }
@@ -254,14 +227,9 @@ pub async fn update_topic(
         .commit(
             tx,
             user,
-            Change::new(
-                Chain::PartyGroup(before.party_group_id),
-                "topic.update",
-                "topic",
-            )
-            .entity(id)
-            .before(&before)
-            .after(serde_json::json!({ "topic": after, "sign_off_voided": voided })),
+            topic_change(&before, "topic.update")
+                .before(&before)
+                .after(serde_json::json!({ "topic": after, "sign_off_voided": voided })),
         )
         .await?;
     Ok((after, voided))

@@ -124,6 +124,11 @@ pub async fn view(
     })
 }
 
+/// A topic's change, audited on its group's chain with the topic as the entity.
+pub fn topic_change(topic: &Topic, action: &'static str) -> Change {
+    Change::new(Chain::PartyGroup(topic.party_group_id), action, "topic").entity(topic.topic_id)
+}
+
 /// Loads a topic the user may see (R-CONFIDENTIAL), else 404.
 pub async fn visible_topic(
     state: &Services,
