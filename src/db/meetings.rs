@@ -5,6 +5,7 @@ use sqlx::PgConnection;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
+use crate::domain::meeting::MeetingState;
 use crate::domain::settings::Settings;
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -20,8 +21,8 @@ pub struct Meeting {
     pub secretary_id: Uuid,
     pub chair_id: Uuid,
     pub chair_reason: Option<String>,
-    /// `draft`, `noticed`, `open`, `closed`.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: MeetingState,
     pub materials_late_reason: Option<String>,
     pub created_by: Uuid,
     #[serde(with = "time::serde::rfc3339")]
@@ -64,7 +65,7 @@ pub async fn insert(conn: &mut PgConnection, m: &Meeting) -> sqlx::Result<()> {
         m.place,
         m.secretary_id,
         m.chair_id,
-        m.status,
+        m.status.as_str(),
         m.created_by,
         m.created_at
     )
@@ -96,10 +97,10 @@ pub async fn get(
         ($sql:literal) => {
             sqlx::query_as!(
                 Meeting,
-                "select meeting_id, party_group_id, year, number, title, starts_at, place,
-                        secretary_id, chair_id, chair_reason, status, materials_late_reason,
+                r#"select meeting_id, party_group_id, year, number, title, starts_at, place,
+                        secretary_id, chair_id, chair_reason, status as "status: MeetingState", materials_late_reason,
                         created_by, created_at, noticed_at, opened_at, closed_at
-                 from meeting where meeting_id = $1"
+                 from meeting where meeting_id = $1"#
                     + $sql,
                 meeting_id
             )
@@ -210,8 +211,8 @@ pub async fn list_for_user(
 ) -> sqlx::Result<Vec<Meeting>> {
     sqlx::query_as!(
         Meeting,
-        "select meeting_id, party_group_id, year, number, title, starts_at, place,
-                secretary_id, chair_id, chair_reason, status, materials_late_reason,
+        r#"select meeting_id, party_group_id, year, number, title, starts_at, place,
+                secretary_id, chair_id, chair_reason, status as "status: MeetingState", materials_late_reason,
                 created_by, created_at, noticed_at, opened_at, closed_at
          from meeting m
          where m.party_group_id = any($2) or m.chair_id = $1 or m.secretary_id = $1
@@ -219,7 +220,7 @@ pub async fn list_for_user(
                        and s.user_id = $1 and s.ended_on is null)
             or exists (select 1 from item_attendee a join agenda_item i using (item_id)
                        where i.meeting_id = m.meeting_id and a.user_id = $1)
-         order by starts_at desc, meeting_id",
+         order by starts_at desc, meeting_id"#,
         user_id,
         office_groups
     )
@@ -248,7 +249,7 @@ pub async fn set_chair(
 pub async fn set_status(
     conn: &mut PgConnection,
     meeting_id: Uuid,
-    status: &str,
+    status: MeetingState,
     materials_late_reason: Option<&str>,
 ) -> sqlx::Result<()> {
     sqlx::query!(
@@ -259,7 +260,7 @@ pub async fn set_status(
              closed_at = case when $2 = 'closed' then now() else closed_at end
          where meeting_id = $1",
         meeting_id,
-        status,
+        status.as_str(),
         materials_late_reason
     )
     .execute(conn)

@@ -27,6 +27,7 @@ pub mod sections;
 pub mod sessions;
 pub mod topics;
 pub mod users;
+pub mod vocabulary;
 
 // Dates travel as `YYYY-MM-DD` (api.md), not as time's default tuple.
 pub mod dates {

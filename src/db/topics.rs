@@ -27,8 +27,8 @@ pub struct Topic {
     pub cadre_name: Option<String>,
     /// `none`, `internal`, `secret`.
     pub classification: String,
-    /// `draft`, `submitted`, `returned`, `withdrawn`, `scheduled`.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: TopicStatus,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     /// The 分管 leader's sign-off (R-TOPIC-SOURCE).
@@ -39,14 +39,6 @@ pub struct Topic {
     pub submitted_at: Option<OffsetDateTime>,
     /// Why 综合科 returned the topic, when it did.
     pub returned_reason: Option<String>,
-}
-
-impl Topic {
-    /// Where it stands; the column's check admits nothing else.
-    pub fn state(&self) -> anyhow::Result<TopicStatus> {
-        TopicStatus::parse(&self.status)
-            .ok_or_else(|| anyhow::anyhow!("unknown topic status {}", self.status))
-    }
 }
 
 pub async fn insert(conn: &mut PgConnection, t: &Topic) -> sqlx::Result<()> {
@@ -75,7 +67,7 @@ pub async fn insert(conn: &mut PgConnection, t: &Topic) -> sqlx::Result<()> {
         t.procurement_ref,
         t.cadre_name,
         t.classification,
-        t.status,
+        t.status.as_str(),
         t.created_at
     )
     .execute(conn)
@@ -100,12 +92,12 @@ pub async fn get(
     }
     sqlx::query_as!(
         Topic,
-        "select topic_id, party_group_id, proposer_id, responsible_user_id, sponsor_section_id,
+        r#"select topic_id, party_group_id, proposer_id, responsible_user_id, sponsor_section_id,
                 title, category, content, matters_to_decide, consultation_opinions, amount_fen,
                 is_major_policy, is_technical, is_public_interest, is_procurement, procurement_ref,
-                cadre_name, classification, status, created_at, signed_off_by, signed_off_at,
+                cadre_name, classification, status as "status: TopicStatus", created_at, signed_off_by, signed_off_at,
                 submitted_at, returned_reason
-         from topic where topic_id = $1",
+         from topic where topic_id = $1"#,
         topic_id
     )
     .fetch_optional(conn)
@@ -116,13 +108,13 @@ pub async fn get(
 pub async fn list_for_user(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Vec<Topic>> {
     sqlx::query_as!(
         Topic,
-        "select topic_id, party_group_id, proposer_id, responsible_user_id, sponsor_section_id,
+        r#"select topic_id, party_group_id, proposer_id, responsible_user_id, sponsor_section_id,
                 title, category, content, matters_to_decide, consultation_opinions, amount_fen,
                 is_major_policy, is_technical, is_public_interest, is_procurement, procurement_ref,
-                cadre_name, classification, status, created_at, signed_off_by, signed_off_at,
+                cadre_name, classification, status as "status: TopicStatus", created_at, signed_off_by, signed_off_at,
                 submitted_at, returned_reason
          from topic where proposer_id = $1 or responsible_user_id = $1
-         order by created_at desc, topic_id desc",
+         order by created_at desc, topic_id desc"#,
         user_id
     )
     .fetch_all(conn)
@@ -133,13 +125,13 @@ pub async fn list_for_user(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Resu
 pub async fn list_submitted(conn: &mut PgConnection) -> sqlx::Result<Vec<Topic>> {
     sqlx::query_as!(
         Topic,
-        "select topic_id, party_group_id, proposer_id, responsible_user_id, sponsor_section_id,
+        r#"select topic_id, party_group_id, proposer_id, responsible_user_id, sponsor_section_id,
                 title, category, content, matters_to_decide, consultation_opinions, amount_fen,
                 is_major_policy, is_technical, is_public_interest, is_procurement, procurement_ref,
-                cadre_name, classification, status, created_at, signed_off_by, signed_off_at,
+                cadre_name, classification, status as "status: TopicStatus", created_at, signed_off_by, signed_off_at,
                 submitted_at, returned_reason
          from topic where status = 'submitted'
-         order by submitted_at, topic_id"
+         order by submitted_at, topic_id"#
     )
     .fetch_all(conn)
     .await
@@ -269,13 +261,13 @@ pub async fn update(conn: &mut PgConnection, t: &Topic) -> sqlx::Result<()> {
 pub async fn list_open(conn: &mut PgConnection) -> sqlx::Result<Vec<Topic>> {
     sqlx::query_as!(
         Topic,
-        "select topic_id, party_group_id, proposer_id, responsible_user_id, sponsor_section_id,
+        r#"select topic_id, party_group_id, proposer_id, responsible_user_id, sponsor_section_id,
                 title, category, content, matters_to_decide, consultation_opinions, amount_fen,
                 is_major_policy, is_technical, is_public_interest, is_procurement, procurement_ref,
-                cadre_name, classification, status, created_at, signed_off_by, signed_off_at,
+                cadre_name, classification, status as "status: TopicStatus", created_at, signed_off_by, signed_off_at,
                 submitted_at, returned_reason
          from topic where status in ('draft', 'returned', 'submitted')
-         order by created_at, topic_id"
+         order by created_at, topic_id"#
     )
     .fetch_all(conn)
     .await

@@ -43,16 +43,6 @@ fn why(v: RuleViolation) -> String {
     format!("{}:{}", v.rule.code(), v.detail_zh)
 }
 
-pub fn status_zh(status: &str) -> &'static str {
-    match status {
-        "draft" => "筹备中",
-        "noticed" => "已发通知",
-        "open" => "进行中",
-        "closed" => "已结束",
-        _ => "",
-    }
-}
-
 fn item_state_zh(item: &ItemView) -> String {
     match item.item.state.as_str() {
         "pending" => "待审议".into(),
@@ -85,9 +75,6 @@ struct ListPage {
 impl ListPage {
     fn when(&self, m: &Meeting) -> String {
         datetime_zh(&m.starts_at)
-    }
-    fn status_zh(&self, m: &Meeting) -> &'static str {
-        status_zh(&m.status)
     }
 }
 
@@ -232,9 +219,6 @@ impl MeetingPage {
     }
     fn when(&self) -> String {
         datetime_zh(&self.v.meeting.starts_at)
-    }
-    fn status_zh(&self) -> &'static str {
-        status_zh(&self.v.meeting.status)
     }
     fn item_state_zh(&self, i: &ItemView) -> String {
         item_state_zh(i)
@@ -429,7 +413,7 @@ async fn meeting_page(
             }
         });
 
-    let earlier_decisions = if v.meeting.status == "closed"
+    let earlier_decisions = if v.meeting.status == MeetingState::Closed
         && ctx_can_link
         && v.agenda
             .iter()
@@ -478,9 +462,6 @@ struct DisplayPage {
 }
 
 impl DisplayPage {
-    fn status_zh(&self) -> &'static str {
-        status_zh(&self.v.meeting.status)
-    }
     fn item_state_zh(&self, i: &ItemView) -> String {
         item_state_zh(i)
     }

@@ -33,7 +33,6 @@ use crate::domain::ids::TopicId;
 use crate::domain::org::Position;
 use crate::domain::role::Role;
 use crate::domain::topic::{Classification, PrerequisiteKind, Recorder, recorder};
-use crate::domain::topic_status::TopicStatus;
 
 pub fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -340,17 +339,9 @@ struct TopicsPage {
 }
 
 impl TopicsPage {
-    fn status_zh(&self, status: &str) -> &'static str {
-        status_zh(status)
-    }
-
     fn category_zh(&self, n: &i16) -> String {
         category_zh(*n)
     }
-}
-
-fn status_zh(status: &str) -> &'static str {
-    TopicStatus::parse(status).map_or("", TopicStatus::label_zh)
 }
 
 fn category_zh(n: i16) -> String {
@@ -431,10 +422,6 @@ struct TopicPage {
 }
 
 impl TopicPage {
-    fn status_zh(&self) -> &'static str {
-        status_zh(&self.view.topic.status)
-    }
-
     fn category_zh(&self) -> String {
         category_zh(self.view.topic.category)
     }
@@ -519,7 +506,7 @@ async fn topic_page(
     drop(conn);
     let view = view(&state, &user, topic).await?;
     // Which steps the topic's course allows now; the policy then says whether this user may.
-    let status = view.topic.state()?;
+    let status = view.topic.status;
     let open_for_records = status.prepare().is_ok();
     let attachable = recordable
         .iter()
@@ -577,10 +564,6 @@ impl ReviewsPage {
             .map(PrerequisiteKind::label_zh)
             .collect::<Vec<_>>()
             .join("、")
-    }
-
-    fn status_zh(&self, status: &str) -> &'static str {
-        status_zh(status)
     }
 }
 

@@ -108,8 +108,7 @@ impl Ctx {
         };
         user.can_in(action, meeting.party_group_id, position, &relation)?;
         let settings = standing.settings;
-        let state = MeetingState::parse(&meeting.status)
-            .ok_or_else(|| anyhow::anyhow!("unknown meeting status {}", meeting.status))?;
+        let state = meeting.status;
         let ctx = Ctx {
             quorum: Fraction {
                 num: i64::from(settings.quorum_num),
@@ -226,7 +225,7 @@ pub async fn advance_topic(
     let topic = db::topics::get(conn, topic_id, true)
         .await?
         .ok_or_else(|| anyhow::anyhow!("agenda item without topic {topic_id}"))?;
-    let next = step(topic.state()?)?;
+    let next = step(topic.status)?;
     db::topics::set_status(conn, topic_id, next, None).await?;
     Ok(())
 }

@@ -135,7 +135,7 @@ pub async fn open(state: &Services, user: &CurrentUser, id: Uuid) -> Result<(), 
         ctx.members(),
         ctx.quorum,
     )?;
-    db::meetings::set_status(&mut tx, id, next.as_str(), None).await?;
+    db::meetings::set_status(&mut tx, id, next, None).await?;
     let quorum = Quorum::of(&ctx);
     let change = ctx.change("meeting.open").after(serde_json::json!({
         "present": ctx.present(), "members": quorum.members,
@@ -160,7 +160,7 @@ pub async fn close(state: &Services, user: &CurrentUser, id: Uuid) -> Result<(),
         advance_topic(&mut tx, item.topic_id, TopicStatus::requeue).await?;
         returned.push(item.topic_id);
     }
-    db::meetings::set_status(&mut tx, id, next.as_str(), None).await?;
+    db::meetings::set_status(&mut tx, id, next, None).await?;
     let change = ctx
         .change("meeting.close")
         .after(serde_json::json!({"topics_back_to_queue": returned}));

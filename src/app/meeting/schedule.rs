@@ -47,7 +47,8 @@ pub struct NewMeeting {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Created {
     pub id: Uuid,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: MeetingState,
     pub title: String,
 }
 
@@ -113,7 +114,7 @@ pub async fn create_meeting(
         secretary_id: secretary.user_id,
         chair_id: chair.user_id,
         chair_reason: None,
-        status: MeetingState::Draft.as_str().to_owned(),
+        status: MeetingState::Draft,
         materials_late_reason: None,
         created_by: user.user_id,
         created_at: OffsetDateTime::now_utc(),
@@ -209,7 +210,7 @@ pub async fn add_item(
     }
     .filter(|t| t.party_group_id == ctx.meeting.party_group_id)
     .ok_or_else(|| AppError::invalid("topic_id", "本党组没有这个议题"))?;
-    let scheduled = topic.state()?.schedule()?;
+    let scheduled = topic.status.schedule()?;
     let reason = input.override_reason.as_deref().map(str::trim);
     let category = Category::new(i64::from(topic.category)).map_err(anyhow::Error::msg)?;
     let noticed = ctx.state == MeetingState::Noticed;
@@ -415,7 +416,7 @@ pub async fn issue(
     }
     let recipients = recipients(&mut tx, &ctx).await?;
     let handed = db::meetings::distribute_materials(&mut tx, id, &recipients).await?;
-    db::meetings::set_status(&mut tx, id, next.as_str(), reason).await?;
+    db::meetings::set_status(&mut tx, id, next, reason).await?;
     db::notifications::send(
         &mut tx,
         &recipients,

@@ -46,7 +46,7 @@ pub async fn record_prerequisite(
     {
         return Err(AppError::Forbidden);
     }
-    topic.state()?.prepare()?;
+    topic.status.prepare()?;
     let conclusion =
         parse_name(&input.conclusion, 200).map_err(|m| AppError::invalid("conclusion", m))?;
     let mut errors = Vec::new();
@@ -74,7 +74,7 @@ pub async fn record_prerequisite(
 pub async fn sign_off(state: &Services, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
     let mut tx = state.pool.begin().await?;
     let (topic, _) = topic_for_action(&mut tx, user, id, Action::SignOffTopic).await?;
-    topic.state()?.sign_off()?;
+    topic.status.sign_off()?;
     check_sign_off(
         user.user_id,
         topic.responsible_user_id,
@@ -112,7 +112,7 @@ pub fn submission_check(
 pub async fn submit(state: &Services, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
     let mut tx = state.pool.begin().await?;
     let (topic, position) = topic_for_action(&mut tx, user, id, Action::SubmitTopic).await?;
-    let next = topic.state()?.submit()?;
+    let next = topic.status.submit()?;
     let required = requirements(&mut tx, &topic).await?;
     let on_file: Vec<PrerequisiteKind> = db::topics::prerequisites(&mut tx, id)
         .await?
@@ -140,7 +140,7 @@ pub async fn submit(state: &Services, user: &CurrentUser, id: Uuid) -> Result<()
 pub async fn withdraw(state: &Services, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
     let mut tx = state.pool.begin().await?;
     let (topic, _) = topic_for_action(&mut tx, user, id, Action::WithdrawTopic).await?;
-    let next = topic.state()?.withdraw()?;
+    let next = topic.status.withdraw()?;
     db::topics::set_status(&mut tx, id, next, None).await?;
     state
         .commit(
@@ -169,7 +169,7 @@ pub async fn return_topic(
     let reason = parse_name(&input.reason, 500).map_err(|m| AppError::invalid("reason", m))?;
     let mut tx = state.pool.begin().await?;
     let (topic, _) = topic_for_action(&mut tx, user, id, Action::ReturnTopic).await?;
-    let next = topic.state()?.return_to_proposer()?;
+    let next = topic.status.return_to_proposer()?;
     db::topics::set_status(&mut tx, id, next, Some(&reason)).await?;
     state
         .commit(
@@ -197,7 +197,7 @@ pub async fn assign(
 ) -> Result<(), AppError> {
     let mut tx = state.pool.begin().await?;
     let (topic, _) = topic_for_action(&mut tx, user, id, Action::AssignReviewSection).await?;
-    topic.state()?.prepare()?;
+    topic.status.prepare()?;
     let section = match Uuid::parse_str(input.section_id.trim()) {
         Ok(s) => db::sections::get(&mut tx, s).await?,
         Err(_) => None,

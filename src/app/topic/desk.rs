@@ -10,7 +10,8 @@ use crate::domain::topic_status::TopicStatus;
 pub struct ReviewItem {
     pub topic_id: Uuid,
     pub title: String,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: TopicStatus,
     /// Missing prerequisite kinds this user records.
     pub kinds: Vec<String>,
 }
@@ -85,7 +86,7 @@ pub async fn todos(state: &Services, user: &CurrentUser) -> Result<Vec<Todo>, Ap
     let mine = db::topics::list_for_user(&mut conn, user.user_id).await?;
     let mut todos = Vec::new();
     for t in &mine {
-        let status = t.state()?;
+        let status = t.status;
         if status.sign_off().is_ok()
             && t.responsible_user_id == user.user_id
             && t.signed_off_by.is_none()

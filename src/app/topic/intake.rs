@@ -4,6 +4,7 @@
 use super::*;
 use crate::app::input::{blank_as_none, checkbox, number};
 use crate::app::organisation::named_group;
+use crate::domain::topic_status::TopicStatus;
 
 /// A new topic. Texts may be left empty in a draft; R-MATERIALS applies at submission.
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -186,7 +187,7 @@ pub async fn create_topic(
         procurement_ref: None,
         cadre_name: None,
         classification: Classification::Unclassified.as_str().to_owned(),
-        status: "draft".to_owned(),
+        status: TopicStatus::Draft,
         created_at: OffsetDateTime::now_utc(),
         signed_off_by: None,
         signed_off_at: None,
@@ -213,7 +214,7 @@ pub async fn update_topic(
 ) -> Result<(Topic, bool), AppError> {
     let mut tx = state.pool.begin().await?;
     let (before, _) = topic_for_action(&mut tx, user, id, Action::EditTopic).await?;
-    before.state()?.edit()?;
+    before.status.edit()?;
     let mut after = before.clone();
     fill_topic(&mut tx, &input, &mut after).await?;
     if after == before {

@@ -27,7 +27,7 @@ async fn authorize(
     match purpose {
         Purpose::Material => {
             let (topic, _) = topic_for_action(conn, user, id, Action::EditTopic).await?;
-            topic.state()?.edit()?;
+            topic.status.edit()?;
             Ok(topic)
         }
         Purpose::Attachment(kind) => {
@@ -39,7 +39,7 @@ async fn authorize(
             {
                 return Err(AppError::Forbidden);
             }
-            topic.state()?.prepare()?;
+            topic.status.prepare()?;
             let on_file = db::topics::prerequisites(conn, id)
                 .await?
                 .iter()

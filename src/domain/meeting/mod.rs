@@ -243,6 +243,21 @@ impl MeetingState {
             MeetingState::Closed | MeetingState::MinutesSealed => "closed",
         }
     }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            MeetingState::Draft => "筹备中",
+            MeetingState::Noticed => "已发通知",
+            MeetingState::Open => "进行中",
+            MeetingState::Closed | MeetingState::MinutesSealed => "已结束",
+        }
+    }
+}
+
+impl serde::Serialize for MeetingState {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 /// R-SECRETARY (第二十条): the meeting secretary is a member of 综合科's staff.
