@@ -6,6 +6,7 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::domain::meeting::MeetingState;
+use crate::domain::org::Position;
 use crate::domain::settings::Settings;
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -118,7 +119,7 @@ pub async fn get(
 /// What one person is to a meeting's group (their current position, whether they are invited
 /// to one of its items) and the group's settings.
 pub struct Standing {
-    pub position: Option<String>,
+    pub position: Option<Position>,
     pub attendee: bool,
     pub settings: Settings,
 }
@@ -151,7 +152,7 @@ pub async fn context(
 ) -> sqlx::Result<Context> {
     let row = sqlx::query!(
         r#"select (select position from membership where party_group_id = $1 and user_id = $3
-                   and ended_on is null) as position,
+                   and ended_on is null) as "position: Position",
                   exists (select 1 from item_attendee a join agenda_item i using (item_id)
                           where i.meeting_id = $2 and a.user_id = $3) as "attendee!",
                   s.quorum_num, s.quorum_den, s.large_spend_fen, s.topic_lead_days,
@@ -273,8 +274,8 @@ pub async fn set_status(
 pub struct RosterEntry {
     pub user_id: Uuid,
     pub name: String,
-    /// `secretary` (书记), `deputy` (副书记), `member`.
-    pub position: String,
+    #[schema(value_type = String)]
+    pub position: Position,
     pub present: bool,
 }
 

@@ -3,6 +3,7 @@ use sqlx::PgConnection;
 use time::Date;
 use uuid::Uuid;
 
+use crate::domain::org::Position;
 use crate::domain::settings::Settings;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -20,8 +21,8 @@ pub struct Membership {
     pub user_id: Uuid,
     pub login: String,
     pub name: String,
-    /// `secretary` (书记), `deputy` (副书记), `member`.
-    pub position: String,
+    #[schema(value_type = String)]
+    pub position: Position,
     /// 分管 areas.
     pub areas: Vec<String>,
     #[serde(with = "super::iso_date")]
@@ -143,7 +144,7 @@ pub async fn memberships(
     sqlx::query_as!(
         Membership,
         r#"select m.membership_id, m.party_group_id, g.name as party_group_name, m.user_id,
-                  u.login, u.name, m.position, m.areas, m.started_on, m.ended_on
+                  u.login, u.name, m.position as "position: Position", m.areas, m.started_on, m.ended_on
            from membership m join app_user u using (user_id) join party_group g using (party_group_id)
            where m.party_group_id = $1
            order by (m.ended_on is null) desc,
@@ -163,7 +164,7 @@ pub async fn memberships_of_user(
     sqlx::query_as!(
         Membership,
         r#"select m.membership_id, m.party_group_id, g.name as party_group_name, m.user_id,
-                  u.login, u.name, m.position, m.areas, m.started_on, m.ended_on
+                  u.login, u.name, m.position as "position: Position", m.areas, m.started_on, m.ended_on
            from membership m join app_user u using (user_id) join party_group g using (party_group_id)
            where m.user_id = $1 and m.ended_on is null
            order by g.name collate "zh-x-icu""#,
@@ -182,7 +183,7 @@ pub async fn current_membership(
     sqlx::query_as!(
         Membership,
         r#"select m.membership_id, m.party_group_id, g.name as party_group_name, m.user_id,
-                  u.login, u.name, m.position, m.areas, m.started_on, m.ended_on
+                  u.login, u.name, m.position as "position: Position", m.areas, m.started_on, m.ended_on
            from membership m join app_user u using (user_id) join party_group g using (party_group_id)
            where m.party_group_id = $1 and m.user_id = $2 and m.ended_on is null
            for update of m"#,
@@ -198,10 +199,10 @@ pub async fn current_position(
     conn: &mut PgConnection,
     party_group_id: Uuid,
     user_id: Uuid,
-) -> sqlx::Result<Option<String>> {
+) -> sqlx::Result<Option<Position>> {
     sqlx::query_scalar!(
-        "select position from membership where party_group_id = $1 and user_id = $2
-         and ended_on is null",
+        r#"select position as "position: Position" from membership
+           where party_group_id = $1 and user_id = $2 and ended_on is null"#,
         party_group_id,
         user_id
     )
@@ -216,7 +217,7 @@ pub async fn insert_membership(conn: &mut PgConnection, m: &Membership) -> sqlx:
         m.membership_id,
         m.party_group_id,
         m.user_id,
-        m.position,
+        m.position.as_str(),
         &m.areas,
         m.started_on
     )

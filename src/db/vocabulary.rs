@@ -6,6 +6,7 @@ use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueRef, Postgres};
 
 use crate::domain::meeting::MeetingState;
+use crate::domain::org::Position;
 use crate::domain::topic_status::TopicStatus;
 
 macro_rules! stored_as_text {
@@ -36,4 +37,4 @@ macro_rules! stored_as_text {
     )+};
 }
 
-stored_as_text!(MeetingState, TopicStatus);
+stored_as_text!(MeetingState, Position, TopicStatus);

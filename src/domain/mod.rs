@@ -41,6 +41,15 @@ macro_rules! vocabulary {
                 s.serialize_str(self.as_str())
             }
         }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let name = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                Self::parse(&name).ok_or_else(|| {
+                    serde::de::Error::custom(format!("未知的{}:{name}", $what))
+                })
+            }
+        }
     };
 }
 

@@ -95,7 +95,7 @@ async fn list_page(State(state): State<AppState>, user: CurrentUser) -> Result<L
     } else {
         let mut mine = Vec::new();
         for m in db::party_groups::memberships_of_user(&mut conn, user.user_id).await? {
-            if m.position == Position::Secretary.as_str() {
+            if m.position == Position::Secretary {
                 mine.push(PartyGroup {
                     party_group_id: m.party_group_id,
                     name: m.party_group_name,

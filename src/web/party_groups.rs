@@ -194,10 +194,6 @@ struct GroupPage {
 }
 
 impl GroupPage {
-    fn position_zh(&self, p: &str) -> &'static str {
-        Position::parse(p).map_or("", Position::label_zh)
-    }
-
     fn areas_zh(&self, areas: &[String]) -> String {
         let labels: Vec<&str> = areas
             .iter()

@@ -361,7 +361,7 @@ async fn topics_page(
     let chaired: Vec<Uuid> = db::party_groups::memberships_of_user(&mut conn, user.user_id)
         .await?
         .into_iter()
-        .filter(|m| m.position == Position::Secretary.as_str())
+        .filter(|m| m.position == Position::Secretary)
         .map(|m| m.party_group_id)
         .collect();
     drop(conn);

@@ -39,9 +39,7 @@ pub async fn group_for(
     let group = db::party_groups::get(conn, group_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let position = db::party_groups::current_position(conn, group_id, user.user_id)
-        .await?
-        .and_then(|p| Position::parse(&p));
+    let position = db::party_groups::current_position(conn, group_id, user.user_id).await?;
     user.can_in(action, group_id, position, &Relation::default())?;
     Ok((group, position))
 }

@@ -142,7 +142,7 @@ pub async fn chaired_groups(
     Ok(db::party_groups::memberships_of_user(conn, user.user_id)
         .await?
         .into_iter()
-        .filter(|m| m.ended_on.is_none() && m.position == Position::Secretary.as_str())
+        .filter(|m| m.ended_on.is_none() && m.position == Position::Secretary)
         .map(|m| m.party_group_id)
         .collect())
 }

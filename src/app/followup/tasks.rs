@@ -195,9 +195,7 @@ pub async fn circulate(
     db::party_groups::get(&mut tx, group_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let position = db::party_groups::current_position(&mut tx, group_id, user.user_id)
-        .await?
-        .and_then(|p| Position::parse(&p));
+    let position = db::party_groups::current_position(&mut tx, group_id, user.user_id).await?;
     user.can_in(
         Action::TrackDuties,
         group_id,

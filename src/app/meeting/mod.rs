@@ -99,7 +99,7 @@ impl Ctx {
         )
         .await?;
         let standing = &context.standing;
-        let position = standing.position.as_deref().and_then(Position::parse);
+        let position = standing.position;
         let relation = Relation {
             chair: meeting.chair_id == user.user_id,
             meeting_secretary: meeting.secretary_id == user.user_id,

@@ -94,7 +94,7 @@ pub async fn create_meeting(
     let chair = db::party_groups::memberships(&mut tx, group.party_group_id)
         .await?
         .into_iter()
-        .find(|m| m.ended_on.is_none() && m.position == Position::Secretary.as_str());
+        .find(|m| m.ended_on.is_none() && m.position == Position::Secretary);
     let chair = chair_of(chair)?;
     let year = starts_at.to_offset(DISPLAY_OFFSET).year();
     db::party_groups::lock(&mut tx, group.party_group_id).await?;

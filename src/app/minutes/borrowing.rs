@@ -27,7 +27,7 @@ pub async fn deciders(
         .filter(|m| m.ended_on.is_none())
         .filter(|m| {
             matches!(
-                Position::parse(&m.position),
+                Some(m.position),
                 Some(Position::Secretary | Position::Deputy)
             )
         })
@@ -102,9 +102,7 @@ pub async fn decide_borrow(
         .await?
         .ok_or(AppError::NotFound)?;
     let position =
-        db::party_groups::current_position(&mut tx, request.party_group_id, user.user_id)
-            .await?
-            .and_then(|p| Position::parse(&p));
+        db::party_groups::current_position(&mut tx, request.party_group_id, user.user_id).await?;
     // The requester may see their own request; a decider is a member of the group.
     if position.is_none() && request.user_id != user.user_id {
         return Err(AppError::NotFound);

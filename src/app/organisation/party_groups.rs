@@ -32,9 +32,8 @@ pub async fn named_group(
     };
     match &group {
         Some(g) => {
-            let position = db::party_groups::current_position(conn, g.party_group_id, user.user_id)
-                .await?
-                .and_then(|p| Position::parse(&p));
+            let position =
+                db::party_groups::current_position(conn, g.party_group_id, user.user_id).await?;
             user.can_in(action, g.party_group_id, position, &Relation::default())?
         }
         None => user.can(action)?,
@@ -119,9 +118,7 @@ pub async fn visible_group(
     let group = db::party_groups::get(&mut conn, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let position = db::party_groups::current_position(&mut conn, id, user.user_id)
-        .await?
-        .and_then(|p| Position::parse(&p));
+    let position = db::party_groups::current_position(&mut conn, id, user.user_id).await?;
     user.can_in(Action::ReadGroupSettings, id, position, &Default::default())?;
     Ok(group)
 }
@@ -308,7 +305,7 @@ pub async fn add_member(
         user_id: member_id,
         login: member.login,
         name: member.name,
-        position: position.as_str().to_owned(),
+        position,
         areas: areas.iter().map(|a| a.as_str().to_owned()).collect(),
         started_on,
         ended_on: None,

@@ -14,7 +14,7 @@ use crate::domain::account::{
     Login, NewPassword, check_may_join_group, check_role_separation, parse_name,
 };
 use crate::domain::authz::Action;
-use crate::domain::org::{Area, Position, SectionKind, check_four_not};
+use crate::domain::org::{Area, SectionKind, check_four_not};
 use crate::domain::role::Role;
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -347,7 +347,7 @@ pub async fn update_user(
         // R-FOUR-NOT: becoming 局长 is refused while holding one of the four areas.
         for m in memberships {
             let areas = Area::parse_list(&m.areas).map_err(anyhow::Error::msg)?;
-            check_four_not(Position::parse(&m.position), roles, &areas)?;
+            check_four_not(Some(m.position), roles, &areas)?;
         }
     }
     db::users::update(&mut tx, &after).await?;

@@ -106,7 +106,7 @@ pub async fn todos(state: &Services, user: &CurrentUser) -> Result<Vec<Todo>, Ap
     let chaired: Vec<Uuid> = db::party_groups::memberships_of_user(&mut conn, user.user_id)
         .await?
         .into_iter()
-        .filter(|m| m.position == Position::Secretary.as_str())
+        .filter(|m| m.position == Position::Secretary)
         .map(|m| m.party_group_id)
         .collect();
     // Only 综合科 and a 书记 have a desk of submitted topics.

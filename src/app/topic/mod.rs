@@ -215,9 +215,8 @@ pub async fn relation_to(
     user: &CurrentUser,
     topic: &Topic,
 ) -> Result<(Option<Position>, Relation), AppError> {
-    let position = db::party_groups::current_position(conn, topic.party_group_id, user.user_id)
-        .await?
-        .and_then(|p| Position::parse(&p));
+    let position =
+        db::party_groups::current_position(conn, topic.party_group_id, user.user_id).await?;
     let required = requirements(conn, topic).await?;
     let reviewer = !recordable_kinds(conn, user, topic, &required)
         .await?
