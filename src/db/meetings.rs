@@ -129,7 +129,8 @@ pub struct Standing {
 /// recused, spoken and voted on it.
 pub struct Context {
     pub standing: Standing,
-    pub roster: Vec<RosterEntry>,
+    /// Every membership of the group, ended or not, with attendance.
+    pub memberships: Vec<RosterMembership>,
     pub floor: ItemFloor,
 }
 
@@ -147,7 +148,6 @@ pub async fn context(
     conn: &mut PgConnection,
     meeting: &Meeting,
     user_id: Uuid,
-    on: Date,
     item_id: Option<Uuid>,
 ) -> sqlx::Result<Context> {
     let row = sqlx::query!(
@@ -157,26 +157,24 @@ pub async fn context(
                           where i.meeting_id = $2 and a.user_id = $3) as "attendee!",
                   s.quorum_num, s.quorum_den, s.large_spend_fen, s.topic_lead_days,
                   s.materials_lead_days,
-                  -- The group's membership on the meeting date (joined by then, not ended
-                  -- before it) with attendance; 书记 first, then by pinyin.
+                  -- Every membership of the group with attendance; 书记 first, then by pinyin.
                   (select coalesce(json_agg(json_build_object(
                               'user_id', m.user_id, 'name', u.name, 'position', m.position,
-                              'present', coalesce(a.present, false))
+                              'present', coalesce(a.present, false),
+                              'started_on', m.started_on, 'ended_on', m.ended_on)
                             order by m.position = 'secretary' desc, m.position = 'deputy' desc,
                                      u.name collate "zh-x-icu"), '[]')
                    from membership m join app_user u using (user_id)
                    left join attendance a on a.meeting_id = $2 and a.user_id = m.user_id
-                   where m.party_group_id = $1 and m.started_on <= $4
-                     and (m.ended_on is null or m.ended_on > $4))
-                     as "roster!: sqlx::types::Json<Vec<RosterEntry>>",
-                  array(select user_id from recusal where item_id = $5) as "recused!",
-                  array(select user_id from opinion where item_id = $5) as "spoken!",
-                  array(select user_id from vote_cast where item_id = $5) as "voted!"
+                   where m.party_group_id = $1)
+                     as "memberships!: sqlx::types::Json<Vec<RosterMembership>>",
+                  array(select user_id from recusal where item_id = $4) as "recused!",
+                  array(select user_id from opinion where item_id = $4) as "spoken!",
+                  array(select user_id from vote_cast where item_id = $4) as "voted!"
            from party_group_setting s where s.party_group_id = $1"#,
         meeting.party_group_id,
         meeting.meeting_id,
         user_id,
-        on,
         item_id
     )
     .fetch_one(conn)
@@ -193,7 +191,7 @@ pub async fn context(
                 materials_lead_days: row.materials_lead_days,
             },
         },
-        roster: row.roster.0,
+        memberships: row.memberships.0,
         floor: ItemFloor {
             recused: row.recused,
             spoken: row.spoken,
@@ -204,17 +202,30 @@ pub async fn context(
 
 /// The meetings a person takes part in (member of the group, chair, secretary, attendee) or,
 /// for 综合科, every meeting; newest first.
-/// The meetings a user takes part in, and those of the groups they serve as 综合科.
-pub async fn list_for_user(
+/// A meeting with what one person is to it.
+pub struct Related {
+    pub meeting: Meeting,
+    /// Their current position in the meeting's group, if any.
+    pub position: Option<Position>,
+    /// Whether they are invited to one of its items.
+    pub attendee: bool,
+}
+
+/// The meetings a person has any tie to — chair, secretary, member of the group, attendee, or
+/// 综合科 serving the group — with the facts who may see them is decided on.
+pub async fn related(
     conn: &mut PgConnection,
     user_id: Uuid,
     office_groups: &[Uuid],
-) -> sqlx::Result<Vec<Meeting>> {
-    sqlx::query_as!(
-        Meeting,
+) -> sqlx::Result<Vec<Related>> {
+    let rows = sqlx::query!(
         r#"select meeting_id, party_group_id, year, number, title, starts_at, place,
-                secretary_id, chair_id, chair_reason, status as "status: MeetingState", materials_late_reason,
-                created_by, created_at, noticed_at, opened_at, closed_at
+                secretary_id, chair_id, chair_reason, status as "status: MeetingState",
+                materials_late_reason, created_by, created_at, noticed_at, opened_at, closed_at,
+                (select s.position from membership s where s.party_group_id = m.party_group_id
+                 and s.user_id = $1 and s.ended_on is null) as "position: Position",
+                exists (select 1 from item_attendee a join agenda_item i using (item_id)
+                        where i.meeting_id = m.meeting_id and a.user_id = $1) as "attendee!"
          from meeting m
          where m.party_group_id = any($2) or m.chair_id = $1 or m.secretary_id = $1
             or exists (select 1 from membership s where s.party_group_id = m.party_group_id
@@ -226,7 +237,33 @@ pub async fn list_for_user(
         office_groups
     )
     .fetch_all(conn)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Related {
+            position: r.position,
+            attendee: r.attendee,
+            meeting: Meeting {
+                meeting_id: r.meeting_id,
+                party_group_id: r.party_group_id,
+                year: r.year,
+                number: r.number,
+                title: r.title,
+                starts_at: r.starts_at,
+                place: r.place,
+                secretary_id: r.secretary_id,
+                chair_id: r.chair_id,
+                chair_reason: r.chair_reason,
+                status: r.status,
+                materials_late_reason: r.materials_late_reason,
+                created_by: r.created_by,
+                created_at: r.created_at,
+                noticed_at: r.noticed_at,
+                opened_at: r.opened_at,
+                closed_at: r.closed_at,
+            },
+        })
+        .collect())
 }
 
 pub async fn set_chair(
@@ -269,8 +306,21 @@ pub async fn set_status(
     .map(drop)
 }
 
+/// One membership of a meeting's group, with whether its member is in the room now.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RosterMembership {
+    pub user_id: Uuid,
+    pub name: String,
+    pub position: Position,
+    pub present: bool,
+    #[serde(with = "super::iso_date")]
+    pub started_on: Date,
+    #[serde(with = "super::iso_date::option")]
+    pub ended_on: Option<Date>,
+}
+
 /// A member of the group on the meeting's date, with whether they are in the room now.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RosterEntry {
     pub user_id: Uuid,
     pub name: String,

@@ -1,6 +1,8 @@
 //! The organisation: kinds of section (科室), positions in a party group and 分管 work areas,
 //! with R-FOUR-NOT.
 
+use time::Date;
+
 use super::role::Role;
 use super::rule::{Rule, RuleViolation};
 
@@ -50,6 +52,12 @@ impl Area {
     }
 }
 
+/// A membership counts from the day it starts until the day before it ends: the members on a
+/// meeting's date are the ones who should attend it (R-QUORUM's 应到会成员).
+pub fn member_on(started_on: Date, ended_on: Option<Date>, date: Date) -> bool {
+    started_on <= date && ended_on.is_none_or(|ended| ended > date)
+}
+
 /// R-FOUR-NOT (第三条(五)): the principal leaders — the 书记 (by position) and the 局长 (by role) —
 /// do not directly take charge of personnel, finance, construction projects or procurement.
 pub fn check_four_not(
@@ -84,6 +92,25 @@ pub fn check_four_not(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn r_quorum_counts_the_members_on_the_meeting_date() {
+        let start = date!(2026 - 03 - 01);
+        assert!(member_on(start, None, start));
+        assert!(!member_on(start, None, date!(2026 - 02 - 28)));
+        // Ended on the meeting day: no longer a member that day.
+        assert!(!member_on(
+            start,
+            Some(date!(2026 - 06 - 01)),
+            date!(2026 - 06 - 01)
+        ));
+        assert!(member_on(
+            start,
+            Some(date!(2026 - 06 - 01)),
+            date!(2026 - 05 - 31)
+        ));
+    }
 
     #[test]
     fn r_four_not_secretary_may_not_take_charge_of_the_four_areas() {

@@ -51,6 +51,9 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 pub struct Hub {
     channels: Mutex<HashMap<Uuid, broadcast::Sender<Bytes>>>,
     closed: AtomicBool,
+    /// Whether the listener is following the channel now: until it is, a screen may miss a
+    /// change, so the instance is not ready (`/readyz`).
+    listening: AtomicBool,
     /// Payloads of [`db::sessions::ENDED_CHANNEL`]: a session's hash (hex) or `user:<id>`.
     ended: broadcast::Sender<String>,
 }
@@ -60,12 +63,21 @@ impl Default for Hub {
         Hub {
             channels: Mutex::default(),
             closed: AtomicBool::new(false),
+            listening: AtomicBool::new(false),
             ended: broadcast::channel(BUFFER).0,
         }
     }
 }
 
 impl Hub {
+    pub fn listening(&self) -> bool {
+        self.listening.load(Ordering::Acquire)
+    }
+
+    fn set_listening(&self, on: bool) {
+        self.listening.store(on, Ordering::Release);
+    }
+
     /// A receiver of the meeting's snapshots, as events. After [`Hub::close`] it yields nothing.
     pub fn subscribe(&self, meeting_id: Uuid) -> broadcast::Receiver<Bytes> {
         if self.closed.load(Ordering::Acquire) {
@@ -139,6 +151,7 @@ pub fn spawn_listener(pool: PgPool, hub: Arc<Hub>) {
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
             }
+            hub.set_listening(true);
             hub.resync_all();
             loop {
                 match listener.try_recv().await {
@@ -151,12 +164,16 @@ pub fn spawn_listener(pool: PgPool, hub: Arc<Hub>) {
                             hub.dispatch(id, event(payload));
                         }
                     }
-                    // The connection was lost; it is re-established on the next call and
-                    // notifications sent meanwhile are gone.
-                    Ok(None) => hub.resync_all(),
+                    // The connection was lost and notifications sent meanwhile are gone:
+                    // listen again, then every screen reads its snapshot again.
+                    Ok(None) => {
+                        hub.set_listening(false);
+                        break;
+                    }
                     Err(_) if pool.is_closed() => return,
                     Err(e) => {
                         tracing::warn!(error = %e, "meeting events: listener failed");
+                        hub.set_listening(false);
                         break;
                     }
                 }

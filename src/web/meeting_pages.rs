@@ -79,13 +79,8 @@ impl ListPage {
 }
 
 async fn list_page(State(state): State<AppState>, user: CurrentUser) -> Result<ListPage, AppError> {
+    let meetings = meeting::list(&state, &user).await?;
     let mut conn = state.pool.acquire().await?;
-    let meetings = db::meetings::list_for_user(
-        &mut conn,
-        user.user_id,
-        &crate::app::meeting::office_groups(&user),
-    )
-    .await?;
     let groups = if user.has(Role::Office) {
         db::party_groups::list_all(&mut conn)
             .await?

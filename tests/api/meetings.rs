@@ -28,6 +28,52 @@ async fn audit_entries(app: &TestApp) -> i64 {
 
 /// The roster every meeting screen shows: the 书记 first, then the 副书记, then members in
 /// pinyin order (陈 chen, 李 li, 王 wang, 张 zhang, 赵 zhao — not their code point order).
+/// R-QUORUM: the members who should attend are those of the group on the meeting's date — not
+/// one whose membership ended before it, not one who joins after it.
+#[tokio::test]
+async fn r_quorum_the_roster_is_the_membership_on_the_meeting_date() {
+    let app = TestApp::new().await;
+    let r = room(&app, 6).await;
+    let m = meeting(&app, &r, 10).await;
+    let admin = app.admin().await;
+    let members = format!("/api/v1/party-groups/{}/members", r.group);
+    let (status, body) = app
+        .api(
+            "DELETE",
+            &format!("{members}/{}", r.members[5].id),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    let (later, _) = app.user("xinren", &["leader"]).await;
+    let starts = &days_ahead(20)[..10];
+    let (status, body) = app
+        .api(
+            "POST",
+            &members,
+            Some(&admin),
+            Some(json!({"user_id": later, "position": "member", "started_on": starts})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let v = meeting_view(&app, &r.shuji.token, m).await;
+    let roster: Vec<&str> = v["roster"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["user_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(roster.len(), 6, "{roster:?}");
+    assert!(!roster.contains(&r.members[5].id.to_string().as_str()));
+    assert!(!roster.contains(&later.to_string().as_str()));
+    assert_eq!(v["quorum"]["members"], 6);
+    // A meeting after the newcomer joins counts them.
+    let m2 = meeting(&app, &r, 30).await;
+    let v = meeting_view(&app, &r.shuji.token, m2).await;
+    assert_eq!(v["quorum"]["members"], 7);
+}
+
 #[tokio::test]
 async fn the_roster_lists_the_shuji_the_deputy_then_members_by_pinyin() {
     let app = TestApp::new().await;
@@ -1038,6 +1084,23 @@ async fn a_second_screen_sees_a_ballot_through_the_event_stream() {
     // its screens start from the database and follow the first instance's changes.
     let pool = sqlx::PgPool::connect(&app.runtime_url).await.unwrap();
     let other = yishi::app(yishi::AppState::new(pool, crate::support::test_config()).unwrap());
+    // It is ready once it follows the events; a screen served before could miss a change.
+    let ready = async || {
+        let req = Request::get("/readyz").body(Body::empty()).unwrap();
+        tower::ServiceExt::oneshot(other.clone(), req)
+            .await
+            .unwrap()
+            .status()
+    };
+    let mut waited = 0;
+    while ready().await != StatusCode::OK {
+        assert!(
+            waited < 100,
+            "the second instance never followed the events"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        waited += 1;
+    }
     let mut there = stream(&other, &r.members[1].token, m).await;
     let synced = next_event(&mut there).await;
     assert_eq!(synced["kind"], "sync");

@@ -26,7 +26,7 @@ use crate::display::DISPLAY_OFFSET;
 use crate::domain::authz::{Action, Relation};
 use crate::domain::counting::{Fraction, check_quorum};
 use crate::domain::meeting::{ItemState, MeetingState};
-use crate::domain::org::Position;
+use crate::domain::org::{Position, member_on};
 use crate::domain::role::Role;
 use crate::domain::rule::RuleViolation;
 use crate::domain::topic_status::TopicStatus;
@@ -90,14 +90,19 @@ impl Ctx {
         found: Relation,
         item_id: Option<Uuid>,
     ) -> Result<(Ctx, db::meetings::ItemFloor), AppError> {
-        let context = db::meetings::context(
-            conn,
-            &meeting,
-            user.user_id,
-            meeting_date(&meeting),
-            item_id,
-        )
-        .await?;
+        let context = db::meetings::context(conn, &meeting, user.user_id, item_id).await?;
+        let date = meeting_date(&meeting);
+        let roster = context
+            .memberships
+            .into_iter()
+            .filter(|m| member_on(m.started_on, m.ended_on, date))
+            .map(|m| RosterEntry {
+                user_id: m.user_id,
+                name: m.name,
+                position: m.position,
+                present: m.present,
+            })
+            .collect();
         let standing = &context.standing;
         let position = standing.position;
         let relation = Relation {
@@ -119,7 +124,7 @@ impl Ctx {
             state,
             position,
             relation,
-            roster: context.roster,
+            roster,
         };
         Ok((ctx, context.floor))
     }
@@ -230,10 +235,30 @@ pub async fn advance_topic(
     Ok(())
 }
 
-/// My meetings (综合科: those of the groups its section serves).
+/// My meetings (综合科: those of the groups its section serves): each meeting I have a tie to
+/// that the policy lets me read.
 pub async fn list(state: &Services, user: &CurrentUser) -> Result<Vec<Meeting>, AppError> {
     let mut conn = state.pool.acquire().await?;
-    Ok(db::meetings::list_for_user(&mut conn, user.user_id, &office_groups(user)).await?)
+    let related = db::meetings::related(&mut conn, user.user_id, &office_groups(user)).await?;
+    Ok(related
+        .into_iter()
+        .filter(|r| {
+            let relation = Relation {
+                chair: r.meeting.chair_id == user.user_id,
+                meeting_secretary: r.meeting.secretary_id == user.user_id,
+                attendee: r.attendee,
+                ..Relation::default()
+            };
+            user.can_in(
+                Action::ReadMeeting,
+                r.meeting.party_group_id,
+                r.position,
+                &relation,
+            )
+            .is_ok()
+        })
+        .map(|r| r.meeting)
+        .collect())
 }
 
 /// Loads a meeting the user may see, else 404.
