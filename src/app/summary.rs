@@ -18,9 +18,10 @@ use crate::db::{self};
 use crate::domain::authz::{Action, Relation};
 use crate::domain::deliberation::Outcome;
 use crate::domain::meeting::MeetingState;
+use crate::domain::org::member_on;
 use crate::domain::records::{
     Decision, check_distribute, check_followup_owners, check_meeting_closed, check_sign_summary,
-    check_summary_signer, summary_item_visible,
+    check_summary_signer, summary_item_visible, summary_recipient,
 };
 use crate::domain::role::Role;
 use crate::domain::rule::RuleViolation;
@@ -288,15 +289,22 @@ pub async fn distribute(state: &Services, user: &CurrentUser, id: Uuid) -> Resul
     let row = row.ok_or_else(|| anyhow::anyhow!("a summary that may be distributed exists"))?;
     let summary: Summary = serde_json::from_str(&row.body)
         .map_err(|e| anyhow::anyhow!("signed summary does not parse: {e}"))?;
-    let recipients: Vec<(Uuid, i32)> =
-        db::records::summary_recipients(&mut tx, ctx.meeting.party_group_id, ctx.date())
-            .await?
-            .into_iter()
-            .map(|(user_id, member)| {
-                let (_, withheld) = withhold(summary.clone(), member);
-                (user_id, withheld as i32)
-            })
-            .collect();
+    let memberships = db::party_groups::memberships(&mut tx, ctx.meeting.party_group_id).await?;
+    let date = ctx.date();
+    let recipients: Vec<(Uuid, i32)> = db::users::list(&mut tx)
+        .await?
+        .into_iter()
+        .filter(|u| u.active)
+        .filter_map(|u| {
+            let member = memberships
+                .iter()
+                .any(|m| m.user_id == u.user_id && member_on(m.started_on, m.ended_on, date));
+            let roles: Vec<Role> = u.roles.iter().filter_map(|r| Role::parse(r)).collect();
+            let member = summary_recipient(member, &roles)?;
+            let (_, withheld) = withhold(summary.clone(), member);
+            Some((u.user_id, withheld as i32))
+        })
+        .collect();
     db::records::distribute_summary(&mut tx, id, user.user_id, &recipients).await?;
     let to: Vec<Uuid> = recipients.iter().map(|(u, _)| *u).collect();
     db::notifications::send(

@@ -727,9 +727,13 @@ pub struct RecordTodo {
     pub due_on: Option<Date>,
 }
 
-/// Open tasks I lead, borrow requests I decide, summaries I have not signed for, documents
-/// waiting for my review, minutes I draft or sign.
-pub async fn todos(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Vec<RecordTodo>> {
+/// Open tasks I lead, borrow requests waiting in the groups I decide them for (`deciding`),
+/// summaries I have not signed for, documents waiting for my review, minutes I draft or sign.
+pub async fn todos(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    deciding: &[Uuid],
+) -> sqlx::Result<Vec<RecordTodo>> {
     sqlx::query_as!(
         RecordTodo,
         r#"select 'task' as "kind!", t.title as "title!", k.task_id as "id!", k.due_on as "due_on?"
@@ -738,9 +742,7 @@ pub async fn todos(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Vec<R
            union all
            select 'borrow', m.title || '(' || u.name || ')', b.request_id, null
            from borrow_request b join meeting m using (meeting_id) join app_user u on u.user_id = b.user_id
-           where b.approved is null and exists (
-               select 1 from membership s where s.party_group_id = m.party_group_id and s.user_id = $1
-               and s.position in ('secretary', 'deputy') and s.ended_on is null)
+           where b.approved is null and m.party_group_id = any($2)
            union all
            select 'receipt', m.title, r.meeting_id, null
            from summary_receipt r join meeting m using (meeting_id)
@@ -761,7 +763,8 @@ pub async fn todos(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Vec<R
              and not exists (select 1 from minutes x where x.meeting_id = m.meeting_id and x.sealed_at is not null)
              and (m.secretary_id = $1 or m.chair_id = $1)
            order by 4 nulls last"#,
-        user_id
+        user_id,
+        deciding
     )
     .fetch_all(conn)
     .await

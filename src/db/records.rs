@@ -253,21 +253,17 @@ pub async fn borrow_grant(
     .await
 }
 
-/// Requests a person asked, and those waiting for a decision in the groups where they are
-/// 书记 or 副书记 today.
+/// Requests a person asked, and those waiting for a decision in `deciding` groups.
 pub async fn borrow_requests_for(
     conn: &mut PgConnection,
     user_id: Uuid,
+    deciding: &[Uuid],
 ) -> sqlx::Result<Vec<BorrowRequest>> {
     borrow_select!(
-        "where b.user_id = $1
-            or (b.approved is null and exists (
-                 select 1 from membership s where s.party_group_id = m.party_group_id
-                 and s.user_id = $1 and s.position in ('secretary', 'deputy')
-                 and s.started_on <= current_date
-                 and (s.ended_on is null or s.ended_on > current_date)))
+        "where b.user_id = $1 or (b.approved is null and m.party_group_id = any($2))
          order by b.requested_at desc limit 200",
-        user_id
+        user_id,
+        deciding
     )
     .fetch_all(conn)
     .await
@@ -400,32 +396,4 @@ pub async fn is_recipient(
     )
     .fetch_one(conn)
     .await
-}
-
-/// Who receives the summary: the group's members on the meeting date, the bureau's other
-/// leaders (局领导, 局长) and the heads of sections, each once, active accounts only.
-pub async fn summary_recipients(
-    conn: &mut PgConnection,
-    party_group_id: Uuid,
-    on: time::Date,
-) -> sqlx::Result<Vec<(Uuid, bool)>> {
-    let rows = sqlx::query!(
-        r#"select u.user_id as "user_id!",
-                  exists (select 1 from membership s where s.user_id = u.user_id
-                          and s.party_group_id = $1 and s.started_on <= $2
-                          and (s.ended_on is null or s.ended_on > $2)) as "member!"
-           from app_user u
-           where u.active and (
-               exists (select 1 from membership s where s.user_id = u.user_id
-                       and s.party_group_id = $1 and s.started_on <= $2
-                       and (s.ended_on is null or s.ended_on > $2))
-               or exists (select 1 from user_role r where r.user_id = u.user_id
-                          and r.role in ('leader', 'director', 'section_head')))
-           order by u.name collate "zh-x-icu""#,
-        party_group_id,
-        on
-    )
-    .fetch_all(conn)
-    .await?;
-    Ok(rows.into_iter().map(|r| (r.user_id, r.member)).collect())
 }

@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 
 use super::deliberation::{Outcome, Stance};
 use super::org::Position;
+use super::role::Role;
 use super::rule::{Rule, RuleViolation};
 
 /// One agenda item as the minutes hold it.
@@ -313,6 +314,19 @@ pub fn check_distribute(signed: bool, distributed_before: bool) -> Result<(), Ru
     Ok(())
 }
 
+/// R-SUMMARY (第二十一条(四)): the summary goes to the group's members on the meeting date and
+/// to the bureau's other leaders (局领导, 局长) and the heads of sections. `Some(member)` for a
+/// recipient, with whether they read it as a member (cleared for its classified items).
+pub fn summary_recipient(member_on_date: bool, roles: &[Role]) -> Option<bool> {
+    if member_on_date {
+        return Some(true);
+    }
+    roles
+        .iter()
+        .any(|r| matches!(r, Role::Leader | Role::Director | Role::SectionHead))
+        .then_some(false)
+}
+
 /// R-SUMMARY, R-CONFIDENTIAL: a classified item is withheld from a recipient without clearance.
 pub fn summary_item_visible(item_classified: bool, recipient_cleared: bool) -> bool {
     !item_classified || recipient_cleared
@@ -586,6 +600,17 @@ mod tests {
                 .rule,
             Rule::FollowupOwner
         );
+    }
+
+    #[test]
+    fn r_summary_goes_to_members_leaders_and_section_heads() {
+        assert_eq!(summary_recipient(true, &[]), Some(true));
+        assert_eq!(summary_recipient(true, &[Role::Leader]), Some(true));
+        for role in [Role::Leader, Role::Director, Role::SectionHead] {
+            assert_eq!(summary_recipient(false, &[role]), Some(false), "{role:?}");
+        }
+        assert_eq!(summary_recipient(false, &[Role::Staff, Role::Office]), None);
+        assert_eq!(summary_recipient(false, &[]), None);
     }
 
     #[test]

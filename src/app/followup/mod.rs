@@ -197,7 +197,8 @@ pub async fn todos(
     let today = today();
     let soon = today + time::Duration::days(7);
     let mut out = Vec::new();
-    for t in db::followup::todos(&mut conn, user.user_id).await? {
+    let deciding = crate::app::minutes::deciding_groups(&mut conn, user).await?;
+    for t in db::followup::todos(&mut conn, user.user_id, &deciding).await? {
         let (label, href) = match t.kind.as_str() {
             "task" => match t.due_on {
                 Some(d) if d < today => (

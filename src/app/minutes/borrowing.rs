@@ -1,6 +1,8 @@
 //! R-MINUTES-ACCESS: a non-member asks to read the minutes; the 书记 or a 副书记 decides.
 
 use super::*;
+use crate::display::today;
+use crate::domain::org::member_on;
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct BorrowInput {
@@ -162,5 +164,20 @@ pub async fn borrow_requests(
     user: &CurrentUser,
 ) -> Result<Vec<BorrowRequest>, AppError> {
     let mut conn = state.pool.acquire().await?;
-    Ok(db::records::borrow_requests_for(&mut conn, user.user_id).await?)
+    let deciding = deciding_groups(&mut conn, user).await?;
+    Ok(db::records::borrow_requests_for(&mut conn, user.user_id, &deciding).await?)
+}
+
+/// The groups whose borrow requests this person decides: where they are 书记 or 副书记 today.
+pub async fn deciding_groups(
+    conn: &mut sqlx::PgConnection,
+    user: &CurrentUser,
+) -> Result<Vec<Uuid>, AppError> {
+    Ok(db::party_groups::memberships_of_user(conn, user.user_id)
+        .await?
+        .into_iter()
+        .filter(|m| member_on(m.started_on, m.ended_on, today()))
+        .filter(|m| check_borrow_decider(Some(m.position)).is_ok())
+        .map(|m| m.party_group_id)
+        .collect())
 }
