@@ -378,7 +378,7 @@ pub async fn open_vote(
     }
     let (eligible, present) = c.voters();
     let next = meeting::open_vote(c.state, present, eligible, c.ctx.quorum)?;
-    c.item.vote_method = Some(method.as_str().to_owned());
+    c.item.vote_method = Some(method);
     save(&mut tx, &mut c.item, next).await?;
     if method.is_secret() {
         let key = state.ballot.vote_key(item_id).public();
@@ -427,7 +427,7 @@ pub async fn cast_ballot(
     let mut tx = state.pool.begin().await?;
     let c = ItemCtx::load(&mut tx, user, id, item_id, SIDE).await?;
     c.ctx.can(user, Action::CastBallot { on_behalf })?;
-    let method = c.item.vote_method.as_deref().and_then(VoteMethod::parse);
+    let method = c.item.vote_method;
     check_ballot(c.state, method.unwrap_or(VoteMethod::Secret), on_behalf)?;
     let method = method.ok_or_else(|| anyhow::anyhow!("voting item without a method"))?;
     let choice = match (input.choice.trim(), &input.ballot) {
@@ -515,7 +515,7 @@ pub async fn close_vote(
     let mut tx = state.pool.begin().await?;
     let mut c = ItemCtx::load(&mut tx, user, id, item_id, CHAIR).await?;
     c.ctx.can(user, Action::CloseVote)?;
-    let method = c.item.vote_method.as_deref().and_then(VoteMethod::parse);
+    let method = c.item.vote_method;
     let counted: Tally = match method {
         Some(VoteMethod::Secret) => count_secret(state, &mut tx, item_id).await?,
         _ => tally(

@@ -7,6 +7,8 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::domain::deliberation::Stance;
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Recusal {
     pub item_id: Uuid,
@@ -59,8 +61,8 @@ pub struct Statement {
     pub item_id: Uuid,
     pub user_id: Uuid,
     pub name: String,
-    /// `agree`, `disagree`, `defer`.
-    pub stance: String,
+    #[schema(value_type = String)]
+    pub stance: Stance,
     pub reason: String,
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
@@ -69,7 +71,7 @@ pub struct Statement {
 pub async fn opinions(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result<Vec<Statement>> {
     sqlx::query_as!(
         Statement,
-        r#"select o.item_id, o.user_id, u.name, o.stance, o.reason, o.stated_at as "at"
+        r#"select o.item_id, o.user_id, u.name, o.stance as "stance: Stance", o.reason, o.stated_at as "at"
            from opinion o join agenda_item i using (item_id) join app_user u on u.user_id = o.user_id
            where i.meeting_id = $1 order by o.stated_at"#,
         meeting_id
@@ -103,7 +105,7 @@ pub async fn written_opinions(
 ) -> sqlx::Result<Vec<Statement>> {
     sqlx::query_as!(
         Statement,
-        r#"select w.item_id, w.user_id, u.name, w.stance, w.reason, w.written_at as "at"
+        r#"select w.item_id, w.user_id, u.name, w.stance as "stance: Stance", w.reason, w.written_at as "at"
            from written_opinion w join agenda_item i using (item_id)
            join app_user u on u.user_id = w.user_id
            where i.meeting_id = $1 order by w.written_at"#,

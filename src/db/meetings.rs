@@ -5,6 +5,7 @@ use sqlx::PgConnection;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
+use crate::domain::deliberation::VoteMethod;
 use crate::domain::meeting::MeetingState;
 use crate::domain::org::Position;
 use crate::domain::settings::Settings;
@@ -381,7 +382,8 @@ pub struct Item {
     pub state: String,
     pub absent_override_reason: Option<String>,
     /// `voice`, `hands`, `secret`, `named`.
-    pub vote_method: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub vote_method: Option<VoteMethod>,
     pub yes: Option<i32>,
     pub no: Option<i32>,
     pub abstain: Option<i32>,
@@ -405,13 +407,13 @@ pub struct Item {
 pub async fn items(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result<Vec<Item>> {
     sqlx::query_as!(
         Item,
-        "select i.item_id, i.meeting_id, i.topic_id, i.position, i.ad_hoc, i.urgent,
-                i.override_reason, i.state, i.absent_override_reason, i.vote_method, i.yes, i.no,
+        r#"select i.item_id, i.meeting_id, i.topic_id, i.position, i.ad_hoc, i.urgent,
+                i.override_reason, i.state, i.absent_override_reason, i.vote_method as "vote_method: VoteMethod", i.yes, i.no,
                 i.abstain, i.should_attend, i.passed, i.outcome, i.outcome_reason, i.started_at,
                 i.decided_at, t.title, t.category, t.classification, t.responsible_user_id,
                 t.cadre_name
          from agenda_item i join topic t using (topic_id)
-         where i.meeting_id = $1 order by i.position",
+         where i.meeting_id = $1 order by i.position"#,
         meeting_id
     )
     .fetch_all(conn)
@@ -430,13 +432,13 @@ pub async fn item(
         ($sql:literal) => {
             sqlx::query_as!(
                 Item,
-                "select i.item_id, i.meeting_id, i.topic_id, i.position, i.ad_hoc, i.urgent,
-                        i.override_reason, i.state, i.absent_override_reason, i.vote_method,
+                r#"select i.item_id, i.meeting_id, i.topic_id, i.position, i.ad_hoc, i.urgent,
+                        i.override_reason, i.state, i.absent_override_reason, i.vote_method as "vote_method: VoteMethod",
                         i.yes, i.no, i.abstain, i.should_attend, i.passed, i.outcome,
                         i.outcome_reason, i.started_at, i.decided_at, t.title, t.category,
                         t.classification, t.responsible_user_id, t.cadre_name
                  from agenda_item i join topic t using (topic_id)
-                 where i.meeting_id = $1 and i.item_id = $2"
+                 where i.meeting_id = $1 and i.item_id = $2"#
                     + $sql,
                 meeting_id,
                 item_id
@@ -517,7 +519,7 @@ pub async fn save_item(conn: &mut PgConnection, i: &Item) -> sqlx::Result<()> {
         i.item_id,
         i.state,
         i.absent_override_reason,
-        i.vote_method,
+        i.vote_method.map(VoteMethod::as_str),
         i.yes,
         i.no,
         i.abstain,

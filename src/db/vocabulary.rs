@@ -5,6 +5,7 @@ use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueRef, Postgres};
 
+use crate::domain::deliberation::{Stance, VoteMethod};
 use crate::domain::meeting::MeetingState;
 use crate::domain::org::Position;
 use crate::domain::topic_status::TopicStatus;
@@ -37,4 +38,4 @@ macro_rules! stored_as_text {
     )+};
 }
 
-stored_as_text!(MeetingState, Position, TopicStatus);
+stored_as_text!(MeetingState, Position, Stance, TopicStatus, VoteMethod);

@@ -186,11 +186,7 @@ impl MeetingPage {
     fn may_reserve(&self, i: &ItemView) -> bool {
         i.item.outcome.is_some()
             && i.opinions.iter().any(|o| {
-                o.user_id == self.me
-                    && matches!(
-                        Stance::parse(&o.stance),
-                        Some(Stance::Disagree | Stance::Defer)
-                    )
+                o.user_id == self.me && matches!(o.stance, Stance::Disagree | Stance::Defer)
             })
             && !self
                 .v
@@ -218,8 +214,9 @@ impl MeetingPage {
     fn item_state_zh(&self, i: &ItemView) -> String {
         item_state_zh(i)
     }
-    fn stance_zh(&self, s: &str) -> &'static str {
-        Stance::parse(s).map_or("", Stance::label_zh)
+    /// Whether the item's vote is (or was) secret: its ballot box is public.
+    fn secret(&self, i: &ItemView) -> bool {
+        i.item.vote_method.is_some_and(VoteMethod::is_secret)
     }
     fn kinship_zh(&self, k: &str) -> &'static str {
         Kinship::parse(k).map_or("", Kinship::label_zh)
@@ -338,7 +335,7 @@ async fn meeting_page(
             let item = &v.agenda[c.index];
             let recused: Vec<Uuid> = item.recusals.iter().map(|r| r.user_id).collect();
             let voting = item.item.state == "voting";
-            let method = item.item.vote_method.as_deref().and_then(VoteMethod::parse);
+            let method = item.item.vote_method;
             let shown = method.map(|m| reveal(m, !voting));
             let seats: Vec<Seat> = v
                 .roster
@@ -354,7 +351,7 @@ async fn meeting_page(
                             .opinions
                             .iter()
                             .find(|o| o.user_id == m.user_id)
-                            .and_then(|o| Stance::parse(&o.stance))
+                            .map(|o| o.stance)
                             .map(Stance::label_zh),
                         voted: vote.is_some(),
                         choice: vote
@@ -395,7 +392,7 @@ async fn meeting_page(
                     .opinions
                     .iter()
                     .find(|o| o.user_id == user.user_id)
-                    .and_then(|o| Stance::parse(&o.stance))
+                    .map(|o| o.stance)
                     .map(Stance::label_zh),
                 seats,
                 my_opinion: c.state_opinion.map_err(why),

@@ -21,7 +21,7 @@ pub async fn reserve(
         .await?
         .into_iter()
         .find(|o| o.item_id == item_id && o.user_id == user.user_id)
-        .and_then(|o| Stance::parse(&o.stance));
+        .map(|o| o.stance);
     check_reserve(outcome_of(&item).is_some(), stance)?;
     let text = required_text("text", &input.text, 5000)?;
     let recorded = db::followup::reserve(&mut tx, item_id, user.user_id, &text).await?;

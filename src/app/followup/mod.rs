@@ -24,7 +24,7 @@ use crate::db::party_groups::PartyGroup;
 use crate::db::{self};
 use crate::display::{date_zh, today};
 use crate::domain::authz::{Action, Relation};
-use crate::domain::deliberation::{Outcome, Stance};
+use crate::domain::deliberation::Outcome;
 use crate::domain::duties::{TaskDue, overdue_tasks};
 use crate::domain::org::Position;
 use crate::domain::records::{

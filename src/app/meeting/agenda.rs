@@ -11,7 +11,7 @@ use crate::app::error::AppError;
 use crate::db::deliberation::{Recusal, Remark, Statement, Vote};
 use crate::db::meetings::{Attendee, Item};
 use crate::db::{self};
-use crate::domain::deliberation::{Stance, opinions_split};
+use crate::domain::deliberation::opinions_split;
 use crate::domain::secret_ballot::Tracker;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -76,11 +76,7 @@ pub async fn item_views(
                 };
             }
             let item_opinions = of(&opinions, i, |o| o.item_id);
-            let split = opinions_split(
-                item_opinions
-                    .iter()
-                    .filter_map(|o| Stance::parse(&o.stance)),
-            );
+            let split = opinions_split(item_opinions.iter().map(|o| o.stance));
             ItemView {
                 item,
                 withheld,

@@ -12,7 +12,6 @@ use crate::db::meetings::Lock;
 use crate::db::{self};
 use crate::display::datetime_zh;
 use crate::domain::authz::Action;
-use crate::domain::deliberation::VoteMethod;
 use crate::domain::meeting::{
     Awaited, ItemFacts, MeetingFacts, MeetingState, Steps, current_item, next_steps,
 };
@@ -30,7 +29,7 @@ pub fn facts(
             Ok(ItemFacts {
                 state: item_state(&i.item)?,
                 responsible: i.item.responsible_user_id,
-                method: i.item.vote_method.as_deref().and_then(VoteMethod::parse),
+                method: i.item.vote_method,
                 // A withheld item is one `who` recused from; its lists are not theirs to read.
                 recused: if i.withheld {
                     vec![who]

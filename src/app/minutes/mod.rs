@@ -263,17 +263,17 @@ pub async fn generate(conn: &mut sqlx::PgConnection, ctx: &Ctx) -> Result<Minute
                 .filter(|o| o.item_id == i)
                 .map(|o| OpinionLine {
                     name: o.name.clone(),
-                    stance: o.stance.clone(),
+                    stance: o.stance.as_str().to_owned(),
                     reason: o.reason.clone(),
-                    dissent: Stance::parse(&o.stance) != Some(Stance::Agree),
+                    dissent: o.stance != Stance::Agree,
                 })
                 .collect()
         };
         let item_opinions = opinion_lines(&opinions);
         let ballot_box_digest = crate::app::ballot_box::digest(conn, &item).await?;
-        let vote = item.vote_method.as_ref().map(|method| VoteRecord {
+        let vote = item.vote_method.map(|method| VoteRecord {
             ballot_box_digest,
-            method: method.clone(),
+            method: method.as_str().to_owned(),
             yes: item.yes,
             no: item.no,
             abstain: item.abstain,
