@@ -30,7 +30,6 @@ use crate::db::{self};
 use crate::domain::authz::Action;
 use crate::domain::category::{Category, CategoryGroup};
 use crate::domain::ids::TopicId;
-use crate::domain::org::Position;
 use crate::domain::role::Role;
 use crate::domain::topic::{Classification, PrerequisiteKind, Recorder, recorder};
 
@@ -358,12 +357,7 @@ async fn topics_page(
     let mut conn = state.pool.acquire().await?;
     let topics = db::topics::list_for_user(&mut conn, user.user_id).await?;
     let submitted = db::topics::list_submitted(&mut conn).await?;
-    let chaired: Vec<Uuid> = db::party_groups::memberships_of_user(&mut conn, user.user_id)
-        .await?
-        .into_iter()
-        .filter(|m| m.position == Position::Secretary)
-        .map(|m| m.party_group_id)
-        .collect();
+    let chaired = crate::app::organisation::chaired_groups(&mut conn, &user).await?;
     drop(conn);
     let (desk, desk_title) = if user.has(Role::Office) {
         // 综合科 sees the topics of the groups its section serves.

@@ -1,7 +1,20 @@
 //! R-PUBLICATION: a document in the group's name goes round every member, then is published.
 
-use super::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{group_for, groups_for};
+use crate::app::error::AppError;
+use crate::app::input::required_text;
+use crate::app::{CurrentUser, Services};
+use crate::audit::{Chain, Change};
+use crate::db::followup::{Circulation, Signoff};
+use crate::db::party_groups::PartyGroup;
+use crate::db::{self};
+use crate::domain::authz::Action;
 use crate::domain::duties::check_in_review;
+use crate::domain::duties::check_publication;
+use crate::domain::rule::RuleViolation;
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct CirculationInput {

@@ -5,7 +5,11 @@
 
 mod circulation;
 
-pub use circulation::*;
+pub use circulation::{
+    CirculationInput, CirculationSteps, CirculationView, SignoffInput, circulation,
+    circulation_steps, circulation_view, circulations, create_circulation, current_members,
+    publish, sign_off,
+};
 
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
@@ -15,18 +19,16 @@ use crate::app::error::{AppError, FieldError};
 use crate::app::input::required_text;
 use crate::app::{CurrentUser, Services};
 use crate::audit::{Chain, Change};
-use crate::db::followup::{Circulation, Emergency, ReportUp, Signoff};
+use crate::db::followup::{Emergency, ReportUp};
 use crate::db::party_groups::PartyGroup;
 use crate::db::{self};
 use crate::display::{DISPLAY_OFFSET, parse_datetime, today};
 use crate::domain::authz::{Action, Relation};
 use crate::domain::category::Category;
 use crate::domain::duties::{
-    Duty, TaskDue, check_publication, half_yearly_hearings, monthly_meetings, overdue_tasks,
-    yearly_reports,
+    Duty, TaskDue, half_yearly_hearings, monthly_meetings, overdue_tasks, yearly_reports,
 };
 use crate::domain::org::Position;
-use crate::domain::rule::RuleViolation;
 
 /// The group and the user's position in it today, with `action` checked (404 for an unknown
 /// group).

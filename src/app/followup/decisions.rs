@@ -1,7 +1,18 @@
 //! After a decision: a dissenting member's reserved opinion (R-RESERVE), and a later item that
 //! changes an earlier decision (R-DECISION-CHANGE).
 
-use super::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{item_ctx, outcome_of};
+use crate::app::error::AppError;
+use crate::app::input::required_text;
+use crate::app::{CurrentUser, Services};
+use crate::db::{self};
+use crate::domain::authz::Action;
+use crate::domain::records::{
+    check_change_once, check_reserve, check_reserve_once, check_supersede,
+};
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct ReserveInput {

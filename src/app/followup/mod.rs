@@ -6,18 +6,19 @@
 mod decisions;
 mod tasks;
 
-pub use decisions::*;
-pub use tasks::*;
+pub use decisions::{Recorded, ReserveInput, SupersedeInput, reserve, supersede};
+pub use tasks::{
+    CircularInput, CircularSent, NewTaskInput, ProgressInput, ReminderInput, circulate,
+    create_task, remind, report,
+};
 
 use serde::{Deserialize, Serialize};
 use time::Date;
 use uuid::Uuid;
 
-use crate::app::error::{AppError, FieldError};
-use crate::app::input::required_text;
+use crate::app::error::AppError;
 use crate::app::meeting::Ctx;
 use crate::app::{CurrentUser, Services};
-use crate::audit::{Chain, Change};
 use crate::db::followup::{Circular, Progress, Task};
 use crate::db::meetings::Lock;
 use crate::db::party_groups::PartyGroup;
@@ -26,11 +27,6 @@ use crate::display::{date_zh, today};
 use crate::domain::authz::{Action, Relation};
 use crate::domain::deliberation::Outcome;
 use crate::domain::duties::{TaskDue, overdue_tasks};
-use crate::domain::org::Position;
-use crate::domain::records::{
-    check_change_once, check_reserve, check_reserve_once, check_supersede, check_task_for,
-    check_task_open,
-};
 
 /// The meeting of an item, loaded for `action`, and the item as decided.
 pub async fn item_ctx(
@@ -107,7 +103,7 @@ pub async fn board(
     let conn = &mut *state.pool.acquire().await?;
     // 综合科 sees the tasks of the groups its section serves, a 书记 those of their group,
     // everyone else the tasks they lead.
-    let chaired = chaired_groups(conn, user).await?;
+    let chaired = crate::app::organisation::chaired_groups(conn, user).await?;
     let overseen = |group: Uuid| user.is_office_of(group) || chaired.contains(&group);
     let sees_all = user.has(crate::domain::role::Role::Office) || !chaired.is_empty();
     let done = match q.status.as_deref().map(str::trim) {
@@ -131,19 +127,6 @@ pub async fn board(
         .filter(|t| t.lead_user_id == user.user_id || overseen(t.party_group_id))
         .map(|t| view(t, today))
         .filter(|t| !only_overdue || t.overdue)
-        .collect())
-}
-
-/// The groups whose 书记 the user is now.
-pub async fn chaired_groups(
-    conn: &mut sqlx::PgConnection,
-    user: &CurrentUser,
-) -> Result<Vec<Uuid>, AppError> {
-    Ok(db::party_groups::memberships_of_user(conn, user.user_id)
-        .await?
-        .into_iter()
-        .filter(|m| m.ended_on.is_none() && m.position == Position::Secretary)
-        .map(|m| m.party_group_id)
         .collect())
 }
 

@@ -1,7 +1,19 @@
 //! A passed item's tasks: created with one lead, reported on, reminded; and circulars to a
 //! group's members.
 
-use super::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{item_ctx, outcome_of, parse_date, task_ctx};
+use crate::app::error::{AppError, FieldError};
+use crate::app::input::required_text;
+use crate::app::{CurrentUser, Services};
+use crate::audit::{Chain, Change};
+use crate::db::followup::Task;
+use crate::db::{self};
+use crate::display::date_zh;
+use crate::domain::authz::{Action, Relation};
+use crate::domain::records::{check_task_for, check_task_open};
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct NewTaskInput {

@@ -8,10 +8,16 @@ mod room;
 mod schedule;
 mod steps;
 
-pub use agenda::*;
-pub use room::*;
-pub use schedule::*;
-pub use steps::*;
+pub use agenda::{ItemView, item_views};
+pub use room::{
+    AttendanceInput, LeaveDecision, LeaveInput, ask_leave, close, decide_leave, open,
+    record_attendance,
+};
+pub use schedule::{
+    Created, CreatedItem, DelegateChair, MoveInput, NewAgendaItem, NewAttendee, NewMeeting,
+    NoticeInput, add_item, create_meeting, delegate_chair, invite_attendee, issue, move_item,
+};
+pub use steps::{current, facts, steps, todos};
 
 use serde::Serialize;
 use time::Date;

@@ -1,8 +1,21 @@
 //! R-MINUTES-ACCESS: a non-member asks to read the minutes; the 书记 or a 副书记 decides.
 
-use super::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::app::error::AppError;
+use crate::app::input::required_text;
+use crate::app::{CurrentUser, Services};
+use crate::audit::{self, Change};
+use crate::db::meetings::Lock;
+use crate::db::records::BorrowRequest;
+use crate::db::{self};
+use crate::display::datetime_zh;
 use crate::display::today;
+use crate::domain::authz::{Action, Relation};
+use crate::domain::org::Position;
 use crate::domain::org::member_on;
+use crate::domain::records::{check_borrow_decider, check_borrow_once};
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct BorrowInput {

@@ -1,6 +1,18 @@
 //! Drafting the minutes, signing (which seals them) and dated amendments after.
 
-use super::*;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{generate, load, missing};
+use crate::app::error::AppError;
+use crate::app::input::required_text;
+use crate::app::{CurrentUser, Services};
+use crate::audit::checkpoint::Document;
+use crate::audit::{self};
+use crate::db::meetings::Lock;
+use crate::db::{self};
+use crate::domain::authz::Action;
+use crate::domain::records::{check_amendment, check_edit, check_minutes_complete};
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(from = "DraftFields")]

@@ -6,31 +6,28 @@
 mod borrowing;
 mod drafting;
 
-pub use borrowing::*;
-pub use drafting::*;
+pub use borrowing::{
+    BorrowDecision, BorrowInput, CreatedRequest, ask_borrow, borrow_requests, decide_borrow,
+    deciders, deciding_groups,
+};
+pub use drafting::{AmendmentInput, DraftInput, NoteInput, amend, save_draft, sign};
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::app::error::AppError;
-use crate::app::input::required_text;
 use crate::app::meeting::Ctx;
 use crate::app::{CurrentUser, Services};
-use crate::audit::checkpoint::Document;
-use crate::audit::{self, Change};
 use crate::db::meetings::Lock;
-use crate::db::records::{Amendment, BorrowRequest};
+use crate::db::records::Amendment;
 use crate::db::{self};
-use crate::display::datetime_zh;
 use crate::domain::authz::{Action, Relation};
 use crate::domain::category::Category;
 use crate::domain::deliberation::{Choice, Outcome, Stance};
 use crate::domain::meeting::MeetingState;
-use crate::domain::org::Position;
 use crate::domain::records::{
-    MinutesItem as ItemFacts, MinutesRecord, TallyFigures, check_amendment, check_borrow_decider,
-    check_borrow_once, check_edit, check_meeting_closed, check_minutes_complete, decision_basis,
+    MinutesItem as ItemFacts, MinutesRecord, TallyFigures, check_meeting_closed, decision_basis,
     missing_from_minutes,
 };
 use crate::domain::rule::Rule;

@@ -4,5 +4,12 @@
 mod party_groups;
 mod people;
 
-pub use party_groups::*;
-pub use people::*;
+pub use party_groups::{
+    NewMember, NewPartyGroup, PartyGroupDetail, SettingsChange, SettingsView, add_member,
+    candidates, chaired_groups, create_group, end_member, group_detail, list, named_group,
+    update_settings, visible_group,
+};
+pub use people::{
+    NewSection, NewUser, SectionChange, UserChange, create_section, create_user, parse_groups,
+    parse_section, present, role_names, sections, update_section, update_user, user, users,
+};

@@ -14,9 +14,24 @@ use crate::db::{self, violated_constraint};
 use crate::display::today;
 use crate::domain::account::parse_name;
 use crate::domain::authz::{Action, Relation};
-use crate::domain::org::{Area, Position, check_four_not};
+use crate::domain::org::{Area, Position, check_four_not, member_on};
 use crate::domain::role::Role;
 use crate::domain::settings::Settings;
+
+/// The groups whose 书记 the user is now.
+pub async fn chaired_groups(
+    conn: &mut sqlx::PgConnection,
+    user: &CurrentUser,
+) -> Result<Vec<Uuid>, AppError> {
+    Ok(db::party_groups::memberships_of_user(conn, user.user_id)
+        .await?
+        .into_iter()
+        .filter(|m| {
+            member_on(m.started_on, m.ended_on, today()) && m.position == Position::Secretary
+        })
+        .map(|m| m.party_group_id)
+        .collect())
+}
 
 /// The party group an input names, if it exists, once the user is known to be allowed `action`
 /// in it (or, for a group that does not exist, anywhere: the caller answers 422 for it).

@@ -2,7 +2,24 @@
 //! leader's sign-off, submission to 综合科 (R-MATERIALS, R-TOPIC-SOURCE and every prerequisite),
 //! withdrawal, return, and the sections assigned to a policy topic's assessments.
 
-use super::*;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{
+    long_text, recordable_kinds, relation_to, requirements, topic_change, topic_for_action,
+};
+use crate::app::error::AppError;
+use crate::app::{CurrentUser, Services};
+use crate::db::topics::Topic;
+use crate::db::{self};
+use crate::domain::account::parse_name;
+use crate::domain::authz::Action;
+use crate::domain::org::Position;
+use crate::domain::topic::{
+    MaterialsFields, PrerequisiteKind, Recorder, Requirement, check_materials,
+    check_prerequisites_on_file, check_procurement_once, check_sign_off, check_submission_source,
+    recorder,
+};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct NewPrerequisite {

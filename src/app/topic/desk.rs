@@ -1,8 +1,19 @@
 //! What waits for each person about topics: the reviewer's inbox and the to-do lines of the
 //! home page.
 
-use super::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{PrerequisiteView, TopicView, facts_of, section_kind_for, view};
 use crate::app::Todo;
+use crate::app::error::AppError;
+use crate::app::{CurrentUser, Services};
+use crate::db::{self};
+use crate::domain::category::Category;
+use crate::domain::money::Fen;
+use crate::domain::org::SectionKind;
+use crate::domain::role::Role;
+use crate::domain::topic::{PrerequisiteKind, TopicFacts, may_record, required_prerequisites};
 use crate::domain::topic_status::TopicStatus;
 
 /// A topic waiting for this reviewer, with the kinds they may record on it.
@@ -103,12 +114,7 @@ pub async fn todos(state: &Services, user: &CurrentUser) -> Result<Vec<Todo>, Ap
             });
         }
     }
-    let chaired: Vec<Uuid> = db::party_groups::memberships_of_user(&mut conn, user.user_id)
-        .await?
-        .into_iter()
-        .filter(|m| m.position == Position::Secretary)
-        .map(|m| m.party_group_id)
-        .collect();
+    let chaired = crate::app::organisation::chaired_groups(&mut conn, user).await?;
     // Only 综合科 and a 书记 have a desk of submitted topics.
     let submitted = if user.has(Role::Office) || !chaired.is_empty() {
         db::topics::list_submitted(&mut conn).await?

@@ -1,9 +1,22 @@
 //! Drafting a topic and editing it while it is its proposer's: every field checked at once,
 //! R-ONE-PERSON-ONE-ITEM asked, and an edit voiding the 分管 leader's sign-off.
 
-use super::*;
+use serde::Deserialize;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{topic_change, topic_for_action};
+use crate::app::error::{AppError, FieldError};
 use crate::app::input::{blank_as_none, checkbox, number};
 use crate::app::organisation::named_group;
+use crate::app::{CurrentUser, Services};
+use crate::db::topics::Topic;
+use crate::db::{self};
+use crate::domain::account::parse_name;
+use crate::domain::authz::Action;
+use crate::domain::category::Category;
+use crate::domain::money::Fen;
+use crate::domain::topic::{Classification, check_one_cadre};
 use crate::domain::topic_status::TopicStatus;
 
 /// A new topic. Texts may be left empty in a draft; R-MATERIALS applies at submission.

@@ -3,9 +3,16 @@
 //! (R-CONFIDENTIAL), each read of a classified one audited.
 
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
-use super::*;
+use super::{recordable_kinds, relation_to, requirements, topic_for_action, visible_topic};
+use crate::app::error::AppError;
+use crate::app::{CurrentUser, Services};
+use crate::audit::{Chain, Change};
 use crate::db::materials::{CHUNK, MaterialFile, MaterialInfo, NewMaterial};
+use crate::db::topics::Topic;
+use crate::db::{self};
+use crate::domain::authz::Action;
 use crate::domain::material::{Sniffer, too_large};
 use crate::domain::topic::{Classification, PrerequisiteKind};
 

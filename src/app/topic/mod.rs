@@ -8,30 +8,29 @@ mod desk;
 mod intake;
 mod materials;
 
-pub use course::*;
-pub use desk::*;
-pub use intake::*;
-pub use materials::*;
+pub use course::{
+    NewAssignment, NewPrerequisite, ReturnTopic, assign, record_prerequisite, return_topic,
+    sign_off, submission_check, submit, withdraw,
+};
+pub use desk::{PreviewQuery, ReviewItem, inbox, preview, submitted, todos};
+pub use intake::{NewTopic, create_topic, fill_topic, long_text, optional_text, update_topic};
+pub use materials::{Purpose, Upload, chunks, open_file};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::app::error::{AppError, FieldError};
+use crate::app::error::AppError;
 use crate::app::{CurrentUser, Services};
 use crate::audit::{Chain, Change};
 use crate::db::topics::Topic;
 use crate::db::{self};
-use crate::domain::account::parse_name;
 use crate::domain::authz::{Action, Relation};
 use crate::domain::category::Category;
 use crate::domain::money::Fen;
 use crate::domain::org::{Position, SectionKind};
-use crate::domain::role::Role;
 use crate::domain::topic::{
-    Classification, MaterialsFields, PrerequisiteKind, Recorder, Requirement, TopicFacts,
-    check_materials, check_one_cadre, check_prerequisites_on_file, check_procurement_once,
-    check_sign_off, check_submission_source, may_record, recorder, required_prerequisites,
+    PrerequisiteKind, Requirement, TopicFacts, may_record, required_prerequisites,
 };
 
 /// A prerequisite the topic needs, and whether it is on file.

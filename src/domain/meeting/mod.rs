@@ -12,8 +12,12 @@ mod steps;
 #[cfg(test)]
 mod tests;
 
-pub use item::*;
-pub use steps::*;
+pub use item::{
+    ItemState, Reveal, check_attendee_remark, check_ballot, check_opinion_phase,
+    check_recusal_once, check_recusal_phase, check_written_opinion, close_vote, end_item,
+    open_vote, reveal, start_item,
+};
+pub use steps::{Awaited, CurrentSteps, ItemFacts, MeetingFacts, Steps, current_item, next_steps};
 
 /// draft → noticed → open → closed → minutes sealed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
