@@ -3,6 +3,8 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::domain::topic::Classification;
+
 /// A material without its bytes.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MaterialInfo {
@@ -13,8 +15,8 @@ pub struct MaterialInfo {
     pub size_bytes: i64,
     /// sha256 of the content, hex.
     pub sha256: String,
-    /// `none`, `internal`, `secret`.
-    pub classification: String,
+    #[schema(value_type = String)]
+    pub classification: Classification,
     #[serde(with = "time::serde::rfc3339")]
     pub uploaded_at: OffsetDateTime,
     /// Set when the file is the attachment of a prerequisite record of that kind.
@@ -31,7 +33,7 @@ pub struct NewMaterial<'a> {
     pub content_type: &'a str,
     pub size_bytes: i64,
     pub sha256: &'a [u8],
-    pub classification: &'a str,
+    pub classification: Classification,
     pub uploaded_by: Uuid,
     pub prerequisite_kind: Option<&'a str>,
 }
@@ -80,7 +82,7 @@ pub async fn insert(conn: &mut PgConnection, m: &NewMaterial<'_>) -> sqlx::Resul
         m.content_type,
         m.size_bytes,
         m.sha256,
-        m.classification,
+        m.classification.as_str(),
         m.uploaded_by,
         m.prerequisite_kind
     )
@@ -91,9 +93,10 @@ pub async fn insert(conn: &mut PgConnection, m: &NewMaterial<'_>) -> sqlx::Resul
 
 pub async fn list(conn: &mut PgConnection, topic_id: Uuid) -> sqlx::Result<Vec<MaterialInfo>> {
     let rows = sqlx::query!(
-        "select material_id, topic_id, file_name, content_type, size_bytes, sha256,
-                classification, uploaded_at, prerequisite_kind
-         from material where topic_id = $1 order by uploaded_at, material_id",
+        r#"select material_id, topic_id, file_name, content_type, size_bytes, sha256,
+                  classification as "classification: Classification", uploaded_at,
+                  prerequisite_kind
+           from material where topic_id = $1 order by uploaded_at, material_id"#,
         topic_id
     )
     .fetch_all(conn)
@@ -118,7 +121,7 @@ pub async fn list(conn: &mut PgConnection, topic_id: Uuid) -> sqlx::Result<Vec<M
 pub struct MaterialFile {
     pub file_name: String,
     pub content_type: String,
-    pub classification: String,
+    pub classification: Classification,
     pub size_bytes: i64,
 }
 
@@ -129,8 +132,9 @@ pub async fn file(
 ) -> sqlx::Result<Option<MaterialFile>> {
     sqlx::query_as!(
         MaterialFile,
-        "select file_name, content_type, classification, size_bytes from material
-         where topic_id = $1 and material_id = $2",
+        r#"select file_name, content_type, classification as "classification: Classification",
+                  size_bytes from material
+         where topic_id = $1 and material_id = $2"#,
         topic_id,
         material_id
     )

@@ -9,6 +9,7 @@ use crate::domain::deliberation::VoteMethod;
 use crate::domain::meeting::MeetingState;
 use crate::domain::org::Position;
 use crate::domain::settings::Settings;
+use crate::domain::topic::Classification;
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Meeting {
@@ -398,7 +399,8 @@ pub struct Item {
     pub decided_at: Option<OffsetDateTime>,
     pub title: String,
     pub category: i16,
-    pub classification: String,
+    #[schema(value_type = String)]
+    pub classification: Classification,
     pub responsible_user_id: Uuid,
     pub cadre_name: Option<String>,
 }
@@ -410,7 +412,7 @@ pub async fn items(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result<Ve
         r#"select i.item_id, i.meeting_id, i.topic_id, i.position, i.ad_hoc, i.urgent,
                 i.override_reason, i.state, i.absent_override_reason, i.vote_method as "vote_method: VoteMethod", i.yes, i.no,
                 i.abstain, i.should_attend, i.passed, i.outcome, i.outcome_reason, i.started_at,
-                i.decided_at, t.title, t.category, t.classification, t.responsible_user_id,
+                i.decided_at, t.title, t.category, t.classification as "classification: Classification", t.responsible_user_id,
                 t.cadre_name
          from agenda_item i join topic t using (topic_id)
          where i.meeting_id = $1 order by i.position"#,
@@ -436,7 +438,7 @@ pub async fn item(
                         i.override_reason, i.state, i.absent_override_reason, i.vote_method as "vote_method: VoteMethod",
                         i.yes, i.no, i.abstain, i.should_attend, i.passed, i.outcome,
                         i.outcome_reason, i.started_at, i.decided_at, t.title, t.category,
-                        t.classification, t.responsible_user_id, t.cadre_name
+                        t.classification as "classification: Classification", t.responsible_user_id, t.cadre_name
                  from agenda_item i join topic t using (topic_id)
                  where i.meeting_id = $1 and i.item_id = $2"#
                     + $sql,
@@ -681,11 +683,11 @@ pub async fn distribute_materials(
 pub async fn material_uploads(
     conn: &mut PgConnection,
     meeting_id: Uuid,
-) -> sqlx::Result<Vec<(OffsetDateTime, String)>> {
+) -> sqlx::Result<Vec<(OffsetDateTime, Classification)>> {
     let rows = sqlx::query!(
-        "select m.uploaded_at, t.classification
-         from agenda_item i join material m using (topic_id) join topic t using (topic_id)
-         where i.meeting_id = $1",
+        r#"select m.uploaded_at, t.classification as "classification: Classification"
+           from agenda_item i join material m using (topic_id) join topic t using (topic_id)
+           where i.meeting_id = $1"#,
         meeting_id
     )
     .fetch_all(conn)

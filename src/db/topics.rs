@@ -1,3 +1,4 @@
+use crate::domain::topic::Classification;
 use crate::domain::topic_status::TopicStatus;
 use serde::Serialize;
 use sqlx::PgConnection;
@@ -25,8 +26,8 @@ pub struct Topic {
     pub is_procurement: bool,
     pub procurement_ref: Option<String>,
     pub cadre_name: Option<String>,
-    /// `none`, `internal`, `secret`.
-    pub classification: String,
+    #[schema(value_type = String)]
+    pub classification: Classification,
     #[schema(value_type = String)]
     pub status: TopicStatus,
     #[serde(with = "time::serde::rfc3339")]
@@ -66,7 +67,7 @@ pub async fn insert(conn: &mut PgConnection, t: &Topic) -> sqlx::Result<()> {
         t.is_procurement,
         t.procurement_ref,
         t.cadre_name,
-        t.classification,
+        t.classification.as_str(),
         t.status.as_str(),
         t.created_at
     )
@@ -95,7 +96,7 @@ pub async fn get(
         r#"select topic_id, party_group_id, proposer_id, responsible_user_id, sponsor_section_id,
                 title, category, content, matters_to_decide, consultation_opinions, amount_fen,
                 is_major_policy, is_technical, is_public_interest, is_procurement, procurement_ref,
-                cadre_name, classification, status as "status: TopicStatus", created_at, signed_off_by, signed_off_at,
+                cadre_name, classification as "classification: Classification", status as "status: TopicStatus", created_at, signed_off_by, signed_off_at,
                 submitted_at, returned_reason
          from topic where topic_id = $1"#,
         topic_id
@@ -111,7 +112,7 @@ pub async fn list_for_user(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Resu
         r#"select topic_id, party_group_id, proposer_id, responsible_user_id, sponsor_section_id,
                 title, category, content, matters_to_decide, consultation_opinions, amount_fen,
                 is_major_policy, is_technical, is_public_interest, is_procurement, procurement_ref,
-                cadre_name, classification, status as "status: TopicStatus", created_at, signed_off_by, signed_off_at,
+                cadre_name, classification as "classification: Classification", status as "status: TopicStatus", created_at, signed_off_by, signed_off_at,
                 submitted_at, returned_reason
          from topic where proposer_id = $1 or responsible_user_id = $1
          order by created_at desc, topic_id desc"#,
@@ -128,7 +129,7 @@ pub async fn list_submitted(conn: &mut PgConnection) -> sqlx::Result<Vec<Topic>>
         r#"select topic_id, party_group_id, proposer_id, responsible_user_id, sponsor_section_id,
                 title, category, content, matters_to_decide, consultation_opinions, amount_fen,
                 is_major_policy, is_technical, is_public_interest, is_procurement, procurement_ref,
-                cadre_name, classification, status as "status: TopicStatus", created_at, signed_off_by, signed_off_at,
+                cadre_name, classification as "classification: Classification", status as "status: TopicStatus", created_at, signed_off_by, signed_off_at,
                 submitted_at, returned_reason
          from topic where status = 'submitted'
          order by submitted_at, topic_id"#
@@ -248,7 +249,7 @@ pub async fn update(conn: &mut PgConnection, t: &Topic) -> sqlx::Result<()> {
         t.is_procurement,
         t.procurement_ref,
         t.cadre_name,
-        t.classification,
+        t.classification.as_str(),
         t.signed_off_by,
         t.signed_off_at
     )
@@ -264,7 +265,7 @@ pub async fn list_open(conn: &mut PgConnection) -> sqlx::Result<Vec<Topic>> {
         r#"select topic_id, party_group_id, proposer_id, responsible_user_id, sponsor_section_id,
                 title, category, content, matters_to_decide, consultation_opinions, amount_fen,
                 is_major_policy, is_technical, is_public_interest, is_procurement, procurement_ref,
-                cadre_name, classification, status as "status: TopicStatus", created_at, signed_off_by, signed_off_at,
+                cadre_name, classification as "classification: Classification", status as "status: TopicStatus", created_at, signed_off_by, signed_off_at,
                 submitted_at, returned_reason
          from topic where status in ('draft', 'returned', 'submitted')
          order by created_at, topic_id"#

@@ -8,6 +8,7 @@ use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueRef, Postgres};
 use crate::domain::deliberation::{Stance, VoteMethod};
 use crate::domain::meeting::MeetingState;
 use crate::domain::org::Position;
+use crate::domain::topic::Classification;
 use crate::domain::topic_status::TopicStatus;
 
 macro_rules! stored_as_text {
@@ -38,4 +39,11 @@ macro_rules! stored_as_text {
     )+};
 }
 
-stored_as_text!(MeetingState, Position, Stance, TopicStatus, VoteMethod);
+stored_as_text!(
+    Classification,
+    MeetingState,
+    Position,
+    Stance,
+    TopicStatus,
+    VoteMethod
+);

@@ -437,7 +437,7 @@ impl TopicPage {
     }
 
     fn classification_zh(&self) -> &'static str {
-        Classification::parse(&self.view.topic.classification).map_or("", Classification::label_zh)
+        self.view.topic.classification.label_zh()
     }
 
     /// The amount in yuan as the edit form shows it.
@@ -455,10 +455,6 @@ impl TopicPage {
         } else {
             format!("{} KiB", (*bytes + 1023) / 1024)
         }
-    }
-
-    fn classification_of(&self, c: &str) -> &'static str {
-        Classification::parse(c).map_or("", Classification::label_zh)
     }
 
     fn section_name(&self, id: &Uuid) -> &str {

@@ -403,7 +403,7 @@ pub async fn issue(
         .filter(|r| !r.is_empty());
     let lead = i64::from(ctx.settings.materials_lead_days);
     for (uploaded_at, classification) in db::meetings::material_uploads(&mut tx, id).await? {
-        let classified = classification == Classification::Secret.as_str();
+        let classified = classification == Classification::Secret;
         let delivered_on = uploaded_at.to_offset(DISPLAY_OFFSET).date();
         check_notice_materials(
             classified,

@@ -304,7 +304,7 @@ pub async fn generate(conn: &mut sqlx::PgConnection, ctx: &Ctx) -> Result<Minute
             item_id: i,
             position: item.position,
             category: item.category,
-            classification: item.classification.clone(),
+            classification: item.classification.as_str().to_owned(),
             cadre_name: item.cadre_name.clone(),
             responsible: name_of(conn, item.responsible_user_id).await?,
             withheld: false,

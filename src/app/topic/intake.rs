@@ -165,7 +165,7 @@ pub async fn fill_topic(
     topic.is_procurement = input.is_procurement;
     topic.procurement_ref = procurement_ref;
     topic.cadre_name = cadre_name;
-    topic.classification = classification.as_str().to_owned();
+    topic.classification = classification;
     Ok(())
 }
 
@@ -199,7 +199,7 @@ pub async fn create_topic(
         is_procurement: false,
         procurement_ref: None,
         cadre_name: None,
-        classification: Classification::Unclassified.as_str().to_owned(),
+        classification: Classification::Unclassified,
         status: TopicStatus::Draft,
         created_at: OffsetDateTime::now_utc(),
         signed_off_by: None,

@@ -151,13 +151,10 @@ impl<'a> Upload<'a> {
         let mut tx = self.tx;
         let topic = authorize(&mut tx, user, id, self.purpose).await?;
         let classification = match classification.map(str::trim).filter(|c| !c.is_empty()) {
-            None => topic.classification.clone(),
-            Some(c) => Classification::parse(c)
-                .ok_or_else(|| {
-                    AppError::invalid("classification", "须为 none、internal 或 secret")
-                })?
-                .as_str()
-                .to_owned(),
+            None => topic.classification,
+            Some(c) => Classification::parse(c).ok_or_else(|| {
+                AppError::invalid("classification", "须为 none、internal 或 secret")
+            })?,
         };
         let material_id = self.material_id;
         db::materials::insert(
@@ -169,7 +166,7 @@ impl<'a> Upload<'a> {
                 content_type: kind.content_type(),
                 size_bytes: self.sniffer.size() as i64,
                 sha256: &self.sha.finalize(),
-                classification: &classification,
+                classification,
                 uploaded_by: user.user_id,
                 prerequisite_kind: match self.purpose {
                     Purpose::Material => None,
@@ -209,7 +206,7 @@ pub async fn open_file(
         .await?
         .ok_or(AppError::NotFound)?;
     let (position, relation) = relation_to(&mut conn, user, &topic).await?;
-    let secret = file.classification == Classification::Secret.as_str();
+    let secret = file.classification == Classification::Secret;
     user.can_in(
         Action::ReadMaterial { secret },
         topic.party_group_id,
@@ -218,7 +215,7 @@ pub async fn open_file(
     )
     .map_err(|_| AppError::NotFound)?;
     drop(conn);
-    let none = Classification::Unclassified.as_str();
+    let none = Classification::Unclassified;
     if file.classification != none || topic.classification != none {
         let tx = state.pool.begin().await?;
         let change = Change::new(

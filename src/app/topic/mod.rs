@@ -30,7 +30,7 @@ use crate::domain::category::Category;
 use crate::domain::money::Fen;
 use crate::domain::org::{Position, SectionKind};
 use crate::domain::topic::{
-    PrerequisiteKind, Requirement, TopicFacts, may_record, required_prerequisites,
+    Classification, PrerequisiteKind, Requirement, TopicFacts, may_record, required_prerequisites,
 };
 
 /// A prerequisite the topic needs, and whether it is on file.
@@ -98,7 +98,7 @@ pub async fn view(
     let materials = db::materials::list(&mut conn, topic.topic_id)
         .await?
         .into_iter()
-        .filter(|m| sees_secret || m.classification != "secret")
+        .filter(|m| sees_secret || m.classification != Classification::Secret)
         .collect();
     let prerequisites: Vec<PrerequisiteView> = requirements(&mut conn, &topic)
         .await?
