@@ -81,7 +81,7 @@ pub async fn ensure_admin(
         login: "admin".into(),
         name: "系统管理员".into(),
         section_id: None,
-        roles: vec!["admin".into()],
+        roles: vec![crate::domain::role::Role::Admin],
         active: true,
         created_at: OffsetDateTime::now_utc(),
     };

@@ -41,7 +41,7 @@ impl CurrentUser {
             user_id: live.user_id,
             login: live.login,
             name: live.name,
-            roles: live.roles.iter().filter_map(|r| Role::parse(r)).collect(),
+            roles: live.roles,
             csrf_token: live.csrf_token,
             session_hash,
             client_addr,

@@ -299,8 +299,7 @@ pub async fn distribute(state: &Services, user: &CurrentUser, id: Uuid) -> Resul
             let member = memberships
                 .iter()
                 .any(|m| m.user_id == u.user_id && member_on(m.started_on, m.ended_on, date));
-            let roles: Vec<Role> = u.roles.iter().filter_map(|r| Role::parse(r)).collect();
-            let member = summary_recipient(member, &roles)?;
+            let member = summary_recipient(member, &u.roles)?;
             let (_, withheld) = withhold(summary.clone(), member);
             Some((u.user_id, withheld as i32))
         })
@@ -344,7 +343,7 @@ pub async fn task_choices(
     let people = db::users::list(&mut conn)
         .await?
         .into_iter()
-        .filter(|u| u.active && !u.roles.iter().all(|r| r == Role::Admin.as_str()))
+        .filter(|u| u.active && !u.roles.iter().all(|r| *r == Role::Admin))
         .collect();
     Ok((db::sections::list(&mut conn).await?, people))
 }

@@ -1,13 +1,15 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::domain::role::Role;
+
 /// A live session with its user, as loaded for each request.
 pub struct LiveSession {
     pub user_id: Uuid,
     pub csrf_token: String,
     pub login: String,
     pub name: String,
-    pub roles: Vec<String>,
+    pub roles: Vec<Role>,
     /// Unread notifications, for the navigation.
     pub unread: i64,
     /// The password was set by the admin: nothing but changing it until it is changed.
@@ -64,7 +66,7 @@ pub async fn touch(
                update user_session s set last_seen_at = now() from live
                where s.session_hash = $1 and live.last_seen_at < now() - interval '1 minute')
            select t.user_id, t.csrf_token, u.login, u.name,
-                  array(select r.role from user_role r where r.user_id = u.user_id order by r.role) as "roles!",
+                  array(select r.role from user_role r where r.user_id = u.user_id order by r.role) as "roles!: Vec<Role>",
                   (select count(*) from notification n
                    where n.user_id = u.user_id and n.read_at is null) as "unread!",
                   u.must_change_password,

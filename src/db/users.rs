@@ -3,6 +3,8 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::domain::role::Role;
+
 /// A user as shown to the admin; never carries the password hash.
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct User {
@@ -10,7 +12,8 @@ pub struct User {
     pub login: String,
     pub name: String,
     pub section_id: Option<Uuid>,
-    pub roles: Vec<String>,
+    #[schema(value_type = Vec<String>)]
+    pub roles: Vec<Role>,
     pub active: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -20,7 +23,7 @@ pub async fn list(conn: &mut PgConnection) -> sqlx::Result<Vec<User>> {
     sqlx::query_as!(
         User,
         r#"select u.user_id, u.login, u.name, u.section_id, u.active, u.created_at,
-                  array(select r.role from user_role r where r.user_id = u.user_id order by r.role) as "roles!"
+                  array(select r.role from user_role r where r.user_id = u.user_id order by r.role) as "roles!: Vec<Role>"
            from app_user u order by u.name collate "zh-x-icu", u.login"#
     )
     .fetch_all(conn)
@@ -53,7 +56,7 @@ pub async fn office_staff(
 ) -> sqlx::Result<Vec<(User, Vec<Uuid>)>> {
     let rows = sqlx::query!(
         r#"select u.user_id, u.login, u.name, u.section_id, u.active, u.created_at,
-                  array(select r.role from user_role r where r.user_id = u.user_id order by r.role) as "roles!",
+                  array(select r.role from user_role r where r.user_id = u.user_id order by r.role) as "roles!: Vec<Role>",
                   array(select sp.party_group_id from section_party_group sp
                         where sp.section_id = u.section_id and sp.party_group_id = any($1)) as "groups!"
            from app_user u
@@ -90,7 +93,7 @@ pub async fn get(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Option<
     sqlx::query_as!(
         User,
         r#"select u.user_id, u.login, u.name, u.section_id, u.active, u.created_at,
-                  array(select r.role from user_role r where r.user_id = u.user_id order by r.role) as "roles!"
+                  array(select r.role from user_role r where r.user_id = u.user_id order by r.role) as "roles!: Vec<Role>"
            from app_user u where u.user_id = $1 for update"#,
         user_id
     )
@@ -136,14 +139,15 @@ pub async fn update(conn: &mut PgConnection, user: &User) -> sqlx::Result<()> {
     set_roles(conn, user.user_id, &user.roles).await
 }
 
-async fn set_roles(conn: &mut PgConnection, user_id: Uuid, roles: &[String]) -> sqlx::Result<()> {
+async fn set_roles(conn: &mut PgConnection, user_id: Uuid, roles: &[Role]) -> sqlx::Result<()> {
+    let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
     sqlx::query!("delete from user_role where user_id = $1", user_id)
         .execute(&mut *conn)
         .await?;
     sqlx::query!(
         "insert into user_role (user_id, role) select $1, unnest($2::text[])",
         user_id,
-        roles
+        &roles as &[&str]
     )
     .execute(conn)
     .await

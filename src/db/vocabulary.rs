@@ -3,11 +3,12 @@
 
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
-use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueRef, Postgres};
+use sqlx::postgres::{PgArgumentBuffer, PgHasArrayType, PgTypeInfo, PgValueRef, Postgres};
 
 use crate::domain::deliberation::{Stance, VoteMethod};
 use crate::domain::meeting::MeetingState;
 use crate::domain::org::Position;
+use crate::domain::role::Role;
 use crate::domain::topic::Classification;
 use crate::domain::topic_status::TopicStatus;
 
@@ -20,6 +21,16 @@ macro_rules! stored_as_text {
 
             fn compatible(ty: &PgTypeInfo) -> bool {
                 <&str as sqlx::Type<Postgres>>::compatible(ty)
+            }
+        }
+
+        impl PgHasArrayType for $t {
+            fn array_type_info() -> PgTypeInfo {
+                <&str as PgHasArrayType>::array_type_info()
+            }
+
+            fn array_compatible(ty: &PgTypeInfo) -> bool {
+                <&str as PgHasArrayType>::array_compatible(ty)
             }
         }
 
@@ -43,6 +54,7 @@ stored_as_text!(
     Classification,
     MeetingState,
     Position,
+    Role,
     Stance,
     TopicStatus,
     VoteMethod

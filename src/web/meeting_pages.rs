@@ -295,7 +295,7 @@ async fn meeting_page(
             .await?
             .into_iter()
             .filter(|u| {
-                u.active && !ctx.is_member(u.user_id) && u.roles.iter().any(|r| r != "admin")
+                u.active && !ctx.is_member(u.user_id) && u.roles.iter().any(|r| *r != Role::Admin)
             })
             .collect()
     } else {

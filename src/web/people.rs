@@ -262,10 +262,6 @@ impl UsersPage {
     fn section_name(&self, id: &Option<Uuid>) -> &str {
         section_name(&self.sections, id)
     }
-
-    fn role_zh(&self, role: &str) -> &'static str {
-        role_label(role)
-    }
 }
 
 fn section_name<'a>(sections: &'a [Section], id: &Option<Uuid>) -> &'a str {
@@ -273,10 +269,6 @@ fn section_name<'a>(sections: &'a [Section], id: &Option<Uuid>) -> &'a str {
         .iter()
         .find(|s| Some(s.section_id) == *id)
         .map_or("", |s| s.name.as_str())
-}
-
-fn role_label(role: &str) -> &'static str {
-    Role::parse(role).map_or("", Role::label_zh)
 }
 
 async fn users_page(
@@ -308,7 +300,7 @@ impl UserPage {
     }
 
     fn has_role(&self, role: &Role) -> bool {
-        self.user.roles.iter().any(|r| r == role.as_str())
+        self.user.roles.contains(role)
     }
 }
 

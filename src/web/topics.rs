@@ -313,7 +313,12 @@ async fn form_choices(state: &AppState, user: &CurrentUser) -> Result<FormChoice
     let leaders = db::users::list(&mut conn)
         .await?
         .into_iter()
-        .filter(|u| u.active && u.roles.iter().any(|r| r == "leader" || r == "director"))
+        .filter(|u| {
+            u.active
+                && u.roles
+                    .iter()
+                    .any(|r| matches!(r, Role::Leader | Role::Director))
+        })
         .collect();
     Ok(FormChoices {
         groups,

@@ -11,5 +11,5 @@ pub use party_groups::{
 };
 pub use people::{
     NewSection, NewUser, SectionChange, UserChange, create_section, create_user, parse_groups,
-    parse_section, present, role_names, sections, update_section, update_user, user, users,
+    parse_section, present, sections, update_section, update_user, user, users,
 };

@@ -298,10 +298,9 @@ pub async fn add_member(
         Some(u) if u.active => u,
         _ => return Err(AppError::invalid("user_id", "用户不存在或已停用")),
     };
-    let roles = Role::parse_list(&member.roles).map_err(anyhow::Error::msg)?;
-    crate::domain::account::check_may_join_group(&roles)
+    crate::domain::account::check_may_join_group(&member.roles)
         .map_err(|m| AppError::invalid("user_id", m))?;
-    check_four_not(Some(position), &roles, &areas)?;
+    check_four_not(Some(position), &member.roles, &areas)?;
 
     let current = db::party_groups::current_membership(&mut tx, id, member_id).await?;
     if let Some(current) = &current {

@@ -207,10 +207,6 @@ pub async fn parse_section(
     }
 }
 
-pub fn role_names(roles: &[Role]) -> Vec<String> {
-    roles.iter().map(|r| r.as_str().to_owned()).collect()
-}
-
 pub async fn create_user(
     state: &Services,
     user: &CurrentUser,
@@ -239,7 +235,7 @@ pub async fn create_user(
         login: login.as_str().to_owned(),
         name,
         section_id,
-        roles: role_names(&roles),
+        roles: roles.clone(),
         active: true,
         created_at: OffsetDateTime::now_utc(),
     };
@@ -339,7 +335,7 @@ pub async fn update_user(
         after.active = active;
     }
     if let Some(roles) = &roles {
-        after.roles = role_names(roles);
+        after.roles = roles.clone();
         let memberships = db::party_groups::memberships_of_user(&mut tx, user_id).await?;
         if !memberships.is_empty() {
             check_may_join_group(roles).map_err(|m| AppError::invalid("roles", m))?;

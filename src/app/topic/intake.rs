@@ -16,6 +16,7 @@ use crate::domain::account::parse_name;
 use crate::domain::authz::Action;
 use crate::domain::category::Category;
 use crate::domain::money::Fen;
+use crate::domain::role::Role;
 use crate::domain::topic::{Classification, check_one_cadre};
 use crate::domain::topic_status::TopicStatus;
 
@@ -125,7 +126,12 @@ pub async fn fill_topic(
         Err(_) => None,
     };
     let responsible = responsible
-        .filter(|u| u.active && u.roles.iter().any(|r| r == "leader" || r == "director"))
+        .filter(|u| {
+            u.active
+                && u.roles
+                    .iter()
+                    .any(|r| matches!(r, Role::Leader | Role::Director))
+        })
         .ok_or_else(|| errors.push(FieldError::new("responsible_user_id", "须为在职的局领导")));
     let sponsor = match optional_text(input.sponsor_section_id.as_deref()) {
         None => Ok(None),
