@@ -5,16 +5,15 @@ use uuid::Uuid;
 
 use crate::app::error::AppError;
 use crate::app::input::required_text;
+use crate::app::organisation::groups_held;
 use crate::app::{CurrentUser, Services};
 use crate::audit::{self, Change};
 use crate::db::meetings::Lock;
 use crate::db::records::BorrowRequest;
 use crate::db::{self};
 use crate::display::datetime_zh;
-use crate::display::today;
 use crate::domain::authz::{Action, Relation};
 use crate::domain::org::Position;
-use crate::domain::org::member_on;
 use crate::domain::records::{check_borrow_decider, check_borrow_once};
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -186,11 +185,5 @@ pub async fn deciding_groups(
     conn: &mut sqlx::PgConnection,
     user: &CurrentUser,
 ) -> Result<Vec<Uuid>, AppError> {
-    Ok(db::party_groups::memberships_of_user(conn, user.user_id)
-        .await?
-        .into_iter()
-        .filter(|m| member_on(m.started_on, m.ended_on, today()))
-        .filter(|m| check_borrow_decider(Some(m.position)).is_ok())
-        .map(|m| m.party_group_id)
-        .collect())
+    groups_held(conn, user, |p| check_borrow_decider(Some(p)).is_ok()).await
 }

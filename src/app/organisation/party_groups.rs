@@ -18,19 +18,26 @@ use crate::domain::org::{Area, Position, check_four_not, member_on};
 use crate::domain::role::Role;
 use crate::domain::settings::Settings;
 
+/// The groups where the user, a member today, holds a position `held` accepts.
+pub async fn groups_held(
+    conn: &mut sqlx::PgConnection,
+    user: &CurrentUser,
+    held: impl Fn(Position) -> bool,
+) -> Result<Vec<Uuid>, AppError> {
+    Ok(db::party_groups::memberships_of_user(conn, user.user_id)
+        .await?
+        .into_iter()
+        .filter(|m| member_on(m.started_on, m.ended_on, today()) && held(m.position))
+        .map(|m| m.party_group_id)
+        .collect())
+}
+
 /// The groups whose 书记 the user is now.
 pub async fn chaired_groups(
     conn: &mut sqlx::PgConnection,
     user: &CurrentUser,
 ) -> Result<Vec<Uuid>, AppError> {
-    Ok(db::party_groups::memberships_of_user(conn, user.user_id)
-        .await?
-        .into_iter()
-        .filter(|m| {
-            member_on(m.started_on, m.ended_on, today()) && m.position == Position::Secretary
-        })
-        .map(|m| m.party_group_id)
-        .collect())
+    groups_held(conn, user, |p| p == Position::Secretary).await
 }
 
 /// The party group an input names, if it exists, once the user is known to be allowed `action`
