@@ -113,10 +113,10 @@ async fn save(
     item: &mut Item,
     next: ItemState,
 ) -> Result<(), AppError> {
-    item.state = next.as_str().to_owned();
+    item.state = next.stage();
     match next {
         ItemState::Tallied { passed } => item.passed = Some(passed),
-        ItemState::Decided(o) => item.outcome = Some(o.as_str().to_owned()),
+        ItemState::Decided(o) => item.outcome = Some(o),
         _ => {}
     }
     db::meetings::save_item(tx, item).await?;

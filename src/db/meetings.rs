@@ -5,8 +5,8 @@ use sqlx::PgConnection;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::domain::deliberation::VoteMethod;
-use crate::domain::meeting::MeetingState;
+use crate::domain::deliberation::{Outcome, VoteMethod};
+use crate::domain::meeting::{ItemStage, MeetingState};
 use crate::domain::org::Position;
 use crate::domain::settings::Settings;
 use crate::domain::topic::Classification;
@@ -379,8 +379,8 @@ pub struct Item {
     pub ad_hoc: bool,
     pub urgent: bool,
     pub override_reason: Option<String>,
-    /// `pending`, `discussion`, `voting`, `tallied`, `decided`.
-    pub state: String,
+    #[schema(value_type = String)]
+    pub state: ItemStage,
     pub absent_override_reason: Option<String>,
     /// `voice`, `hands`, `secret`, `named`.
     #[schema(value_type = Option<String>)]
@@ -390,8 +390,8 @@ pub struct Item {
     pub abstain: Option<i32>,
     pub should_attend: Option<i32>,
     pub passed: Option<bool>,
-    /// `passed`, `rejected`, `deferred`, `referred`.
-    pub outcome: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub outcome: Option<Outcome>,
     pub outcome_reason: Option<String>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub started_at: Option<OffsetDateTime>,
@@ -410,8 +410,8 @@ pub async fn items(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result<Ve
     sqlx::query_as!(
         Item,
         r#"select i.item_id, i.meeting_id, i.topic_id, i.position, i.ad_hoc, i.urgent,
-                i.override_reason, i.state, i.absent_override_reason, i.vote_method as "vote_method: VoteMethod", i.yes, i.no,
-                i.abstain, i.should_attend, i.passed, i.outcome, i.outcome_reason, i.started_at,
+                i.override_reason, i.state as "state: ItemStage", i.absent_override_reason, i.vote_method as "vote_method: VoteMethod", i.yes, i.no,
+                i.abstain, i.should_attend, i.passed, i.outcome as "outcome: Outcome", i.outcome_reason, i.started_at,
                 i.decided_at, t.title, t.category, t.classification as "classification: Classification", t.responsible_user_id,
                 t.cadre_name
          from agenda_item i join topic t using (topic_id)
@@ -435,8 +435,8 @@ pub async fn item(
             sqlx::query_as!(
                 Item,
                 r#"select i.item_id, i.meeting_id, i.topic_id, i.position, i.ad_hoc, i.urgent,
-                        i.override_reason, i.state, i.absent_override_reason, i.vote_method as "vote_method: VoteMethod",
-                        i.yes, i.no, i.abstain, i.should_attend, i.passed, i.outcome,
+                        i.override_reason, i.state as "state: ItemStage", i.absent_override_reason, i.vote_method as "vote_method: VoteMethod",
+                        i.yes, i.no, i.abstain, i.should_attend, i.passed, i.outcome as "outcome: Outcome",
                         i.outcome_reason, i.started_at, i.decided_at, t.title, t.category,
                         t.classification as "classification: Classification", t.responsible_user_id, t.cadre_name
                  from agenda_item i join topic t using (topic_id)
@@ -519,7 +519,7 @@ pub async fn save_item(conn: &mut PgConnection, i: &Item) -> sqlx::Result<()> {
              decided_at = case when $2 = 'decided' then now() else decided_at end
          where item_id = $1",
         i.item_id,
-        i.state,
+        i.state.as_str(),
         i.absent_override_reason,
         i.vote_method.map(VoteMethod::as_str),
         i.yes,
@@ -527,7 +527,7 @@ pub async fn save_item(conn: &mut PgConnection, i: &Item) -> sqlx::Result<()> {
         i.abstain,
         i.should_attend,
         i.passed,
-        i.outcome,
+        i.outcome.map(Outcome::as_str),
         i.outcome_reason
     )
     .execute(conn)

@@ -5,8 +5,8 @@ use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgArgumentBuffer, PgHasArrayType, PgTypeInfo, PgValueRef, Postgres};
 
-use crate::domain::deliberation::{Stance, VoteMethod};
-use crate::domain::meeting::MeetingState;
+use crate::domain::deliberation::{Outcome, Stance, VoteMethod};
+use crate::domain::meeting::{ItemStage, MeetingState};
 use crate::domain::org::Position;
 use crate::domain::role::Role;
 use crate::domain::topic::Classification;
@@ -52,7 +52,9 @@ macro_rules! stored_as_text {
 
 stored_as_text!(
     Classification,
+    ItemStage,
     MeetingState,
+    Outcome,
     Position,
     Role,
     Stance,

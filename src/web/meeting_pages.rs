@@ -23,7 +23,7 @@ use crate::db::{self};
 use crate::domain::authz::Action;
 use crate::domain::deliberation::{Choice, Outcome, Relation as Kinship, Stance, VoteMethod};
 use crate::domain::ids::MeetingId;
-use crate::domain::meeting::{MeetingState, reveal};
+use crate::domain::meeting::{ItemStage, MeetingState, reveal};
 use crate::domain::org::Position;
 use crate::domain::role::Role;
 use crate::domain::rule::RuleViolation;
@@ -44,19 +44,10 @@ fn why(v: RuleViolation) -> String {
 }
 
 fn item_state_zh(item: &ItemView) -> String {
-    match item.item.state.as_str() {
-        "pending" => "待审议".into(),
-        "discussion" => "讨论中".into(),
-        "voting" => "表决中".into(),
-        "tallied" => "已计票,待宣布".into(),
-        "decided" => item
-            .item
-            .outcome
-            .as_deref()
-            .and_then(Outcome::parse)
-            .map_or("", Outcome::label_zh)
-            .into(),
-        _ => String::new(),
+    // A decided item reads as its outcome.
+    match item.item.outcome {
+        Some(outcome) if item.item.state == ItemStage::Decided => outcome.label_zh().into(),
+        _ => item.item.state.label_zh().into(),
     }
 }
 
@@ -214,6 +205,10 @@ impl MeetingPage {
     fn item_state_zh(&self, i: &ItemView) -> String {
         item_state_zh(i)
     }
+    fn passed(&self, i: &ItemView) -> bool {
+        i.item.outcome == Some(Outcome::Passed)
+    }
+
     /// Whether the item's vote is (or was) secret: its ballot box is public.
     fn secret(&self, i: &ItemView) -> bool {
         i.item.vote_method.is_some_and(VoteMethod::is_secret)
@@ -323,7 +318,7 @@ async fn meeting_page(
         .agenda
         .iter()
         .zip(steps.start)
-        .filter(|(i, _)| i.item.state == "pending")
+        .filter(|(i, _)| i.item.state == ItemStage::Pending)
         .map(|(i, check)| (i.item.item_id, check.map_err(why)))
         .collect();
 
@@ -334,7 +329,7 @@ async fn meeting_page(
         .map(|c| {
             let item = &v.agenda[c.index];
             let recused: Vec<Uuid> = item.recusals.iter().map(|r| r.user_id).collect();
-            let voting = item.item.state == "voting";
+            let voting = item.item.state == ItemStage::Voting;
             let method = item.item.vote_method;
             let shown = method.map(|m| reveal(m, !voting));
             let seats: Vec<Seat> = v
@@ -409,7 +404,7 @@ async fn meeting_page(
         && ctx_can_link
         && v.agenda
             .iter()
-            .any(|i| i.item.outcome.as_deref() == Some("passed"))
+            .any(|i| i.item.outcome == Some(Outcome::Passed))
     {
         let mut conn = state.pool.acquire().await?;
         db::followup::earlier_decisions(&mut conn, v.meeting.party_group_id, v.meeting.starts_at)

@@ -54,7 +54,7 @@ pub async fn item_ctx(
 }
 
 pub fn outcome_of(item: &db::meetings::Item) -> Option<Outcome> {
-    item.outcome.as_deref().and_then(Outcome::parse)
+    item.outcome
 }
 
 pub fn parse_date(raw: &str) -> Option<Date> {

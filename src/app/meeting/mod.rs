@@ -185,8 +185,8 @@ pub fn meeting_date(m: &Meeting) -> Date {
 }
 
 pub fn item_state(item: &Item) -> Result<ItemState, AppError> {
-    ItemState::from_stored(&item.state, item.passed, item.outcome.as_deref())
-        .ok_or_else(|| anyhow::anyhow!("unknown item state {}", item.state).into())
+    ItemState::from_stored(item.state, item.passed, item.outcome)
+        .ok_or_else(|| anyhow::anyhow!("item state {:?} without its result", item.state).into())
 }
 
 /// Appends the audit entry and the live notification of a meeting change, then commits.

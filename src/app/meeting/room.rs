@@ -11,7 +11,9 @@ use crate::app::{CurrentUser, Services};
 use crate::db::meetings::Lock;
 use crate::db::{self};
 use crate::domain::authz::Action;
-use crate::domain::meeting::{check_attendance, check_leave_request, close_meeting, open_meeting};
+use crate::domain::meeting::{
+    ItemStage, check_attendance, check_leave_request, close_meeting, open_meeting,
+};
 use crate::domain::topic_status::TopicStatus;
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -156,7 +158,7 @@ pub async fn close(state: &Services, user: &CurrentUser, id: Uuid) -> Result<(),
         .collect::<Result<Vec<_>, _>>()?;
     let next = close_meeting(ctx.state, &states, ctx.relation.chair)?;
     let mut returned = Vec::new();
-    for item in items.iter().filter(|i| i.state == "pending") {
+    for item in items.iter().filter(|i| i.state == ItemStage::Pending) {
         advance_topic(&mut tx, item.topic_id, TopicStatus::requeue).await?;
         returned.push(item.topic_id);
     }

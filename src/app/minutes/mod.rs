@@ -25,7 +25,7 @@ use crate::db::{self};
 use crate::domain::authz::{Action, Relation};
 use crate::domain::category::Category;
 use crate::domain::deliberation::{Choice, Outcome, Stance};
-use crate::domain::meeting::MeetingState;
+use crate::domain::meeting::{ItemStage, MeetingState};
 use crate::domain::records::{
     MinutesItem as ItemFacts, MinutesRecord, TallyFigures, check_meeting_closed, decision_basis,
     missing_from_minutes,
@@ -290,7 +290,7 @@ pub async fn generate(conn: &mut sqlx::PgConnection, ctx: &Ctx) -> Result<Minute
                 .any(|b| b.choice.as_deref() == Some(Choice::No.as_str()))
                 || v.no.is_some_and(|n| n > 0)
         });
-        let outcome = item.outcome.as_deref().and_then(Outcome::parse);
+        let outcome = item.outcome;
         let tally = match (item.yes, item.no, item.abstain, item.should_attend) {
             (Some(yes), Some(no), Some(abstain), Some(should)) => Some(TallyFigures {
                 yes: i64::from(yes),
@@ -308,7 +308,7 @@ pub async fn generate(conn: &mut sqlx::PgConnection, ctx: &Ctx) -> Result<Minute
             cadre_name: item.cadre_name.clone(),
             responsible: name_of(conn, item.responsible_user_id).await?,
             withheld: false,
-            not_reached: item.state == "pending",
+            not_reached: item.state == ItemStage::Pending,
             note: notes
                 .iter()
                 .find(|(n, _)| *n == i)
@@ -339,7 +339,7 @@ pub async fn generate(conn: &mut sqlx::PgConnection, ctx: &Ctx) -> Result<Minute
             basis: outcome.map_or_else(String::new, |o| {
                 decision_basis(o, tally, item.outcome_reason.as_deref().unwrap_or(""))
             }),
-            outcome: item.outcome.clone(),
+            outcome: item.outcome.map(|o| o.as_str().to_owned()),
             title: item.title,
         });
     }

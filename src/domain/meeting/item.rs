@@ -18,6 +18,18 @@ pub enum ItemState {
     Decided(Outcome),
 }
 
+vocabulary! {
+    /// The stage an item's state is stored as; with the tally's result and the outcome it
+    /// makes the [`ItemState`].
+    ItemStage ("议题阶段") {
+        Pending => ("pending", "待审议"),
+        InDiscussion => ("discussion", "讨论中"),
+        Voting => ("voting", "表决中"),
+        Tallied => ("tallied", "已计票,待宣布"),
+        Decided => ("decided", "已决定"),
+    }
+}
+
 impl ItemState {
     /// An item being dealt with now (R-ONE-AT-A-TIME).
     pub fn is_open(self) -> bool {
@@ -182,24 +194,29 @@ pub fn check_attendee_remark(
 
 impl ItemState {
     /// The state as stored: the state column, the tallied result and the outcome.
-    pub fn from_stored(state: &str, passed: Option<bool>, outcome: Option<&str>) -> Option<Self> {
-        Some(match state {
-            "pending" => ItemState::Pending,
-            "discussion" => ItemState::InDiscussion,
-            "voting" => ItemState::Voting,
-            "tallied" => ItemState::Tallied { passed: passed? },
-            "decided" => ItemState::Decided(Outcome::parse(outcome?)?),
-            _ => return None,
+    /// The state from its stored parts; `None` when they do not fit together (a tallied item
+    /// without its result, a decided one without its outcome).
+    pub fn from_stored(
+        stage: ItemStage,
+        passed: Option<bool>,
+        outcome: Option<Outcome>,
+    ) -> Option<Self> {
+        Some(match stage {
+            ItemStage::Pending => ItemState::Pending,
+            ItemStage::InDiscussion => ItemState::InDiscussion,
+            ItemStage::Voting => ItemState::Voting,
+            ItemStage::Tallied => ItemState::Tallied { passed: passed? },
+            ItemStage::Decided => ItemState::Decided(outcome?),
         })
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub fn stage(self) -> ItemStage {
         match self {
-            ItemState::Pending => "pending",
-            ItemState::InDiscussion => "discussion",
-            ItemState::Voting => "voting",
-            ItemState::Tallied { .. } => "tallied",
-            ItemState::Decided(_) => "decided",
+            ItemState::Pending => ItemStage::Pending,
+            ItemState::InDiscussion => ItemStage::InDiscussion,
+            ItemState::Voting => ItemStage::Voting,
+            ItemState::Tallied { .. } => ItemStage::Tallied,
+            ItemState::Decided(_) => ItemStage::Decided,
         }
     }
 }

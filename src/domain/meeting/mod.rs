@@ -13,7 +13,7 @@ mod steps;
 mod tests;
 
 pub use item::{
-    ItemState, Reveal, check_attendee_remark, check_ballot, check_opinion_phase,
+    ItemStage, ItemState, Reveal, check_attendee_remark, check_ballot, check_opinion_phase,
     check_recusal_once, check_recusal_phase, check_written_opinion, close_vote, end_item,
     open_vote, reveal, start_item,
 };

@@ -378,15 +378,15 @@ fn stored_states_read_back() {
     ] {
         let (passed, outcome) = match st {
             ItemState::Tallied { passed } => (Some(passed), None),
-            ItemState::Decided(o) => (None, Some(o.as_str())),
+            ItemState::Decided(o) => (None, Some(o)),
             _ => (None, None),
         };
         assert_eq!(
-            ItemState::from_stored(st.as_str(), passed, outcome),
+            ItemState::from_stored(st.stage(), passed, outcome),
             Some(st)
         );
     }
-    assert_eq!(ItemState::from_stored("tallied", None, None), None);
+    assert_eq!(ItemState::from_stored(ItemStage::Tallied, None, None), None);
     for st in [
         MeetingState::Draft,
         MeetingState::Noticed,
