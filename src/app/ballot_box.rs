@@ -12,6 +12,7 @@ use crate::db::deliberation::SecretVote;
 use crate::db::meetings::Item;
 use crate::db::meetings::Lock;
 use crate::domain::deliberation::Tally;
+use crate::domain::ids::{ItemId, MeetingId};
 use crate::domain::secret_ballot::{BallotBox, BoxProblem, PublicVoteKey, StoredBallot, Tracker};
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -121,9 +122,10 @@ pub struct BallotBoxView {
 pub async fn participant_view(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
-    item_id: Uuid,
+    id: MeetingId,
+    item_id: ItemId,
 ) -> Result<BallotBoxView, AppError> {
+    let (id, item_id) = (Uuid::from(id), Uuid::from(item_id));
     visible_meeting(state, user, id).await?;
     let mut conn = state.pool.acquire().await?;
     let item = db::meetings::item(&mut conn, id, item_id, Lock::None)

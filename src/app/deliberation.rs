@@ -16,6 +16,7 @@ use crate::domain::counting::should_attend;
 use crate::domain::deliberation::{
     Choice, Floor, Opinion, Outcome, Relation as Kinship, Stance, Tally, VoteMethod, tally,
 };
+use crate::domain::ids::{ItemId, MeetingId};
 use crate::domain::meeting::{
     self, ItemState, check_attendee_remark, check_ballot, check_opinion_phase, check_recusal_once,
     check_recusal_phase, check_written_opinion,
@@ -135,10 +136,11 @@ pub struct StartInput {
 pub async fn start_item(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
-    item_id: Uuid,
+    id: MeetingId,
+    item_id: ItemId,
     input: StartInput,
 ) -> Result<(), AppError> {
+    let (id, item_id) = (Uuid::from(id), Uuid::from(item_id));
     let mut tx = state.pool.begin().await?;
     let mut c = ItemCtx::load(&mut tx, user, id, item_id, (Lock::Update, Lock::Update)).await?;
     c.ctx.can(user, Action::StartItem)?;
@@ -189,10 +191,11 @@ pub struct RecusalInput {
 pub async fn recuse(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
-    item_id: Uuid,
+    id: MeetingId,
+    item_id: ItemId,
     input: RecusalInput,
 ) -> Result<(), AppError> {
+    let (id, item_id) = (Uuid::from(id), Uuid::from(item_id));
     let mut tx = state.pool.begin().await?;
     let c = ItemCtx::load(&mut tx, user, id, item_id, SIDE).await?;
     let who = match input.user_id.trim() {
@@ -259,10 +262,11 @@ fn opinion_of(input: &StanceInput) -> Result<Opinion, AppError> {
 pub async fn write_opinion(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
-    item_id: Uuid,
+    id: MeetingId,
+    item_id: ItemId,
     input: StanceInput,
 ) -> Result<(), AppError> {
+    let (id, item_id) = (Uuid::from(id), Uuid::from(item_id));
     let mut tx = state.pool.begin().await?;
     let c = ItemCtx::load(&mut tx, user, id, item_id, SIDE).await?;
     c.ctx.can(user, Action::WriteOpinion)?;
@@ -288,10 +292,11 @@ pub async fn write_opinion(
 pub async fn state_opinion(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
-    item_id: Uuid,
+    id: MeetingId,
+    item_id: ItemId,
     input: StanceInput,
 ) -> Result<(), AppError> {
+    let (id, item_id) = (Uuid::from(id), Uuid::from(item_id));
     let mut tx = state.pool.begin().await?;
     let c = ItemCtx::load(&mut tx, user, id, item_id, SIDE).await?;
     c.ctx.can(user, Action::StateOpinion)?;
@@ -335,10 +340,11 @@ pub struct RemarkInput {
 pub async fn remark(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
-    item_id: Uuid,
+    id: MeetingId,
+    item_id: ItemId,
     input: RemarkInput,
 ) -> Result<(), AppError> {
+    let (id, item_id) = (Uuid::from(id), Uuid::from(item_id));
     let mut tx = state.pool.begin().await?;
     let c = ItemCtx::load(&mut tx, user, id, item_id, SIDE).await?;
     c.ctx.can(user, Action::Remark)?;
@@ -364,10 +370,11 @@ pub struct VoteInput {
 pub async fn open_vote(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
-    item_id: Uuid,
+    id: MeetingId,
+    item_id: ItemId,
     input: VoteInput,
 ) -> Result<(), AppError> {
+    let (id, item_id) = (Uuid::from(id), Uuid::from(item_id));
     let mut tx = state.pool.begin().await?;
     let mut c = ItemCtx::load(&mut tx, user, id, item_id, CHAIR).await?;
     c.ctx.can(user, Action::OpenVote)?;
@@ -413,10 +420,11 @@ pub struct BallotInput {
 pub async fn cast_ballot(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
-    item_id: Uuid,
+    id: MeetingId,
+    item_id: ItemId,
     input: BallotInput,
 ) -> Result<(), AppError> {
+    let (id, item_id) = (Uuid::from(id), Uuid::from(item_id));
     let voter = match input.user_id.as_deref().map(str::trim) {
         None | Some("") => user.user_id,
         Some(raw) => {
@@ -509,9 +517,10 @@ pub struct TallyView {
 pub async fn close_vote(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
-    item_id: Uuid,
+    id: MeetingId,
+    item_id: ItemId,
 ) -> Result<TallyView, AppError> {
+    let (id, item_id) = (Uuid::from(id), Uuid::from(item_id));
     let mut tx = state.pool.begin().await?;
     let mut c = ItemCtx::load(&mut tx, user, id, item_id, CHAIR).await?;
     c.ctx.can(user, Action::CloseVote)?;
@@ -609,10 +618,11 @@ pub struct OutcomeInput {
 pub async fn end_item(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
-    item_id: Uuid,
+    id: MeetingId,
+    item_id: ItemId,
     input: OutcomeInput,
 ) -> Result<(), AppError> {
+    let (id, item_id) = (Uuid::from(id), Uuid::from(item_id));
     let mut tx = state.pool.begin().await?;
     let mut c = ItemCtx::load(&mut tx, user, id, item_id, CHAIR).await?;
     c.ctx.can(user, Action::EndItem)?;

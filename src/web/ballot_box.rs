@@ -39,7 +39,7 @@ async fn ballot_box(
     user: CurrentUser,
     Path((id, item_id)): Path<(MeetingId, ItemId)>,
 ) -> Result<Response, AppError> {
-    let view = participant_view(&state, &user, id.into(), item_id.into()).await?;
+    let view = participant_view(&state, &user, id, item_id).await?;
     Ok(face.show(view, |v| BallotBoxPage {
         layout: Layout::new(format!("票箱:{}", v.title), Some(&user)),
         meeting_id: id.into(),

@@ -77,7 +77,7 @@ async fn start_item(
     input: Option<Input<StartInput>>,
 ) -> Result<Response, AppError> {
     let input = input.map(|Input(i)| i).unwrap_or_default();
-    deliberation::start_item(&state, &user, id.into(), item_id.into(), input).await?;
+    deliberation::start_item(&state, &user, id, item_id, input).await?;
     shown(&state, face, &user, id).await
 }
 
@@ -93,7 +93,7 @@ async fn recuse(
     Path((id, item_id)): ItemPath,
     Input(input): Input<RecusalInput>,
 ) -> Result<Response, AppError> {
-    deliberation::recuse(&state, &user, id.into(), item_id.into(), input).await?;
+    deliberation::recuse(&state, &user, id, item_id, input).await?;
     shown(&state, face, &user, id).await
 }
 
@@ -109,7 +109,7 @@ async fn write_opinion(
     Path((id, item_id)): ItemPath,
     Input(input): Input<StanceInput>,
 ) -> Result<Response, AppError> {
-    deliberation::write_opinion(&state, &user, id.into(), item_id.into(), input).await?;
+    deliberation::write_opinion(&state, &user, id, item_id, input).await?;
     shown(&state, face, &user, id).await
 }
 
@@ -125,7 +125,7 @@ async fn state_opinion(
     Path((id, item_id)): ItemPath,
     Input(input): Input<StanceInput>,
 ) -> Result<Response, AppError> {
-    deliberation::state_opinion(&state, &user, id.into(), item_id.into(), input).await?;
+    deliberation::state_opinion(&state, &user, id, item_id, input).await?;
     accepted(face, id).await
 }
 
@@ -141,7 +141,7 @@ async fn remark(
     Path((id, item_id)): ItemPath,
     Input(input): Input<RemarkInput>,
 ) -> Result<Response, AppError> {
-    deliberation::remark(&state, &user, id.into(), item_id.into(), input).await?;
+    deliberation::remark(&state, &user, id, item_id, input).await?;
     shown(&state, face, &user, id).await
 }
 
@@ -157,7 +157,7 @@ async fn open_vote(
     Path((id, item_id)): ItemPath,
     Input(input): Input<VoteInput>,
 ) -> Result<Response, AppError> {
-    deliberation::open_vote(&state, &user, id.into(), item_id.into(), input).await?;
+    deliberation::open_vote(&state, &user, id, item_id, input).await?;
     shown(&state, face, &user, id).await
 }
 
@@ -173,7 +173,7 @@ async fn cast_ballot(
     Path((id, item_id)): ItemPath,
     Input(input): Input<BallotInput>,
 ) -> Result<Response, AppError> {
-    deliberation::cast_ballot(&state, &user, id.into(), item_id.into(), input).await?;
+    deliberation::cast_ballot(&state, &user, id, item_id, input).await?;
     accepted(face, id).await
 }
 
@@ -188,7 +188,7 @@ async fn close_vote(
     user: CurrentUser,
     Path((id, item_id)): ItemPath,
 ) -> Result<Response, AppError> {
-    let tally = deliberation::close_vote(&state, &user, id.into(), item_id.into()).await?;
+    let tally = deliberation::close_vote(&state, &user, id, item_id).await?;
     face.answer(page_of(id), async { Ok(Json(tally)) }).await
 }
 
@@ -204,6 +204,6 @@ async fn end_item(
     Path((id, item_id)): ItemPath,
     Input(input): Input<OutcomeInput>,
 ) -> Result<Response, AppError> {
-    deliberation::end_item(&state, &user, id.into(), item_id.into(), input).await?;
+    deliberation::end_item(&state, &user, id, item_id, input).await?;
     shown(&state, face, &user, id).await
 }

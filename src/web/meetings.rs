@@ -175,7 +175,7 @@ async fn move_item(
     Path((id, item_id)): Path<(MeetingId, ItemId)>,
     Input(input): Input<MoveInput>,
 ) -> Result<Response, AppError> {
-    meeting::move_item(&state, &user, id.into(), item_id.into(), input).await?;
+    meeting::move_item(&state, &user, id, item_id, input).await?;
     shown(&state, face, &user, id).await
 }
 

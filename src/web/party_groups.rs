@@ -155,7 +155,7 @@ async fn end_member(
     user: CurrentUser,
     Path((id, member)): Path<(PartyGroupId, UserId)>,
 ) -> Result<Response, AppError> {
-    party_groups::end_member(&state, &user, id.into(), member.into()).await?;
+    party_groups::end_member(&state, &user, id, member).await?;
     face.answer(page_of(id), async { Ok(StatusCode::NO_CONTENT) })
         .await
 }

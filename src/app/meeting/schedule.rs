@@ -19,6 +19,7 @@ use crate::db::{self};
 use crate::display::{DISPLAY_OFFSET, datetime_zh, parse_datetime};
 use crate::domain::authz::Action;
 use crate::domain::category::Category;
+use crate::domain::ids::{ItemId, MeetingId};
 use crate::domain::meeting::{
     MeetingState, chair_of, check_agenda_open, check_agenda_order, check_delegate_chair,
     check_invite_attendee, check_notice_materials, check_secretary, issue_notice,
@@ -273,10 +274,11 @@ pub struct MoveInput {
 pub async fn move_item(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
-    item_id: Uuid,
+    id: MeetingId,
+    item_id: ItemId,
     input: MoveInput,
 ) -> Result<(), AppError> {
+    let (id, item_id) = (Uuid::from(id), Uuid::from(item_id));
     let mut tx = state.pool.begin().await?;
     let ctx = Ctx::load(&mut tx, user, id, Lock::Update).await?;
     ctx.can(user, Action::AddAgendaItem)?;

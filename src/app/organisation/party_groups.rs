@@ -14,6 +14,7 @@ use crate::db::{self, violated_constraint};
 use crate::display::today;
 use crate::domain::account::parse_name;
 use crate::domain::authz::{Action, Relation};
+use crate::domain::ids::{PartyGroupId, UserId};
 use crate::domain::org::{Area, Position, check_four_not, member_on};
 use crate::domain::role::Role;
 use crate::domain::settings::Settings;
@@ -365,9 +366,10 @@ pub async fn add_member(
 pub async fn end_member(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
-    member_id: Uuid,
+    id: PartyGroupId,
+    member_id: UserId,
 ) -> Result<(), AppError> {
+    let (id, member_id) = (Uuid::from(id), Uuid::from(member_id));
     user.can(Action::ManageOrganisation)?;
     let mut tx = state.pool.begin().await?;
     let current = db::party_groups::current_membership(&mut tx, id, member_id)
