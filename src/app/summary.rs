@@ -17,6 +17,7 @@ use crate::db::records::Receipt;
 use crate::db::{self};
 use crate::domain::authz::{Action, Relation};
 use crate::domain::deliberation::Outcome;
+use crate::domain::ids::MeetingId;
 use crate::domain::meeting::MeetingState;
 use crate::domain::org::member_on;
 use crate::domain::records::{
@@ -182,7 +183,11 @@ pub fn withhold(mut s: Summary, cleared: bool) -> (Summary, usize) {
     (s, withheld)
 }
 
-pub async fn read(state: &Services, user: &CurrentUser, id: Uuid) -> Result<SummaryDoc, AppError> {
+pub async fn read(
+    state: &Services,
+    user: &CurrentUser,
+    id: MeetingId,
+) -> Result<SummaryDoc, AppError> {
     Ok(read_as(state, user, id).await?.0)
 }
 
@@ -190,8 +195,9 @@ pub async fn read(state: &Services, user: &CurrentUser, id: Uuid) -> Result<Summ
 pub async fn read_as(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
+    id: MeetingId,
 ) -> Result<(SummaryDoc, Ctx), AppError> {
+    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let ctx = load(&mut tx, user, id, Action::ReadSummary, Lock::None).await?;
     let row = db::records::summary(&mut tx, id, false).await?;

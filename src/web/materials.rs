@@ -81,7 +81,7 @@ async fn upload(
 async fn download(
     state: &AppState,
     user: &CurrentUser,
-    id: Uuid,
+    id: TopicId,
     material_id: Uuid,
 ) -> Result<Response, AppError> {
     let file = open_file(state, user, id, material_id).await?;
@@ -165,7 +165,7 @@ async fn download_material(
     user: CurrentUser,
     Path((id, material_id)): Path<(TopicId, Uuid)>,
 ) -> Result<Response, AppError> {
-    download(&state, &user, id.into(), material_id).await
+    download(&state, &user, id, material_id).await
 }
 
 fn topic_page(id: TopicId) -> String {

@@ -140,7 +140,7 @@ async fn delegate_chair(
     Path(id): Path<MeetingId>,
     Input(input): Input<DelegateChair>,
 ) -> Result<Response, AppError> {
-    meeting::delegate_chair(&state, &user, id.into(), input).await?;
+    meeting::delegate_chair(&state, &user, id, input).await?;
     shown(&state, face, &user, id).await
 }
 
@@ -156,7 +156,7 @@ async fn add_item(
     Path(id): Path<MeetingId>,
     Input(input): Input<NewAgendaItem>,
 ) -> Result<Response, AppError> {
-    let item_id = meeting::add_item(&state, &user, id.into(), input).await?;
+    let item_id = meeting::add_item(&state, &user, id, input).await?;
     face.answer(page_of(id), async {
         Ok((StatusCode::CREATED, Json(CreatedItem { item_id })))
     })
@@ -191,7 +191,7 @@ async fn invite_attendee(
     Path(id): Path<MeetingId>,
     Input(input): Input<NewAttendee>,
 ) -> Result<Response, AppError> {
-    meeting::invite_attendee(&state, &user, id.into(), input).await?;
+    meeting::invite_attendee(&state, &user, id, input).await?;
     shown(&state, face, &user, id).await
 }
 
@@ -208,7 +208,7 @@ async fn issue_notice(
     input: Option<Input<NoticeInput>>,
 ) -> Result<Response, AppError> {
     let input = input.map(|Input(i)| i).unwrap_or_default();
-    meeting::issue(&state, &user, id.into(), input).await?;
+    meeting::issue(&state, &user, id, input).await?;
     shown(&state, face, &user, id).await
 }
 
@@ -224,7 +224,7 @@ async fn ask_leave(
     Path(id): Path<MeetingId>,
     Input(input): Input<LeaveInput>,
 ) -> Result<Response, AppError> {
-    meeting::ask_leave(&state, &user, id.into(), input).await?;
+    meeting::ask_leave(&state, &user, id, input).await?;
     shown(&state, face, &user, id).await
 }
 
@@ -240,7 +240,7 @@ async fn decide_leave(
     Path((id, who)): Path<(MeetingId, UserId)>,
     Input(input): Input<LeaveDecision>,
 ) -> Result<Response, AppError> {
-    meeting::decide_leave(&state, &user, id.into(), who.into(), input).await?;
+    meeting::decide_leave(&state, &user, id, who.into(), input).await?;
     shown(&state, face, &user, id).await
 }
 
@@ -256,7 +256,7 @@ async fn record_attendance(
     Path((id, who)): Path<(MeetingId, UserId)>,
     Input(input): Input<AttendanceInput>,
 ) -> Result<Response, AppError> {
-    meeting::record_attendance(&state, &user, id.into(), who.into(), input.present).await?;
+    meeting::record_attendance(&state, &user, id, who.into(), input.present).await?;
     shown(&state, face, &user, id).await
 }
 

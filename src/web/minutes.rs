@@ -65,7 +65,7 @@ async fn read_minutes(
     user: CurrentUser,
     Path(id): Path<MeetingId>,
 ) -> Result<Json<MinutesDoc>, AppError> {
-    Ok(Json(minutes::read(&state, &user, id.into()).await?))
+    Ok(Json(minutes::read(&state, &user, id).await?))
 }
 
 /// The answer to the secretary's actions: the minutes, or their page.
@@ -76,7 +76,7 @@ async fn shown(
     id: MeetingId,
 ) -> Result<Response, AppError> {
     face.answer(page_of(id), async {
-        Ok(Json(minutes::read(state, user, id.into()).await?))
+        Ok(Json(minutes::read(state, user, id).await?))
     })
     .await
 }
@@ -93,7 +93,7 @@ async fn save_draft(
     Path(id): Path<MeetingId>,
     Input(input): Input<DraftInput>,
 ) -> Result<Response, AppError> {
-    minutes::save_draft(&state, &user, id.into(), input).await?;
+    minutes::save_draft(&state, &user, id, input).await?;
     shown(&state, face, &user, id).await
 }
 
@@ -124,11 +124,11 @@ async fn amend(
     Path(id): Path<MeetingId>,
     Input(input): Input<AmendmentInput>,
 ) -> Result<Response, AppError> {
-    minutes::amend(&state, &user, id.into(), input).await?;
+    minutes::amend(&state, &user, id, input).await?;
     face.answer(page_of(id), async {
         Ok((
             StatusCode::CREATED,
-            Json(minutes::read(&state, &user, id.into()).await?),
+            Json(minutes::read(&state, &user, id).await?),
         ))
     })
     .await
@@ -146,7 +146,7 @@ async fn ask_borrow(
     Path(id): Path<MeetingId>,
     Input(input): Input<BorrowInput>,
 ) -> Result<Response, AppError> {
-    let id = minutes::ask_borrow(&state, &user, id.into(), input).await?;
+    let id = minutes::ask_borrow(&state, &user, id, input).await?;
     face.answer(BORROW_PAGE.into(), async {
         Ok((StatusCode::CREATED, Json(CreatedRequest { id })))
     })
@@ -232,10 +232,9 @@ async fn minutes_page(
     user: CurrentUser,
     Path(id): Path<MeetingId>,
 ) -> Result<MinutesPage, AppError> {
-    let id = Uuid::from(id);
     let mut page = MinutesPage {
         layout: Layout::new("会议记录", Some(&user)),
-        meeting_id: id,
+        meeting_id: id.into(),
         doc: None,
         refusal: None,
         may_draft: false,
@@ -255,7 +254,7 @@ async fn minutes_page(
         // Not theirs to read: offer to borrow, without showing the meeting.
         Err(AppError::Forbidden | AppError::NotFound) => {
             let mut conn = state.pool.acquire().await?;
-            if db::meetings::get(&mut conn, id, Lock::None)
+            if db::meetings::get(&mut conn, id.into(), Lock::None)
                 .await?
                 .is_none()
             {

@@ -52,7 +52,7 @@ async fn read_summary(
     user: CurrentUser,
     Path(id): Path<MeetingId>,
 ) -> Result<Json<SummaryDoc>, AppError> {
-    Ok(Json(summary::read(&state, &user, id.into()).await?))
+    Ok(Json(summary::read(&state, &user, id).await?))
 }
 
 /// The answer to the summary's actions: the summary, or its page.
@@ -63,7 +63,7 @@ async fn shown(
     id: MeetingId,
 ) -> Result<Response, AppError> {
     face.answer(format!("/meetings/{id}/summary"), async {
-        Ok(Json(summary::read(state, user, id.into()).await?))
+        Ok(Json(summary::read(state, user, id).await?))
     })
     .await
 }
@@ -134,7 +134,7 @@ async fn summary_page(
     user: CurrentUser,
     Path(id): Path<MeetingId>,
 ) -> Result<SummaryPage, AppError> {
-    let (doc, ctx) = summary::read_as(&state, &user, id.into()).await?;
+    let (doc, ctx) = summary::read_as(&state, &user, id).await?;
     let signed = doc.signed.is_some();
     let (sections, people) = summary::task_choices(&state, &user, &ctx).await?;
     Ok(SummaryPage {
@@ -158,7 +158,7 @@ async fn docx_export(
     user: CurrentUser,
     Path(id): Path<MeetingId>,
 ) -> Result<Response, AppError> {
-    let doc = summary::read(&state, &user, id.into()).await?;
+    let doc = summary::read(&state, &user, id).await?;
     let anchor = doc.signed.as_ref().and_then(|s| s.anchor.as_ref());
     let bytes = summary_docx(&doc.summary, anchor)?;
     let filename = format!("{}会议纪要.docx", doc.summary.name);

@@ -152,7 +152,7 @@ async fn update_topic(
     Path(id): Path<TopicId>,
     Input(input): Input<NewTopic>,
 ) -> Result<Response, AppError> {
-    let (updated, sign_off_voided) = topic::update_topic(&state, &user, id.into(), input).await?;
+    let (updated, sign_off_voided) = topic::update_topic(&state, &user, id, input).await?;
     let page = if sign_off_voided {
         format!("{}?voided=1", page_of(id))
     } else {
@@ -179,7 +179,7 @@ async fn record_prerequisite(
     Path(id): Path<TopicId>,
     Input(input): Input<NewPrerequisite>,
 ) -> Result<Response, AppError> {
-    topic::record_prerequisite(&state, &user, id.into(), input).await?;
+    topic::record_prerequisite(&state, &user, id, input).await?;
     shown(&state, face, &user, id).await
 }
 
@@ -241,7 +241,7 @@ async fn return_topic(
     Path(id): Path<TopicId>,
     Input(input): Input<ReturnTopic>,
 ) -> Result<Response, AppError> {
-    topic::return_topic(&state, &user, id.into(), input).await?;
+    topic::return_topic(&state, &user, id, input).await?;
     shown(&state, face, &user, id).await
 }
 
@@ -258,7 +258,7 @@ async fn assign(
     Path(id): Path<TopicId>,
     Input(input): Input<NewAssignment>,
 ) -> Result<Response, AppError> {
-    topic::assign(&state, &user, id.into(), input).await?;
+    topic::assign(&state, &user, id, input).await?;
     shown(&state, face, &user, id).await
 }
 

@@ -11,6 +11,7 @@ use crate::app::{CurrentUser, Services};
 use crate::db::meetings::Lock;
 use crate::db::{self};
 use crate::domain::authz::Action;
+use crate::domain::ids::MeetingId;
 use crate::domain::meeting::{
     ItemStage, check_attendance, check_leave_request, close_meeting, open_meeting,
 };
@@ -26,9 +27,10 @@ pub struct LeaveInput {
 pub async fn ask_leave(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
+    id: MeetingId,
     input: LeaveInput,
 ) -> Result<(), AppError> {
+    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let ctx = Ctx::load(&mut tx, user, id, Lock::Update).await?;
     ctx.can(user, Action::AskLeave)?;
@@ -56,10 +58,11 @@ pub struct LeaveDecision {
 pub async fn decide_leave(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
+    id: MeetingId,
     who: Uuid,
     input: LeaveDecision,
 ) -> Result<(), AppError> {
+    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let ctx = Ctx::load(&mut tx, user, id, Lock::Update).await?;
     ctx.can(user, Action::DecideLeave)?;
@@ -96,10 +99,11 @@ pub struct AttendanceInput {
 pub async fn record_attendance(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
+    id: MeetingId,
     who: Uuid,
     present: bool,
 ) -> Result<(), AppError> {
+    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let ctx = Ctx::load(&mut tx, user, id, Lock::Update).await?;
     ctx.can(user, Action::RecordAttendance)?;

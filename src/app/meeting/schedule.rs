@@ -154,9 +154,10 @@ pub struct DelegateChair {
 pub async fn delegate_chair(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
+    id: MeetingId,
     input: DelegateChair,
 ) -> Result<(), AppError> {
+    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let ctx = Ctx::load(&mut tx, user, id, Lock::Update).await?;
     ctx.can(user, Action::DelegateChair)?;
@@ -198,9 +199,10 @@ pub struct CreatedItem {
 pub async fn add_item(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
+    id: MeetingId,
     input: NewAgendaItem,
 ) -> Result<Uuid, AppError> {
+    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let ctx = Ctx::load(&mut tx, user, id, Lock::Update).await?;
     ctx.can(user, Action::AddAgendaItem)?;
@@ -330,9 +332,10 @@ pub struct NewAttendee {
 pub async fn invite_attendee(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
+    id: MeetingId,
     input: NewAttendee,
 ) -> Result<(), AppError> {
+    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let ctx = Ctx::load(&mut tx, user, id, Lock::Update).await?;
     ctx.can(user, Action::InviteAttendee)?;
@@ -383,9 +386,10 @@ pub struct NoticeInput {
 pub async fn issue(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
+    id: MeetingId,
     input: NoticeInput,
 ) -> Result<(), AppError> {
+    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let ctx = Ctx::load(&mut tx, user, id, Lock::Update).await?;
     ctx.can(user, Action::IssueNotice)?;

@@ -13,6 +13,7 @@ use crate::db::records::BorrowRequest;
 use crate::db::{self};
 use crate::display::datetime_zh;
 use crate::domain::authz::{Action, Relation};
+use crate::domain::ids::MeetingId;
 use crate::domain::org::Position;
 use crate::domain::records::{check_borrow_decider, check_borrow_once};
 
@@ -52,9 +53,10 @@ pub async fn deciders(
 pub async fn ask_borrow(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
+    id: MeetingId,
     input: BorrowInput,
 ) -> Result<Uuid, AppError> {
+    let id = Uuid::from(id);
     user.can(Action::RequestBorrow)?;
     let mut tx = state.pool.begin().await?;
     let meeting = db::meetings::get(&mut tx, id, Lock::None)

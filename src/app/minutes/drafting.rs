@@ -12,6 +12,7 @@ use crate::audit::{self};
 use crate::db::meetings::Lock;
 use crate::db::{self};
 use crate::domain::authz::Action;
+use crate::domain::ids::MeetingId;
 use crate::domain::records::{check_amendment, check_edit, check_minutes_complete};
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -62,9 +63,10 @@ pub struct NoteInput {
 pub async fn save_draft(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
+    id: MeetingId,
     input: DraftInput,
 ) -> Result<(), AppError> {
+    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let ctx = load(&mut tx, user, id, Action::DraftMinutes, Lock::Share).await?;
     let row = db::records::minutes(&mut tx, id, true).await?;
@@ -145,9 +147,10 @@ pub struct AmendmentInput {
 pub async fn amend(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
+    id: MeetingId,
     input: AmendmentInput,
 ) -> Result<Uuid, AppError> {
+    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let ctx = load(&mut tx, user, id, Action::AmendMinutes, Lock::Share).await?;
     let row = db::records::minutes(&mut tx, id, true).await?;

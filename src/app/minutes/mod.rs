@@ -25,6 +25,7 @@ use crate::db::{self};
 use crate::domain::authz::{Action, Relation};
 use crate::domain::category::Category;
 use crate::domain::deliberation::{Choice, Outcome, Stance};
+use crate::domain::ids::MeetingId;
 use crate::domain::meeting::{ItemStage, MeetingState};
 use crate::domain::records::{
     MinutesItem as ItemFacts, MinutesRecord, TallyFigures, check_meeting_closed, decision_basis,
@@ -465,7 +466,11 @@ pub async fn load(
 }
 
 /// Reads the minutes as this user may see them, and audits the read (R-MINUTES-ACCESS).
-pub async fn read(state: &Services, user: &CurrentUser, id: Uuid) -> Result<MinutesDoc, AppError> {
+pub async fn read(
+    state: &Services,
+    user: &CurrentUser,
+    id: MeetingId,
+) -> Result<MinutesDoc, AppError> {
     Ok(read_as(state, user, id).await?.0)
 }
 
@@ -473,8 +478,9 @@ pub async fn read(state: &Services, user: &CurrentUser, id: Uuid) -> Result<Minu
 pub async fn read_as(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
+    id: MeetingId,
 ) -> Result<(MinutesDoc, Ctx), AppError> {
+    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let ctx = load(&mut tx, user, id, Action::ReadMinutes, Lock::None).await?;
     let row = db::records::minutes(&mut tx, id, false).await?;

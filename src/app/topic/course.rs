@@ -14,6 +14,7 @@ use crate::db::topics::Topic;
 use crate::db::{self};
 use crate::domain::account::parse_name;
 use crate::domain::authz::Action;
+use crate::domain::ids::TopicId;
 use crate::domain::org::Position;
 use crate::domain::topic::{
     MaterialsFields, PrerequisiteKind, Recorder, Requirement, check_materials,
@@ -35,9 +36,10 @@ pub struct NewPrerequisite {
 pub async fn record_prerequisite(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
+    id: TopicId,
     input: NewPrerequisite,
 ) -> Result<(), AppError> {
+    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let topic = db::topics::get(&mut tx, id, true)
         .await?
@@ -180,9 +182,10 @@ pub struct ReturnTopic {
 pub async fn return_topic(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
+    id: TopicId,
     input: ReturnTopic,
 ) -> Result<(), AppError> {
+    let id = Uuid::from(id);
     let reason = parse_name(&input.reason, 500).map_err(|m| AppError::invalid("reason", m))?;
     let mut tx = state.pool.begin().await?;
     let (topic, _) = topic_for_action(&mut tx, user, id, Action::ReturnTopic).await?;
@@ -209,9 +212,10 @@ pub struct NewAssignment {
 pub async fn assign(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
+    id: TopicId,
     input: NewAssignment,
 ) -> Result<(), AppError> {
+    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let (topic, _) = topic_for_action(&mut tx, user, id, Action::AssignReviewSection).await?;
     topic.status.prepare()?;

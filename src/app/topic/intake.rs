@@ -15,6 +15,7 @@ use crate::db::{self};
 use crate::domain::account::parse_name;
 use crate::domain::authz::Action;
 use crate::domain::category::Category;
+use crate::domain::ids::TopicId;
 use crate::domain::money::Fen;
 use crate::domain::role::Role;
 use crate::domain::topic::{Classification, check_one_cadre};
@@ -228,9 +229,10 @@ pub async fn create_topic(
 pub async fn update_topic(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
+    id: TopicId,
     input: NewTopic,
 ) -> Result<(Topic, bool), AppError> {
+    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let (before, _) = topic_for_action(&mut tx, user, id, Action::EditTopic).await?;
     before.status.edit()?;

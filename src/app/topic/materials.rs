@@ -13,6 +13,7 @@ use crate::db::materials::{CHUNK, MaterialFile, MaterialInfo, NewMaterial};
 use crate::db::topics::Topic;
 use crate::db::{self};
 use crate::domain::authz::Action;
+use crate::domain::ids::TopicId;
 use crate::domain::material::{Sniffer, too_large};
 use crate::domain::topic::{Classification, PrerequisiteKind};
 
@@ -197,9 +198,10 @@ impl<'a> Upload<'a> {
 pub async fn open_file(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
+    id: TopicId,
     material_id: Uuid,
 ) -> Result<MaterialFile, AppError> {
+    let id = Uuid::from(id);
     let topic = visible_topic(state, user, id).await?;
     let mut conn = state.pool.acquire().await?;
     let file = db::materials::file(&mut conn, id, material_id)
