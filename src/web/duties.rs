@@ -114,7 +114,7 @@ async fn create_circulation(
     Path(group): Path<PartyGroupId>,
     Input(input): Input<CirculationInput>,
 ) -> Result<Response, AppError> {
-    let id = duties::create_circulation(&state, &user, group.into(), input).await?;
+    let id = duties::create_circulation(&state, &user, group, input).await?;
     face.answer(page_of(id), async {
         Ok((StatusCode::CREATED, Json(CreatedId { id })))
     })

@@ -66,7 +66,7 @@ async fn create_task(
     Path(item_id): Path<ItemId>,
     Input(input): Input<NewTaskInput>,
 ) -> Result<Response, AppError> {
-    let task = followup::create_task(&state, &user, item_id.into(), input).await?;
+    let task = followup::create_task(&state, &user, item_id, input).await?;
     let page = format!("/meetings/{}/summary", task.meeting_id);
     face.answer(page, async { Ok((StatusCode::CREATED, Json(task))) })
         .await
@@ -91,7 +91,7 @@ async fn task(
     user: CurrentUser,
     Path(id): Path<TaskId>,
 ) -> Result<Json<TaskDetail>, AppError> {
-    Ok(Json(followup::detail(&state, &user, id.into()).await?))
+    Ok(Json(followup::detail(&state, &user, id).await?))
 }
 
 /// The lead reports progress, or that the task is done.
@@ -106,9 +106,9 @@ async fn report(
     Path(id): Path<TaskId>,
     Input(input): Input<ProgressInput>,
 ) -> Result<Response, AppError> {
-    followup::report(&state, &user, id.into(), input).await?;
+    followup::report(&state, &user, id, input).await?;
     face.answer(page_of(id), async {
-        Ok(Json(followup::detail(&state, &user, id.into()).await?))
+        Ok(Json(followup::detail(&state, &user, id).await?))
     })
     .await
 }
@@ -125,11 +125,11 @@ async fn remind(
     Path(id): Path<TaskId>,
     Input(input): Input<ReminderInput>,
 ) -> Result<Response, AppError> {
-    followup::remind(&state, &user, id.into(), input).await?;
+    followup::remind(&state, &user, id, input).await?;
     face.answer(page_of(id), async {
         Ok((
             StatusCode::CREATED,
-            Json(followup::detail(&state, &user, id.into()).await?),
+            Json(followup::detail(&state, &user, id).await?),
         ))
     })
     .await
@@ -147,7 +147,7 @@ async fn circulate(
     Path(id): Path<PartyGroupId>,
     Input(input): Input<CircularInput>,
 ) -> Result<Response, AppError> {
-    let sent = followup::circulate(&state, &user, id.into(), input).await?;
+    let sent = followup::circulate(&state, &user, id, input).await?;
     face.answer("/tasks".into(), async {
         Ok((StatusCode::CREATED, Json(sent)))
     })
@@ -166,7 +166,7 @@ async fn reserve(
     Path(item_id): Path<ItemId>,
     Input(input): Input<ReserveInput>,
 ) -> Result<Response, AppError> {
-    let item_id = followup::reserve(&state, &user, item_id.into(), input).await?;
+    let item_id = followup::reserve(&state, &user, item_id, input).await?;
     let meeting = followup::meeting_of_item(&state, item_id).await?;
     face.answer(super::meetings::page_of(meeting), async {
         Ok((StatusCode::CREATED, Json(Recorded { item_id })))
@@ -187,7 +187,7 @@ async fn supersede(
     Input(input): Input<SupersedeInput>,
 ) -> Result<Response, AppError> {
     let meeting = followup::meeting_of_item(&state, item_id.into()).await?;
-    let old = followup::supersede(&state, &user, item_id.into(), input).await?;
+    let old = followup::supersede(&state, &user, item_id, input).await?;
     face.answer(super::meetings::page_of(meeting), async {
         Ok((StatusCode::CREATED, Json(Recorded { item_id: old })))
     })
@@ -321,7 +321,7 @@ async fn task_page(
     user: CurrentUser,
     Path(id): Path<TaskId>,
 ) -> Result<TaskPage, AppError> {
-    let detail = followup::detail(&state, &user, id.into()).await?;
+    let detail = followup::detail(&state, &user, id).await?;
     let (may_report, may_remind) = followup::task_steps(&state, &user, &detail).await?;
     Ok(TaskPage {
         layout: Layout::new("督办事项", Some(&user)),

@@ -72,7 +72,7 @@ async fn create_group(
         .await?
         .party_group_id;
     face.answer(page_of(id), async {
-        let detail = party_groups::group_detail(&state, &user, id).await?;
+        let detail = party_groups::group_detail(&state, &user, PartyGroupId::from_uuid(id)).await?;
         Ok((StatusCode::CREATED, Json(detail)))
     })
     .await
@@ -87,9 +87,7 @@ async fn get_group(
     user: CurrentUser,
     Path(id): Path<PartyGroupId>,
 ) -> Result<Json<PartyGroupDetail>, AppError> {
-    Ok(Json(
-        party_groups::group_detail(&state, &user, id.into()).await?,
-    ))
+    Ok(Json(party_groups::group_detail(&state, &user, id).await?))
 }
 
 /// A group's settings (R-QUORUM, R-LARGE-SPEND, R-TOPIC-LEAD-TIME, R-MATERIALS-DEADLINE).
@@ -102,7 +100,7 @@ async fn get_settings(
     Path(id): Path<PartyGroupId>,
 ) -> Result<Json<SettingsView>, AppError> {
     Ok(Json(
-        party_groups::group_detail(&state, &user, id.into())
+        party_groups::group_detail(&state, &user, id)
             .await?
             .settings,
     ))
@@ -120,7 +118,7 @@ async fn update_settings(
     Path(id): Path<PartyGroupId>,
     Input(change): Input<SettingsChange>,
 ) -> Result<Response, AppError> {
-    let settings = party_groups::update_settings(&state, &user, id.into(), change).await?;
+    let settings = party_groups::update_settings(&state, &user, id, change).await?;
     face.answer(page_of(id), async {
         Ok(Json(SettingsView::from(settings)))
     })
@@ -140,7 +138,7 @@ async fn add_member(
     Path(id): Path<PartyGroupId>,
     Input(input): Input<NewMember>,
 ) -> Result<Response, AppError> {
-    let m = party_groups::add_member(&state, &user, id.into(), input).await?;
+    let m = party_groups::add_member(&state, &user, id, input).await?;
     face.answer(page_of(id), async { Ok((StatusCode::CREATED, Json(m))) })
         .await
 }
@@ -221,7 +219,7 @@ async fn group_page(
     user: CurrentUser,
     Path(id): Path<PartyGroupId>,
 ) -> Result<GroupPage, AppError> {
-    let group = party_groups::group_detail(&state, &user, id.into()).await?;
+    let group = party_groups::group_detail(&state, &user, id).await?;
     let users = party_groups::candidates(&state, &user).await?;
     Ok(GroupPage {
         layout: Layout::new(group.name.clone(), Some(&user)),

@@ -86,7 +86,7 @@ async fn update_section(
     Path(id): Path<SectionId>,
     FormOr(change, _): FormOr<SectionChange, SectionForm>,
 ) -> Result<Response, AppError> {
-    let section = people::update_section(&state, &user, id.into(), change).await?;
+    let section = people::update_section(&state, &user, id, change).await?;
     face.answer("/sections".into(), async { Ok(Json(section)) })
         .await
 }

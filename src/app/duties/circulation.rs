@@ -14,6 +14,7 @@ use crate::db::{self};
 use crate::domain::authz::Action;
 use crate::domain::duties::check_in_review;
 use crate::domain::duties::check_publication;
+use crate::domain::ids::PartyGroupId;
 use crate::domain::rule::RuleViolation;
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -27,9 +28,10 @@ pub struct CirculationInput {
 pub async fn create_circulation(
     state: &Services,
     user: &CurrentUser,
-    group_id: Uuid,
+    group_id: PartyGroupId,
     input: CirculationInput,
 ) -> Result<Uuid, AppError> {
+    let group_id = Uuid::from(group_id);
     let mut tx = state.pool.begin().await?;
     let (group, _) = group_for(&mut tx, user, group_id, Action::ManageCirculation).await?;
     let title = required_text("title", &input.title, 200)?;

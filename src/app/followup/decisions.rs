@@ -10,6 +10,7 @@ use crate::app::input::required_text;
 use crate::app::{CurrentUser, Services};
 use crate::db::{self};
 use crate::domain::authz::Action;
+use crate::domain::ids::ItemId;
 use crate::domain::records::{
     check_change_once, check_reserve, check_reserve_once, check_supersede,
 };
@@ -23,9 +24,10 @@ pub struct ReserveInput {
 pub async fn reserve(
     state: &Services,
     user: &CurrentUser,
-    item_id: Uuid,
+    item_id: ItemId,
     input: ReserveInput,
 ) -> Result<Uuid, AppError> {
+    let item_id = Uuid::from(item_id);
     let mut tx = state.pool.begin().await?;
     let (ctx, item) = item_ctx(&mut tx, user, item_id, Action::ReserveOpinion).await?;
     let stance = db::deliberation::opinions(&mut tx, ctx.id())
@@ -61,9 +63,10 @@ pub struct SupersedeInput {
 pub async fn supersede(
     state: &Services,
     user: &CurrentUser,
-    new_item_id: Uuid,
+    new_item_id: ItemId,
     input: SupersedeInput,
 ) -> Result<Uuid, AppError> {
+    let new_item_id = Uuid::from(new_item_id);
     let mut tx = state.pool.begin().await?;
     let (ctx, new_item) = item_ctx(&mut tx, user, new_item_id, Action::LinkDecision).await?;
     let old = match Uuid::parse_str(input.item_id.trim()) {

@@ -27,6 +27,7 @@ use crate::display::{date_zh, today};
 use crate::domain::authz::{Action, Relation};
 use crate::domain::deliberation::Outcome;
 use crate::domain::duties::{TaskDue, overdue_tasks};
+use crate::domain::ids::TaskId;
 
 /// The meeting of an item, loaded for `action`, and the item as decided.
 pub async fn item_ctx(
@@ -159,8 +160,9 @@ pub async fn task_ctx(
 pub async fn detail(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
+    id: TaskId,
 ) -> Result<TaskDetail, AppError> {
+    let id = Uuid::from(id);
     let mut conn = state.pool.acquire().await?;
     let (_, task) = task_ctx(&mut conn, user, id, Action::ReadTask, false).await?;
     let progress = db::followup::progress(&mut conn, id).await?;

@@ -13,6 +13,7 @@ use crate::db::followup::Task;
 use crate::db::{self};
 use crate::display::date_zh;
 use crate::domain::authz::{Action, Relation};
+use crate::domain::ids::{ItemId, PartyGroupId, TaskId};
 use crate::domain::records::{check_task_for, check_task_open};
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -32,9 +33,10 @@ pub struct NewTaskInput {
 pub async fn create_task(
     state: &Services,
     user: &CurrentUser,
-    item_id: Uuid,
+    item_id: ItemId,
     input: NewTaskInput,
 ) -> Result<Task, AppError> {
+    let item_id = Uuid::from(item_id);
     let mut tx = state.pool.begin().await?;
     let (ctx, item) = item_ctx(&mut tx, user, item_id, Action::CreateTask).await?;
     check_task_for(outcome_of(&item))?;
@@ -131,9 +133,10 @@ pub struct ProgressInput {
 pub async fn report(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
+    id: TaskId,
     input: ProgressInput,
 ) -> Result<(), AppError> {
+    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let (ctx, task) = task_ctx(&mut tx, user, id, Action::ReportProgress, true).await?;
     check_task_open(task.done_at.is_some())?;
@@ -156,9 +159,10 @@ pub struct ReminderInput {
 pub async fn remind(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
+    id: TaskId,
     input: ReminderInput,
 ) -> Result<(), AppError> {
+    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let (ctx, task) = task_ctx(&mut tx, user, id, Action::RemindTask, true).await?;
     check_task_open(task.done_at.is_some())?;
@@ -200,9 +204,10 @@ pub struct CircularSent {
 pub async fn circulate(
     state: &Services,
     user: &CurrentUser,
-    group_id: Uuid,
+    group_id: PartyGroupId,
     input: CircularInput,
 ) -> Result<CircularSent, AppError> {
+    let group_id = Uuid::from(group_id);
     let mut tx = state.pool.begin().await?;
     db::party_groups::get(&mut tx, group_id)
         .await?

@@ -149,8 +149,9 @@ pub async fn visible_group(
 pub async fn group_detail(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
+    id: PartyGroupId,
 ) -> Result<PartyGroupDetail, AppError> {
+    let id = Uuid::from(id);
     let group = visible_group(state, user, id).await?;
     let mut conn = state.pool.acquire().await?;
     let settings = db::party_groups::settings(&mut conn, id, false)
@@ -206,9 +207,10 @@ pub async fn create_group(
 pub async fn update_settings(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
+    id: PartyGroupId,
     change: SettingsChange,
 ) -> Result<Settings, AppError> {
+    let id = Uuid::from(id);
     user.can(Action::ManageOrganisation)?;
     let mut tx = state.pool.begin().await?;
     let before = db::party_groups::settings(&mut tx, id, true)
@@ -269,9 +271,10 @@ pub async fn update_settings(
 pub async fn add_member(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
+    id: PartyGroupId,
     input: NewMember,
 ) -> Result<Membership, AppError> {
+    let id = Uuid::from(id);
     user.can(Action::ManageOrganisation)?;
     let mut errors = Vec::new();
     let position = Position::parse(&input.position).ok_or_else(|| {

@@ -14,6 +14,7 @@ use crate::domain::account::{
     Login, NewPassword, check_may_join_group, check_role_separation, parse_name,
 };
 use crate::domain::authz::Action;
+use crate::domain::ids::SectionId;
 use crate::domain::org::{Area, SectionKind, check_four_not};
 use crate::domain::role::Role;
 
@@ -114,9 +115,10 @@ pub async fn create_section(
 pub async fn update_section(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
+    id: SectionId,
     change: SectionChange,
 ) -> Result<Section, AppError> {
+    let id = Uuid::from(id);
     user.can(Action::ManageOrganisation)?;
     let mut tx = state.pool.begin().await?;
     let before = db::sections::get(&mut tx, id)
