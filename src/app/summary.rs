@@ -253,7 +253,8 @@ pub async fn read_as(
     ))
 }
 
-pub async fn sign(state: &Services, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
+pub async fn sign(state: &Services, user: &CurrentUser, id: MeetingId) -> Result<(), AppError> {
+    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let ctx = load(&mut tx, user, id, Action::SignSummary, Lock::Update).await?;
     check_summary_signer(
@@ -284,7 +285,12 @@ pub async fn sign(state: &Services, user: &CurrentUser, id: Uuid) -> Result<(), 
     Ok(())
 }
 
-pub async fn distribute(state: &Services, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
+pub async fn distribute(
+    state: &Services,
+    user: &CurrentUser,
+    id: MeetingId,
+) -> Result<(), AppError> {
+    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let ctx = load(&mut tx, user, id, Action::DistributeSummary, Lock::Update).await?;
     let row = db::records::summary(&mut tx, id, true).await?;

@@ -270,7 +270,7 @@ async fn open(
     user: CurrentUser,
     Path(id): Path<MeetingId>,
 ) -> Result<Response, AppError> {
-    meeting::open(&state, &user, id.into()).await?;
+    meeting::open(&state, &user, id).await?;
     shown(&state, face, &user, id).await
 }
 
@@ -284,6 +284,6 @@ async fn close(
     user: CurrentUser,
     Path(id): Path<MeetingId>,
 ) -> Result<Response, AppError> {
-    meeting::close(&state, &user, id.into()).await?;
+    meeting::close(&state, &user, id).await?;
     shown(&state, face, &user, id).await
 }

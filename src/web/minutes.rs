@@ -108,7 +108,7 @@ async fn sign(
     user: CurrentUser,
     Path(id): Path<MeetingId>,
 ) -> Result<Response, AppError> {
-    minutes::sign(&state, &user, id.into()).await?;
+    minutes::sign(&state, &user, id).await?;
     shown(&state, face, &user, id).await
 }
 

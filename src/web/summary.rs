@@ -79,7 +79,7 @@ async fn sign(
     user: CurrentUser,
     Path(id): Path<MeetingId>,
 ) -> Result<Response, AppError> {
-    summary::sign(&state, &user, id.into()).await?;
+    summary::sign(&state, &user, id).await?;
     shown(&state, face, &user, id).await
 }
 
@@ -94,7 +94,7 @@ async fn distribute(
     user: CurrentUser,
     Path(id): Path<MeetingId>,
 ) -> Result<Response, AppError> {
-    summary::distribute(&state, &user, id.into()).await?;
+    summary::distribute(&state, &user, id).await?;
     shown(&state, face, &user, id).await
 }
 

@@ -194,7 +194,7 @@ async fn sign_off(
     user: CurrentUser,
     Path(id): Path<TopicId>,
 ) -> Result<Response, AppError> {
-    topic::sign_off(&state, &user, id.into()).await?;
+    topic::sign_off(&state, &user, id).await?;
     shown(&state, face, &user, id).await
 }
 
@@ -209,7 +209,7 @@ async fn submit(
     user: CurrentUser,
     Path(id): Path<TopicId>,
 ) -> Result<Response, AppError> {
-    topic::submit(&state, &user, id.into()).await?;
+    topic::submit(&state, &user, id).await?;
     shown(&state, face, &user, id).await
 }
 
@@ -224,7 +224,7 @@ async fn withdraw(
     user: CurrentUser,
     Path(id): Path<TopicId>,
 ) -> Result<Response, AppError> {
-    topic::withdraw(&state, &user, id.into()).await?;
+    topic::withdraw(&state, &user, id).await?;
     shown(&state, face, &user, id).await
 }
 

@@ -130,7 +130,8 @@ pub async fn record_attendance(
 }
 
 /// The chair opens the meeting: only after the notice and with quorum (R-NOTICE, R-QUORUM).
-pub async fn open(state: &Services, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
+pub async fn open(state: &Services, user: &CurrentUser, id: MeetingId) -> Result<(), AppError> {
+    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let ctx = Ctx::load(&mut tx, user, id, Lock::Update).await?;
     ctx.can(user, Action::OpenMeeting)?;
@@ -151,7 +152,8 @@ pub async fn open(state: &Services, user: &CurrentUser, id: Uuid) -> Result<(), 
 
 /// The chair closes the meeting once no item is open; items never reached go back to the
 /// 书记's queue.
-pub async fn close(state: &Services, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
+pub async fn close(state: &Services, user: &CurrentUser, id: MeetingId) -> Result<(), AppError> {
+    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let ctx = Ctx::load(&mut tx, user, id, Lock::Update).await?;
     ctx.can(user, Action::CloseMeeting)?;

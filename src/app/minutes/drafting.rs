@@ -101,7 +101,8 @@ pub async fn save_draft(
     Ok(())
 }
 
-pub async fn sign(state: &Services, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
+pub async fn sign(state: &Services, user: &CurrentUser, id: MeetingId) -> Result<(), AppError> {
+    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     // The meeting row is the lock two signatures (or a signature and a draft) meet on.
     let ctx = load(&mut tx, user, id, Action::SignMinutes, Lock::Update).await?;

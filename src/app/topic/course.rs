@@ -90,7 +90,8 @@ pub async fn record_prerequisite(
 }
 
 /// R-TOPIC-SOURCE: the 分管 leader named on the topic signs it off.
-pub async fn sign_off(state: &Services, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
+pub async fn sign_off(state: &Services, user: &CurrentUser, id: TopicId) -> Result<(), AppError> {
+    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let (topic, _) = topic_for_action(&mut tx, user, id, Action::SignOffTopic).await?;
     topic.status.sign_off()?;
@@ -128,7 +129,8 @@ pub fn submission_check(
 }
 
 /// Submission to 综合科: R-MATERIALS, R-TOPIC-SOURCE, then every prerequisite on file.
-pub async fn submit(state: &Services, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
+pub async fn submit(state: &Services, user: &CurrentUser, id: TopicId) -> Result<(), AppError> {
+    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let (topic, position) = topic_for_action(&mut tx, user, id, Action::SubmitTopic).await?;
     let next = topic.status.submit()?;
@@ -156,7 +158,8 @@ pub async fn submit(state: &Services, user: &CurrentUser, id: Uuid) -> Result<()
 }
 
 /// The proposer withdraws a topic until it is placed on an agenda.
-pub async fn withdraw(state: &Services, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
+pub async fn withdraw(state: &Services, user: &CurrentUser, id: TopicId) -> Result<(), AppError> {
+    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let (topic, _) = topic_for_action(&mut tx, user, id, Action::WithdrawTopic).await?;
     let next = topic.status.withdraw()?;
