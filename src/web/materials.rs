@@ -47,7 +47,7 @@ pub fn page_routes() -> axum::Router<AppState> {
 async fn upload(
     state: &AppState,
     user: &CurrentUser,
-    id: Uuid,
+    id: TopicId,
     purpose: Purpose,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<MaterialInfo, AppError> {
@@ -122,7 +122,7 @@ async fn upload_material(
     Path(id): Path<TopicId>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, AppError> {
-    let info = upload(&state, &user, id.into(), Purpose::Material, multipart).await?;
+    let info = upload(&state, &user, id, Purpose::Material, multipart).await?;
     face.answer(topic_page(id), async {
         Ok((StatusCode::CREATED, Json(info)))
     })
@@ -149,7 +149,7 @@ async fn attach(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, AppError> {
     let purpose = Purpose::Attachment(kind_of(&kind)?);
-    let info = upload(&state, &user, id.into(), purpose, multipart).await?;
+    let info = upload(&state, &user, id, purpose, multipart).await?;
     face.answer(topic_page(id), async {
         Ok((StatusCode::CREATED, Json(info)))
     })

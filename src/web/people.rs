@@ -146,7 +146,7 @@ async fn update_user(
     Path(id): Path<UserId>,
     FormOr(change, _): FormOr<UserChange, UserForm>,
 ) -> Result<Response, AppError> {
-    let updated = people::update_user(&state, &actor, id.into(), change).await?;
+    let updated = people::update_user(&state, &actor, id, change).await?;
     face.answer(user_page_of(id), async { Ok(Json(updated)) })
         .await
 }

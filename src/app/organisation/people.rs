@@ -14,7 +14,7 @@ use crate::domain::account::{
     Login, NewPassword, check_may_join_group, check_role_separation, parse_name,
 };
 use crate::domain::authz::Action;
-use crate::domain::ids::SectionId;
+use crate::domain::ids::{SectionId, UserId};
 use crate::domain::org::{Area, SectionKind, check_four_not};
 use crate::domain::role::Role;
 
@@ -263,9 +263,10 @@ pub async fn create_user(
 pub async fn update_user(
     state: &Services,
     actor: &CurrentUser,
-    user_id: Uuid,
+    user_id: UserId,
     change: UserChange,
 ) -> Result<User, AppError> {
+    let user_id = Uuid::from(user_id);
     actor.can(Action::ManageOrganisation)?;
     let mut errors = Vec::new();
     let name = change

@@ -89,9 +89,10 @@ impl<'a> Upload<'a> {
     pub async fn begin(
         state: &'a Services,
         user: &'a CurrentUser,
-        topic_id: Uuid,
+        topic_id: TopicId,
         purpose: Purpose,
     ) -> Result<Upload<'a>, AppError> {
+        let topic_id = Uuid::from(topic_id);
         authorize(&mut *state.pool.acquire().await?, user, topic_id, purpose).await?;
         Ok(Upload {
             state,
