@@ -84,6 +84,17 @@ pub struct CirculationView {
     pub waiting: Vec<String>,
 }
 
+impl CirculationView {
+    /// The members who have approved the document (R-PUBLICATION).
+    pub fn approved(&self) -> Vec<Uuid> {
+        self.signoffs
+            .iter()
+            .filter(|s| s.approved)
+            .map(|s| s.user_id)
+            .collect()
+    }
+}
+
 pub async fn circulation_view(
     conn: &mut sqlx::PgConnection,
     user: &CurrentUser,
@@ -165,12 +176,7 @@ pub async fn publish(state: &Services, user: &CurrentUser, id: Uuid) -> Result<(
     let (view, members) =
         circulation_view(&mut tx, user, id, Action::ManageCirculation, true).await?;
     check_in_review(view.circulation.published_at.is_some())?;
-    let approved: Vec<Uuid> = view
-        .signoffs
-        .iter()
-        .filter(|s| s.approved)
-        .map(|s| s.user_id)
-        .collect();
+    let approved = view.approved();
     check_publication(&members, &approved)?;
     db::followup::publish_circulation(&mut tx, id, user.user_id).await?;
     let change = Change::new(
@@ -240,12 +246,7 @@ pub async fn circulation_steps(
         && group_for(&mut conn, user, group, Action::ManageCirculation)
             .await
             .is_ok();
-    let approved: Vec<Uuid> = view
-        .signoffs
-        .iter()
-        .filter(|s| s.approved)
-        .map(|s| s.user_id)
-        .collect();
+    let approved = view.approved();
     let steps = CirculationSteps {
         may_sign,
         may_publish,
