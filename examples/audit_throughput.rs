@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use uuid::Uuid;
 use yishi::audit::{self, AuditLog, Chain, Change};
+use yishi::domain::ids::PartyGroupId;
 use yishi::embedded_pg::{EmbeddedOptions, EmbeddedPg};
 
 const WRITERS: usize = 64;
@@ -56,7 +57,7 @@ async fn main() -> anyhow::Result<()> {
         RUN.as_secs()
     );
     for chains in [1usize, 8] {
-        let groups: Vec<Uuid> = (0..chains).map(|_| Uuid::now_v7()).collect();
+        let groups: Vec<PartyGroupId> = (0..chains).map(|_| PartyGroupId::new()).collect();
         let started = Instant::now();
         let mut tasks = tokio::task::JoinSet::new();
         for w in 0..WRITERS {

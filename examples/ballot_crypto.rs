@@ -9,8 +9,8 @@
 
 use std::time::{Duration, Instant};
 
-use uuid::Uuid;
 use yishi::domain::deliberation::Choice;
+use yishi::domain::ids::ItemId;
 use yishi::domain::secret_ballot::{Ballot, BallotBox, StoredBallot, VoteKey, count};
 
 const MEMBERS: usize = 11;
@@ -35,7 +35,7 @@ fn main() -> anyhow::Result<()> {
     let (mut encrypt, mut check, mut close, mut audit, mut derive) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for round in 0..ROUNDS {
-        let item = Uuid::now_v7();
+        let item = ItemId::new();
         let (vote_key, took) = time(|| VoteKey::derive(&key, item));
         derive.push(took);
         let public = vote_key.public();

@@ -5,12 +5,12 @@ use sqlx::{ConnectOptions, Connection, PgPool};
 use std::str::FromStr;
 use std::time::Duration;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use crate::audit::{self, Chain, Change};
 use crate::auth::password;
 use crate::db;
 use crate::db::users::User;
+use crate::domain::ids::UserId;
 
 /// Connects to `url`, creating the database first when it does not exist yet.
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
@@ -77,7 +77,7 @@ pub async fn ensure_admin(
     let chosen = password.or(generated.as_deref()).unwrap_or_default();
     let hash = password::hash(chosen.to_owned()).await?;
     let admin = User {
-        user_id: Uuid::now_v7(),
+        user_id: UserId::new(),
         login: "admin".into(),
         name: "系统管理员".into(),
         section_id: None,

@@ -10,8 +10,8 @@ use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
+use crate::domain::ids::ItemId;
 use anyhow::{Context, bail};
-use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use crate::audit::suite::{AuditKeys, Suite};
@@ -24,7 +24,7 @@ pub struct BallotKey(Zeroizing<[u8; 32]>);
 
 impl BallotKey {
     /// The key pair of one secret vote.
-    pub fn vote_key(&self, item_id: Uuid) -> VoteKey {
+    pub fn vote_key(&self, item_id: ItemId) -> VoteKey {
         VoteKey::derive(&self.0, item_id)
     }
 }

@@ -33,7 +33,7 @@ enum Command {
     Serve,
     Migrate,
     AuditVerify(Option<std::path::PathBuf>),
-    VerifyVote(uuid::Uuid),
+    VerifyVote(yishi::domain::ids::ItemId),
 }
 
 fn main() -> ExitCode {
@@ -44,7 +44,7 @@ fn main() -> ExitCode {
         ["migrate"] => Command::Migrate,
         ["audit", "verify"] => Command::AuditVerify(None),
         ["audit", "verify", "--checkpoint", file] => Command::AuditVerify(Some(file.into())),
-        ["verify-vote", item] => match uuid::Uuid::parse_str(item) {
+        ["verify-vote", item] => match yishi::domain::ids::ItemId::parse(item) {
             Ok(id) => Command::VerifyVote(id),
             Err(_) => {
                 eprintln!("yishi: verify-vote takes the item's id (a UUID), not {item:?}");

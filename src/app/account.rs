@@ -12,6 +12,7 @@ use crate::domain::account::NewPassword;
 use crate::domain::authz::Action;
 
 use crate::app::actor::Client;
+use crate::domain::ids::UserId;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct Credentials {
@@ -24,7 +25,7 @@ pub struct Credentials {
 /// The signed-in user, their roles and current party-group memberships.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Me {
-    pub user_id: uuid::Uuid,
+    pub user_id: UserId,
     pub login: String,
     pub name: String,
     pub roles: Vec<String>,

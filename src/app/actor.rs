@@ -1,12 +1,11 @@
 //! Who acts: the signed-in user of a request, as the guard found them, and what the domain says
 //! they may do.
 
-use uuid::Uuid;
-
 use super::error::AppError;
 use crate::audit;
 use crate::db::sessions::LiveSession;
 use crate::domain::authz::{self, Action, Actor, Relation};
+use crate::domain::ids::{PartyGroupId, UserId};
 use crate::domain::org::Position;
 use crate::domain::role::Role;
 
@@ -14,7 +13,7 @@ use crate::domain::role::Role;
 /// there answers 401 when nobody is signed in).
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub login: String,
     pub name: String,
     pub roles: Vec<Role>,
@@ -27,7 +26,7 @@ pub struct CurrentUser {
     /// When the session expires, idle or absolute (an event stream ends then).
     pub session_expires: tokio::time::Instant,
     /// The party groups this user's section serves: where the 综合科 role reaches.
-    pub served_groups: Vec<Uuid>,
+    pub served_groups: Vec<PartyGroupId>,
 }
 
 impl CurrentUser {
@@ -73,7 +72,7 @@ impl CurrentUser {
     pub fn can_in(
         &self,
         action: Action,
-        group: Uuid,
+        group: PartyGroupId,
         position: Option<Position>,
         relation: &Relation,
     ) -> Result<(), AppError> {
@@ -86,7 +85,7 @@ impl CurrentUser {
     }
 
     /// 综合科 of this party group: the role, and a section that serves the group.
-    pub fn is_office_of(&self, group: Uuid) -> bool {
+    pub fn is_office_of(&self, group: PartyGroupId) -> bool {
         self.has(Role::Office) && self.served_groups.contains(&group)
     }
 

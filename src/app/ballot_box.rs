@@ -3,7 +3,6 @@
 
 use serde::Serialize;
 use sqlx::PgConnection;
-use uuid::Uuid;
 
 use super::meeting::visible_meeting;
 use super::{AppError, CurrentUser, Services};
@@ -38,8 +37,8 @@ pub struct Totals {
 /// minutes carry, and what an independent check of all of it found wrong.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct BoxReport {
-    pub item_id: Uuid,
-    pub meeting_id: Uuid,
+    pub item_id: ItemId,
+    pub meeting_id: MeetingId,
     /// The vote's public key (hex): ballots are encrypted under it.
     pub public_key: String,
     /// Members recorded as having voted.
@@ -125,7 +124,6 @@ pub async fn participant_view(
     id: MeetingId,
     item_id: ItemId,
 ) -> Result<BallotBoxView, AppError> {
-    let (id, item_id) = (Uuid::from(id), Uuid::from(item_id));
     visible_meeting(state, user, id).await?;
     let mut conn = state.pool.acquire().await?;
     let item = db::meetings::item(&mut conn, id, item_id, Lock::None)
@@ -216,7 +214,7 @@ pub async fn read(
 /// `yishi verify-vote ITEM_ID`: the item's ballot box checked from the database alone.
 pub async fn verify(
     conn: &mut PgConnection,
-    item_id: Uuid,
+    item_id: ItemId,
     expected: Option<&PublicVoteKey>,
 ) -> anyhow::Result<Option<BoxReport>> {
     let Some(meeting_id) = db::deliberation::meeting_of_item(conn, item_id).await? else {

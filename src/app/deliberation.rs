@@ -3,7 +3,6 @@
 //! the tally and the announced outcome. One function per action.
 
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::error::AppError;
 use super::input::{blank_as_none, required_text};
@@ -16,7 +15,7 @@ use crate::domain::counting::should_attend;
 use crate::domain::deliberation::{
     Choice, Floor, Opinion, Outcome, Relation as Kinship, Stance, Tally, VoteMethod, tally,
 };
-use crate::domain::ids::{ItemId, MeetingId};
+use crate::domain::ids::{ItemId, MeetingId, UserId};
 use crate::domain::meeting::{
     self, ItemState, check_attendee_remark, check_ballot, check_opinion_phase, check_recusal_once,
     check_recusal_phase, check_written_opinion,
@@ -31,17 +30,17 @@ struct ItemCtx {
     ctx: Ctx,
     item: Item,
     state: ItemState,
-    recused: Vec<Uuid>,
-    spoken: Vec<Uuid>,
-    voted: Vec<Uuid>,
+    recused: Vec<UserId>,
+    spoken: Vec<UserId>,
+    voted: Vec<UserId>,
 }
 
 impl ItemCtx {
     async fn load(
         tx: &mut sqlx::PgConnection,
         user: &CurrentUser,
-        id: Uuid,
-        item_id: Uuid,
+        id: MeetingId,
+        item_id: ItemId,
         (meeting_lock, item_lock): (Lock, Lock),
     ) -> Result<ItemCtx, AppError> {
         // Lock first (the meeting, then the item), then read the rest in one statement: it
@@ -73,7 +72,7 @@ impl ItemCtx {
     }
 
     /// Who is in the room for this item and who has spoken.
-    fn floor(&self) -> Floor<Uuid> {
+    fn floor(&self) -> Floor<UserId> {
         Floor {
             chair: self.ctx.meeting.chair_id,
             present: self.ctx.present(),
@@ -140,7 +139,6 @@ pub async fn start_item(
     item_id: ItemId,
     input: StartInput,
 ) -> Result<(), AppError> {
-    let (id, item_id) = (Uuid::from(id), Uuid::from(item_id));
     let mut tx = state.pool.begin().await?;
     let mut c = ItemCtx::load(&mut tx, user, id, item_id, (Lock::Update, Lock::Update)).await?;
     c.ctx.can(user, Action::StartItem)?;
@@ -195,12 +193,11 @@ pub async fn recuse(
     item_id: ItemId,
     input: RecusalInput,
 ) -> Result<(), AppError> {
-    let (id, item_id) = (Uuid::from(id), Uuid::from(item_id));
     let mut tx = state.pool.begin().await?;
     let c = ItemCtx::load(&mut tx, user, id, item_id, SIDE).await?;
     let who = match input.user_id.trim() {
         "" => user.user_id,
-        raw => Uuid::parse_str(raw).map_err(|_| AppError::invalid("user_id", "人员不存在"))?,
+        raw => UserId::parse(raw).map_err(|_| AppError::invalid("user_id", "人员不存在"))?,
     };
     c.ctx.can(
         user,
@@ -266,7 +263,6 @@ pub async fn write_opinion(
     item_id: ItemId,
     input: StanceInput,
 ) -> Result<(), AppError> {
-    let (id, item_id) = (Uuid::from(id), Uuid::from(item_id));
     let mut tx = state.pool.begin().await?;
     let c = ItemCtx::load(&mut tx, user, id, item_id, SIDE).await?;
     c.ctx.can(user, Action::WriteOpinion)?;
@@ -296,7 +292,6 @@ pub async fn state_opinion(
     item_id: ItemId,
     input: StanceInput,
 ) -> Result<(), AppError> {
-    let (id, item_id) = (Uuid::from(id), Uuid::from(item_id));
     let mut tx = state.pool.begin().await?;
     let c = ItemCtx::load(&mut tx, user, id, item_id, SIDE).await?;
     c.ctx.can(user, Action::StateOpinion)?;
@@ -344,7 +339,6 @@ pub async fn remark(
     item_id: ItemId,
     input: RemarkInput,
 ) -> Result<(), AppError> {
-    let (id, item_id) = (Uuid::from(id), Uuid::from(item_id));
     let mut tx = state.pool.begin().await?;
     let c = ItemCtx::load(&mut tx, user, id, item_id, SIDE).await?;
     c.ctx.can(user, Action::Remark)?;
@@ -374,7 +368,6 @@ pub async fn open_vote(
     item_id: ItemId,
     input: VoteInput,
 ) -> Result<(), AppError> {
-    let (id, item_id) = (Uuid::from(id), Uuid::from(item_id));
     let mut tx = state.pool.begin().await?;
     let mut c = ItemCtx::load(&mut tx, user, id, item_id, CHAIR).await?;
     c.ctx.can(user, Action::OpenVote)?;
@@ -424,12 +417,9 @@ pub async fn cast_ballot(
     item_id: ItemId,
     input: BallotInput,
 ) -> Result<(), AppError> {
-    let (id, item_id) = (Uuid::from(id), Uuid::from(item_id));
     let voter = match input.user_id.as_deref().map(str::trim) {
         None | Some("") => user.user_id,
-        Some(raw) => {
-            Uuid::parse_str(raw).map_err(|_| AppError::invalid("user_id", "人员不存在"))?
-        }
+        Some(raw) => UserId::parse(raw).map_err(|_| AppError::invalid("user_id", "人员不存在"))?,
     };
     let on_behalf = voter != user.user_id;
     let mut tx = state.pool.begin().await?;
@@ -520,7 +510,6 @@ pub async fn close_vote(
     id: MeetingId,
     item_id: ItemId,
 ) -> Result<TallyView, AppError> {
-    let (id, item_id) = (Uuid::from(id), Uuid::from(item_id));
     let mut tx = state.pool.begin().await?;
     let mut c = ItemCtx::load(&mut tx, user, id, item_id, CHAIR).await?;
     c.ctx.can(user, Action::CloseVote)?;
@@ -569,7 +558,7 @@ pub async fn close_vote(
 async fn count_secret(
     state: &Services,
     tx: &mut sqlx::PgConnection,
-    item_id: Uuid,
+    item_id: ItemId,
 ) -> Result<Tally, AppError> {
     let stored = db::deliberation::secret_vote(tx, item_id)
         .await?
@@ -622,7 +611,6 @@ pub async fn end_item(
     item_id: ItemId,
     input: OutcomeInput,
 ) -> Result<(), AppError> {
-    let (id, item_id) = (Uuid::from(id), Uuid::from(item_id));
     let mut tx = state.pool.begin().await?;
     let mut c = ItemCtx::load(&mut tx, user, id, item_id, CHAIR).await?;
     c.ctx.can(user, Action::EndItem)?;

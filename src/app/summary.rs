@@ -6,7 +6,6 @@
 
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
-use uuid::Uuid;
 
 use crate::app::error::AppError;
 use crate::app::meeting::Ctx;
@@ -17,7 +16,7 @@ use crate::db::records::Receipt;
 use crate::db::{self};
 use crate::domain::authz::{Action, Relation};
 use crate::domain::deliberation::Outcome;
-use crate::domain::ids::MeetingId;
+use crate::domain::ids::{ItemId, MeetingId, UserId};
 use crate::domain::meeting::MeetingState;
 use crate::domain::org::member_on;
 use crate::domain::records::{
@@ -30,7 +29,7 @@ use crate::domain::rule::RuleViolation;
 /// The summary as generated from the decisions (and, once signed, as sealed).
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Summary {
-    pub meeting_id: Uuid,
+    pub meeting_id: MeetingId,
     pub name: String,
     #[serde(with = "time::serde::rfc3339")]
     pub starts_at: OffsetDateTime,
@@ -42,7 +41,7 @@ pub struct Summary {
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DecisionLine {
-    pub item_id: Uuid,
+    pub item_id: ItemId,
     pub position: i32,
     pub title: String,
     /// `none`, `internal`, `secret`; secret items are withheld from recipients who are not
@@ -82,7 +81,7 @@ pub struct SummaryDoc {
 pub struct SummarySeal {
     #[serde(with = "time::serde::rfc3339")]
     pub signed_at: OffsetDateTime,
-    pub signed_by: Uuid,
+    pub signed_by: UserId,
     pub sha256: String,
     /// The signed checkpoint of the audit chain taken at the signature (the footer's anchor).
     pub anchor: Option<crate::audit::checkpoint::Signed>,
@@ -156,7 +155,7 @@ pub fn lacking_lead(s: &Summary) -> Vec<String> {
 pub async fn load(
     conn: &mut sqlx::PgConnection,
     user: &CurrentUser,
-    id: Uuid,
+    id: MeetingId,
     action: Action,
     lock: Lock,
 ) -> Result<Ctx, AppError> {
@@ -171,7 +170,7 @@ pub async fn load(
 }
 
 /// Cleared for classified items: members of the group and 综合科, who handle them.
-pub fn cleared(ctx: &Ctx, user_id: Uuid, office: bool) -> bool {
+pub fn cleared(ctx: &Ctx, user_id: UserId, office: bool) -> bool {
     office || ctx.is_member(user_id)
 }
 
@@ -197,7 +196,6 @@ pub async fn read_as(
     user: &CurrentUser,
     id: MeetingId,
 ) -> Result<(SummaryDoc, Ctx), AppError> {
-    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let ctx = load(&mut tx, user, id, Action::ReadSummary, Lock::None).await?;
     let row = db::records::summary(&mut tx, id, false).await?;
@@ -254,7 +252,6 @@ pub async fn read_as(
 }
 
 pub async fn sign(state: &Services, user: &CurrentUser, id: MeetingId) -> Result<(), AppError> {
-    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let ctx = load(&mut tx, user, id, Action::SignSummary, Lock::Update).await?;
     check_summary_signer(
@@ -290,7 +287,6 @@ pub async fn distribute(
     user: &CurrentUser,
     id: MeetingId,
 ) -> Result<(), AppError> {
-    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let ctx = load(&mut tx, user, id, Action::DistributeSummary, Lock::Update).await?;
     let row = db::records::summary(&mut tx, id, true).await?;
@@ -303,7 +299,7 @@ pub async fn distribute(
         .map_err(|e| anyhow::anyhow!("signed summary does not parse: {e}"))?;
     let memberships = db::party_groups::memberships(&mut tx, ctx.meeting.party_group_id).await?;
     let date = ctx.date();
-    let recipients: Vec<(Uuid, i32)> = db::users::list(&mut tx)
+    let recipients: Vec<(UserId, i32)> = db::users::list(&mut tx)
         .await?
         .into_iter()
         .filter(|u| u.active)
@@ -317,7 +313,7 @@ pub async fn distribute(
         })
         .collect();
     db::records::distribute_summary(&mut tx, id, user.user_id, &recipients).await?;
-    let to: Vec<Uuid> = recipients.iter().map(|(u, _)| *u).collect();
+    let to: Vec<UserId> = recipients.iter().map(|(u, _)| *u).collect();
     db::notifications::send(
         &mut tx,
         &to,

@@ -18,6 +18,8 @@ use uuid::Uuid;
 use super::canonical_json;
 use super::suite::{AuditKeys, Suite};
 
+use crate::domain::ids::MeetingId;
+
 /// What a checkpoint's signature covers starts with its version.
 const LABEL: &[u8] = b"yishi/audit-checkpoint/v1\n";
 
@@ -37,7 +39,7 @@ pub struct ChainMark {
 pub struct Document {
     /// `minutes` or `summary`.
     pub kind: String,
-    pub meeting_id: Uuid,
+    pub meeting_id: MeetingId,
     /// sha256 of the sealed document (hex).
     pub sha256: String,
 }
@@ -207,7 +209,7 @@ pub async fn list(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<Store
 /// The anchor signed when a meeting's minutes or summary (`kind`) was sealed.
 pub async fn anchor_of(
     conn: &mut PgConnection,
-    meeting_id: Uuid,
+    meeting_id: MeetingId,
     kind: &str,
 ) -> sqlx::Result<Option<Signed>> {
     let row = sqlx::query!(

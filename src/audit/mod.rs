@@ -23,6 +23,8 @@ use uuid::Uuid;
 
 use suite::AuditKeys;
 
+use crate::domain::ids::{PartyGroupId, UserId};
+
 /// The hash a chain starts from.
 const GENESIS: [u8; 32] = [0; 32];
 /// What the keyed hash of an entry starts with: its version.
@@ -32,7 +34,7 @@ const ENTRY_LABEL: &[u8] = b"yishi/audit-entry/v2\n";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Chain {
     Org,
-    PartyGroup(Uuid),
+    PartyGroup(PartyGroupId),
 }
 
 impl Chain {
@@ -47,7 +49,7 @@ impl Chain {
 /// Who acts and from where; taken from the request.
 #[derive(Debug, Clone, Default)]
 pub struct Actor {
-    pub user_id: Option<Uuid>,
+    pub user_id: Option<UserId>,
     pub client_addr: Option<String>,
 }
 
@@ -101,7 +103,7 @@ struct Hashed<'a> {
     chain: &'a str,
     audit_entry_id: Uuid,
     occurred_at: OffsetDateTime,
-    actor_id: Option<Uuid>,
+    actor_id: Option<UserId>,
     action: &'a str,
     entity_type: &'a str,
     entity_id: Option<&'a str>,
@@ -286,7 +288,7 @@ impl AuditLog {
             chain,
             seq,
             occurred_at,
-            actor.user_id,
+            actor.user_id as _,
             change.action,
             change.entity_type,
             change.entity_id,

@@ -13,6 +13,8 @@ use super::checkpoint::Signed;
 use super::suite::AuditKeys;
 use super::{GENESIS, Hashed};
 
+use crate::domain::ids::UserId;
+
 /// The outcome of checking every chain from its start, and the checkpoints.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Verification {
@@ -92,9 +94,9 @@ pub(super) async fn walk(
     from: From,
 ) -> sqlx::Result<Result<Walked, Broken>> {
     let mut rows = sqlx::query!(
-        "select audit_entry_id, seq, occurred_at, actor_id, action, entity_type, entity_id,
+        r#"select audit_entry_id, seq, occurred_at, actor_id as "actor_id: UserId", action, entity_type, entity_id,
                 before, after, client_addr, prev_hash, hash
-         from audit_entry where chain = $1 and seq > $2 order by seq",
+         from audit_entry where chain = $1 and seq > $2 order by seq"#,
         chain,
         from.seq
     )

@@ -6,6 +6,8 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::domain::ids::UserId;
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub audit_entry_id: Uuid,
@@ -13,7 +15,7 @@ pub struct AuditEntry {
     pub seq: i64,
     #[serde(with = "time::serde::rfc3339")]
     pub occurred_at: OffsetDateTime,
-    pub actor_id: Option<Uuid>,
+    pub actor_id: Option<UserId>,
     pub actor_login: Option<String>,
     pub actor_name: Option<String>,
     pub action: String,
@@ -47,7 +49,7 @@ pub async fn search(
 ) -> sqlx::Result<(Vec<AuditEntry>, i64)> {
     let action_prefix = f.action.as_ref().map(|a| format!("{}%", like_escape(a)));
     let rows = sqlx::query!(
-        r#"select e.audit_entry_id, e.chain, e.seq, e.occurred_at, e.actor_id,
+        r#"select e.audit_entry_id, e.chain, e.seq, e.occurred_at, e.actor_id as "actor_id: UserId",
                   u.login as "actor_login?", u.name as "actor_name?", e.action, e.entity_type,
                   e.entity_id, e.before, e.after, e.client_addr, e.hash,
                   count(*) over () as "total!"
@@ -62,7 +64,7 @@ pub async fn search(
            limit $7 offset $8"#,
         f.actor,
         f.entity_type,
-        f.entity_id,
+        f.entity_id as _,
         action_prefix,
         f.from,
         f.to,
@@ -111,7 +113,7 @@ pub async fn permission_entries(
 ) -> sqlx::Result<Vec<AuditEntry>> {
     sqlx::query_as!(
         AuditEntry,
-        r#"select e.audit_entry_id, e.chain, e.seq, e.occurred_at, e.actor_id,
+        r#"select e.audit_entry_id, e.chain, e.seq, e.occurred_at, e.actor_id as "actor_id: _",
                   u.login as "actor_login?", u.name as "actor_name?", e.action, e.entity_type,
                   e.entity_id, e.before, e.after, e.client_addr, encode(e.hash, 'hex') as "hash!"
            from audit_entry e left join app_user u on u.user_id = e.actor_id

@@ -8,25 +8,29 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::domain::deliberation::Stance;
+use crate::domain::ids::{ItemId, MeetingId, UserId};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Recusal {
-    pub item_id: Uuid,
-    pub user_id: Uuid,
+    pub item_id: ItemId,
+    pub user_id: UserId,
     pub name: String,
     /// `self`, `spouse`, `lineal`, `collateral_3`, `in_law`.
     pub relation: String,
     pub note: String,
-    pub declared_by: Uuid,
+    pub declared_by: UserId,
 }
 
-pub async fn recusals(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result<Vec<Recusal>> {
+pub async fn recusals(
+    conn: &mut PgConnection,
+    meeting_id: MeetingId,
+) -> sqlx::Result<Vec<Recusal>> {
     sqlx::query_as!(
         Recusal,
-        "select r.item_id, r.user_id, u.name, r.relation, r.note, r.declared_by
+        r#"select r.item_id as "item_id: _", r.user_id as "user_id: _", u.name, r.relation, r.note, r.declared_by as "declared_by: _"
          from recusal r join agenda_item i using (item_id) join app_user u on u.user_id = r.user_id
-         where i.meeting_id = $1 order by r.declared_at",
-        meeting_id
+         where i.meeting_id = $1 order by r.declared_at"#,
+        meeting_id as _
     )
     .fetch_all(conn)
     .await
@@ -35,20 +39,20 @@ pub async fn recusals(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result
 /// Records a recusal; false when the person had already recused.
 pub async fn recuse(
     conn: &mut PgConnection,
-    item_id: Uuid,
-    user_id: Uuid,
+    item_id: ItemId,
+    user_id: UserId,
     relation: &str,
     note: &str,
-    by: Uuid,
+    by: UserId,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "insert into recusal (item_id, user_id, relation, note, declared_by)
          values ($1, $2, $3, $4, $5) on conflict do nothing",
-        item_id,
-        user_id,
+        item_id as _,
+        user_id as _,
         relation,
         note,
-        by
+        by as _
     )
     .execute(conn)
     .await?;
@@ -58,8 +62,8 @@ pub async fn recuse(
 /// A member's opinion stated at the meeting, or written when absent.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Statement {
-    pub item_id: Uuid,
-    pub user_id: Uuid,
+    pub item_id: ItemId,
+    pub user_id: UserId,
     pub name: String,
     #[schema(value_type = String)]
     pub stance: Stance,
@@ -68,13 +72,16 @@ pub struct Statement {
     pub at: OffsetDateTime,
 }
 
-pub async fn opinions(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result<Vec<Statement>> {
+pub async fn opinions(
+    conn: &mut PgConnection,
+    meeting_id: MeetingId,
+) -> sqlx::Result<Vec<Statement>> {
     sqlx::query_as!(
         Statement,
-        r#"select o.item_id, o.user_id, u.name, o.stance as "stance: Stance", o.reason, o.stated_at as "at"
+        r#"select o.item_id as "item_id: _", o.user_id as "user_id: _", u.name, o.stance as "stance: Stance", o.reason, o.stated_at as "at"
            from opinion o join agenda_item i using (item_id) join app_user u on u.user_id = o.user_id
            where i.meeting_id = $1 order by o.stated_at"#,
-        meeting_id
+        meeting_id as _
     )
     .fetch_all(conn)
     .await
@@ -82,15 +89,15 @@ pub async fn opinions(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result
 
 pub async fn state_opinion(
     conn: &mut PgConnection,
-    item_id: Uuid,
-    user_id: Uuid,
+    item_id: ItemId,
+    user_id: UserId,
     stance: &str,
     reason: &str,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "insert into opinion (item_id, user_id, stance, reason) values ($1, $2, $3, $4)",
-        item_id,
-        user_id,
+        item_id as _,
+        user_id as _,
         stance,
         reason
     )
@@ -101,15 +108,15 @@ pub async fn state_opinion(
 
 pub async fn written_opinions(
     conn: &mut PgConnection,
-    meeting_id: Uuid,
+    meeting_id: MeetingId,
 ) -> sqlx::Result<Vec<Statement>> {
     sqlx::query_as!(
         Statement,
-        r#"select w.item_id, w.user_id, u.name, w.stance as "stance: Stance", w.reason, w.written_at as "at"
+        r#"select w.item_id as "item_id: _", w.user_id as "user_id: _", u.name, w.stance as "stance: Stance", w.reason, w.written_at as "at"
            from written_opinion w join agenda_item i using (item_id)
            join app_user u on u.user_id = w.user_id
            where i.meeting_id = $1 order by w.written_at"#,
-        meeting_id
+        meeting_id as _
     )
     .fetch_all(conn)
     .await
@@ -118,8 +125,8 @@ pub async fn written_opinions(
 /// Writes (or rewrites, until the item is decided) an absent member's written opinion.
 pub async fn write_opinion(
     conn: &mut PgConnection,
-    item_id: Uuid,
-    user_id: Uuid,
+    item_id: ItemId,
+    user_id: UserId,
     stance: &str,
     reason: &str,
 ) -> sqlx::Result<()> {
@@ -127,8 +134,8 @@ pub async fn write_opinion(
         "insert into written_opinion (item_id, user_id, stance, reason) values ($1, $2, $3, $4)
          on conflict (item_id, user_id)
          do update set stance = $3, reason = $4, written_at = now()",
-        item_id,
-        user_id,
+        item_id as _,
+        user_id as _,
         stance,
         reason
     )
@@ -139,21 +146,21 @@ pub async fn write_opinion(
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Remark {
-    pub item_id: Uuid,
-    pub user_id: Uuid,
+    pub item_id: ItemId,
+    pub user_id: UserId,
     pub name: String,
     pub text: String,
     #[serde(with = "time::serde::rfc3339")]
     pub made_at: OffsetDateTime,
 }
 
-pub async fn remarks(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result<Vec<Remark>> {
+pub async fn remarks(conn: &mut PgConnection, meeting_id: MeetingId) -> sqlx::Result<Vec<Remark>> {
     sqlx::query_as!(
         Remark,
-        "select r.item_id, r.user_id, u.name, r.text, r.made_at
+        r#"select r.item_id as "item_id: _", r.user_id as "user_id: _", u.name, r.text, r.made_at
          from remark r join agenda_item i using (item_id) join app_user u on u.user_id = r.user_id
-         where i.meeting_id = $1 order by r.made_at",
-        meeting_id
+         where i.meeting_id = $1 order by r.made_at"#,
+        meeting_id as _
     )
     .fetch_all(conn)
     .await
@@ -161,15 +168,15 @@ pub async fn remarks(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result<
 
 pub async fn remark(
     conn: &mut PgConnection,
-    item_id: Uuid,
-    user_id: Uuid,
+    item_id: ItemId,
+    user_id: UserId,
     text: &str,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "insert into remark (remark_id, item_id, user_id, text) values ($1, $2, $3, $4)",
         Uuid::now_v7(),
-        item_id,
-        user_id,
+        item_id as _,
+        user_id as _,
         text
     )
     .execute(conn)
@@ -180,22 +187,22 @@ pub async fn remark(
 /// A member's vote on an item; `choice` is empty for a secret ballot.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Vote {
-    pub item_id: Uuid,
-    pub user_id: Uuid,
+    pub item_id: ItemId,
+    pub user_id: UserId,
     pub name: String,
     pub secret: bool,
     /// `yes`, `no`, `abstain`; never present for a secret ballot.
     pub choice: Option<String>,
-    pub recorded_by: Option<Uuid>,
+    pub recorded_by: Option<UserId>,
 }
 
-pub async fn votes(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result<Vec<Vote>> {
+pub async fn votes(conn: &mut PgConnection, meeting_id: MeetingId) -> sqlx::Result<Vec<Vote>> {
     sqlx::query_as!(
         Vote,
-        r#"select v.item_id, v.user_id, u.name, v.secret, v.choice, v.recorded_by
+        r#"select v.item_id as "item_id: _", v.user_id as "user_id: _", u.name, v.secret, v.choice, v.recorded_by as "recorded_by: _"
            from vote_cast v join agenda_item i using (item_id) join app_user u on u.user_id = v.user_id
            where i.meeting_id = $1 order by i.position, u.name collate "zh-x-icu""#,
-        meeting_id
+        meeting_id as _
     )
     .fetch_all(conn)
     .await
@@ -204,18 +211,18 @@ pub async fn votes(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result<Ve
 /// An open vote: the member, their choice and who recorded it.
 pub async fn cast_open(
     conn: &mut PgConnection,
-    item_id: Uuid,
-    user_id: Uuid,
+    item_id: ItemId,
+    user_id: UserId,
     choice: &str,
-    recorded_by: Uuid,
+    recorded_by: UserId,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "insert into vote_cast (item_id, user_id, secret, choice, recorded_by, cast_at)
          values ($1, $2, false, $3, $4, now())",
-        item_id,
-        user_id,
+        item_id as _,
+        user_id as _,
         choice,
-        recorded_by
+        recorded_by as _
     )
     .execute(conn)
     .await
@@ -225,12 +232,12 @@ pub async fn cast_open(
 /// Opens a secret vote's ballot box under the vote's public key.
 pub async fn open_secret_vote(
     conn: &mut PgConnection,
-    item_id: Uuid,
+    item_id: ItemId,
     public_key: &[u8],
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "insert into secret_vote (item_id, public_key) values ($1, $2)",
-        item_id,
+        item_id as _,
         public_key
     )
     .execute(conn)
@@ -243,8 +250,8 @@ pub async fn open_secret_vote(
 /// statement, so both are written or neither.
 pub async fn cast_secret(
     conn: &mut PgConnection,
-    item_id: Uuid,
-    user_id: Uuid,
+    item_id: ItemId,
+    user_id: UserId,
     tracker: &[u8],
     ballot: &[u8],
 ) -> sqlx::Result<()> {
@@ -252,8 +259,8 @@ pub async fn cast_secret(
         "with voted as (insert into vote_cast (item_id, user_id, secret, tracker)
                         values ($1, $2, true, $3))
          insert into secret_ballot (item_id, tracker, ballot) values ($1, $3, $4)",
-        item_id,
-        user_id,
+        item_id as _,
+        user_id as _,
         tracker,
         ballot
     )
@@ -275,13 +282,13 @@ pub struct SecretVote {
 
 pub async fn secret_vote(
     conn: &mut PgConnection,
-    item_id: Uuid,
+    item_id: ItemId,
 ) -> sqlx::Result<Option<SecretVote>> {
     let Some(vote) = sqlx::query!(
         r#"select public_key, count_proof,
                   (select count(*) from vote_cast v where v.item_id = s.item_id and v.secret) as "voters!"
            from secret_vote s where item_id = $1"#,
-        item_id
+        item_id as _
     )
     .fetch_optional(&mut *conn)
     .await?
@@ -290,7 +297,7 @@ pub async fn secret_vote(
     };
     let ballots = sqlx::query!(
         "select tracker, ballot from secret_ballot where item_id = $1 order by tracker",
-        item_id
+        item_id as _
     )
     .fetch_all(conn)
     .await?
@@ -308,12 +315,12 @@ pub async fn secret_vote(
 /// Stores the count of a closed secret vote (once: a trigger refuses a second).
 pub async fn record_count(
     conn: &mut PgConnection,
-    item_id: Uuid,
+    item_id: ItemId,
     count_proof: &[u8],
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "update secret_vote set count_proof = $2 where item_id = $1",
-        item_id,
+        item_id as _,
         count_proof
     )
     .execute(conn)
@@ -324,15 +331,15 @@ pub async fn record_count(
 /// The viewer's own tracking codes on the items of a meeting: (item, tracker).
 pub async fn my_trackers(
     conn: &mut PgConnection,
-    meeting_id: Uuid,
-    user_id: Uuid,
-) -> sqlx::Result<Vec<(Uuid, Vec<u8>)>> {
+    meeting_id: MeetingId,
+    user_id: UserId,
+) -> sqlx::Result<Vec<(ItemId, Vec<u8>)>> {
     Ok(sqlx::query!(
-        r#"select v.item_id, v.tracker as "tracker!"
+        r#"select v.item_id as "item_id: ItemId", v.tracker as "tracker!"
            from vote_cast v join agenda_item i using (item_id)
            where i.meeting_id = $1 and v.user_id = $2 and v.tracker is not null"#,
-        meeting_id,
-        user_id
+        meeting_id as _,
+        user_id as _
     )
     .fetch_all(conn)
     .await?
@@ -342,20 +349,23 @@ pub async fn my_trackers(
 }
 
 /// The choices of an open vote, for the tally.
-pub async fn open_choices(conn: &mut PgConnection, item_id: Uuid) -> sqlx::Result<Vec<String>> {
+pub async fn open_choices(conn: &mut PgConnection, item_id: ItemId) -> sqlx::Result<Vec<String>> {
     sqlx::query_scalar!(
         r#"select choice as "choice!" from vote_cast where item_id = $1 and not secret"#,
-        item_id
+        item_id as _
     )
     .fetch_all(conn)
     .await
 }
 
 /// The meeting an agenda item belongs to.
-pub async fn meeting_of_item(conn: &mut PgConnection, item_id: Uuid) -> sqlx::Result<Option<Uuid>> {
+pub async fn meeting_of_item(
+    conn: &mut PgConnection,
+    item_id: ItemId,
+) -> sqlx::Result<Option<MeetingId>> {
     sqlx::query_scalar!(
-        "select meeting_id from agenda_item where item_id = $1",
-        item_id
+        r#"select meeting_id as "meeting_id: MeetingId" from agenda_item where item_id = $1"#,
+        item_id as _
     )
     .fetch_optional(conn)
     .await

@@ -7,19 +7,22 @@ use sqlx::PgConnection;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
+use crate::domain::deliberation::Outcome;
+use crate::domain::ids::{ItemId, MeetingId, PartyGroupId, SectionId, TaskId, UserId};
+
 // ---- Tasks ----
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Task {
-    pub task_id: Uuid,
-    pub item_id: Uuid,
-    pub meeting_id: Uuid,
+    pub task_id: TaskId,
+    pub item_id: ItemId,
+    pub meeting_id: MeetingId,
     pub meeting_title: String,
-    pub party_group_id: Uuid,
+    pub party_group_id: PartyGroupId,
     /// The decision's topic title.
     pub title: String,
     pub classification: String,
-    pub lead_user_id: Uuid,
+    pub lead_user_id: UserId,
     pub lead_name: String,
     pub description: String,
     #[serde(with = "super::iso_date")]
@@ -37,8 +40,8 @@ macro_rules! task_select {
     ($rest:literal $(, $arg:expr)*) => {
         sqlx::query_as!(
             Task,
-            r#"select k.task_id, k.item_id, i.meeting_id, m.title as meeting_title, m.party_group_id,
-                      t.title, t.classification, k.lead_user_id, u.name as lead_name,
+            r#"select k.task_id as "task_id: _", k.item_id as "item_id: _", i.meeting_id as "meeting_id: _", m.title as meeting_title, m.party_group_id as "party_group_id: _",
+                      t.title, t.classification, k.lead_user_id as "lead_user_id: _", u.name as lead_name,
                       k.description, k.due_on, k.done_at,
                       array(select s.name from task_section ts join section s using (section_id)
                             where ts.task_id = k.task_id order by s.name collate "zh-x-icu")
@@ -55,32 +58,32 @@ macro_rules! task_select {
 }
 
 pub struct NewTask<'a> {
-    pub item_id: Uuid,
-    pub lead_user_id: Uuid,
-    pub section_ids: &'a [Uuid],
+    pub item_id: ItemId,
+    pub lead_user_id: UserId,
+    pub section_ids: &'a [SectionId],
     pub due_on: Date,
     pub description: &'a str,
-    pub created_by: Uuid,
+    pub created_by: UserId,
 }
 
-pub async fn insert_task(conn: &mut PgConnection, t: &NewTask<'_>) -> sqlx::Result<Uuid> {
-    let id = Uuid::now_v7();
+pub async fn insert_task(conn: &mut PgConnection, t: &NewTask<'_>) -> sqlx::Result<TaskId> {
+    let id = TaskId::new();
     sqlx::query!(
         "insert into task (task_id, item_id, lead_user_id, description, due_on, created_by)
          values ($1, $2, $3, $4, $5, $6)",
-        id,
-        t.item_id,
-        t.lead_user_id,
+        id as _,
+        t.item_id as _,
+        t.lead_user_id as _,
         t.description,
         t.due_on,
-        t.created_by
+        t.created_by as _
     )
     .execute(&mut *conn)
     .await?;
     sqlx::query!(
         "insert into task_section (task_id, section_id) select $1, unnest($2::uuid[])",
-        id,
-        t.section_ids
+        id as _,
+        t.section_ids as _
     )
     .execute(conn)
     .await?;
@@ -90,15 +93,15 @@ pub async fn insert_task(conn: &mut PgConnection, t: &NewTask<'_>) -> sqlx::Resu
 /// One task, locked for an action on it when `lock`.
 pub async fn task(
     conn: &mut PgConnection,
-    task_id: Uuid,
+    task_id: TaskId,
     lock: bool,
 ) -> sqlx::Result<Option<Task>> {
     if lock {
-        task_select!("where k.task_id = $1 for update of k", task_id)
+        task_select!("where k.task_id = $1 for update of k", task_id as _)
             .fetch_optional(conn)
             .await
     } else {
-        task_select!("where k.task_id = $1", task_id)
+        task_select!("where k.task_id = $1", task_id as _)
             .fetch_optional(conn)
             .await
     }
@@ -107,11 +110,11 @@ pub async fn task(
 /// Tasks of a meeting's decisions.
 pub async fn tasks_of_meeting(
     conn: &mut PgConnection,
-    meeting_id: Uuid,
+    meeting_id: MeetingId,
 ) -> sqlx::Result<Vec<Task>> {
     task_select!(
         "where i.meeting_id = $1 order by i.position, k.created_at",
-        meeting_id
+        meeting_id as _
     )
     .fetch_all(conn)
     .await
@@ -121,14 +124,14 @@ pub async fn tasks_of_meeting(
 /// 书记), optionally only open or done ones, oldest due first.
 pub async fn board(
     conn: &mut PgConnection,
-    lead: Option<Uuid>,
+    lead: Option<UserId>,
     done: Option<bool>,
 ) -> sqlx::Result<Vec<Task>> {
     task_select!(
         "where ($1::uuid is null or k.lead_user_id = $1)
            and ($2::bool is null or (k.done_at is not null) = $2)
          order by (k.done_at is not null), k.due_on, k.created_at limit 1000",
-        lead,
+        lead as _,
         done
     )
     .fetch_all(conn)
@@ -139,19 +142,19 @@ pub async fn board(
 pub struct Progress {
     pub note: String,
     pub done: bool,
-    pub reported_by: Uuid,
+    pub reported_by: UserId,
     pub name: String,
     #[serde(with = "time::serde::rfc3339")]
     pub reported_at: OffsetDateTime,
 }
 
-pub async fn progress(conn: &mut PgConnection, task_id: Uuid) -> sqlx::Result<Vec<Progress>> {
+pub async fn progress(conn: &mut PgConnection, task_id: TaskId) -> sqlx::Result<Vec<Progress>> {
     sqlx::query_as!(
         Progress,
-        "select p.note, p.done, p.reported_by, u.name, p.reported_at
+        r#"select p.note, p.done, p.reported_by as "reported_by: _", u.name, p.reported_at
          from task_progress p join app_user u on u.user_id = p.reported_by
-         where p.task_id = $1 order by p.reported_at, p.progress_id",
-        task_id
+         where p.task_id = $1 order by p.reported_at, p.progress_id"#,
+        task_id as _
     )
     .fetch_all(conn)
     .await
@@ -159,26 +162,26 @@ pub async fn progress(conn: &mut PgConnection, task_id: Uuid) -> sqlx::Result<Ve
 
 pub async fn report_progress(
     conn: &mut PgConnection,
-    task_id: Uuid,
+    task_id: TaskId,
     note: &str,
     done: bool,
-    by: Uuid,
+    by: UserId,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "insert into task_progress (progress_id, task_id, note, done, reported_by)
          values ($1, $2, $3, $4, $5)",
         Uuid::now_v7(),
-        task_id,
+        task_id as _,
         note,
         done,
-        by
+        by as _
     )
     .execute(&mut *conn)
     .await?;
     if done {
         sqlx::query!(
             "update task set done_at = now() where task_id = $1 and done_at is null",
-            task_id
+            task_id as _
         )
         .execute(conn)
         .await?;
@@ -188,16 +191,16 @@ pub async fn report_progress(
 
 pub async fn remind(
     conn: &mut PgConnection,
-    task_id: Uuid,
+    task_id: TaskId,
     text: &str,
-    by: Uuid,
+    by: UserId,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "insert into task_reminder (reminder_id, task_id, text, sent_by) values ($1, $2, $3, $4)",
         Uuid::now_v7(),
-        task_id,
+        task_id as _,
         text,
-        by
+        by as _
     )
     .execute(conn)
     .await
@@ -207,7 +210,7 @@ pub async fn remind(
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Circular {
     pub circular_id: Uuid,
-    pub party_group_id: Uuid,
+    pub party_group_id: PartyGroupId,
     pub text: String,
     pub sent_by_name: String,
     #[serde(with = "time::serde::rfc3339")]
@@ -216,17 +219,17 @@ pub struct Circular {
 
 pub async fn send_circular(
     conn: &mut PgConnection,
-    party_group_id: Uuid,
+    party_group_id: PartyGroupId,
     text: &str,
-    by: Uuid,
+    by: UserId,
 ) -> sqlx::Result<Uuid> {
     let id = Uuid::now_v7();
     sqlx::query!(
         "insert into circular (circular_id, party_group_id, text, sent_by) values ($1, $2, $3, $4)",
         id,
-        party_group_id,
+        party_group_id as _,
         text,
-        by
+        by as _
     )
     .execute(conn)
     .await?;
@@ -236,9 +239,9 @@ pub async fn send_circular(
 pub async fn circulars(conn: &mut PgConnection) -> sqlx::Result<Vec<Circular>> {
     sqlx::query_as!(
         Circular,
-        "select c.circular_id, c.party_group_id, c.text, u.name as sent_by_name, c.sent_at
+        r#"select c.circular_id, c.party_group_id as "party_group_id: _", c.text, u.name as sent_by_name, c.sent_at
          from circular c join app_user u on u.user_id = c.sent_by
-         order by c.sent_at desc limit 50"
+         order by c.sent_at desc limit 50"#
     )
     .fetch_all(conn)
     .await
@@ -247,12 +250,12 @@ pub async fn circulars(conn: &mut PgConnection) -> sqlx::Result<Vec<Circular>> {
 /// The leads of open tasks of a group's decisions: who a circular goes to besides members.
 pub async fn open_task_leads(
     conn: &mut PgConnection,
-    party_group_id: Uuid,
-) -> sqlx::Result<Vec<Uuid>> {
+    party_group_id: PartyGroupId,
+) -> sqlx::Result<Vec<UserId>> {
     sqlx::query_scalar!(
-        "select distinct k.lead_user_id from task k join agenda_item i using (item_id)
-         join meeting m using (meeting_id) where m.party_group_id = $1 and k.done_at is null",
-        party_group_id
+        r#"select distinct k.lead_user_id as "lead_user_id: UserId" from task k join agenda_item i using (item_id)
+         join meeting m using (meeting_id) where m.party_group_id = $1 and k.done_at is null"#,
+        party_group_id as _
     )
     .fetch_all(conn)
     .await
@@ -262,8 +265,8 @@ pub async fn open_task_leads(
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Reserved {
-    pub item_id: Uuid,
-    pub user_id: Uuid,
+    pub item_id: ItemId,
+    pub user_id: UserId,
     pub name: String,
     pub text: String,
     #[serde(with = "time::serde::rfc3339")]
@@ -272,15 +275,15 @@ pub struct Reserved {
 
 pub async fn reserve(
     conn: &mut PgConnection,
-    item_id: Uuid,
-    user_id: Uuid,
+    item_id: ItemId,
+    user_id: UserId,
     text: &str,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "insert into reserved_opinion (item_id, user_id, text) values ($1, $2, $3)
          on conflict do nothing",
-        item_id,
-        user_id,
+        item_id as _,
+        user_id as _,
         text
     )
     .execute(conn)
@@ -288,14 +291,17 @@ pub async fn reserve(
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn reserved(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result<Vec<Reserved>> {
+pub async fn reserved(
+    conn: &mut PgConnection,
+    meeting_id: MeetingId,
+) -> sqlx::Result<Vec<Reserved>> {
     sqlx::query_as!(
         Reserved,
-        "select r.item_id, r.user_id, u.name, r.text, r.recorded_at
+        r#"select r.item_id as "item_id: _", r.user_id as "user_id: _", u.name, r.text, r.recorded_at
          from reserved_opinion r join agenda_item i using (item_id)
          join app_user u on u.user_id = r.user_id
-         where i.meeting_id = $1 order by r.recorded_at",
-        meeting_id
+         where i.meeting_id = $1 order by r.recorded_at"#,
+        meeting_id as _
     )
     .fetch_all(conn)
     .await
@@ -304,29 +310,29 @@ pub async fn reserved(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result
 /// A decision changed by a later one; both items' meetings and titles for the links.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Change {
-    pub old_item_id: Uuid,
-    pub old_meeting_id: Uuid,
+    pub old_item_id: ItemId,
+    pub old_meeting_id: MeetingId,
     pub old_title: String,
-    pub new_item_id: Uuid,
-    pub new_meeting_id: Uuid,
+    pub new_item_id: ItemId,
+    pub new_meeting_id: MeetingId,
     pub new_title: String,
     pub reason: String,
 }
 
 pub async fn link_change(
     conn: &mut PgConnection,
-    old_item_id: Uuid,
-    new_item_id: Uuid,
+    old_item_id: ItemId,
+    new_item_id: ItemId,
     reason: &str,
-    by: Uuid,
+    by: UserId,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "insert into decision_change (old_item_id, new_item_id, reason, linked_by)
          values ($1, $2, $3, $4) on conflict do nothing",
-        old_item_id,
-        new_item_id,
+        old_item_id as _,
+        new_item_id as _,
         reason,
-        by
+        by as _
     )
     .execute(conn)
     .await?;
@@ -334,18 +340,18 @@ pub async fn link_change(
 }
 
 /// Changes that involve an item of this meeting, in either direction.
-pub async fn changes(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result<Vec<Change>> {
+pub async fn changes(conn: &mut PgConnection, meeting_id: MeetingId) -> sqlx::Result<Vec<Change>> {
     sqlx::query_as!(
         Change,
-        "select c.old_item_id, o.meeting_id as old_meeting_id,
-                (select title from topic where topic_id = o.topic_id) as \"old_title!\",
-                c.new_item_id, n.meeting_id as new_meeting_id,
-                (select title from topic where topic_id = n.topic_id) as \"new_title!\",
+        r#"select c.old_item_id as "old_item_id: _", o.meeting_id as "old_meeting_id: _",
+                (select title from topic where topic_id = o.topic_id) as "old_title!",
+                c.new_item_id as "new_item_id: _", n.meeting_id as "new_meeting_id: _",
+                (select title from topic where topic_id = n.topic_id) as "new_title!",
                 c.reason
          from decision_change c join agenda_item o on o.item_id = c.old_item_id
          join agenda_item n on n.item_id = c.new_item_id
-         where o.meeting_id = $1 or n.meeting_id = $1 order by c.linked_at",
-        meeting_id
+         where o.meeting_id = $1 or n.meeting_id = $1 order by c.linked_at"#,
+        meeting_id as _
     )
     .fetch_all(conn)
     .await
@@ -353,20 +359,21 @@ pub async fn changes(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result<
 
 /// An item anywhere with its meeting's group, start time and state, for linking decisions.
 pub struct ItemRef {
-    pub item_id: Uuid,
-    pub meeting_id: Uuid,
-    pub party_group_id: Uuid,
+    pub item_id: ItemId,
+    pub meeting_id: MeetingId,
+    pub party_group_id: PartyGroupId,
     pub starts_at: OffsetDateTime,
-    pub outcome: Option<String>,
+    pub outcome: Option<Outcome>,
 }
 
-pub async fn item_ref(conn: &mut PgConnection, item_id: Uuid) -> sqlx::Result<Option<ItemRef>> {
+pub async fn item_ref(conn: &mut PgConnection, item_id: ItemId) -> sqlx::Result<Option<ItemRef>> {
     sqlx::query_as!(
         ItemRef,
-        "select i.item_id, i.meeting_id, m.party_group_id, m.starts_at, i.outcome
+        r#"select i.item_id as "item_id: _", i.meeting_id as "meeting_id: _", m.party_group_id as "party_group_id: _", m.starts_at,
+                i.outcome as "outcome: Outcome"
          from agenda_item i join meeting m using (meeting_id) where i.item_id = $1
-         for share of i",
-        item_id
+         for share of i"#,
+        item_id as _
     )
     .fetch_optional(conn)
     .await
@@ -377,23 +384,23 @@ pub async fn item_ref(conn: &mut PgConnection, item_id: Uuid) -> sqlx::Result<Op
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Emergency {
     pub emergency_id: Uuid,
-    pub party_group_id: Uuid,
+    pub party_group_id: PartyGroupId,
     pub title: String,
     pub action_taken: String,
     #[serde(with = "time::serde::rfc3339")]
     pub occurred_at: OffsetDateTime,
-    pub recorded_by: Uuid,
+    pub recorded_by: UserId,
     pub recorded_by_name: String,
     /// The meeting it is reported to.
-    pub meeting_id: Option<Uuid>,
+    pub meeting_id: Option<MeetingId>,
 }
 
 pub struct NewEmergency<'a> {
-    pub party_group_id: Uuid,
+    pub party_group_id: PartyGroupId,
     pub title: &'a str,
     pub action_taken: &'a str,
     pub occurred_at: OffsetDateTime,
-    pub recorded_by: Uuid,
+    pub recorded_by: UserId,
 }
 
 /// Records the disposal and puts it on the group's next meeting whose notice is not yet out;
@@ -401,21 +408,21 @@ pub struct NewEmergency<'a> {
 pub async fn record_emergency(
     conn: &mut PgConnection,
     e: &NewEmergency<'_>,
-) -> sqlx::Result<(Uuid, Option<Uuid>)> {
+) -> sqlx::Result<(Uuid, Option<MeetingId>)> {
     let id = Uuid::now_v7();
     let meeting = sqlx::query_scalar!(
-        "insert into emergency (emergency_id, party_group_id, title, action_taken, occurred_at,
+        r#"insert into emergency (emergency_id, party_group_id, title, action_taken, occurred_at,
              recorded_by, meeting_id)
          values ($1, $2, $3, $4, $5, $6,
                  (select meeting_id from meeting where party_group_id = $2 and status = 'draft'
                   order by starts_at, meeting_id limit 1))
-         returning meeting_id",
+         returning meeting_id as "meeting_id: MeetingId""#,
         id,
-        e.party_group_id,
+        e.party_group_id as _,
         e.title,
         e.action_taken,
         e.occurred_at,
-        e.recorded_by
+        e.recorded_by as _
     )
     .fetch_one(conn)
     .await?;
@@ -425,13 +432,13 @@ pub async fn record_emergency(
 /// Puts every disposal not yet on a meeting onto this new meeting; returns how many.
 pub async fn adopt_emergencies(
     conn: &mut PgConnection,
-    party_group_id: Uuid,
-    meeting_id: Uuid,
+    party_group_id: PartyGroupId,
+    meeting_id: MeetingId,
 ) -> sqlx::Result<u64> {
     let done = sqlx::query!(
         "update emergency set meeting_id = $2 where party_group_id = $1 and meeting_id is null",
-        party_group_id,
-        meeting_id
+        party_group_id as _,
+        meeting_id as _
     )
     .execute(conn)
     .await?;
@@ -442,9 +449,9 @@ macro_rules! emergency_select {
     ($rest:literal $(, $arg:expr)*) => {
         sqlx::query_as!(
             Emergency,
-            "select e.emergency_id, e.party_group_id, e.title, e.action_taken, e.occurred_at,
-                    e.recorded_by, u.name as recorded_by_name, e.meeting_id
-             from emergency e join app_user u on u.user_id = e.recorded_by " + $rest
+            r#"select e.emergency_id, e.party_group_id as "party_group_id: _", e.title, e.action_taken, e.occurred_at,
+                    e.recorded_by as "recorded_by: _", u.name as recorded_by_name, e.meeting_id as "meeting_id: _"
+             from emergency e join app_user u on u.user_id = e.recorded_by "# + $rest
             $(, $arg)*
         )
     };
@@ -452,23 +459,26 @@ macro_rules! emergency_select {
 
 pub async fn emergencies_of_meeting(
     conn: &mut PgConnection,
-    meeting_id: Uuid,
+    meeting_id: MeetingId,
 ) -> sqlx::Result<Vec<Emergency>> {
-    emergency_select!("where e.meeting_id = $1 order by e.occurred_at", meeting_id)
-        .fetch_all(conn)
-        .await
+    emergency_select!(
+        "where e.meeting_id = $1 order by e.occurred_at",
+        meeting_id as _
+    )
+    .fetch_all(conn)
+    .await
 }
 
 /// Disposals of a group not yet reported at a held (closed) meeting.
 pub async fn emergencies_pending(
     conn: &mut PgConnection,
-    party_group_id: Uuid,
+    party_group_id: PartyGroupId,
 ) -> sqlx::Result<Vec<Emergency>> {
     emergency_select!(
         "where e.party_group_id = $1 and (e.meeting_id is null or exists (
              select 1 from meeting m where m.meeting_id = e.meeting_id and m.status <> 'closed'))
          order by e.occurred_at",
-        party_group_id
+        party_group_id as _
     )
     .fetch_all(conn)
     .await
@@ -479,13 +489,13 @@ pub async fn emergencies_pending(
 /// Dates of the group's held (closed) meetings, in the display zone's calendar.
 pub async fn held_meeting_dates(
     conn: &mut PgConnection,
-    party_group_id: Uuid,
+    party_group_id: PartyGroupId,
     offset_seconds: i32,
 ) -> sqlx::Result<Vec<Date>> {
     sqlx::query_scalar!(
         r#"select (starts_at at time zone 'UTC' + make_interval(secs => $2))::date as "d!"
            from meeting where party_group_id = $1 and status = 'closed'"#,
-        party_group_id,
+        party_group_id as _,
         f64::from(offset_seconds)
     )
     .fetch_all(conn)
@@ -495,14 +505,14 @@ pub async fn held_meeting_dates(
 /// Categories heard at held meetings and their dates: decided items (R-HALF-YEAR).
 pub async fn heard_categories(
     conn: &mut PgConnection,
-    party_group_id: Uuid,
+    party_group_id: PartyGroupId,
     offset_seconds: i32,
 ) -> sqlx::Result<Vec<(i16, Date)>> {
     let rows = sqlx::query!(
         r#"select t.category, (m.starts_at at time zone 'UTC' + make_interval(secs => $2))::date as "d!"
            from agenda_item i join meeting m using (meeting_id) join topic t using (topic_id)
            where m.party_group_id = $1 and m.status = 'closed' and i.state = 'decided'"#,
-        party_group_id,
+        party_group_id as _,
         f64::from(offset_seconds)
     )
     .fetch_all(conn)
@@ -521,14 +531,14 @@ pub struct ReportUp {
 
 pub async fn reports_up(
     conn: &mut PgConnection,
-    party_group_id: Uuid,
+    party_group_id: PartyGroupId,
 ) -> sqlx::Result<Vec<ReportUp>> {
     sqlx::query_as!(
         ReportUp,
         "select r.report_id, r.title, r.reported_on, u.name as recorded_by_name
          from report_up r join app_user u on u.user_id = r.recorded_by
          where r.party_group_id = $1 order by r.reported_on desc",
-        party_group_id
+        party_group_id as _
     )
     .fetch_all(conn)
     .await
@@ -536,20 +546,20 @@ pub async fn reports_up(
 
 pub async fn record_report_up(
     conn: &mut PgConnection,
-    party_group_id: Uuid,
+    party_group_id: PartyGroupId,
     title: &str,
     reported_on: Date,
-    by: Uuid,
+    by: UserId,
 ) -> sqlx::Result<Uuid> {
     let id = Uuid::now_v7();
     sqlx::query!(
         "insert into report_up (report_id, party_group_id, title, reported_on, recorded_by)
          values ($1, $2, $3, $4, $5)",
         id,
-        party_group_id,
+        party_group_id as _,
         title,
         reported_on,
-        by
+        by as _
     )
     .execute(conn)
     .await?;
@@ -559,13 +569,13 @@ pub async fn record_report_up(
 /// Open tasks of a group's decisions with their due dates (R-SUPERVISION).
 pub async fn open_tasks_of_group(
     conn: &mut PgConnection,
-    party_group_id: Uuid,
+    party_group_id: PartyGroupId,
 ) -> sqlx::Result<Vec<(String, Date)>> {
     let rows = sqlx::query!(
         "select k.description, k.due_on from task k join agenda_item i using (item_id)
          join meeting m using (meeting_id)
          where m.party_group_id = $1 and k.done_at is null order by k.due_on",
-        party_group_id
+        party_group_id as _
     )
     .fetch_all(conn)
     .await?;
@@ -580,10 +590,10 @@ pub async fn open_tasks_of_group(
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Circulation {
     pub circulation_id: Uuid,
-    pub party_group_id: Uuid,
+    pub party_group_id: PartyGroupId,
     pub title: String,
     pub body: String,
-    pub created_by: Uuid,
+    pub created_by: UserId,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
@@ -592,20 +602,20 @@ pub struct Circulation {
 
 pub async fn insert_circulation(
     conn: &mut PgConnection,
-    party_group_id: Uuid,
+    party_group_id: PartyGroupId,
     title: &str,
     body: &str,
-    by: Uuid,
+    by: UserId,
 ) -> sqlx::Result<Uuid> {
     let id = Uuid::now_v7();
     sqlx::query!(
         "insert into circulation (circulation_id, party_group_id, title, body, created_by)
          values ($1, $2, $3, $4, $5)",
         id,
-        party_group_id,
+        party_group_id as _,
         title,
         body,
-        by
+        by as _
     )
     .execute(conn)
     .await?;
@@ -621,22 +631,22 @@ pub async fn circulation(
         conn,
         lock,
         Circulation,
-        "select circulation_id, party_group_id, title, body, created_by, created_at,
-                        published_at
-                 from circulation where circulation_id = $1",
+        r#"select circulation_id, party_group_id as "party_group_id: _", title, body,
+                        created_by as "created_by: _", created_at, published_at
+                 from circulation where circulation_id = $1"#,
         id
     )
 }
 
 pub async fn circulations(
     conn: &mut PgConnection,
-    party_group_ids: &[Uuid],
+    party_group_ids: &[PartyGroupId],
 ) -> sqlx::Result<Vec<Circulation>> {
     sqlx::query_as!(
         Circulation,
-        "select circulation_id, party_group_id, title, body, created_by, created_at, published_at
-         from circulation where party_group_id = any($1) order by created_at desc limit 200",
-        party_group_ids
+        r#"select circulation_id, party_group_id as "party_group_id: _", title, body, created_by as "created_by: _", created_at, published_at
+         from circulation where party_group_id = any($1) order by created_at desc limit 200"#,
+        party_group_ids as _
     )
     .fetch_all(conn)
     .await
@@ -644,7 +654,7 @@ pub async fn circulations(
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Signoff {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub name: String,
     pub approved: bool,
     pub comment: String,
@@ -655,9 +665,9 @@ pub struct Signoff {
 pub async fn signoffs(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Vec<Signoff>> {
     sqlx::query_as!(
         Signoff,
-        "select s.user_id, u.name, s.approved, s.comment, s.signed_at
+        r#"select s.user_id as "user_id: _", u.name, s.approved, s.comment, s.signed_at
          from circulation_signoff s join app_user u using (user_id)
-         where s.circulation_id = $1 order by s.signed_at",
+         where s.circulation_id = $1 order by s.signed_at"#,
         id
     )
     .fetch_all(conn)
@@ -668,7 +678,7 @@ pub async fn signoffs(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Vec<Sig
 pub async fn sign_circulation(
     conn: &mut PgConnection,
     id: Uuid,
-    user_id: Uuid,
+    user_id: UserId,
     approved: bool,
     comment: &str,
 ) -> sqlx::Result<()> {
@@ -678,7 +688,7 @@ pub async fn sign_circulation(
          on conflict (circulation_id, user_id)
          do update set approved = $3, comment = $4, signed_at = now()",
         id,
-        user_id,
+        user_id as _,
         approved,
         comment
     )
@@ -687,11 +697,15 @@ pub async fn sign_circulation(
     .map(drop)
 }
 
-pub async fn publish_circulation(conn: &mut PgConnection, id: Uuid, by: Uuid) -> sqlx::Result<()> {
+pub async fn publish_circulation(
+    conn: &mut PgConnection,
+    id: Uuid,
+    by: UserId,
+) -> sqlx::Result<()> {
     sqlx::query!(
         "update circulation set published_at = now(), published_by = $2 where circulation_id = $1",
         id,
-        by
+        by as _
     )
     .execute(conn)
     .await
@@ -702,16 +716,16 @@ pub async fn publish_circulation(conn: &mut PgConnection, id: Uuid, by: Uuid) ->
 /// meeting: what a later item may change (R-DECISION-CHANGE).
 pub async fn earlier_decisions(
     conn: &mut PgConnection,
-    party_group_id: Uuid,
+    party_group_id: PartyGroupId,
     before: OffsetDateTime,
-) -> sqlx::Result<Vec<(Uuid, String)>> {
+) -> sqlx::Result<Vec<(ItemId, String)>> {
     let rows = sqlx::query!(
-        r#"select i.item_id, m.title || ':' || t.title as "label!"
+        r#"select i.item_id as "item_id: ItemId", m.title || ':' || t.title as "label!"
            from agenda_item i join meeting m using (meeting_id) join topic t using (topic_id)
            where m.party_group_id = $1 and m.starts_at < $2 and i.outcome = 'passed'
              and not exists (select 1 from decision_change c where c.old_item_id = i.item_id)
            order by m.starts_at desc, i.position limit 200"#,
-        party_group_id,
+        party_group_id as _,
         before
     )
     .fetch_all(conn)
@@ -731,8 +745,8 @@ pub struct RecordTodo {
 /// summaries I have not signed for, documents waiting for my review, minutes I draft or sign.
 pub async fn todos(
     conn: &mut PgConnection,
-    user_id: Uuid,
-    deciding: &[Uuid],
+    user_id: UserId,
+    deciding: &[PartyGroupId],
 ) -> sqlx::Result<Vec<RecordTodo>> {
     sqlx::query_as!(
         RecordTodo,
@@ -763,8 +777,8 @@ pub async fn todos(
              and not exists (select 1 from minutes x where x.meeting_id = m.meeting_id and x.sealed_at is not null)
              and (m.secretary_id = $1 or m.chair_id = $1)
            order by 4 nulls last"#,
-        user_id,
-        deciding
+        user_id as _,
+        deciding as _
     )
     .fetch_all(conn)
     .await

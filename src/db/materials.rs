@@ -3,13 +3,14 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::domain::ids::{TopicId, UserId};
 use crate::domain::topic::Classification;
 
 /// A material without its bytes.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MaterialInfo {
     pub material_id: Uuid,
-    pub topic_id: Uuid,
+    pub topic_id: TopicId,
     pub file_name: String,
     pub content_type: String,
     pub size_bytes: i64,
@@ -28,13 +29,13 @@ pub const CHUNK: usize = 256 * 1024;
 
 pub struct NewMaterial<'a> {
     pub material_id: Uuid,
-    pub topic_id: Uuid,
+    pub topic_id: TopicId,
     pub file_name: &'a str,
     pub content_type: &'a str,
     pub size_bytes: i64,
     pub sha256: &'a [u8],
     pub classification: Classification,
-    pub uploaded_by: Uuid,
+    pub uploaded_by: UserId,
     pub prerequisite_kind: Option<&'a str>,
 }
 
@@ -47,7 +48,7 @@ pub async fn insert_chunk(
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "insert into material_chunk (material_id, n, data) values ($1, $2, $3)",
-        material_id,
+        material_id as _,
         n,
         data
     )
@@ -64,7 +65,7 @@ pub async fn chunk(
 ) -> sqlx::Result<Option<Vec<u8>>> {
     sqlx::query_scalar!(
         "select data from material_chunk where material_id = $1 and n = $2",
-        material_id,
+        material_id as _,
         n
     )
     .fetch_optional(conn)
@@ -76,14 +77,14 @@ pub async fn insert(conn: &mut PgConnection, m: &NewMaterial<'_>) -> sqlx::Resul
         "insert into material (material_id, topic_id, file_name, content_type, size_bytes, sha256,
              classification, uploaded_by, prerequisite_kind)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        m.material_id,
-        m.topic_id,
+        m.material_id as _,
+        m.topic_id as _,
         m.file_name,
         m.content_type,
         m.size_bytes,
         m.sha256,
         m.classification.as_str(),
-        m.uploaded_by,
+        m.uploaded_by as _,
         m.prerequisite_kind
     )
     .execute(conn)
@@ -91,13 +92,13 @@ pub async fn insert(conn: &mut PgConnection, m: &NewMaterial<'_>) -> sqlx::Resul
     .map(drop)
 }
 
-pub async fn list(conn: &mut PgConnection, topic_id: Uuid) -> sqlx::Result<Vec<MaterialInfo>> {
+pub async fn list(conn: &mut PgConnection, topic_id: TopicId) -> sqlx::Result<Vec<MaterialInfo>> {
     let rows = sqlx::query!(
-        r#"select material_id, topic_id, file_name, content_type, size_bytes, sha256,
+        r#"select material_id, topic_id as "topic_id: TopicId", file_name, content_type, size_bytes, sha256,
                   classification as "classification: Classification", uploaded_at,
                   prerequisite_kind
            from material where topic_id = $1 order by uploaded_at, material_id"#,
-        topic_id
+        topic_id as _
     )
     .fetch_all(conn)
     .await?;
@@ -127,7 +128,7 @@ pub struct MaterialFile {
 
 pub async fn file(
     conn: &mut PgConnection,
-    topic_id: Uuid,
+    topic_id: TopicId,
     material_id: Uuid,
 ) -> sqlx::Result<Option<MaterialFile>> {
     sqlx::query_as!(
@@ -135,8 +136,8 @@ pub async fn file(
         r#"select file_name, content_type, classification as "classification: Classification",
                   size_bytes from material
          where topic_id = $1 and material_id = $2"#,
-        topic_id,
-        material_id
+        topic_id as _,
+        material_id as _
     )
     .fetch_optional(conn)
     .await

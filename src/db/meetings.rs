@@ -3,9 +3,9 @@
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use time::{Date, OffsetDateTime};
-use uuid::Uuid;
 
 use crate::domain::deliberation::{Outcome, VoteMethod};
+use crate::domain::ids::{ItemId, MeetingId, PartyGroupId, TopicId, UserId};
 use crate::domain::meeting::{ItemStage, MeetingState};
 use crate::domain::org::Position;
 use crate::domain::settings::Settings;
@@ -13,21 +13,21 @@ use crate::domain::topic::Classification;
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Meeting {
-    pub meeting_id: Uuid,
-    pub party_group_id: Uuid,
+    pub meeting_id: MeetingId,
+    pub party_group_id: PartyGroupId,
     pub year: i32,
     pub number: i32,
     pub title: String,
     #[serde(with = "time::serde::rfc3339")]
     pub starts_at: OffsetDateTime,
     pub place: String,
-    pub secretary_id: Uuid,
-    pub chair_id: Uuid,
+    pub secretary_id: UserId,
+    pub chair_id: UserId,
     pub chair_reason: Option<String>,
     #[schema(value_type = String)]
     pub status: MeetingState,
     pub materials_late_reason: Option<String>,
-    pub created_by: Uuid,
+    pub created_by: UserId,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
@@ -41,13 +41,13 @@ pub struct Meeting {
 /// The next number of a group's meetings in a year (2026年第5次).
 pub async fn next_number(
     conn: &mut PgConnection,
-    party_group_id: Uuid,
+    party_group_id: PartyGroupId,
     year: i32,
 ) -> sqlx::Result<i32> {
     sqlx::query_scalar!(
         r#"select coalesce(max(number), 0) + 1 as "n!" from meeting
            where party_group_id = $1 and year = $2"#,
-        party_group_id,
+        party_group_id as _,
         year
     )
     .fetch_one(conn)
@@ -59,17 +59,17 @@ pub async fn insert(conn: &mut PgConnection, m: &Meeting) -> sqlx::Result<()> {
         "insert into meeting (meeting_id, party_group_id, year, number, title, starts_at, place,
              secretary_id, chair_id, status, created_by, created_at)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        m.meeting_id,
-        m.party_group_id,
+        m.meeting_id as _,
+        m.party_group_id as _,
         m.year,
         m.number,
         m.title,
         m.starts_at,
         m.place,
-        m.secretary_id,
-        m.chair_id,
+        m.secretary_id as _,
+        m.chair_id as _,
         m.status.as_str(),
-        m.created_by,
+        m.created_by as _,
         m.created_at
     )
     .execute(conn)
@@ -93,19 +93,19 @@ pub enum Lock {
 /// each other's result.
 pub async fn get(
     conn: &mut PgConnection,
-    meeting_id: Uuid,
+    meeting_id: MeetingId,
     lock: Lock,
 ) -> sqlx::Result<Option<Meeting>> {
     macro_rules! select {
         ($sql:literal) => {
             sqlx::query_as!(
                 Meeting,
-                r#"select meeting_id, party_group_id, year, number, title, starts_at, place,
-                        secretary_id, chair_id, chair_reason, status as "status: MeetingState", materials_late_reason,
-                        created_by, created_at, noticed_at, opened_at, closed_at
+                r#"select meeting_id as "meeting_id: _", party_group_id as "party_group_id: _", year, number, title, starts_at, place,
+                        secretary_id as "secretary_id: _", chair_id as "chair_id: _", chair_reason, status as "status: MeetingState", materials_late_reason,
+                        created_by as "created_by: _", created_at, noticed_at, opened_at, closed_at
                  from meeting where meeting_id = $1"#
                     + $sql,
-                meeting_id
+                meeting_id as _
             )
             .fetch_optional(conn)
             .await
@@ -139,9 +139,9 @@ pub struct Context {
 /// Who is recused from an item, who has spoken on it and who has voted.
 #[derive(Default)]
 pub struct ItemFloor {
-    pub recused: Vec<Uuid>,
-    pub spoken: Vec<Uuid>,
-    pub voted: Vec<Uuid>,
+    pub recused: Vec<UserId>,
+    pub spoken: Vec<UserId>,
+    pub voted: Vec<UserId>,
 }
 
 /// Read after the meeting (and the item) are locked, so that it sees what the last action on
@@ -149,8 +149,8 @@ pub struct ItemFloor {
 pub async fn context(
     conn: &mut PgConnection,
     meeting: &Meeting,
-    user_id: Uuid,
-    item_id: Option<Uuid>,
+    user_id: UserId,
+    item_id: Option<ItemId>,
 ) -> sqlx::Result<Context> {
     let row = sqlx::query!(
         r#"select (select position from membership where party_group_id = $1 and user_id = $3
@@ -170,14 +170,14 @@ pub async fn context(
                    left join attendance a on a.meeting_id = $2 and a.user_id = m.user_id
                    where m.party_group_id = $1)
                      as "memberships!: sqlx::types::Json<Vec<RosterMembership>>",
-                  array(select user_id from recusal where item_id = $4) as "recused!",
-                  array(select user_id from opinion where item_id = $4) as "spoken!",
-                  array(select user_id from vote_cast where item_id = $4) as "voted!"
+                  array(select user_id from recusal where item_id = $4) as "recused!: Vec<UserId>",
+                  array(select user_id from opinion where item_id = $4) as "spoken!: Vec<UserId>",
+                  array(select user_id from vote_cast where item_id = $4) as "voted!: Vec<UserId>"
            from party_group_setting s where s.party_group_id = $1"#,
-        meeting.party_group_id,
-        meeting.meeting_id,
-        user_id,
-        item_id
+        meeting.party_group_id as _,
+        meeting.meeting_id as _,
+        user_id as _,
+        item_id as _
     )
     .fetch_one(conn)
     .await?;
@@ -217,13 +217,13 @@ pub struct Related {
 /// 综合科 serving the group — with the facts who may see them is decided on.
 pub async fn related(
     conn: &mut PgConnection,
-    user_id: Uuid,
-    office_groups: &[Uuid],
+    user_id: UserId,
+    office_groups: &[PartyGroupId],
 ) -> sqlx::Result<Vec<Related>> {
     let rows = sqlx::query!(
-        r#"select meeting_id, party_group_id, year, number, title, starts_at, place,
-                secretary_id, chair_id, chair_reason, status as "status: MeetingState",
-                materials_late_reason, created_by, created_at, noticed_at, opened_at, closed_at,
+        r#"select meeting_id as "meeting_id: MeetingId", party_group_id as "party_group_id: PartyGroupId", year, number, title, starts_at, place,
+                secretary_id as "secretary_id: UserId", chair_id as "chair_id: UserId", chair_reason, status as "status: MeetingState",
+                materials_late_reason, created_by as "created_by: UserId", created_at, noticed_at, opened_at, closed_at,
                 (select s.position from membership s where s.party_group_id = m.party_group_id
                  and s.user_id = $1 and s.ended_on is null) as "position: Position",
                 exists (select 1 from item_attendee a join agenda_item i using (item_id)
@@ -235,8 +235,8 @@ pub async fn related(
             or exists (select 1 from item_attendee a join agenda_item i using (item_id)
                        where i.meeting_id = m.meeting_id and a.user_id = $1)
          order by starts_at desc, meeting_id"#,
-        user_id,
-        office_groups
+        user_id as _,
+        office_groups as _
     )
     .fetch_all(conn)
     .await?;
@@ -270,14 +270,14 @@ pub async fn related(
 
 pub async fn set_chair(
     conn: &mut PgConnection,
-    meeting_id: Uuid,
-    chair_id: Uuid,
+    meeting_id: MeetingId,
+    chair_id: UserId,
     reason: &str,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "update meeting set chair_id = $2, chair_reason = $3 where meeting_id = $1",
-        meeting_id,
-        chair_id,
+        meeting_id as _,
+        chair_id as _,
         reason
     )
     .execute(conn)
@@ -288,7 +288,7 @@ pub async fn set_chair(
 /// Moves the meeting to `status` and stamps the time of that step.
 pub async fn set_status(
     conn: &mut PgConnection,
-    meeting_id: Uuid,
+    meeting_id: MeetingId,
     status: MeetingState,
     materials_late_reason: Option<&str>,
 ) -> sqlx::Result<()> {
@@ -299,7 +299,7 @@ pub async fn set_status(
              opened_at = case when $2 = 'open' then now() else opened_at end,
              closed_at = case when $2 = 'closed' then now() else closed_at end
          where meeting_id = $1",
-        meeting_id,
+        meeting_id as _,
         status.as_str(),
         materials_late_reason
     )
@@ -311,7 +311,7 @@ pub async fn set_status(
 /// One membership of a meeting's group, with whether its member is in the room now.
 #[derive(Debug, Clone, Deserialize)]
 pub struct RosterMembership {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub name: String,
     pub position: Position,
     pub present: bool,
@@ -324,7 +324,7 @@ pub struct RosterMembership {
 /// A member of the group on the meeting's date, with whether they are in the room now.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RosterEntry {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub name: String,
     #[schema(value_type = String)]
     pub position: Position,
@@ -335,13 +335,13 @@ pub struct RosterEntry {
 pub async fn present_others(
     conn: &mut PgConnection,
     meeting: &Meeting,
-    members: &[Uuid],
-) -> sqlx::Result<Vec<Uuid>> {
+    members: &[UserId],
+) -> sqlx::Result<Vec<UserId>> {
     sqlx::query_scalar!(
-        "select user_id from attendance where meeting_id = $1 and present
-         and not (user_id = any($2))",
-        meeting.meeting_id,
-        members
+        r#"select user_id as "user_id: UserId" from attendance where meeting_id = $1 and present
+         and not (user_id = any($2))"#,
+        meeting.meeting_id as _,
+        members as _
     )
     .fetch_all(conn)
     .await
@@ -349,20 +349,20 @@ pub async fn present_others(
 
 pub async fn set_attendance(
     conn: &mut PgConnection,
-    meeting_id: Uuid,
-    user_id: Uuid,
+    meeting_id: MeetingId,
+    user_id: UserId,
     present: bool,
-    recorded_by: Uuid,
+    recorded_by: UserId,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "insert into attendance (meeting_id, user_id, present, recorded_by)
          values ($1, $2, $3, $4)
          on conflict (meeting_id, user_id)
          do update set present = $3, recorded_by = $4, changed_at = now()",
-        meeting_id,
-        user_id,
+        meeting_id as _,
+        user_id as _,
         present,
-        recorded_by
+        recorded_by as _
     )
     .execute(conn)
     .await
@@ -372,9 +372,9 @@ pub async fn set_attendance(
 /// An agenda item with the facts of its topic the meeting needs.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Item {
-    pub item_id: Uuid,
-    pub meeting_id: Uuid,
-    pub topic_id: Uuid,
+    pub item_id: ItemId,
+    pub meeting_id: MeetingId,
+    pub topic_id: TopicId,
     pub position: i32,
     pub ad_hoc: bool,
     pub urgent: bool,
@@ -401,22 +401,22 @@ pub struct Item {
     pub category: i16,
     #[schema(value_type = String)]
     pub classification: Classification,
-    pub responsible_user_id: Uuid,
+    pub responsible_user_id: UserId,
     pub cadre_name: Option<String>,
 }
 
 /// The agenda in its order.
-pub async fn items(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result<Vec<Item>> {
+pub async fn items(conn: &mut PgConnection, meeting_id: MeetingId) -> sqlx::Result<Vec<Item>> {
     sqlx::query_as!(
         Item,
-        r#"select i.item_id, i.meeting_id, i.topic_id, i.position, i.ad_hoc, i.urgent,
+        r#"select i.item_id as "item_id: _", i.meeting_id as "meeting_id: _", i.topic_id as "topic_id: _", i.position, i.ad_hoc, i.urgent,
                 i.override_reason, i.state as "state: ItemStage", i.absent_override_reason, i.vote_method as "vote_method: VoteMethod", i.yes, i.no,
                 i.abstain, i.should_attend, i.passed, i.outcome as "outcome: Outcome", i.outcome_reason, i.started_at,
-                i.decided_at, t.title, t.category, t.classification as "classification: Classification", t.responsible_user_id,
+                i.decided_at, t.title, t.category, t.classification as "classification: Classification", t.responsible_user_id as "responsible_user_id: _",
                 t.cadre_name
          from agenda_item i join topic t using (topic_id)
          where i.meeting_id = $1 order by i.position"#,
-        meeting_id
+        meeting_id as _
     )
     .fetch_all(conn)
     .await
@@ -426,24 +426,24 @@ pub async fn items(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result<Ve
 /// another action returns the item as that action left it.
 pub async fn item(
     conn: &mut PgConnection,
-    meeting_id: Uuid,
-    item_id: Uuid,
+    meeting_id: MeetingId,
+    item_id: ItemId,
     lock: Lock,
 ) -> sqlx::Result<Option<Item>> {
     macro_rules! select {
         ($sql:literal) => {
             sqlx::query_as!(
                 Item,
-                r#"select i.item_id, i.meeting_id, i.topic_id, i.position, i.ad_hoc, i.urgent,
+                r#"select i.item_id as "item_id: _", i.meeting_id as "meeting_id: _", i.topic_id as "topic_id: _", i.position, i.ad_hoc, i.urgent,
                         i.override_reason, i.state as "state: ItemStage", i.absent_override_reason, i.vote_method as "vote_method: VoteMethod",
                         i.yes, i.no, i.abstain, i.should_attend, i.passed, i.outcome as "outcome: Outcome",
                         i.outcome_reason, i.started_at, i.decided_at, t.title, t.category,
-                        t.classification as "classification: Classification", t.responsible_user_id, t.cadre_name
+                        t.classification as "classification: Classification", t.responsible_user_id as "responsible_user_id: _", t.cadre_name
                  from agenda_item i join topic t using (topic_id)
                  where i.meeting_id = $1 and i.item_id = $2"#
                     + $sql,
-                meeting_id,
-                item_id
+                meeting_id as _,
+                item_id as _
             )
             .fetch_optional(conn)
             .await
@@ -457,9 +457,9 @@ pub async fn item(
 }
 
 pub struct NewItem<'a> {
-    pub item_id: Uuid,
-    pub meeting_id: Uuid,
-    pub topic_id: Uuid,
+    pub item_id: ItemId,
+    pub meeting_id: MeetingId,
+    pub topic_id: TopicId,
     pub ad_hoc: bool,
     pub urgent: bool,
     pub override_reason: Option<&'a str>,
@@ -473,9 +473,9 @@ pub async fn insert_item(conn: &mut PgConnection, item: &NewItem<'_>) -> sqlx::R
          values ($1, $2, $3,
                  (select coalesce(max(position), 0) + 1 from agenda_item where meeting_id = $2),
                  $4, $5, $6)",
-        item.item_id,
-        item.meeting_id,
-        item.topic_id,
+        item.item_id as _,
+        item.meeting_id as _,
+        item.topic_id as _,
         item.ad_hoc,
         item.urgent,
         item.override_reason
@@ -488,9 +488,9 @@ pub async fn insert_item(conn: &mut PgConnection, item: &NewItem<'_>) -> sqlx::R
 /// Swaps the places of two items of the agenda.
 pub async fn swap_positions(
     conn: &mut PgConnection,
-    meeting_id: Uuid,
-    a: Uuid,
-    b: Uuid,
+    meeting_id: MeetingId,
+    a: ItemId,
+    b: ItemId,
 ) -> sqlx::Result<()> {
     // One statement: the unique (meeting, position) holds before and after it.
     sqlx::query!(
@@ -498,9 +498,9 @@ pub async fn swap_positions(
          from agenda_item o
          where i.meeting_id = $1 and o.meeting_id = $1
            and ((i.item_id = $2 and o.item_id = $3) or (i.item_id = $3 and o.item_id = $2))",
-        meeting_id,
-        a,
-        b
+        meeting_id as _,
+        a as _,
+        b as _
     )
     .execute(conn)
     .await
@@ -518,7 +518,7 @@ pub async fn save_item(conn: &mut PgConnection, i: &Item) -> sqlx::Result<()> {
              vote_closed_at = case when $2 = 'tallied' then now() else vote_closed_at end,
              decided_at = case when $2 = 'decided' then now() else decided_at end
          where item_id = $1",
-        i.item_id,
+        i.item_id as _,
         i.state.as_str(),
         i.absent_override_reason,
         i.vote_method.map(VoteMethod::as_str),
@@ -538,34 +538,37 @@ pub async fn save_item(conn: &mut PgConnection, i: &Item) -> sqlx::Result<()> {
 /// An attendee (列席) invited to one item.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Attendee {
-    pub item_id: Uuid,
-    pub user_id: Uuid,
+    pub item_id: ItemId,
+    pub user_id: UserId,
     pub name: String,
 }
 
 /// Whether a person is invited as an attendee to an item of this topic.
 pub async fn invited_to_topic(
     conn: &mut PgConnection,
-    topic_id: Uuid,
-    user_id: Uuid,
+    topic_id: TopicId,
+    user_id: UserId,
 ) -> sqlx::Result<bool> {
     sqlx::query_scalar!(
         r#"select exists (select 1 from item_attendee a join agenda_item i using (item_id)
                           where i.topic_id = $1 and a.user_id = $2) as "e!""#,
-        topic_id,
-        user_id
+        topic_id as _,
+        user_id as _
     )
     .fetch_one(conn)
     .await
 }
 
-pub async fn attendees(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result<Vec<Attendee>> {
+pub async fn attendees(
+    conn: &mut PgConnection,
+    meeting_id: MeetingId,
+) -> sqlx::Result<Vec<Attendee>> {
     sqlx::query_as!(
         Attendee,
-        r#"select a.item_id, a.user_id, u.name
+        r#"select a.item_id as "item_id: _", a.user_id as "user_id: _", u.name
            from item_attendee a join agenda_item i using (item_id) join app_user u on u.user_id = a.user_id
            where i.meeting_id = $1 order by i.position, u.name collate "zh-x-icu""#,
-        meeting_id
+        meeting_id as _
     )
     .fetch_all(conn)
     .await
@@ -574,16 +577,16 @@ pub async fn attendees(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Resul
 /// Invites an attendee; false when they were already invited.
 pub async fn invite(
     conn: &mut PgConnection,
-    item_id: Uuid,
-    user_id: Uuid,
-    by: Uuid,
+    item_id: ItemId,
+    user_id: UserId,
+    by: UserId,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "insert into item_attendee (item_id, user_id, invited_by) values ($1, $2, $3)
          on conflict do nothing",
-        item_id,
-        user_id,
-        by
+        item_id as _,
+        user_id as _,
+        by as _
     )
     .execute(conn)
     .await?;
@@ -592,26 +595,26 @@ pub async fn invite(
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LeaveRequest {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub name: String,
     pub reason: String,
     #[serde(with = "time::serde::rfc3339")]
     pub requested_at: OffsetDateTime,
     /// Empty until the chair decides.
     pub approved: Option<bool>,
-    pub decided_by: Option<Uuid>,
+    pub decided_by: Option<UserId>,
 }
 
 pub async fn leave_requests(
     conn: &mut PgConnection,
-    meeting_id: Uuid,
+    meeting_id: MeetingId,
 ) -> sqlx::Result<Vec<LeaveRequest>> {
     sqlx::query_as!(
         LeaveRequest,
-        "select l.user_id, u.name, l.reason, l.requested_at, l.approved, l.decided_by
+        r#"select l.user_id as "user_id: _", u.name, l.reason, l.requested_at, l.approved, l.decided_by as "decided_by: _"
          from leave_request l join app_user u using (user_id)
-         where l.meeting_id = $1 order by l.requested_at",
-        meeting_id
+         where l.meeting_id = $1 order by l.requested_at"#,
+        meeting_id as _
     )
     .fetch_all(conn)
     .await
@@ -620,8 +623,8 @@ pub async fn leave_requests(
 /// Asks for leave; asking again before the decision replaces the reason.
 pub async fn ask_leave(
     conn: &mut PgConnection,
-    meeting_id: Uuid,
-    user_id: Uuid,
+    meeting_id: MeetingId,
+    user_id: UserId,
     reason: &str,
 ) -> sqlx::Result<()> {
     sqlx::query!(
@@ -629,8 +632,8 @@ pub async fn ask_leave(
          on conflict (meeting_id, user_id)
          do update set reason = $3, requested_at = now(), approved = null, decided_by = null,
                        decided_at = null",
-        meeting_id,
-        user_id,
+        meeting_id as _,
+        user_id as _,
         reason
     )
     .execute(conn)
@@ -640,18 +643,18 @@ pub async fn ask_leave(
 
 pub async fn decide_leave(
     conn: &mut PgConnection,
-    meeting_id: Uuid,
-    user_id: Uuid,
+    meeting_id: MeetingId,
+    user_id: UserId,
     approved: bool,
-    by: Uuid,
+    by: UserId,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "update leave_request set approved = $3, decided_by = $4, decided_at = now()
          where meeting_id = $1 and user_id = $2",
-        meeting_id,
-        user_id,
+        meeting_id as _,
+        user_id as _,
         approved,
-        by
+        by as _
     )
     .execute(conn)
     .await
@@ -662,8 +665,8 @@ pub async fn decide_leave(
 /// returns how many handings were logged.
 pub async fn distribute_materials(
     conn: &mut PgConnection,
-    meeting_id: Uuid,
-    recipients: &[Uuid],
+    meeting_id: MeetingId,
+    recipients: &[UserId],
 ) -> sqlx::Result<u64> {
     let done = sqlx::query!(
         "insert into material_distribution (meeting_id, material_id, user_id)
@@ -671,8 +674,8 @@ pub async fn distribute_materials(
          from agenda_item i join material m using (topic_id), unnest($2::uuid[]) r
          where i.meeting_id = $1
          on conflict do nothing",
-        meeting_id,
-        recipients
+        meeting_id as _,
+        recipients as _
     )
     .execute(conn)
     .await?;
@@ -682,13 +685,13 @@ pub async fn distribute_materials(
 /// Upload times of the materials of the agenda's topics (R-MATERIALS-DEADLINE).
 pub async fn material_uploads(
     conn: &mut PgConnection,
-    meeting_id: Uuid,
+    meeting_id: MeetingId,
 ) -> sqlx::Result<Vec<(OffsetDateTime, Classification)>> {
     let rows = sqlx::query!(
         r#"select m.uploaded_at, t.classification as "classification: Classification"
            from agenda_item i join material m using (topic_id) join topic t using (topic_id)
            where i.meeting_id = $1"#,
-        meeting_id
+        meeting_id as _
     )
     .fetch_all(conn)
     .await?;
@@ -700,10 +703,14 @@ pub async fn material_uploads(
 
 /// Sends the meeting's live snapshot to every server instance's screens (delivered when the
 /// transaction commits).
-pub async fn publish(conn: &mut PgConnection, meeting_id: Uuid, kind: &str) -> sqlx::Result<()> {
+pub async fn publish(
+    conn: &mut PgConnection,
+    meeting_id: MeetingId,
+    kind: &str,
+) -> sqlx::Result<()> {
     sqlx::query!(
         "select pg_notify('yishi_meeting', meeting_snapshot($1, $2))",
-        meeting_id,
+        meeting_id as _,
         kind
     )
     .execute(conn)
@@ -712,25 +719,28 @@ pub async fn publish(conn: &mut PgConnection, meeting_id: Uuid, kind: &str) -> s
 }
 
 /// The live snapshot as a screen reads it on (re)connect.
-pub async fn snapshot(conn: &mut PgConnection, meeting_id: Uuid) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar!("select meeting_snapshot($1, 'sync')", meeting_id)
+pub async fn snapshot(
+    conn: &mut PgConnection,
+    meeting_id: MeetingId,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!("select meeting_snapshot($1, 'sync')", meeting_id as _)
         .fetch_one(conn)
         .await
 }
 
 /// A notified or open meeting a person takes part in.
 pub struct Coming {
-    pub meeting_id: Uuid,
+    pub meeting_id: MeetingId,
     /// A leave request waits for a decision.
     pub pending_leave: bool,
 }
 
 /// The notified and open meetings a person takes part in: as chair, secretary, member of the
 /// group or attendee of an item.
-pub async fn coming(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Vec<Coming>> {
+pub async fn coming(conn: &mut PgConnection, user_id: UserId) -> sqlx::Result<Vec<Coming>> {
     sqlx::query_as!(
         Coming,
-        r#"select m.meeting_id,
+        r#"select m.meeting_id as "meeting_id: _",
                   exists (select 1 from leave_request l
                           where l.meeting_id = m.meeting_id and l.approved is null) as "pending_leave!"
            from meeting m
@@ -741,7 +751,7 @@ pub async fn coming(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Vec<
                   or exists (select 1 from item_attendee a join agenda_item i using (item_id)
                              where i.meeting_id = m.meeting_id and a.user_id = $1))
            order by m.starts_at"#,
-        user_id
+        user_id as _
     )
     .fetch_all(conn)
     .await

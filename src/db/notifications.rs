@@ -5,6 +5,8 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::domain::ids::UserId;
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Notification {
     pub notification_id: Uuid,
@@ -20,7 +22,7 @@ pub struct Notification {
 /// Sends the same notification to each of `recipients`.
 pub async fn send(
     conn: &mut PgConnection,
-    recipients: &[Uuid],
+    recipients: &[UserId],
     text: &str,
     link: &str,
 ) -> sqlx::Result<()> {
@@ -29,7 +31,7 @@ pub async fn send(
         "insert into notification (notification_id, user_id, text, link)
          select id, r, $3, $4 from unnest($1::uuid[], $2::uuid[]) as x(id, r)",
         &ids,
-        recipients,
+        recipients as _,
         text,
         link
     )
@@ -39,22 +41,22 @@ pub async fn send(
 }
 
 /// The latest notifications of a person.
-pub async fn list(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Vec<Notification>> {
+pub async fn list(conn: &mut PgConnection, user_id: UserId) -> sqlx::Result<Vec<Notification>> {
     sqlx::query_as!(
         Notification,
         "select notification_id, text, link, created_at, read_at from notification
          where user_id = $1 order by created_at desc, notification_id limit 200",
-        user_id
+        user_id as _
     )
     .fetch_all(conn)
     .await
 }
 
 /// Marks every notification of a person read.
-pub async fn mark_read(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<()> {
+pub async fn mark_read(conn: &mut PgConnection, user_id: UserId) -> sqlx::Result<()> {
     sqlx::query!(
         "update notification set read_at = now() where user_id = $1 and read_at is null",
-        user_id
+        user_id as _
     )
     .execute(conn)
     .await

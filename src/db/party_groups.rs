@@ -3,12 +3,13 @@ use sqlx::PgConnection;
 use time::Date;
 use uuid::Uuid;
 
+use crate::domain::ids::{PartyGroupId, UserId};
 use crate::domain::org::Position;
 use crate::domain::settings::Settings;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PartyGroup {
-    pub party_group_id: Uuid,
+    pub party_group_id: PartyGroupId,
     pub name: String,
 }
 
@@ -16,9 +17,9 @@ pub struct PartyGroup {
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Membership {
     pub membership_id: Uuid,
-    pub party_group_id: Uuid,
+    pub party_group_id: PartyGroupId,
     pub party_group_name: String,
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub login: String,
     pub name: String,
     #[schema(value_type = String)]
@@ -34,7 +35,7 @@ pub struct Membership {
 pub async fn list_all(conn: &mut PgConnection) -> sqlx::Result<Vec<PartyGroup>> {
     sqlx::query_as!(
         PartyGroup,
-        r#"select party_group_id, name from party_group order by name collate "zh-x-icu""#
+        r#"select party_group_id as "party_group_id: _", name from party_group order by name collate "zh-x-icu""#
     )
     .fetch_all(conn)
     .await
@@ -43,15 +44,15 @@ pub async fn list_all(conn: &mut PgConnection) -> sqlx::Result<Vec<PartyGroup>> 
 /// The groups `user_id` is a current member of.
 pub async fn list_for_member(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    user_id: UserId,
 ) -> sqlx::Result<Vec<PartyGroup>> {
     sqlx::query_as!(
         PartyGroup,
-        r#"select g.party_group_id, g.name from party_group g
+        r#"select g.party_group_id as "party_group_id: _", g.name from party_group g
            where exists (select 1 from membership m where m.party_group_id = g.party_group_id
                          and m.user_id = $1 and m.ended_on is null)
            order by g.name collate "zh-x-icu""#,
-        user_id
+        user_id as _
     )
     .fetch_all(conn)
     .await
@@ -59,12 +60,12 @@ pub async fn list_for_member(
 
 pub async fn get(
     conn: &mut PgConnection,
-    party_group_id: Uuid,
+    party_group_id: PartyGroupId,
 ) -> sqlx::Result<Option<PartyGroup>> {
     sqlx::query_as!(
         PartyGroup,
-        "select party_group_id, name from party_group where party_group_id = $1",
-        party_group_id
+        r#"select party_group_id as "party_group_id: _", name from party_group where party_group_id = $1"#,
+        party_group_id as _
     )
     .fetch_optional(conn)
     .await
@@ -73,14 +74,14 @@ pub async fn get(
 pub async fn insert(conn: &mut PgConnection, group: &PartyGroup) -> sqlx::Result<()> {
     sqlx::query!(
         "insert into party_group (party_group_id, name) values ($1, $2)",
-        group.party_group_id,
+        group.party_group_id as _,
         group.name
     )
     .execute(&mut *conn)
     .await?;
     sqlx::query!(
         "insert into party_group_setting (party_group_id) values ($1)",
-        group.party_group_id
+        group.party_group_id as _
     )
     .execute(conn)
     .await
@@ -90,7 +91,7 @@ pub async fn insert(conn: &mut PgConnection, group: &PartyGroup) -> sqlx::Result
 /// A group's settings, locked when `for_update` is true.
 pub async fn settings(
     conn: &mut PgConnection,
-    party_group_id: Uuid,
+    party_group_id: PartyGroupId,
     for_update: bool,
 ) -> sqlx::Result<Option<Settings>> {
     let row = if for_update {
@@ -98,7 +99,7 @@ pub async fn settings(
             Settings,
             "select quorum_num, quorum_den, large_spend_fen, topic_lead_days, materials_lead_days
              from party_group_setting where party_group_id = $1 for update",
-            party_group_id
+            party_group_id as _
         )
         .fetch_optional(conn)
         .await?
@@ -107,7 +108,7 @@ pub async fn settings(
             Settings,
             "select quorum_num, quorum_den, large_spend_fen, topic_lead_days, materials_lead_days
              from party_group_setting where party_group_id = $1",
-            party_group_id
+            party_group_id as _
         )
         .fetch_optional(conn)
         .await?
@@ -117,14 +118,14 @@ pub async fn settings(
 
 pub async fn save_settings(
     conn: &mut PgConnection,
-    party_group_id: Uuid,
+    party_group_id: PartyGroupId,
     s: &Settings,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "update party_group_setting set quorum_num = $2, quorum_den = $3, large_spend_fen = $4,
              topic_lead_days = $5, materials_lead_days = $6, updated_at = now()
          where party_group_id = $1",
-        party_group_id,
+        party_group_id as _,
         s.quorum_num,
         s.quorum_den,
         s.large_spend_fen,
@@ -139,18 +140,18 @@ pub async fn save_settings(
 /// Memberships of a group, current ones first, then history, newest first.
 pub async fn memberships(
     conn: &mut PgConnection,
-    party_group_id: Uuid,
+    party_group_id: PartyGroupId,
 ) -> sqlx::Result<Vec<Membership>> {
     sqlx::query_as!(
         Membership,
-        r#"select m.membership_id, m.party_group_id, g.name as party_group_name, m.user_id,
+        r#"select m.membership_id, m.party_group_id as "party_group_id: _", g.name as party_group_name, m.user_id as "user_id: _",
                   u.login, u.name, m.position as "position: Position", m.areas, m.started_on, m.ended_on
            from membership m join app_user u using (user_id) join party_group g using (party_group_id)
            where m.party_group_id = $1
            order by (m.ended_on is null) desc,
                     array_position(array['secretary','deputy','member'], m.position),
                     u.name collate "zh-x-icu", m.started_on desc"#,
-        party_group_id
+        party_group_id as _
     )
     .fetch_all(conn)
     .await
@@ -159,16 +160,16 @@ pub async fn memberships(
 /// The current memberships of one person in every group.
 pub async fn memberships_of_user(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    user_id: UserId,
 ) -> sqlx::Result<Vec<Membership>> {
     sqlx::query_as!(
         Membership,
-        r#"select m.membership_id, m.party_group_id, g.name as party_group_name, m.user_id,
+        r#"select m.membership_id, m.party_group_id as "party_group_id: _", g.name as party_group_name, m.user_id as "user_id: _",
                   u.login, u.name, m.position as "position: Position", m.areas, m.started_on, m.ended_on
            from membership m join app_user u using (user_id) join party_group g using (party_group_id)
            where m.user_id = $1 and m.ended_on is null
            order by g.name collate "zh-x-icu""#,
-        user_id
+        user_id as _
     )
     .fetch_all(conn)
     .await
@@ -177,18 +178,18 @@ pub async fn memberships_of_user(
 /// The current membership of a person in a group, locked for the change that follows.
 pub async fn current_membership(
     conn: &mut PgConnection,
-    party_group_id: Uuid,
-    user_id: Uuid,
+    party_group_id: PartyGroupId,
+    user_id: UserId,
 ) -> sqlx::Result<Option<Membership>> {
     sqlx::query_as!(
         Membership,
-        r#"select m.membership_id, m.party_group_id, g.name as party_group_name, m.user_id,
+        r#"select m.membership_id, m.party_group_id as "party_group_id: _", g.name as party_group_name, m.user_id as "user_id: _",
                   u.login, u.name, m.position as "position: Position", m.areas, m.started_on, m.ended_on
            from membership m join app_user u using (user_id) join party_group g using (party_group_id)
            where m.party_group_id = $1 and m.user_id = $2 and m.ended_on is null
            for update of m"#,
-        party_group_id,
-        user_id
+        party_group_id as _,
+        user_id as _
     )
     .fetch_optional(conn)
     .await
@@ -197,14 +198,14 @@ pub async fn current_membership(
 /// The position of a current member of the group; `None` for anyone else.
 pub async fn current_position(
     conn: &mut PgConnection,
-    party_group_id: Uuid,
-    user_id: Uuid,
+    party_group_id: PartyGroupId,
+    user_id: UserId,
 ) -> sqlx::Result<Option<Position>> {
     sqlx::query_scalar!(
         r#"select position as "position: Position" from membership
            where party_group_id = $1 and user_id = $2 and ended_on is null"#,
-        party_group_id,
-        user_id
+        party_group_id as _,
+        user_id as _
     )
     .fetch_optional(conn)
     .await
@@ -214,9 +215,9 @@ pub async fn insert_membership(conn: &mut PgConnection, m: &Membership) -> sqlx:
     sqlx::query!(
         "insert into membership (membership_id, party_group_id, user_id, position, areas, started_on)
          values ($1, $2, $3, $4, $5, $6)",
-        m.membership_id,
-        m.party_group_id,
-        m.user_id,
+        m.membership_id as _,
+        m.party_group_id as _,
+        m.user_id as _,
         m.position.as_str(),
         &m.areas,
         m.started_on
@@ -233,7 +234,7 @@ pub async fn end_membership(
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "update membership set ended_on = $2 where membership_id = $1",
-        membership_id,
+        membership_id as _,
         ended_on
     )
     .execute(conn)
@@ -242,10 +243,10 @@ pub async fn end_membership(
 }
 
 /// Locks the group's row, serialising what is numbered per group (its meetings).
-pub async fn lock(conn: &mut PgConnection, party_group_id: Uuid) -> sqlx::Result<()> {
+pub async fn lock(conn: &mut PgConnection, party_group_id: PartyGroupId) -> sqlx::Result<()> {
     sqlx::query!(
-        "select party_group_id from party_group where party_group_id = $1 for update",
-        party_group_id
+        r#"select party_group_id as "party_group_id: PartyGroupId" from party_group where party_group_id = $1 for update"#,
+        party_group_id as _
     )
     .fetch_optional(conn)
     .await
@@ -255,11 +256,11 @@ pub async fn lock(conn: &mut PgConnection, party_group_id: Uuid) -> sqlx::Result
 /// When the group was set up in the system: its calendar duties count from then.
 pub async fn created_at(
     conn: &mut PgConnection,
-    party_group_id: Uuid,
+    party_group_id: PartyGroupId,
 ) -> sqlx::Result<Option<time::OffsetDateTime>> {
     sqlx::query_scalar!(
         "select created_at from party_group where party_group_id = $1",
-        party_group_id
+        party_group_id as _
     )
     .fetch_optional(conn)
     .await

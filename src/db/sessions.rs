@@ -1,11 +1,11 @@
 use sqlx::PgConnection;
-use uuid::Uuid;
 
+use crate::domain::ids::{PartyGroupId, UserId};
 use crate::domain::role::Role;
 
 /// A live session with its user, as loaded for each request.
 pub struct LiveSession {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub csrf_token: String,
     pub login: String,
     pub name: String,
@@ -17,7 +17,7 @@ pub struct LiveSession {
     /// Seconds until the session expires (idle or absolute, whichever comes first).
     pub expires_in_secs: i64,
     /// The party groups the user's section serves (综合科's reach).
-    pub served_groups: Vec<Uuid>,
+    pub served_groups: Vec<PartyGroupId>,
 }
 
 /// The NOTIFY channel that tells every server instance a session ended (payload: the hex of
@@ -28,7 +28,7 @@ pub const ENDED_CHANNEL: &str = "yishi_session";
 pub async fn insert(
     conn: &mut PgConnection,
     session_hash: &[u8],
-    user_id: Uuid,
+    user_id: UserId,
     csrf_token: &str,
     client_addr: Option<&str>,
 ) -> sqlx::Result<()> {
@@ -36,7 +36,7 @@ pub async fn insert(
         "insert into user_session (session_hash, user_id, csrf_token, client_addr)
          values ($1, $2, $3, $4)",
         session_hash,
-        user_id,
+        user_id as _,
         csrf_token,
         client_addr
     )
@@ -65,7 +65,7 @@ pub async fn touch(
            touched as (
                update user_session s set last_seen_at = now() from live
                where s.session_hash = $1 and live.last_seen_at < now() - interval '1 minute')
-           select t.user_id, t.csrf_token, u.login, u.name,
+           select t.user_id as "user_id: _", t.csrf_token, u.login, u.name,
                   array(select r.role from user_role r where r.user_id = u.user_id order by r.role) as "roles!: Vec<Role>",
                   (select count(*) from notification n
                    where n.user_id = u.user_id and n.read_at is null) as "unread!",
@@ -74,7 +74,7 @@ pub async fn touch(
                         extract(epoch from t.created_at + $3::bigint * interval '1 second' - now())
                   )::bigint as "expires_in_secs!",
                   array(select sp.party_group_id from section_party_group sp
-                        where sp.section_id = u.section_id) as "served_groups!"
+                        where sp.section_id = u.section_id) as "served_groups!: _"
            from live t join app_user u using (user_id)
            where u.active"#,
         session_hash,
@@ -100,11 +100,11 @@ pub async fn delete(conn: &mut PgConnection, session_hash: &[u8]) -> sqlx::Resul
 
 /// Tells every instance that a user's sessions or rights changed: their event streams end and
 /// reconnect under what they may see now.
-pub async fn notify_user_changed(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<()> {
+pub async fn notify_user_changed(conn: &mut PgConnection, user_id: UserId) -> sqlx::Result<()> {
     sqlx::query!(
         "select pg_notify($1, 'user:' || $2::uuid::text)",
         ENDED_CHANNEL,
-        user_id
+        user_id as _
     )
     .execute(conn)
     .await
@@ -114,12 +114,12 @@ pub async fn notify_user_changed(conn: &mut PgConnection, user_id: Uuid) -> sqlx
 /// Ends every session of a user except `keep` (after a password change or deactivation).
 pub async fn delete_for_user(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     keep: Option<&[u8]>,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "delete from user_session where user_id = $1 and ($2::bytea is null or session_hash <> $2)",
-        user_id,
+        user_id as _,
         keep
     )
     .execute(&mut *conn)

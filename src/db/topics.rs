@@ -1,18 +1,18 @@
-use crate::domain::topic::Classification;
+use crate::domain::ids::{PartyGroupId, SectionId, TopicId, UserId};
+use crate::domain::topic::{Classification, PrerequisiteKind};
 use crate::domain::topic_status::TopicStatus;
 use serde::Serialize;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// A topic as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Topic {
-    pub topic_id: Uuid,
-    pub party_group_id: Uuid,
-    pub proposer_id: Uuid,
-    pub responsible_user_id: Uuid,
-    pub sponsor_section_id: Option<Uuid>,
+    pub topic_id: TopicId,
+    pub party_group_id: PartyGroupId,
+    pub proposer_id: UserId,
+    pub responsible_user_id: UserId,
+    pub sponsor_section_id: Option<SectionId>,
     pub title: String,
     /// 第十一条 category, 1–33.
     pub category: i16,
@@ -33,7 +33,7 @@ pub struct Topic {
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     /// The 分管 leader's sign-off (R-TOPIC-SOURCE).
-    pub signed_off_by: Option<Uuid>,
+    pub signed_off_by: Option<UserId>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub signed_off_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
@@ -50,11 +50,11 @@ pub async fn insert(conn: &mut PgConnection, t: &Topic) -> sqlx::Result<()> {
              is_procurement, procurement_ref, cadre_name, classification, status, created_at)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
                  $19, $20)",
-        t.topic_id,
-        t.party_group_id,
-        t.proposer_id,
-        t.responsible_user_id,
-        t.sponsor_section_id,
+        t.topic_id as _,
+        t.party_group_id as _,
+        t.proposer_id as _,
+        t.responsible_user_id as _,
+        t.sponsor_section_id as _,
         t.title,
         t.category,
         t.content,
@@ -80,43 +80,43 @@ pub async fn insert(conn: &mut PgConnection, t: &Topic) -> sqlx::Result<()> {
 /// people signing or submitting at once are served one after the other.
 pub async fn get(
     conn: &mut PgConnection,
-    topic_id: Uuid,
+    topic_id: TopicId,
     for_update: bool,
 ) -> sqlx::Result<Option<Topic>> {
     if for_update {
         sqlx::query_scalar!(
-            "select topic_id from topic where topic_id = $1 for update",
-            topic_id
+            r#"select topic_id as "topic_id: TopicId" from topic where topic_id = $1 for update"#,
+            topic_id as _
         )
         .fetch_optional(&mut *conn)
         .await?;
     }
     sqlx::query_as!(
         Topic,
-        r#"select topic_id, party_group_id, proposer_id, responsible_user_id, sponsor_section_id,
+        r#"select topic_id as "topic_id: _", party_group_id as "party_group_id: _", proposer_id as "proposer_id: _", responsible_user_id as "responsible_user_id: _", sponsor_section_id as "sponsor_section_id: _",
                 title, category, content, matters_to_decide, consultation_opinions, amount_fen,
                 is_major_policy, is_technical, is_public_interest, is_procurement, procurement_ref,
-                cadre_name, classification as "classification: Classification", status as "status: TopicStatus", created_at, signed_off_by, signed_off_at,
+                cadre_name, classification as "classification: Classification", status as "status: TopicStatus", created_at, signed_off_by as "signed_off_by: _", signed_off_at,
                 submitted_at, returned_reason
          from topic where topic_id = $1"#,
-        topic_id
+        topic_id as _
     )
     .fetch_optional(conn)
     .await
 }
 
 /// Topics a person proposed or is named on as the 分管 leader, newest first.
-pub async fn list_for_user(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Vec<Topic>> {
+pub async fn list_for_user(conn: &mut PgConnection, user_id: UserId) -> sqlx::Result<Vec<Topic>> {
     sqlx::query_as!(
         Topic,
-        r#"select topic_id, party_group_id, proposer_id, responsible_user_id, sponsor_section_id,
+        r#"select topic_id as "topic_id: _", party_group_id as "party_group_id: _", proposer_id as "proposer_id: _", responsible_user_id as "responsible_user_id: _", sponsor_section_id as "sponsor_section_id: _",
                 title, category, content, matters_to_decide, consultation_opinions, amount_fen,
                 is_major_policy, is_technical, is_public_interest, is_procurement, procurement_ref,
-                cadre_name, classification as "classification: Classification", status as "status: TopicStatus", created_at, signed_off_by, signed_off_at,
+                cadre_name, classification as "classification: Classification", status as "status: TopicStatus", created_at, signed_off_by as "signed_off_by: _", signed_off_at,
                 submitted_at, returned_reason
          from topic where proposer_id = $1 or responsible_user_id = $1
          order by created_at desc, topic_id desc"#,
-        user_id
+        user_id as _
     )
     .fetch_all(conn)
     .await
@@ -126,10 +126,10 @@ pub async fn list_for_user(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Resu
 pub async fn list_submitted(conn: &mut PgConnection) -> sqlx::Result<Vec<Topic>> {
     sqlx::query_as!(
         Topic,
-        r#"select topic_id, party_group_id, proposer_id, responsible_user_id, sponsor_section_id,
+        r#"select topic_id as "topic_id: _", party_group_id as "party_group_id: _", proposer_id as "proposer_id: _", responsible_user_id as "responsible_user_id: _", sponsor_section_id as "sponsor_section_id: _",
                 title, category, content, matters_to_decide, consultation_opinions, amount_fen,
                 is_major_policy, is_technical, is_public_interest, is_procurement, procurement_ref,
-                cadre_name, classification as "classification: Classification", status as "status: TopicStatus", created_at, signed_off_by, signed_off_at,
+                cadre_name, classification as "classification: Classification", status as "status: TopicStatus", created_at, signed_off_by as "signed_off_by: _", signed_off_at,
                 submitted_at, returned_reason
          from topic where status = 'submitted'
          order by submitted_at, topic_id"#
@@ -138,12 +138,12 @@ pub async fn list_submitted(conn: &mut PgConnection) -> sqlx::Result<Vec<Topic>>
     .await
 }
 
-pub async fn sign_off(conn: &mut PgConnection, topic_id: Uuid, by: Uuid) -> sqlx::Result<()> {
+pub async fn sign_off(conn: &mut PgConnection, topic_id: TopicId, by: UserId) -> sqlx::Result<()> {
     sqlx::query!(
         "update topic set signed_off_by = $2, signed_off_at = now(), updated_at = now()
          where topic_id = $1",
-        topic_id,
-        by
+        topic_id as _,
+        by as _
     )
     .execute(conn)
     .await
@@ -154,7 +154,7 @@ pub async fn sign_off(conn: &mut PgConnection, topic_id: Uuid, by: Uuid) -> sqlx
 /// reason.
 pub async fn set_status(
     conn: &mut PgConnection,
-    topic_id: Uuid,
+    topic_id: TopicId,
     status: TopicStatus,
     returned_reason: Option<&str>,
 ) -> sqlx::Result<()> {
@@ -162,7 +162,7 @@ pub async fn set_status(
         "update topic set status = $2, returned_reason = $3, updated_at = now(),
              submitted_at = case when $2 = 'submitted' then now() else submitted_at end
          where topic_id = $1",
-        topic_id,
+        topic_id as _,
         status.as_str(),
         returned_reason
     )
@@ -174,10 +174,11 @@ pub async fn set_status(
 /// A prerequisite on file.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RecordedPrerequisite {
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: PrerequisiteKind,
     pub conclusion: String,
     pub note: String,
-    pub recorded_by: Uuid,
+    pub recorded_by: UserId,
     pub recorded_by_name: String,
     #[serde(with = "time::serde::rfc3339")]
     pub recorded_at: OffsetDateTime,
@@ -185,15 +186,15 @@ pub struct RecordedPrerequisite {
 
 pub async fn prerequisites(
     conn: &mut PgConnection,
-    topic_id: Uuid,
+    topic_id: TopicId,
 ) -> sqlx::Result<Vec<RecordedPrerequisite>> {
     sqlx::query_as!(
         RecordedPrerequisite,
-        r#"select p.kind, p.conclusion, p.note, p.recorded_by, u.name as recorded_by_name,
+        r#"select p.kind as "kind: PrerequisiteKind", p.conclusion, p.note, p.recorded_by as "recorded_by: _", u.name as recorded_by_name,
                   p.recorded_at
            from topic_prerequisite p join app_user u on u.user_id = p.recorded_by
            where p.topic_id = $1 order by p.kind"#,
-        topic_id
+        topic_id as _
     )
     .fetch_all(conn)
     .await
@@ -202,11 +203,11 @@ pub async fn prerequisites(
 /// Records (or re-records) a prerequisite.
 pub async fn record_prerequisite(
     conn: &mut PgConnection,
-    topic_id: Uuid,
+    topic_id: TopicId,
     kind: &str,
     conclusion: &str,
     note: &str,
-    by: Uuid,
+    by: UserId,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "insert into topic_prerequisite (topic_id, kind, conclusion, note, recorded_by)
@@ -214,11 +215,11 @@ pub async fn record_prerequisite(
          on conflict (topic_id, kind) do update
          set conclusion = excluded.conclusion, note = excluded.note,
              recorded_by = excluded.recorded_by, recorded_at = now()",
-        topic_id,
+        topic_id as _,
         kind,
         conclusion,
         note,
-        by
+        by as _
     )
     .execute(conn)
     .await
@@ -234,9 +235,9 @@ pub async fn update(conn: &mut PgConnection, t: &Topic) -> sqlx::Result<()> {
              is_procurement = $13, procurement_ref = $14, cadre_name = $15, classification = $16,
              signed_off_by = $17, signed_off_at = $18, updated_at = now()
          where topic_id = $1",
-        t.topic_id,
-        t.responsible_user_id,
-        t.sponsor_section_id,
+        t.topic_id as _,
+        t.responsible_user_id as _,
+        t.sponsor_section_id as _,
         t.title,
         t.category,
         t.content,
@@ -250,7 +251,7 @@ pub async fn update(conn: &mut PgConnection, t: &Topic) -> sqlx::Result<()> {
         t.procurement_ref,
         t.cadre_name,
         t.classification.as_str(),
-        t.signed_off_by,
+        t.signed_off_by as _,
         t.signed_off_at
     )
     .execute(conn)
@@ -262,10 +263,10 @@ pub async fn update(conn: &mut PgConnection, t: &Topic) -> sqlx::Result<()> {
 pub async fn list_open(conn: &mut PgConnection) -> sqlx::Result<Vec<Topic>> {
     sqlx::query_as!(
         Topic,
-        r#"select topic_id, party_group_id, proposer_id, responsible_user_id, sponsor_section_id,
+        r#"select topic_id as "topic_id: _", party_group_id as "party_group_id: _", proposer_id as "proposer_id: _", responsible_user_id as "responsible_user_id: _", sponsor_section_id as "sponsor_section_id: _",
                 title, category, content, matters_to_decide, consultation_opinions, amount_fen,
                 is_major_policy, is_technical, is_public_interest, is_procurement, procurement_ref,
-                cadre_name, classification as "classification: Classification", status as "status: TopicStatus", created_at, signed_off_by, signed_off_at,
+                cadre_name, classification as "classification: Classification", status as "status: TopicStatus", created_at, signed_off_by as "signed_off_by: _", signed_off_at,
                 submitted_at, returned_reason
          from topic where status in ('draft', 'returned', 'submitted')
          order by created_at, topic_id"#
@@ -275,10 +276,12 @@ pub async fn list_open(conn: &mut PgConnection) -> sqlx::Result<Vec<Topic>> {
 }
 
 /// The prerequisite kinds on file for every open topic, as (topic, kind) pairs.
-pub async fn recorded_kinds_of_open(conn: &mut PgConnection) -> sqlx::Result<Vec<(Uuid, String)>> {
+pub async fn recorded_kinds_of_open(
+    conn: &mut PgConnection,
+) -> sqlx::Result<Vec<(TopicId, String)>> {
     let rows = sqlx::query!(
-        "select p.topic_id, p.kind from topic_prerequisite p join topic t using (topic_id)
-         where t.status in ('draft', 'returned', 'submitted')"
+        r#"select p.topic_id as "topic_id: TopicId", p.kind from topic_prerequisite p join topic t using (topic_id)
+         where t.status in ('draft', 'returned', 'submitted')"#
     )
     .fetch_all(conn)
     .await?;
@@ -286,10 +289,13 @@ pub async fn recorded_kinds_of_open(conn: &mut PgConnection) -> sqlx::Result<Vec
 }
 
 /// The sections assigned to a topic's policy assessments.
-pub async fn assigned_sections(conn: &mut PgConnection, topic_id: Uuid) -> sqlx::Result<Vec<Uuid>> {
+pub async fn assigned_sections(
+    conn: &mut PgConnection,
+    topic_id: TopicId,
+) -> sqlx::Result<Vec<SectionId>> {
     sqlx::query_scalar!(
-        "select section_id from topic_assignment where topic_id = $1 order by assigned_at",
-        topic_id
+        r#"select section_id as "section_id: SectionId" from topic_assignment where topic_id = $1 order by assigned_at"#,
+        topic_id as _
     )
     .fetch_all(conn)
     .await
@@ -297,16 +303,16 @@ pub async fn assigned_sections(conn: &mut PgConnection, topic_id: Uuid) -> sqlx:
 
 pub async fn assign_section(
     conn: &mut PgConnection,
-    topic_id: Uuid,
-    section_id: Uuid,
-    by: Uuid,
+    topic_id: TopicId,
+    section_id: SectionId,
+    by: UserId,
 ) -> sqlx::Result<bool> {
     let inserted = sqlx::query!(
         "insert into topic_assignment (topic_id, section_id, assigned_by) values ($1, $2, $3)
          on conflict do nothing",
-        topic_id,
-        section_id,
-        by
+        topic_id as _,
+        section_id as _,
+        by as _
     )
     .execute(conn)
     .await?
@@ -315,10 +321,12 @@ pub async fn assign_section(
 }
 
 /// (topic, section) assignments of every open topic.
-pub async fn assignments_of_open(conn: &mut PgConnection) -> sqlx::Result<Vec<(Uuid, Uuid)>> {
+pub async fn assignments_of_open(
+    conn: &mut PgConnection,
+) -> sqlx::Result<Vec<(TopicId, SectionId)>> {
     let rows = sqlx::query!(
-        "select a.topic_id, a.section_id from topic_assignment a join topic t using (topic_id)
-         where t.status in ('draft', 'returned', 'submitted')"
+        r#"select a.topic_id as "topic_id: TopicId", a.section_id as "section_id: SectionId" from topic_assignment a join topic t using (topic_id)
+         where t.status in ('draft', 'returned', 'submitted')"#
     )
     .fetch_all(conn)
     .await?;
@@ -332,13 +340,13 @@ pub async fn assignments_of_open(conn: &mut PgConnection) -> sqlx::Result<Vec<(U
 /// passed.
 pub async fn approved_procurements(
     conn: &mut PgConnection,
-    party_group_id: Uuid,
+    party_group_id: PartyGroupId,
 ) -> sqlx::Result<Vec<String>> {
     sqlx::query_scalar!(
         r#"select t.procurement_ref as "r!" from topic t join agenda_item i using (topic_id)
            where t.party_group_id = $1 and t.is_procurement and t.procurement_ref is not null
              and i.outcome = 'passed'"#,
-        party_group_id
+        party_group_id as _
     )
     .fetch_all(conn)
     .await

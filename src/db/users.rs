@@ -1,17 +1,17 @@
 use serde::Serialize;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
+use crate::domain::ids::{PartyGroupId, SectionId, UserId};
 use crate::domain::role::Role;
 
 /// A user as shown to the admin; never carries the password hash.
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct User {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub login: String,
     pub name: String,
-    pub section_id: Option<Uuid>,
+    pub section_id: Option<SectionId>,
     #[schema(value_type = Vec<String>)]
     pub roles: Vec<Role>,
     pub active: bool,
@@ -22,7 +22,7 @@ pub struct User {
 pub async fn list(conn: &mut PgConnection) -> sqlx::Result<Vec<User>> {
     sqlx::query_as!(
         User,
-        r#"select u.user_id, u.login, u.name, u.section_id, u.active, u.created_at,
+        r#"select u.user_id as "user_id: _", u.login, u.name, u.section_id as "section_id: _", u.active, u.created_at,
                   array(select r.role from user_role r where r.user_id = u.user_id order by r.role) as "roles!: Vec<Role>"
            from app_user u order by u.name collate "zh-x-icu", u.login"#
     )
@@ -33,8 +33,8 @@ pub async fn list(conn: &mut PgConnection) -> sqlx::Result<Vec<User>> {
 /// Whether the user is 综合科 of the group: the office role, in a section that serves it.
 pub async fn is_office_of(
     conn: &mut PgConnection,
-    user_id: Uuid,
-    party_group_id: Uuid,
+    user_id: UserId,
+    party_group_id: PartyGroupId,
 ) -> sqlx::Result<bool> {
     sqlx::query_scalar!(
         r#"select exists (
@@ -42,8 +42,8 @@ pub async fn is_office_of(
                join user_role r on r.user_id = u.user_id and r.role = 'office'
                join section_party_group sp on sp.section_id = u.section_id
                where u.user_id = $1 and u.active and sp.party_group_id = $2) as "office!""#,
-        user_id,
-        party_group_id
+        user_id as _,
+        party_group_id as _
     )
     .fetch_one(conn)
     .await
@@ -52,20 +52,21 @@ pub async fn is_office_of(
 /// Active 综合科 staff of any of `groups`, with the groups each serves.
 pub async fn office_staff(
     conn: &mut PgConnection,
-    groups: &[Uuid],
-) -> sqlx::Result<Vec<(User, Vec<Uuid>)>> {
+    groups: &[PartyGroupId],
+) -> sqlx::Result<Vec<(User, Vec<PartyGroupId>)>> {
     let rows = sqlx::query!(
-        r#"select u.user_id, u.login, u.name, u.section_id, u.active, u.created_at,
+        r#"select u.user_id as "user_id: UserId", u.login, u.name, u.section_id as "section_id: SectionId", u.active, u.created_at,
                   array(select r.role from user_role r where r.user_id = u.user_id order by r.role) as "roles!: Vec<Role>",
                   array(select sp.party_group_id from section_party_group sp
-                        where sp.section_id = u.section_id and sp.party_group_id = any($1)) as "groups!"
+                        where sp.section_id = u.section_id and sp.party_group_id = any($1))
+                    as "groups!: Vec<PartyGroupId>"
            from app_user u
            where u.active
              and exists (select 1 from user_role r where r.user_id = u.user_id and r.role = 'office')
              and exists (select 1 from section_party_group sp
                          where sp.section_id = u.section_id and sp.party_group_id = any($1))
            order by u.name collate "zh-x-icu", u.login"#,
-        groups
+        groups as _
     )
     .fetch_all(conn)
     .await?;
@@ -89,13 +90,13 @@ pub async fn office_staff(
 }
 
 /// Loads a user, locking the row when `for_update` so a concurrent change waits.
-pub async fn get(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Option<User>> {
+pub async fn get(conn: &mut PgConnection, user_id: UserId) -> sqlx::Result<Option<User>> {
     sqlx::query_as!(
         User,
-        r#"select u.user_id, u.login, u.name, u.section_id, u.active, u.created_at,
+        r#"select u.user_id as "user_id: _", u.login, u.name, u.section_id as "section_id: _", u.active, u.created_at,
                   array(select r.role from user_role r where r.user_id = u.user_id order by r.role) as "roles!: Vec<Role>"
            from app_user u where u.user_id = $1 for update"#,
-        user_id
+        user_id as _
     )
     .fetch_optional(conn)
     .await
@@ -111,11 +112,11 @@ pub async fn insert(conn: &mut PgConnection, user: &User, password_hash: &str) -
     sqlx::query!(
         "insert into app_user (user_id, login, name, password_hash, section_id, active, created_at)
          values ($1, $2, $3, $4, $5, $6, $7)",
-        user.user_id,
+        user.user_id as _,
         user.login,
         user.name,
         password_hash,
-        user.section_id,
+        user.section_id as _,
         user.active,
         user.created_at
     )
@@ -129,9 +130,9 @@ pub async fn update(conn: &mut PgConnection, user: &User) -> sqlx::Result<()> {
     sqlx::query!(
         "update app_user set name = $2, section_id = $3, active = $4, updated_at = now()
          where user_id = $1",
-        user.user_id,
+        user.user_id as _,
         user.name,
-        user.section_id,
+        user.section_id as _,
         user.active
     )
     .execute(&mut *conn)
@@ -139,14 +140,14 @@ pub async fn update(conn: &mut PgConnection, user: &User) -> sqlx::Result<()> {
     set_roles(conn, user.user_id, &user.roles).await
 }
 
-async fn set_roles(conn: &mut PgConnection, user_id: Uuid, roles: &[Role]) -> sqlx::Result<()> {
+async fn set_roles(conn: &mut PgConnection, user_id: UserId, roles: &[Role]) -> sqlx::Result<()> {
     let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-    sqlx::query!("delete from user_role where user_id = $1", user_id)
+    sqlx::query!("delete from user_role where user_id = $1", user_id as _)
         .execute(&mut *conn)
         .await?;
     sqlx::query!(
         "insert into user_role (user_id, role) select $1, unnest($2::text[])",
-        user_id,
+        user_id as _,
         &roles as &[&str]
     )
     .execute(conn)
@@ -158,14 +159,14 @@ async fn set_roles(conn: &mut PgConnection, user_id: Uuid, roles: &[Role]) -> sq
 /// reset), so the owner replaces it at the next sign-in.
 pub async fn set_password_hash(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     password_hash: &str,
     must_change: bool,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "update app_user set password_hash = $2, must_change_password = $3, updated_at = now()
          where user_id = $1",
-        user_id,
+        user_id as _,
         password_hash,
         must_change
     )
@@ -176,7 +177,7 @@ pub async fn set_password_hash(
 
 /// What sign-in needs to know about a login.
 pub struct Credentials {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub password_hash: String,
     pub active: bool,
 }
@@ -187,17 +188,17 @@ pub async fn credentials(
 ) -> sqlx::Result<Option<Credentials>> {
     sqlx::query_as!(
         Credentials,
-        "select user_id, password_hash, active from app_user where login = $1",
+        r#"select user_id as "user_id: _", password_hash, active from app_user where login = $1"#,
         login
     )
     .fetch_optional(conn)
     .await
 }
 
-pub async fn password_hash(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<String> {
+pub async fn password_hash(conn: &mut PgConnection, user_id: UserId) -> sqlx::Result<String> {
     sqlx::query_scalar!(
         "select password_hash from app_user where user_id = $1",
-        user_id
+        user_id as _
     )
     .fetch_one(conn)
     .await
@@ -206,12 +207,12 @@ pub async fn password_hash(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Resu
 /// The section a user belongs to, and its kind, if any.
 pub async fn section_of(
     conn: &mut PgConnection,
-    user_id: Uuid,
-) -> sqlx::Result<Option<(Uuid, String)>> {
+    user_id: UserId,
+) -> sqlx::Result<Option<(SectionId, String)>> {
     let row = sqlx::query!(
-        "select s.section_id, s.kind from app_user u join section s on s.section_id = u.section_id
-         where u.user_id = $1",
-        user_id
+        r#"select s.section_id as "section_id: SectionId", s.kind from app_user u join section s on s.section_id = u.section_id
+         where u.user_id = $1"#,
+        user_id as _
     )
     .fetch_optional(conn)
     .await?;

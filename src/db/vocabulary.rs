@@ -1,15 +1,19 @@
 //! The domain's closed vocabularies as the database stores them: their API spelling in a text
-//! column (whose check constraint admits nothing else), so rows carry the domain types.
+//! column (whose check constraint admits nothing else), and the typed ids as the `uuid` columns
+//! they are, so rows carry the domain types.
 
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgArgumentBuffer, PgHasArrayType, PgTypeInfo, PgValueRef, Postgres};
 
+use uuid::Uuid;
+
 use crate::domain::deliberation::{Outcome, Stance, VoteMethod};
+use crate::domain::ids::{ItemId, MeetingId, PartyGroupId, SectionId, TaskId, TopicId, UserId};
 use crate::domain::meeting::{ItemStage, MeetingState};
-use crate::domain::org::Position;
+use crate::domain::org::{Position, SectionKind};
 use crate::domain::role::Role;
-use crate::domain::topic::Classification;
+use crate::domain::topic::{Classification, PrerequisiteKind};
 use crate::domain::topic_status::TopicStatus;
 
 macro_rules! stored_as_text {
@@ -56,8 +60,48 @@ stored_as_text!(
     MeetingState,
     Outcome,
     Position,
+    PrerequisiteKind,
     Role,
+    SectionKind,
     Stance,
     TopicStatus,
     VoteMethod
+);
+
+macro_rules! stored_as_uuid {
+    ($($t:ty),+) => {$(
+        impl sqlx::Type<Postgres> for $t {
+            fn type_info() -> PgTypeInfo {
+                <Uuid as sqlx::Type<Postgres>>::type_info()
+            }
+        }
+
+        impl PgHasArrayType for $t {
+            fn array_type_info() -> PgTypeInfo {
+                <Uuid as PgHasArrayType>::array_type_info()
+            }
+        }
+
+        impl<'r> sqlx::Decode<'r, Postgres> for $t {
+            fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+                <Uuid as sqlx::Decode<Postgres>>::decode(value).map(<$t>::from_uuid)
+            }
+        }
+
+        impl sqlx::Encode<'_, Postgres> for $t {
+            fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
+                <Uuid as sqlx::Encode<Postgres>>::encode(self.as_uuid(), buf)
+            }
+        }
+    )+};
+}
+
+stored_as_uuid!(
+    ItemId,
+    MeetingId,
+    PartyGroupId,
+    SectionId,
+    TaskId,
+    TopicId,
+    UserId
 );

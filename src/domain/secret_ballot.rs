@@ -9,6 +9,7 @@
 //! no single ballot is ever decrypted. Each vote has its own key pair, derived from the server's
 //! ballot key and the item, so a ballot made for one vote fails the proofs of any other.
 
+use crate::domain::ids::ItemId;
 use elastic_elgamal::app::{ChoiceParams, EncryptedChoice, SingleChoice};
 use elastic_elgamal::group::Ristretto;
 use elastic_elgamal::{
@@ -19,7 +20,6 @@ use hmac::{Hmac, Mac};
 use merlin::Transcript;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256, Sha512};
-use uuid::Uuid;
 
 use super::deliberation::{Choice, Tally};
 use super::rule::{Rule, RuleViolation};
@@ -35,11 +35,11 @@ pub struct VoteKey(Keypair<G>);
 impl VoteKey {
     /// The vote's secret scalar is HMAC-SHA512(ballot key, label ‖ item id) reduced modulo the
     /// group order: uniform, and different for every item.
-    pub fn derive(ballot_key: &[u8; 32], item_id: Uuid) -> VoteKey {
+    pub fn derive(ballot_key: &[u8; 32], item_id: ItemId) -> VoteKey {
         let mut mac = <Hmac<Sha512> as Mac>::new_from_slice(ballot_key)
             .expect("HMAC takes a key of any length");
         mac.update(b"yishi/secret-ballot/v1/");
-        mac.update(item_id.as_bytes());
+        mac.update(item_id.as_uuid().as_bytes());
         let wide: [u8; 64] = mac.finalize().into_bytes().into();
         let scalar = curve25519_dalek::Scalar::from_bytes_mod_order_wide(&wide);
         let secret =
@@ -209,9 +209,9 @@ impl Count {
 }
 
 /// The transcript of one option's decryption proof, bound to the item and the option.
-fn tally_transcript(item_id: Uuid, option: usize) -> Transcript {
+fn tally_transcript(item_id: ItemId, option: usize) -> Transcript {
     let mut t = Transcript::new(b"yishi/secret-ballot/count/v1");
-    t.append_message(b"item", item_id.as_bytes());
+    t.append_message(b"item", item_id.as_uuid().as_bytes());
     t.append_u64(b"option", option as u64);
     t
 }
@@ -239,7 +239,7 @@ fn totals(values: &[u64]) -> Tally {
 
 /// Counts a closed vote: decrypts only the three sums, each with its proof. The ballots must
 /// have passed [`Ballot::check`].
-pub fn count(item_id: Uuid, key: &VoteKey, ballots: &[Ballot]) -> (Tally, Count) {
+pub fn count(item_id: ItemId, key: &VoteKey, ballots: &[Ballot]) -> (Tally, Count) {
     let table = DiscreteLogTable::<G>::new(0..=ballots.len() as u64);
     let mut values = Vec::with_capacity(OPTIONS.len());
     let options = sums(ballots)
@@ -280,7 +280,7 @@ pub struct BoxProblem {
 
 /// Everything a closed vote's ballot box holds, as read back from storage.
 pub struct BallotBox<'a> {
-    pub item_id: Uuid,
+    pub item_id: ItemId,
     pub public_key: &'a [u8],
     pub ballots: Vec<StoredBallot<'a>>,
     /// How many members are recorded as having cast a secret ballot.
@@ -385,7 +385,7 @@ impl BallotBox<'_> {
     pub fn digest(&self) -> String {
         let mut h = Sha256::new();
         h.update(b"yishi/ballot-box/v1\n");
-        h.update(self.item_id.as_bytes());
+        h.update(self.item_id.as_uuid().as_bytes());
         h.update(self.public_key);
         let mut ballots: Vec<&StoredBallot> = self.ballots.iter().collect();
         ballots.sort_by(|a, b| a.tracker.cmp(b.tracker));
@@ -411,8 +411,8 @@ impl BallotBox<'_> {
 mod tests {
     use super::*;
 
-    fn key() -> (Uuid, VoteKey) {
-        let item = Uuid::now_v7();
+    fn key() -> (ItemId, VoteKey) {
+        let item = ItemId::new();
         (item, VoteKey::derive(&[7u8; 32], item))
     }
 
@@ -424,7 +424,7 @@ mod tests {
     }
 
     fn boxed<'a>(
-        item: Uuid,
+        item: ItemId,
         pk: &'a [u8],
         rows: &'a [(Vec<u8>, Vec<u8>)],
         count: Option<&'a [u8]>,
@@ -455,7 +455,7 @@ mod tests {
             "derivation is deterministic"
         );
         assert_ne!(
-            VoteKey::derive(&[7u8; 32], Uuid::now_v7()).public(),
+            VoteKey::derive(&[7u8; 32], ItemId::new()).public(),
             k.public()
         );
         assert_ne!(VoteKey::derive(&[8u8; 32], item).public(), k.public());
@@ -586,7 +586,7 @@ mod tests {
                 .is_empty()
         );
         // A proof of another item's count does not hold here.
-        let other = Uuid::now_v7();
+        let other = ItemId::new();
         assert!(
             !boxed(other, &pk_bytes, &rows, Some(&count_bytes), Some(tally))
                 .audit(None)

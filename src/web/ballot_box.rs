@@ -8,7 +8,6 @@ use axum::extract::State;
 use axum::response::Response;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use uuid::Uuid;
 
 use super::AppState;
 use super::error::AppError;
@@ -42,7 +41,7 @@ async fn ballot_box(
     let view = participant_view(&state, &user, id, item_id).await?;
     Ok(face.show(view, |v| BallotBoxPage {
         layout: Layout::new(format!("票箱:{}", v.title), Some(&user)),
-        meeting_id: id.into(),
+        meeting_id: id,
         v,
     }))
 }
@@ -51,6 +50,6 @@ async fn ballot_box(
 #[template(path = "meetings/ballot_box.html")]
 struct BallotBoxPage {
     layout: Layout,
-    meeting_id: Uuid,
+    meeting_id: MeetingId,
     v: BallotBoxView,
 }

@@ -4,7 +4,6 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use time::{Duration, OffsetDateTime, UtcOffset};
-use uuid::Uuid;
 
 use super::AppState;
 use super::error::AppError;
@@ -18,7 +17,7 @@ pub fn page_routes() -> axum::Router<AppState> {
 
 /// What an invitation holds.
 pub struct Invitation<'a> {
-    pub uid: Uuid,
+    pub uid: MeetingId,
     pub title: &'a str,
     pub place: &'a str,
     pub starts_at: OffsetDateTime,
@@ -114,7 +113,6 @@ async fn invite(
     Path(id): Path<MeetingId>,
     headers: axum::http::HeaderMap,
 ) -> Result<Response, AppError> {
-    let id = Uuid::from(id);
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -174,7 +172,7 @@ mod tests {
     #[test]
     fn the_invitation_is_a_calendar_with_one_event_in_utc() {
         let text = ics(&Invitation {
-            uid: Uuid::nil(),
+            uid: MeetingId::from_uuid(uuid::Uuid::nil()),
             title: "2026年第5次党组会议",
             place: "三楼会议室",
             starts_at: datetime!(2026-12-03 09:00 +8),

@@ -80,7 +80,7 @@ async fn dashboard(
     user: CurrentUser,
     Path(id): Path<PartyGroupId>,
 ) -> Result<Json<Duties>, AppError> {
-    Ok(Json(duties::dashboard(&state, &user, id.into()).await?))
+    Ok(Json(duties::dashboard(&state, &user, id).await?))
 }
 
 /// R-REPORT-UP: a report to the superior party organisation, on record.
@@ -95,7 +95,7 @@ async fn report_up(
     Path(group): Path<PartyGroupId>,
     Input(input): Input<ReportUpInput>,
 ) -> Result<Response, AppError> {
-    let id = duties::report_up(&state, &user, group.into(), input).await?;
+    let id = duties::report_up(&state, &user, group, input).await?;
     face.answer("/duties".into(), async {
         Ok((StatusCode::CREATED, Json(CreatedId { id })))
     })

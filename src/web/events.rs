@@ -25,7 +25,6 @@ use sqlx::postgres::PgListener;
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::time::Instant;
-use uuid::Uuid;
 
 use super::AppState;
 use super::error::AppError;
@@ -49,7 +48,7 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// The screens of this server instance, by meeting; and the sessions that ended.
 pub struct Hub {
-    channels: Mutex<HashMap<Uuid, broadcast::Sender<Bytes>>>,
+    channels: Mutex<HashMap<MeetingId, broadcast::Sender<Bytes>>>,
     closed: AtomicBool,
     /// Whether the listener is following the channel now: until it is, a screen may miss a
     /// change, so the instance is not ready (`/readyz`).
@@ -79,7 +78,7 @@ impl Hub {
     }
 
     /// A receiver of the meeting's snapshots, as events. After [`Hub::close`] it yields nothing.
-    pub fn subscribe(&self, meeting_id: Uuid) -> broadcast::Receiver<Bytes> {
+    pub fn subscribe(&self, meeting_id: MeetingId) -> broadcast::Receiver<Bytes> {
         if self.closed.load(Ordering::Acquire) {
             return broadcast::channel(1).1;
         }
@@ -90,7 +89,7 @@ impl Hub {
             .subscribe()
     }
 
-    fn dispatch(&self, meeting_id: Uuid, event: Bytes) {
+    fn dispatch(&self, meeting_id: MeetingId, event: Bytes) {
         let mut channels = self.channels.lock().expect("hub lock");
         if let Some(tx) = channels.get(&meeting_id)
             && tx.send(event).is_err()
@@ -125,7 +124,7 @@ impl Hub {
     }
 }
 
-fn resync(meeting_id: Uuid) -> String {
+fn resync(meeting_id: MeetingId) -> String {
     serde_json::json!({"meeting_id": meeting_id, "kind": "resync"}).to_string()
 }
 
@@ -183,9 +182,9 @@ pub fn spawn_listener(pool: PgPool, hub: Arc<Hub>) {
 }
 
 /// The meeting a snapshot is about, read from its first field without parsing the rest.
-fn meeting_of(payload: &str) -> Option<Uuid> {
+fn meeting_of(payload: &str) -> Option<MeetingId> {
     let rest = payload.strip_prefix(r#"{"meeting_id" : ""#)?;
-    Uuid::parse_str(rest.get(..36)?).ok()
+    MeetingId::parse(rest.get(..36)?).ok()
 }
 
 /// Live changes of one meeting: first the current snapshot, then one event per change.
@@ -198,7 +197,6 @@ pub async fn events(
     user: CurrentUser,
     Path(id): Path<MeetingId>,
 ) -> Result<Response, AppError> {
-    let id = Uuid::from(id);
     crate::app::meeting::visible_meeting(&state, &user, id).await?;
     // Subscribe before reading, so that no change falls between the snapshot and the stream.
     let rx = state.hub.subscribe(id);
@@ -307,7 +305,7 @@ mod tests {
 
     #[test]
     fn the_meeting_is_read_from_the_snapshot_as_postgresql_writes_it() {
-        let id = Uuid::now_v7();
+        let id = MeetingId::new();
         let payload = format!(r#"{{"meeting_id" : "{id}", "kind" : "ballot"}}"#);
         assert_eq!(meeting_of(&payload), Some(id));
         assert_eq!(meeting_of(r#"{"kind" : "x"}"#), None);
@@ -316,7 +314,7 @@ mod tests {
     #[tokio::test]
     async fn a_closed_hub_ends_every_stream() {
         let hub = Hub::default();
-        let id = Uuid::now_v7();
+        let id = MeetingId::new();
         let mut rx = hub.subscribe(id);
         hub.dispatch(id, event("a"));
         assert_eq!(rx.recv().await.unwrap(), event("a"));
@@ -337,7 +335,7 @@ mod tests {
     #[tokio::test]
     async fn a_screen_that_fell_behind_is_sent_the_newest_snapshot_only() {
         let hub = Hub::default();
-        let id = Uuid::now_v7();
+        let id = MeetingId::new();
         let mut rx = hub.subscribe(id);
         let deadline = Instant::now() + Duration::from_secs(60);
         hub.dispatch(id, event("1"));
@@ -377,7 +375,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_quiet_stream_is_kept_alive_until_its_deadline() {
         let hub = Hub::default();
-        let id = Uuid::now_v7();
+        let id = MeetingId::new();
         let mut rx = hub.subscribe(id);
         let deadline = Instant::now() + KEEP_ALIVE * 2 + Duration::from_secs(1);
         let keep_alive = Some(Bytes::from_static(b":\n\n"));

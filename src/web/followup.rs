@@ -186,7 +186,7 @@ async fn supersede(
     Path(item_id): Path<ItemId>,
     Input(input): Input<SupersedeInput>,
 ) -> Result<Response, AppError> {
-    let meeting = followup::meeting_of_item(&state, item_id.into()).await?;
+    let meeting = followup::meeting_of_item(&state, item_id).await?;
     let old = followup::supersede(&state, &user, item_id, input).await?;
     face.answer(super::meetings::page_of(meeting), async {
         Ok((StatusCode::CREATED, Json(Recorded { item_id: old })))

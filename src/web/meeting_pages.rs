@@ -7,7 +7,6 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
-use uuid::Uuid;
 
 use super::AppState;
 use super::error::AppError;
@@ -22,7 +21,7 @@ use crate::db::users::User;
 use crate::db::{self};
 use crate::domain::authz::Action;
 use crate::domain::deliberation::{Choice, Outcome, Relation as Kinship, Stance, VoteMethod};
-use crate::domain::ids::MeetingId;
+use crate::domain::ids::{ItemId, MeetingId, PartyGroupId, UserId};
 use crate::domain::meeting::{ItemStage, MeetingState, reveal};
 use crate::domain::org::Position;
 use crate::domain::role::Role;
@@ -90,7 +89,7 @@ async fn list_page(State(state): State<AppState>, user: CurrentUser) -> Result<L
         }
         mine
     };
-    let group_ids: Vec<Uuid> = groups
+    let group_ids: Vec<PartyGroupId> = groups
         .iter()
         .map(|g: &PartyGroup| g.party_group_id)
         .collect();
@@ -111,7 +110,7 @@ async fn list_page(State(state): State<AppState>, user: CurrentUser) -> Result<L
 
 /// One member's line on the chair's console and the room display.
 struct Seat {
-    user_id: Uuid,
+    user_id: UserId,
     name: String,
     is_chair: bool,
     /// The stance label once stated.
@@ -135,7 +134,7 @@ struct Current {
     /// The chair's next step and why it is not yet possible.
     open_vote: Result<(), String>,
     /// Members the secretary may still record a voice or hands vote for.
-    recordable: Vec<(Uuid, String)>,
+    recordable: Vec<(UserId, String)>,
     /// Totals, when they may be shown (R-SECRET-BALLOT: after closing).
     totals: Option<String>,
     i_may_remark: bool,
@@ -158,7 +157,7 @@ struct MeetingPage {
     can_delegate: bool,
     open_blocked: Option<String>,
     /// Per pending item: may the chair start it, or why not.
-    start: Vec<(Uuid, Result<(), String>)>,
+    start: Vec<(ItemId, Result<(), String>)>,
     may_ask_leave: bool,
     non_members: Vec<User>,
     current: Option<Current>,
@@ -167,9 +166,9 @@ struct MeetingPage {
     choices: &'static [Choice],
     methods: &'static [VoteMethod],
     kinships: &'static [Kinship],
-    me: Uuid,
+    me: UserId,
     /// Earlier decisions a passed item of this meeting may change (chair or 综合科).
-    earlier_decisions: Vec<(Uuid, String)>,
+    earlier_decisions: Vec<(ItemId, String)>,
 }
 
 impl MeetingPage {
@@ -185,14 +184,14 @@ impl MeetingPage {
                 .iter()
                 .any(|r| r.item_id == i.item.item_id && r.user_id == self.me)
     }
-    fn reserved_of(&self, item_id: &Uuid) -> Vec<&db::followup::Reserved> {
+    fn reserved_of(&self, item_id: &ItemId) -> Vec<&db::followup::Reserved> {
         self.v
             .reserved_opinions
             .iter()
             .filter(|r| r.item_id == *item_id)
             .collect()
     }
-    fn changes_of(&self, item_id: &Uuid) -> Vec<&db::followup::Change> {
+    fn changes_of(&self, item_id: &ItemId) -> Vec<&db::followup::Change> {
         self.v
             .decision_changes
             .iter()
@@ -219,7 +218,7 @@ impl MeetingPage {
     fn at(&self, e: &AuditEntry) -> String {
         datetime_zh(&e.occurred_at)
     }
-    fn start_of(&self, item: &Uuid) -> Option<&Result<(), String>> {
+    fn start_of(&self, item: &ItemId) -> Option<&Result<(), String>> {
         self.start.iter().find(|(i, _)| i == item).map(|(_, r)| r)
     }
     fn leave_zh(&self, a: &Option<bool>) -> &'static str {
@@ -261,7 +260,7 @@ async fn meeting_page(
     user: CurrentUser,
     Path(id): Path<MeetingId>,
 ) -> Result<MeetingPage, AppError> {
-    let ctx = visible_meeting(&state, &user, id.into()).await?;
+    let ctx = visible_meeting(&state, &user, id).await?;
     let allowed = |a| ctx.can(&user, a).is_ok();
     let is_chair = ctx.relation.chair;
     let is_secretary = ctx.relation.meeting_secretary;
@@ -328,7 +327,7 @@ async fn meeting_page(
         .filter(|c| !v.agenda[c.index].withheld)
         .map(|c| {
             let item = &v.agenda[c.index];
-            let recused: Vec<Uuid> = item.recusals.iter().map(|r| r.user_id).collect();
+            let recused: Vec<UserId> = item.recusals.iter().map(|r| r.user_id).collect();
             let voting = item.item.state == ItemStage::Voting;
             let method = item.item.vote_method;
             let shown = method.map(|m| reveal(m, !voting));
@@ -458,10 +457,10 @@ impl DisplayPage {
             .iter()
             .find(|i| Some(i.item.item_id) == self.v.current_item)
     }
-    fn spoken(&self, i: &ItemView, user: &Uuid) -> bool {
+    fn spoken(&self, i: &ItemView, user: &UserId) -> bool {
         i.opinions.iter().any(|o| o.user_id == *user)
     }
-    fn voted(&self, i: &ItemView, user: &Uuid) -> bool {
+    fn voted(&self, i: &ItemView, user: &UserId) -> bool {
         i.votes.iter().any(|o| o.user_id == *user)
     }
 }
@@ -473,7 +472,7 @@ async fn display_page(
     user: CurrentUser,
     Path(id): Path<MeetingId>,
 ) -> Result<DisplayPage, AppError> {
-    let ctx = visible_meeting(&state, &user, id.into()).await?;
+    let ctx = visible_meeting(&state, &user, id).await?;
     let layout = Layout::new(ctx.meeting.title.clone(), Some(&user));
     let v = meeting::view(&state, &user, &ctx).await?;
     Ok(DisplayPage { layout, v })

@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use uuid::Uuid;
 
 use super::AppState;
 use super::error::{AppError, Problem};
@@ -67,7 +66,7 @@ pub(super) fn page_of(id: impl std::fmt::Display) -> String {
 pub(super) async fn meeting_view(
     state: &AppState,
     user: &CurrentUser,
-    id: Uuid,
+    id: MeetingId,
 ) -> Result<Json<MeetingView>, AppError> {
     let ctx = meeting::visible_meeting(state, user, id).await?;
     Ok(Json(meeting::view(state, user, &ctx).await?))
@@ -78,9 +77,8 @@ pub(super) async fn shown(
     state: &AppState,
     face: Face,
     user: &CurrentUser,
-    id: impl Into<Uuid>,
+    id: MeetingId,
 ) -> Result<Response, AppError> {
-    let id = id.into();
     face.answer(page_of(id), meeting_view(state, user, id))
         .await
 }
@@ -103,7 +101,7 @@ async fn get_meeting(
     user: CurrentUser,
     Path(id): Path<MeetingId>,
 ) -> Result<Json<MeetingView>, AppError> {
-    meeting_view(&state, &user, id.into()).await
+    meeting_view(&state, &user, id).await
 }
 
 /// Schedule a meeting (书记, 综合科); the 书记 chairs unless they delegate.
@@ -240,7 +238,7 @@ async fn decide_leave(
     Path((id, who)): Path<(MeetingId, UserId)>,
     Input(input): Input<LeaveDecision>,
 ) -> Result<Response, AppError> {
-    meeting::decide_leave(&state, &user, id, who.into(), input).await?;
+    meeting::decide_leave(&state, &user, id, who, input).await?;
     shown(&state, face, &user, id).await
 }
 
@@ -256,7 +254,7 @@ async fn record_attendance(
     Path((id, who)): Path<(MeetingId, UserId)>,
     Input(input): Input<AttendanceInput>,
 ) -> Result<Response, AppError> {
-    meeting::record_attendance(&state, &user, id, who.into(), input.present).await?;
+    meeting::record_attendance(&state, &user, id, who, input.present).await?;
     shown(&state, face, &user, id).await
 }
 

@@ -25,7 +25,7 @@ use crate::db::records::BorrowRequest;
 use crate::db::{self};
 use crate::domain::authz::Action;
 use crate::domain::deliberation::{Choice, Outcome, Relation as Kinship, Stance, VoteMethod};
-use crate::domain::ids::MeetingId;
+use crate::domain::ids::{MeetingId, UserId};
 
 pub fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -186,7 +186,7 @@ async fn decide_borrow(
 #[template(path = "records/minutes.html")]
 struct MinutesPage {
     layout: Layout,
-    meeting_id: Uuid,
+    meeting_id: MeetingId,
     doc: Option<MinutesDoc>,
     /// Why the reader cannot read them (then the borrow form is shown).
     refusal: Option<String>,
@@ -234,7 +234,7 @@ async fn minutes_page(
 ) -> Result<MinutesPage, AppError> {
     let mut page = MinutesPage {
         layout: Layout::new("会议记录", Some(&user)),
-        meeting_id: id.into(),
+        meeting_id: id,
         doc: None,
         refusal: None,
         may_draft: false,
@@ -254,7 +254,7 @@ async fn minutes_page(
         // Not theirs to read: offer to borrow, without showing the meeting.
         Err(AppError::Forbidden | AppError::NotFound) => {
             let mut conn = state.pool.acquire().await?;
-            if db::meetings::get(&mut conn, id.into(), Lock::None)
+            if db::meetings::get(&mut conn, id, Lock::None)
                 .await?
                 .is_none()
             {
@@ -274,7 +274,7 @@ async fn minutes_page(
 #[template(path = "records/borrow_requests.html")]
 struct BorrowRequestsPage {
     layout: Layout,
-    me: Uuid,
+    me: UserId,
     requests: Vec<BorrowRequest>,
 }
 

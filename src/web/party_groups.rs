@@ -72,7 +72,7 @@ async fn create_group(
         .await?
         .party_group_id;
     face.answer(page_of(id), async {
-        let detail = party_groups::group_detail(&state, &user, PartyGroupId::from_uuid(id)).await?;
+        let detail = party_groups::group_detail(&state, &user, id).await?;
         Ok((StatusCode::CREATED, Json(detail)))
     })
     .await

@@ -10,7 +10,6 @@ use axum::response::Response;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use uuid::Uuid;
 
 use super::AppState;
 use super::error::{AppError, Problem};
@@ -130,7 +129,7 @@ async fn get_user(
     user: CurrentUser,
     Path(id): Path<UserId>,
 ) -> Result<Json<User>, AppError> {
-    Ok(Json(people::user(&state, &user, id.into()).await?))
+    Ok(Json(people::user(&state, &user, id).await?))
 }
 
 /// Change an account; absent fields stay as they are.
@@ -217,10 +216,6 @@ struct SectionsPage {
 }
 
 impl SectionsPage {
-    fn kind_label(&self, kind: &str) -> &'static str {
-        SectionKind::parse(kind).map_or("", SectionKind::label_zh)
-    }
-
     fn group_names(&self, s: &Section) -> String {
         let names: Vec<&str> = self
             .groups
@@ -259,12 +254,12 @@ struct UsersPage {
 }
 
 impl UsersPage {
-    fn section_name(&self, id: &Option<Uuid>) -> &str {
+    fn section_name(&self, id: &Option<SectionId>) -> &str {
         section_name(&self.sections, id)
     }
 }
 
-fn section_name<'a>(sections: &'a [Section], id: &Option<Uuid>) -> &'a str {
+fn section_name<'a>(sections: &'a [Section], id: &Option<SectionId>) -> &'a str {
     sections
         .iter()
         .find(|s| Some(s.section_id) == *id)
@@ -309,7 +304,7 @@ async fn user_page(
     actor: CurrentUser,
     Path(id): Path<UserId>,
 ) -> Result<UserPage, AppError> {
-    let user = people::user(&state, &actor, id.into()).await?;
+    let user = people::user(&state, &actor, id).await?;
     let (sections, _) = people::sections(&state, &actor).await?;
     Ok(UserPage {
         layout: Layout::new(format!("用户:{}", user.name), Some(&actor)),

@@ -14,7 +14,6 @@ use axum::response::{IntoResponse, Response};
 use time::{Date, OffsetDateTime};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use uuid::Uuid;
 
 use super::AppState;
 use super::error::{AppError, Problem};
@@ -108,7 +107,7 @@ pub fn outcome_zh(o: &str) -> &'static str {
 #[template(path = "records/summary.html")]
 struct SummaryPage {
     layout: Layout,
-    meeting_id: Uuid,
+    meeting_id: MeetingId,
     doc: SummaryDoc,
     may_sign: bool,
     may_distribute: bool,
@@ -139,7 +138,7 @@ async fn summary_page(
     let (sections, people) = summary::task_choices(&state, &user, &ctx).await?;
     Ok(SummaryPage {
         layout: Layout::new(format!("{} 会议纪要", doc.summary.name), Some(&user)),
-        meeting_id: id.into(),
+        meeting_id: id,
         may_sign: !signed && ctx.can(&user, Action::SignSummary).is_ok(),
         may_distribute: signed
             && doc.distributed_at.is_none()

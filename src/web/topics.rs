@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use uuid::Uuid;
 
 use super::AppState;
 use super::error::{AppError, Problem};
@@ -29,7 +28,7 @@ use crate::db::users::User;
 use crate::db::{self};
 use crate::domain::authz::Action;
 use crate::domain::category::{Category, CategoryGroup};
-use crate::domain::ids::TopicId;
+use crate::domain::ids::{SectionId, TopicId};
 use crate::domain::role::Role;
 use crate::domain::topic::{Classification, PrerequisiteKind, Recorder, recorder};
 
@@ -72,7 +71,7 @@ fn page_of(id: impl std::fmt::Display) -> String {
 async fn topic_view(
     state: &AppState,
     user: &CurrentUser,
-    id: Uuid,
+    id: TopicId,
 ) -> Result<Json<TopicView>, AppError> {
     let topic = visible_topic(state, user, id).await?;
     Ok(Json(view(state, user, topic).await?))
@@ -85,8 +84,7 @@ async fn shown(
     user: &CurrentUser,
     id: TopicId,
 ) -> Result<Response, AppError> {
-    face.answer(page_of(id), topic_view(state, user, id.into()))
-        .await
+    face.answer(page_of(id), topic_view(state, user, id)).await
 }
 
 /// Topics I proposed or must sign off.
@@ -127,7 +125,7 @@ async fn get_topic(
     user: CurrentUser,
     Path(id): Path<TopicId>,
 ) -> Result<Json<TopicView>, AppError> {
-    topic_view(&state, &user, id.into()).await
+    topic_view(&state, &user, id).await
 }
 
 /// A topic after an edit.
@@ -462,7 +460,7 @@ impl TopicPage {
         }
     }
 
-    fn section_name(&self, id: &Uuid) -> &str {
+    fn section_name(&self, id: &SectionId) -> &str {
         self.choices
             .sections
             .iter()
@@ -490,7 +488,7 @@ async fn topic_page(
     Path(id): Path<TopicId>,
     Query(q): Query<TopicPageQuery>,
 ) -> Result<TopicPage, AppError> {
-    let topic = visible_topic(&state, &user, id.into()).await?;
+    let topic = visible_topic(&state, &user, id).await?;
     let mut conn = state.pool.acquire().await?;
     let (position, relation) = relation_to(&mut conn, &user, &topic).await?;
     let required = requirements(&mut conn, &topic).await?;

@@ -14,7 +14,7 @@ use crate::db::{self};
 use crate::domain::authz::Action;
 use crate::domain::duties::check_in_review;
 use crate::domain::duties::check_publication;
-use crate::domain::ids::PartyGroupId;
+use crate::domain::ids::{PartyGroupId, UserId};
 use crate::domain::rule::RuleViolation;
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -31,7 +31,6 @@ pub async fn create_circulation(
     group_id: PartyGroupId,
     input: CirculationInput,
 ) -> Result<Uuid, AppError> {
-    let group_id = Uuid::from(group_id);
     let mut tx = state.pool.begin().await?;
     let (group, _) = group_for(&mut tx, user, group_id, Action::ManageCirculation).await?;
     let title = required_text("title", &input.title, 200)?;
@@ -65,8 +64,8 @@ pub async fn create_circulation(
 
 pub async fn current_members(
     conn: &mut sqlx::PgConnection,
-    group_id: Uuid,
-) -> Result<Vec<Uuid>, AppError> {
+    group_id: PartyGroupId,
+) -> Result<Vec<UserId>, AppError> {
     Ok(db::party_groups::memberships(conn, group_id)
         .await?
         .into_iter()
@@ -86,7 +85,7 @@ pub struct CirculationView {
 
 impl CirculationView {
     /// The members who have approved the document (R-PUBLICATION).
-    pub fn approved(&self) -> Vec<Uuid> {
+    pub fn approved(&self) -> Vec<UserId> {
         self.signoffs
             .iter()
             .filter(|s| s.approved)
@@ -101,7 +100,7 @@ pub async fn circulation_view(
     id: Uuid,
     action: Action,
     lock: bool,
-) -> Result<(CirculationView, Vec<Uuid>), AppError> {
+) -> Result<(CirculationView, Vec<UserId>), AppError> {
     let circulation = db::followup::circulation(conn, id, lock)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -112,7 +111,7 @@ pub async fn circulation_view(
         .into_iter()
         .filter(|m| m.ended_on.is_none())
         .collect();
-    let members: Vec<Uuid> = memberships.iter().map(|m| m.user_id).collect();
+    let members: Vec<UserId> = memberships.iter().map(|m| m.user_id).collect();
     let waiting = memberships
         .iter()
         .filter(|m| {
@@ -196,7 +195,7 @@ pub async fn circulations(
     user: &CurrentUser,
 ) -> Result<(Vec<Circulation>, Vec<PartyGroup>), AppError> {
     let mut conn = state.pool.acquire().await?;
-    let readable: Vec<Uuid> = groups_for(&mut conn, user, Action::ReadCirculation)
+    let readable: Vec<PartyGroupId> = groups_for(&mut conn, user, Action::ReadCirculation)
         .await?
         .into_iter()
         .map(|g| g.party_group_id)

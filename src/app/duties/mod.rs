@@ -28,6 +28,7 @@ use crate::domain::category::Category;
 use crate::domain::duties::{
     Duty, TaskDue, half_yearly_hearings, monthly_meetings, overdue_tasks, yearly_reports,
 };
+use crate::domain::ids::{MeetingId, PartyGroupId};
 use crate::domain::org::Position;
 
 /// The group and the user's position in it today, with `action` checked (404 for an unknown
@@ -35,7 +36,7 @@ use crate::domain::org::Position;
 pub async fn group_for(
     conn: &mut sqlx::PgConnection,
     user: &CurrentUser,
-    group_id: Uuid,
+    group_id: PartyGroupId,
     action: Action,
 ) -> Result<(PartyGroup, Option<Position>), AppError> {
     let group = db::party_groups::get(conn, group_id)
@@ -76,7 +77,7 @@ pub struct DutyView {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Duties {
-    pub party_group_id: Uuid,
+    pub party_group_id: PartyGroupId,
     pub name: String,
     /// What is due or overdue, overdue first.
     pub duties: Vec<DutyView>,
@@ -151,7 +152,7 @@ pub struct CreatedId {
 pub async fn report_up(
     state: &Services,
     user: &CurrentUser,
-    group_id: Uuid,
+    group_id: PartyGroupId,
     input: ReportUpInput,
 ) -> Result<Uuid, AppError> {
     let mut tx = state.pool.begin().await?;
@@ -197,7 +198,7 @@ pub struct EmergencyInput {
 pub struct EmergencyRecorded {
     pub id: Uuid,
     /// The meeting it will be reported to, when one is scheduled; otherwise the next one.
-    pub meeting_id: Option<Uuid>,
+    pub meeting_id: Option<MeetingId>,
 }
 
 pub async fn record_emergency(
@@ -206,7 +207,7 @@ pub async fn record_emergency(
     input: EmergencyInput,
 ) -> Result<EmergencyRecorded, AppError> {
     let mut tx = state.pool.begin().await?;
-    let group_id = Uuid::parse_str(input.party_group_id.trim())
+    let group_id = PartyGroupId::parse(&input.party_group_id)
         .map_err(|_| AppError::invalid("party_group_id", "党组不存在"))?;
     let (group, _) = match group_for(&mut tx, user, group_id, Action::RecordEmergency).await {
         Err(AppError::NotFound) => return Err(AppError::invalid("party_group_id", "党组不存在")),
@@ -288,7 +289,7 @@ pub async fn todos(
 pub async fn dashboard(
     state: &Services,
     user: &CurrentUser,
-    group_id: Uuid,
+    group_id: PartyGroupId,
 ) -> Result<Duties, AppError> {
     let mut conn = state.pool.acquire().await?;
     let (group, _) = group_for(&mut conn, user, group_id, Action::TrackDuties).await?;

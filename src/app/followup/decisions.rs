@@ -2,7 +2,6 @@
 //! changes an earlier decision (R-DECISION-CHANGE).
 
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::{item_ctx, outcome_of};
 use crate::app::error::AppError;
@@ -26,8 +25,7 @@ pub async fn reserve(
     user: &CurrentUser,
     item_id: ItemId,
     input: ReserveInput,
-) -> Result<Uuid, AppError> {
-    let item_id = Uuid::from(item_id);
+) -> Result<ItemId, AppError> {
     let mut tx = state.pool.begin().await?;
     let (ctx, item) = item_ctx(&mut tx, user, item_id, Action::ReserveOpinion).await?;
     let stance = db::deliberation::opinions(&mut tx, ctx.id())
@@ -48,7 +46,7 @@ pub async fn reserve(
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Recorded {
-    pub item_id: Uuid,
+    pub item_id: ItemId,
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -65,11 +63,10 @@ pub async fn supersede(
     user: &CurrentUser,
     new_item_id: ItemId,
     input: SupersedeInput,
-) -> Result<Uuid, AppError> {
-    let new_item_id = Uuid::from(new_item_id);
+) -> Result<ItemId, AppError> {
     let mut tx = state.pool.begin().await?;
     let (ctx, new_item) = item_ctx(&mut tx, user, new_item_id, Action::LinkDecision).await?;
-    let old = match Uuid::parse_str(input.item_id.trim()) {
+    let old = match ItemId::parse(&input.item_id) {
         Ok(id) => db::followup::item_ref(&mut tx, id).await?,
         Err(_) => None,
     }

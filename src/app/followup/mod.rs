@@ -14,7 +14,6 @@ pub use tasks::{
 
 use serde::{Deserialize, Serialize};
 use time::Date;
-use uuid::Uuid;
 
 use crate::app::error::AppError;
 use crate::app::meeting::Ctx;
@@ -27,13 +26,13 @@ use crate::display::{date_zh, today};
 use crate::domain::authz::{Action, Relation};
 use crate::domain::deliberation::Outcome;
 use crate::domain::duties::{TaskDue, overdue_tasks};
-use crate::domain::ids::TaskId;
+use crate::domain::ids::{ItemId, MeetingId, PartyGroupId, TaskId, UserId};
 
 /// The meeting of an item, loaded for `action`, and the item as decided.
 pub async fn item_ctx(
     conn: &mut sqlx::PgConnection,
     user: &CurrentUser,
-    item_id: Uuid,
+    item_id: ItemId,
     action: Action,
 ) -> Result<(Ctx, db::meetings::Item), AppError> {
     let found = db::followup::item_ref(conn, item_id)
@@ -105,7 +104,7 @@ pub async fn board(
     // 综合科 sees the tasks of the groups its section serves, a 书记 those of their group,
     // everyone else the tasks they lead.
     let chaired = crate::app::organisation::chaired_groups(conn, user).await?;
-    let overseen = |group: Uuid| user.is_office_of(group) || chaired.contains(&group);
+    let overseen = |group: PartyGroupId| user.is_office_of(group) || chaired.contains(&group);
     let sees_all = user.has(crate::domain::role::Role::Office) || !chaired.is_empty();
     let done = match q.status.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -115,9 +114,9 @@ pub async fn board(
     };
     let lead = match q.lead.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(raw) => Some(
-            Uuid::parse_str(raw).map_err(|_| AppError::invalid("lead", "不是有效的用户编号"))?,
-        ),
+        Some(raw) => {
+            Some(UserId::parse(raw).map_err(|_| AppError::invalid("lead", "不是有效的用户编号"))?)
+        }
     };
     let lead = if sees_all { lead } else { Some(user.user_id) };
     let only_overdue = matches!(q.overdue.as_deref(), Some("true" | "1" | "on"));
@@ -142,7 +141,7 @@ pub struct TaskDetail {
 pub async fn task_ctx(
     conn: &mut sqlx::PgConnection,
     user: &CurrentUser,
-    task_id: Uuid,
+    task_id: TaskId,
     action: Action,
     lock: bool,
 ) -> Result<(Ctx, Task), AppError> {
@@ -162,7 +161,6 @@ pub async fn detail(
     user: &CurrentUser,
     id: TaskId,
 ) -> Result<TaskDetail, AppError> {
-    let id = Uuid::from(id);
     let mut conn = state.pool.acquire().await?;
     let (_, task) = task_ctx(&mut conn, user, id, Action::ReadTask, false).await?;
     let progress = db::followup::progress(&mut conn, id).await?;
@@ -260,7 +258,7 @@ pub async fn task_steps(
 }
 
 /// The meeting an item belongs to.
-pub async fn meeting_of_item(state: &Services, item_id: Uuid) -> Result<Uuid, AppError> {
+pub async fn meeting_of_item(state: &Services, item_id: ItemId) -> Result<MeetingId, AppError> {
     let mut conn = state.pool.acquire().await?;
     Ok(db::followup::item_ref(&mut conn, item_id)
         .await?

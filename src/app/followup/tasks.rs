@@ -13,7 +13,7 @@ use crate::db::followup::Task;
 use crate::db::{self};
 use crate::display::date_zh;
 use crate::domain::authz::{Action, Relation};
-use crate::domain::ids::{ItemId, PartyGroupId, TaskId};
+use crate::domain::ids::{ItemId, PartyGroupId, SectionId, TaskId, UserId};
 use crate::domain::records::{check_task_for, check_task_open};
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -36,12 +36,11 @@ pub async fn create_task(
     item_id: ItemId,
     input: NewTaskInput,
 ) -> Result<Task, AppError> {
-    let item_id = Uuid::from(item_id);
     let mut tx = state.pool.begin().await?;
     let (ctx, item) = item_ctx(&mut tx, user, item_id, Action::CreateTask).await?;
     check_task_for(outcome_of(&item))?;
     let mut errors = Vec::new();
-    let lead = match Uuid::parse_str(input.lead_user_id.trim()) {
+    let lead = match UserId::parse(&input.lead_user_id) {
         Ok(id) => db::users::get(&mut tx, id).await?.filter(|u| u.active),
         Err(_) => None,
     };
@@ -54,7 +53,7 @@ pub async fn create_task(
     let sections = db::sections::list(&mut tx).await?;
     let mut section_ids = Vec::new();
     for (n, raw) in input.section_ids.iter().enumerate() {
-        match Uuid::parse_str(raw.trim())
+        match SectionId::parse(raw)
             .ok()
             .filter(|id| sections.iter().any(|s| s.section_id == *id))
         {
@@ -136,7 +135,6 @@ pub async fn report(
     id: TaskId,
     input: ProgressInput,
 ) -> Result<(), AppError> {
-    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let (ctx, task) = task_ctx(&mut tx, user, id, Action::ReportProgress, true).await?;
     check_task_open(task.done_at.is_some())?;
@@ -162,7 +160,6 @@ pub async fn remind(
     id: TaskId,
     input: ReminderInput,
 ) -> Result<(), AppError> {
-    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let (ctx, task) = task_ctx(&mut tx, user, id, Action::RemindTask, true).await?;
     check_task_open(task.done_at.is_some())?;
@@ -207,7 +204,6 @@ pub async fn circulate(
     group_id: PartyGroupId,
     input: CircularInput,
 ) -> Result<CircularSent, AppError> {
-    let group_id = Uuid::from(group_id);
     let mut tx = state.pool.begin().await?;
     db::party_groups::get(&mut tx, group_id)
         .await?
@@ -221,7 +217,7 @@ pub async fn circulate(
     )?;
     let text = required_text("text", &input.text, 5000)?;
     let id = db::followup::send_circular(&mut tx, group_id, &text, user.user_id).await?;
-    let mut to: Vec<Uuid> = db::party_groups::memberships(&mut tx, group_id)
+    let mut to: Vec<UserId> = db::party_groups::memberships(&mut tx, group_id)
         .await?
         .into_iter()
         .filter(|m| m.ended_on.is_none())

@@ -3,7 +3,6 @@
 //! secret ballot's choice (R-SECRET-BALLOT).
 
 use serde::Serialize;
-use uuid::Uuid;
 
 use super::Ctx;
 use crate::app::CurrentUser;
@@ -12,6 +11,7 @@ use crate::db::deliberation::{Recusal, Remark, Statement, Vote};
 use crate::db::meetings::{Attendee, Item};
 use crate::db::{self};
 use crate::domain::deliberation::opinions_split;
+use crate::domain::ids::ItemId;
 use crate::domain::secret_ballot::Tracker;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -49,7 +49,7 @@ pub async fn item_views(
     let remarks = db::deliberation::remarks(conn, id).await?;
     let votes = db::deliberation::votes(conn, id).await?;
     let trackers = db::deliberation::my_trackers(conn, id, user.user_id).await?;
-    fn of<T: Clone>(all: &[T], item: Uuid, key: impl Fn(&T) -> Uuid) -> Vec<T> {
+    fn of<T: Clone>(all: &[T], item: ItemId, key: impl Fn(&T) -> ItemId) -> Vec<T> {
         all.iter().filter(|x| key(x) == item).cloned().collect()
     }
     Ok(items

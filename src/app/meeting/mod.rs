@@ -21,7 +21,6 @@ pub use steps::{current, facts, steps, todos};
 
 use serde::Serialize;
 use time::Date;
-use uuid::Uuid;
 
 use super::error::AppError;
 use super::{CurrentUser, Services};
@@ -31,6 +30,7 @@ use crate::db::{self};
 use crate::display::DISPLAY_OFFSET;
 use crate::domain::authz::{Action, Relation};
 use crate::domain::counting::{Fraction, check_quorum};
+use crate::domain::ids::{ItemId, MeetingId, PartyGroupId, TopicId, UserId};
 use crate::domain::meeting::{ItemState, MeetingState};
 use crate::domain::org::{Position, member_on};
 use crate::domain::role::Role;
@@ -55,7 +55,7 @@ impl Ctx {
     pub async fn load(
         conn: &mut sqlx::PgConnection,
         user: &CurrentUser,
-        id: Uuid,
+        id: MeetingId,
         lock: Lock,
     ) -> Result<Ctx, AppError> {
         Self::load_as(
@@ -74,7 +74,7 @@ impl Ctx {
     pub async fn load_as(
         conn: &mut sqlx::PgConnection,
         user: &CurrentUser,
-        id: Uuid,
+        id: MeetingId,
         lock: Lock,
         action: Action,
         found: Relation,
@@ -94,7 +94,7 @@ impl Ctx {
         meeting: Meeting,
         action: Action,
         found: Relation,
-        item_id: Option<Uuid>,
+        item_id: Option<ItemId>,
     ) -> Result<(Ctx, db::meetings::ItemFloor), AppError> {
         let context = db::meetings::context(conn, &meeting, user.user_id, item_id).await?;
         let date = meeting_date(&meeting);
@@ -148,16 +148,16 @@ impl Ctx {
         Chain::PartyGroup(self.meeting.party_group_id)
     }
 
-    pub fn id(&self) -> Uuid {
+    pub fn id(&self) -> MeetingId {
         self.meeting.meeting_id
     }
 
-    pub fn is_member(&self, user_id: Uuid) -> bool {
+    pub fn is_member(&self, user_id: UserId) -> bool {
         self.roster.iter().any(|m| m.user_id == user_id)
     }
 
     /// Members in the room now.
-    pub fn present(&self) -> Vec<Uuid> {
+    pub fn present(&self) -> Vec<UserId> {
         self.roster
             .iter()
             .filter(|m| m.present)
@@ -219,7 +219,7 @@ pub async fn publish_and_commit(
 }
 
 /// The groups whose meetings the user sees as 综合科: those their section serves.
-pub fn office_groups(user: &CurrentUser) -> Vec<Uuid> {
+pub fn office_groups(user: &CurrentUser) -> Vec<PartyGroupId> {
     if user.has(Role::Office) {
         user.served_groups.clone()
     } else {
@@ -230,7 +230,7 @@ pub fn office_groups(user: &CurrentUser) -> Vec<Uuid> {
 /// Moves the topic of an agenda item one step on its course (`TopicStatus::requeue`, …).
 pub async fn advance_topic(
     conn: &mut sqlx::PgConnection,
-    topic_id: Uuid,
+    topic_id: TopicId,
     step: fn(TopicStatus) -> Result<TopicStatus, RuleViolation>,
 ) -> Result<(), AppError> {
     let topic = db::topics::get(conn, topic_id, true)
@@ -271,7 +271,7 @@ pub async fn list(state: &Services, user: &CurrentUser) -> Result<Vec<Meeting>, 
 pub async fn visible_meeting(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
+    id: MeetingId,
 ) -> Result<Ctx, AppError> {
     let mut conn = state.pool.acquire().await?;
     Ctx::load(&mut conn, user, id, Lock::None).await
@@ -311,7 +311,7 @@ pub struct MeetingView {
     pub attendees: Vec<db::meetings::Attendee>,
     pub leave_requests: Vec<db::meetings::LeaveRequest>,
     /// The item being dealt with now.
-    pub current_item: Option<Uuid>,
+    pub current_item: Option<ItemId>,
     /// On-the-spot disposals reported to this meeting (R-EMERGENCY).
     pub emergencies: Vec<db::followup::Emergency>,
     /// Decisions of this meeting changed later, or changing earlier ones (R-DECISION-CHANGE).
@@ -320,7 +320,7 @@ pub struct MeetingView {
     pub reserved_opinions: Vec<db::followup::Reserved>,
 }
 
-async fn name_of(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<String, AppError> {
+async fn name_of(conn: &mut sqlx::PgConnection, id: UserId) -> Result<String, AppError> {
     Ok(db::users::get(conn, id)
         .await?
         .map(|u| u.name)
@@ -338,7 +338,7 @@ pub async fn view(
     let attendees = db::meetings::attendees(&mut conn, ctx.id()).await?;
     let leave_requests = db::meetings::leave_requests(&mut conn, ctx.id()).await?;
     // R-RECUSAL: nothing about a withheld item reaches its reader.
-    let withheld: Vec<Uuid> = agenda
+    let withheld: Vec<ItemId> = agenda
         .iter()
         .filter(|i| i.withheld)
         .map(|i| i.item.item_id)

@@ -2,7 +2,6 @@
 //! (R-LEAVE, R-QUORUM, R-NOTICE).
 
 use serde::Deserialize;
-use uuid::Uuid;
 
 use super::{Ctx, Quorum, advance_topic, commit, item_state};
 use crate::app::error::AppError;
@@ -11,7 +10,7 @@ use crate::app::{CurrentUser, Services};
 use crate::db::meetings::Lock;
 use crate::db::{self};
 use crate::domain::authz::Action;
-use crate::domain::ids::MeetingId;
+use crate::domain::ids::{MeetingId, UserId};
 use crate::domain::meeting::{
     ItemStage, check_attendance, check_leave_request, close_meeting, open_meeting,
 };
@@ -30,7 +29,6 @@ pub async fn ask_leave(
     id: MeetingId,
     input: LeaveInput,
 ) -> Result<(), AppError> {
-    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let ctx = Ctx::load(&mut tx, user, id, Lock::Update).await?;
     ctx.can(user, Action::AskLeave)?;
@@ -59,10 +57,9 @@ pub async fn decide_leave(
     state: &Services,
     user: &CurrentUser,
     id: MeetingId,
-    who: Uuid,
+    who: UserId,
     input: LeaveDecision,
 ) -> Result<(), AppError> {
-    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let ctx = Ctx::load(&mut tx, user, id, Lock::Update).await?;
     ctx.can(user, Action::DecideLeave)?;
@@ -100,10 +97,9 @@ pub async fn record_attendance(
     state: &Services,
     user: &CurrentUser,
     id: MeetingId,
-    who: Uuid,
+    who: UserId,
     present: bool,
 ) -> Result<(), AppError> {
-    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let ctx = Ctx::load(&mut tx, user, id, Lock::Update).await?;
     ctx.can(user, Action::RecordAttendance)?;
@@ -131,7 +127,6 @@ pub async fn record_attendance(
 
 /// The chair opens the meeting: only after the notice and with quorum (R-NOTICE, R-QUORUM).
 pub async fn open(state: &Services, user: &CurrentUser, id: MeetingId) -> Result<(), AppError> {
-    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let ctx = Ctx::load(&mut tx, user, id, Lock::Update).await?;
     ctx.can(user, Action::OpenMeeting)?;
@@ -153,7 +148,6 @@ pub async fn open(state: &Services, user: &CurrentUser, id: MeetingId) -> Result
 /// The chair closes the meeting once no item is open; items never reached go back to the
 /// 书记's queue.
 pub async fn close(state: &Services, user: &CurrentUser, id: MeetingId) -> Result<(), AppError> {
-    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let ctx = Ctx::load(&mut tx, user, id, Lock::Update).await?;
     ctx.can(user, Action::CloseMeeting)?;

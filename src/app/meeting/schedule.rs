@@ -6,7 +6,6 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use super::{Ctx, commit};
 use crate::app::error::{AppError, FieldError};
@@ -19,7 +18,7 @@ use crate::db::{self};
 use crate::display::{DISPLAY_OFFSET, datetime_zh, parse_datetime};
 use crate::domain::authz::Action;
 use crate::domain::category::Category;
-use crate::domain::ids::{ItemId, MeetingId};
+use crate::domain::ids::{ItemId, MeetingId, TopicId, UserId};
 use crate::domain::meeting::{
     MeetingState, chair_of, check_agenda_open, check_agenda_order, check_delegate_chair,
     check_invite_attendee, check_notice_materials, check_secretary, issue_notice,
@@ -47,7 +46,7 @@ pub struct NewMeeting {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Created {
-    pub id: Uuid,
+    pub id: MeetingId,
     #[schema(value_type = String)]
     pub status: MeetingState,
     pub title: String,
@@ -73,7 +72,7 @@ pub async fn create_meeting(
     if title.chars().count() > 200 {
         errors.push(FieldError::new("title", "不能超过 200 个字符"));
     }
-    let secretary = match Uuid::parse_str(input.secretary_id.trim()) {
+    let secretary = match UserId::parse(&input.secretary_id) {
         Ok(id) => db::users::get(&mut tx, id).await?.filter(|u| u.active),
         Err(_) => None,
     };
@@ -101,7 +100,7 @@ pub async fn create_meeting(
     db::party_groups::lock(&mut tx, group.party_group_id).await?;
     let number = db::meetings::next_number(&mut tx, group.party_group_id, year).await?;
     let meeting = Meeting {
-        meeting_id: Uuid::now_v7(),
+        meeting_id: MeetingId::new(),
         party_group_id: group.party_group_id,
         year,
         number,
@@ -157,11 +156,10 @@ pub async fn delegate_chair(
     id: MeetingId,
     input: DelegateChair,
 ) -> Result<(), AppError> {
-    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let ctx = Ctx::load(&mut tx, user, id, Lock::Update).await?;
     ctx.can(user, Action::DelegateChair)?;
-    let delegate = Uuid::parse_str(input.user_id.trim())
+    let delegate = UserId::parse(&input.user_id)
         .map_err(|_| AppError::invalid("user_id", "请选择党组成员"))?;
     let reason = required_text("reason", &input.reason, 500)?;
     check_delegate_chair(
@@ -191,7 +189,7 @@ pub struct NewAgendaItem {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct CreatedItem {
-    pub item_id: Uuid,
+    pub item_id: ItemId,
 }
 
 /// The 书记 places a complete topic on the agenda (R-TOPIC-SOURCE, R-TOPIC-LEAD-TIME); after
@@ -201,13 +199,12 @@ pub async fn add_item(
     user: &CurrentUser,
     id: MeetingId,
     input: NewAgendaItem,
-) -> Result<Uuid, AppError> {
-    let id = Uuid::from(id);
+) -> Result<ItemId, AppError> {
     let mut tx = state.pool.begin().await?;
     let ctx = Ctx::load(&mut tx, user, id, Lock::Update).await?;
     ctx.can(user, Action::AddAgendaItem)?;
     check_agenda_open(ctx.state)?;
-    let topic = match Uuid::parse_str(input.topic_id.trim()) {
+    let topic = match TopicId::parse(&input.topic_id) {
         Ok(t) => db::topics::get(&mut tx, t, true).await?,
         Err(_) => None,
     }
@@ -229,7 +226,7 @@ pub async fn add_item(
         i64::from(ctx.settings.topic_lead_days),
         reason,
     )?;
-    let item_id = Uuid::now_v7();
+    let item_id = ItemId::new();
     let kept_reason = reason.filter(|r| override_given(Some(r)));
     db::meetings::insert_item(
         &mut tx,
@@ -280,7 +277,6 @@ pub async fn move_item(
     item_id: ItemId,
     input: MoveInput,
 ) -> Result<(), AppError> {
-    let (id, item_id) = (Uuid::from(id), Uuid::from(item_id));
     let mut tx = state.pool.begin().await?;
     let ctx = Ctx::load(&mut tx, user, id, Lock::Update).await?;
     ctx.can(user, Action::AddAgendaItem)?;
@@ -307,8 +303,8 @@ pub async fn move_item(
 
 /// Everyone the notice goes to: the members on the meeting date, the invited attendees and
 /// the meeting secretary.
-async fn recipients(conn: &mut sqlx::PgConnection, ctx: &Ctx) -> Result<Vec<Uuid>, AppError> {
-    let mut all: BTreeSet<Uuid> = ctx.roster.iter().map(|m| m.user_id).collect();
+async fn recipients(conn: &mut sqlx::PgConnection, ctx: &Ctx) -> Result<Vec<UserId>, AppError> {
+    let mut all: BTreeSet<UserId> = ctx.roster.iter().map(|m| m.user_id).collect();
     all.extend(
         db::meetings::attendees(conn, ctx.id())
             .await?
@@ -335,17 +331,16 @@ pub async fn invite_attendee(
     id: MeetingId,
     input: NewAttendee,
 ) -> Result<(), AppError> {
-    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let ctx = Ctx::load(&mut tx, user, id, Lock::Update).await?;
     ctx.can(user, Action::InviteAttendee)?;
     check_invite_attendee(ctx.state, false)?;
-    let item = match Uuid::parse_str(input.item_id.trim()) {
+    let item = match ItemId::parse(&input.item_id) {
         Ok(i) => db::meetings::item(&mut tx, id, i, Lock::None).await?,
         Err(_) => None,
     }
     .ok_or_else(|| AppError::invalid("item_id", "本次会议没有这个议题"))?;
-    let invitee = match Uuid::parse_str(input.user_id.trim()) {
+    let invitee = match UserId::parse(&input.user_id) {
         Ok(u) => db::users::get(&mut tx, u).await?.filter(|u| u.active),
         Err(_) => None,
     }
@@ -389,7 +384,6 @@ pub async fn issue(
     id: MeetingId,
     input: NoticeInput,
 ) -> Result<(), AppError> {
-    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let ctx = Ctx::load(&mut tx, user, id, Lock::Update).await?;
     ctx.can(user, Action::IssueNotice)?;

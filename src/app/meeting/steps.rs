@@ -2,8 +2,6 @@
 //! of the meeting as they see it; and the meeting lines of their to-do list, from the same
 //! answer.
 
-use uuid::Uuid;
-
 use super::{Ctx, ItemView, item_state, item_views};
 use crate::app::Todo;
 use crate::app::error::AppError;
@@ -12,6 +10,7 @@ use crate::db::meetings::Lock;
 use crate::db::{self};
 use crate::display::datetime_zh;
 use crate::domain::authz::Action;
+use crate::domain::ids::{ItemId, UserId};
 use crate::domain::meeting::{
     Awaited, ItemFacts, MeetingFacts, MeetingState, Steps, current_item, next_steps,
 };
@@ -21,8 +20,8 @@ pub fn facts(
     ctx: &Ctx,
     agenda: &[ItemView],
     secretary_from_office: bool,
-    who: Uuid,
-) -> Result<MeetingFacts<Uuid>, AppError> {
+    who: UserId,
+) -> Result<MeetingFacts<UserId>, AppError> {
     let items = agenda
         .iter()
         .map(|i| {
@@ -74,7 +73,7 @@ pub async fn steps(
 }
 
 /// The item being dealt with now, by its id.
-pub fn current(agenda: &[ItemView]) -> Result<Option<Uuid>, AppError> {
+pub fn current(agenda: &[ItemView]) -> Result<Option<ItemId>, AppError> {
     let states = agenda
         .iter()
         .map(|i| item_state(&i.item))

@@ -13,7 +13,7 @@ use crate::db::records::BorrowRequest;
 use crate::db::{self};
 use crate::display::datetime_zh;
 use crate::domain::authz::{Action, Relation};
-use crate::domain::ids::MeetingId;
+use crate::domain::ids::{MeetingId, PartyGroupId, UserId};
 use crate::domain::org::Position;
 use crate::domain::records::{check_borrow_decider, check_borrow_once};
 
@@ -34,8 +34,8 @@ pub struct CreatedRequest {
 /// The 书记 and 副书记 of a group today.
 pub async fn deciders(
     conn: &mut sqlx::PgConnection,
-    party_group_id: Uuid,
-) -> Result<Vec<Uuid>, AppError> {
+    party_group_id: PartyGroupId,
+) -> Result<Vec<UserId>, AppError> {
     Ok(db::party_groups::memberships(conn, party_group_id)
         .await?
         .into_iter()
@@ -56,7 +56,6 @@ pub async fn ask_borrow(
     id: MeetingId,
     input: BorrowInput,
 ) -> Result<Uuid, AppError> {
-    let id = Uuid::from(id);
     user.can(Action::RequestBorrow)?;
     let mut tx = state.pool.begin().await?;
     let meeting = db::meetings::get(&mut tx, id, Lock::None)
@@ -186,6 +185,6 @@ pub async fn borrow_requests(
 pub async fn deciding_groups(
     conn: &mut sqlx::PgConnection,
     user: &CurrentUser,
-) -> Result<Vec<Uuid>, AppError> {
+) -> Result<Vec<PartyGroupId>, AppError> {
     groups_held(conn, user, |p| check_borrow_decider(Some(p)).is_ok()).await
 }

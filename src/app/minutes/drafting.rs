@@ -12,7 +12,7 @@ use crate::audit::{self};
 use crate::db::meetings::Lock;
 use crate::db::{self};
 use crate::domain::authz::Action;
-use crate::domain::ids::MeetingId;
+use crate::domain::ids::{ItemId, MeetingId, UserId};
 use crate::domain::records::{check_amendment, check_edit, check_minutes_complete};
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -66,7 +66,6 @@ pub async fn save_draft(
     id: MeetingId,
     input: DraftInput,
 ) -> Result<(), AppError> {
-    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let ctx = load(&mut tx, user, id, Action::DraftMinutes, Lock::Share).await?;
     let row = db::records::minutes(&mut tx, id, true).await?;
@@ -79,7 +78,7 @@ pub async fn save_draft(
     let mut notes = Vec::new();
     for (n, note) in input.notes.iter().enumerate() {
         let field = format!("notes[{n}].item_id");
-        let item_id = Uuid::parse_str(note.item_id.trim())
+        let item_id = ItemId::parse(&note.item_id)
             .ok()
             .filter(|i| items.iter().any(|x| x.item_id == *i))
             .ok_or_else(|| AppError::invalid(&field, "不是本次会议的议题"))?;
@@ -102,7 +101,6 @@ pub async fn save_draft(
 }
 
 pub async fn sign(state: &Services, user: &CurrentUser, id: MeetingId) -> Result<(), AppError> {
-    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     // The meeting row is the lock two signatures (or a signature and a draft) meet on.
     let ctx = load(&mut tx, user, id, Action::SignMinutes, Lock::Update).await?;
@@ -112,7 +110,7 @@ pub async fn sign(state: &Services, user: &CurrentUser, id: MeetingId) -> Result
     check_minutes_complete(&missing(&minutes))?;
     let (text, hash) = audit::seal(&minutes);
     db::records::seal(&mut tx, id, user.user_id, &text, &hash).await?;
-    let members: Vec<Uuid> = ctx.roster.iter().map(|r| r.user_id).collect();
+    let members: Vec<UserId> = ctx.roster.iter().map(|r| r.user_id).collect();
     db::notifications::send(
         &mut tx,
         &members,
@@ -151,7 +149,6 @@ pub async fn amend(
     id: MeetingId,
     input: AmendmentInput,
 ) -> Result<Uuid, AppError> {
-    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let ctx = load(&mut tx, user, id, Action::AmendMinutes, Lock::Share).await?;
     let row = db::records::minutes(&mut tx, id, true).await?;

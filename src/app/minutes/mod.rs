@@ -14,7 +14,6 @@ pub use drafting::{AmendmentInput, DraftInput, NoteInput, amend, save_draft, sig
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use crate::app::error::AppError;
 use crate::app::meeting::Ctx;
@@ -25,7 +24,7 @@ use crate::db::{self};
 use crate::domain::authz::{Action, Relation};
 use crate::domain::category::Category;
 use crate::domain::deliberation::{Choice, Outcome, Stance};
-use crate::domain::ids::MeetingId;
+use crate::domain::ids::{ItemId, MeetingId, UserId};
 use crate::domain::meeting::{ItemStage, MeetingState};
 use crate::domain::records::{
     MinutesItem as ItemFacts, MinutesRecord, TallyFigures, check_meeting_closed, decision_basis,
@@ -37,7 +36,7 @@ use crate::domain::topic::check_one_cadre;
 /// The minutes as generated from the record (and, once signed, as sealed).
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Minutes {
-    pub meeting_id: Uuid,
+    pub meeting_id: MeetingId,
     pub name: String,
     #[serde(with = "time::serde::rfc3339")]
     pub starts_at: OffsetDateTime,
@@ -85,7 +84,7 @@ pub struct EmergencyLine {
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MinutesItem {
-    pub item_id: Uuid,
+    pub item_id: ItemId,
     pub position: i32,
     pub title: String,
     pub category: i16,
@@ -178,14 +177,14 @@ pub struct MinutesDoc {
 pub struct Seal {
     #[serde(with = "time::serde::rfc3339")]
     pub sealed_at: OffsetDateTime,
-    pub sealed_by: Uuid,
+    pub sealed_by: UserId,
     /// sha256 of the sealed text, also in the audit chain.
     pub sha256: String,
     /// The signed checkpoint of the audit chain taken at the seal (the footer's anchor).
     pub anchor: Option<crate::audit::checkpoint::Signed>,
 }
 
-pub async fn name_of(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<String, AppError> {
+pub async fn name_of(conn: &mut sqlx::PgConnection, id: UserId) -> Result<String, AppError> {
     Ok(db::users::get(conn, id)
         .await?
         .map(|u| u.name)
@@ -422,7 +421,7 @@ pub fn missing(m: &Minutes) -> Vec<String> {
 }
 
 /// R-RECUSAL: a reader who recused from an item reads only that it is withheld.
-pub fn redact_for(mut m: Minutes, recused_items: &[Uuid]) -> Minutes {
+pub fn redact_for(mut m: Minutes, recused_items: &[ItemId]) -> Minutes {
     for item in &mut m.items {
         if recused_items.contains(&item.item_id) {
             *item = MinutesItem {
@@ -451,7 +450,7 @@ pub fn redact_for(mut m: Minutes, recused_items: &[Uuid]) -> Minutes {
 pub async fn load(
     conn: &mut sqlx::PgConnection,
     user: &CurrentUser,
-    id: Uuid,
+    id: MeetingId,
     action: Action,
     lock: Lock,
 ) -> Result<Ctx, AppError> {
@@ -480,7 +479,6 @@ pub async fn read_as(
     user: &CurrentUser,
     id: MeetingId,
 ) -> Result<(MinutesDoc, Ctx), AppError> {
-    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let ctx = load(&mut tx, user, id, Action::ReadMinutes, Lock::None).await?;
     let row = db::records::minutes(&mut tx, id, false).await?;
@@ -504,7 +502,7 @@ pub async fn read_as(
     } else {
         missing(&minutes)
     };
-    let recused: Vec<Uuid> = db::deliberation::recusals(&mut tx, id)
+    let recused: Vec<ItemId> = db::deliberation::recusals(&mut tx, id)
         .await?
         .into_iter()
         .filter(|r| r.user_id == user.user_id)

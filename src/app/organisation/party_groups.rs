@@ -24,7 +24,7 @@ pub async fn groups_held(
     conn: &mut sqlx::PgConnection,
     user: &CurrentUser,
     held: impl Fn(Position) -> bool,
-) -> Result<Vec<Uuid>, AppError> {
+) -> Result<Vec<PartyGroupId>, AppError> {
     Ok(db::party_groups::memberships_of_user(conn, user.user_id)
         .await?
         .into_iter()
@@ -37,7 +37,7 @@ pub async fn groups_held(
 pub async fn chaired_groups(
     conn: &mut sqlx::PgConnection,
     user: &CurrentUser,
-) -> Result<Vec<Uuid>, AppError> {
+) -> Result<Vec<PartyGroupId>, AppError> {
     groups_held(conn, user, |p| p == Position::Secretary).await
 }
 
@@ -49,7 +49,7 @@ pub async fn named_group(
     raw_id: &str,
     action: Action,
 ) -> Result<Option<PartyGroup>, AppError> {
-    let group = match Uuid::parse_str(raw_id.trim()) {
+    let group = match PartyGroupId::parse(raw_id) {
         Ok(id) => db::party_groups::get(conn, id).await?,
         Err(_) => None,
     };
@@ -92,7 +92,7 @@ impl From<Settings> for SettingsView {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct PartyGroupDetail {
-    pub party_group_id: Uuid,
+    pub party_group_id: PartyGroupId,
     pub name: String,
     pub settings: SettingsView,
     /// Current members.
@@ -135,7 +135,7 @@ pub struct NewMember {
 pub async fn visible_group(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
+    id: PartyGroupId,
 ) -> Result<PartyGroup, AppError> {
     let mut conn = state.pool.acquire().await?;
     let group = db::party_groups::get(&mut conn, id)
@@ -151,7 +151,6 @@ pub async fn group_detail(
     user: &CurrentUser,
     id: PartyGroupId,
 ) -> Result<PartyGroupDetail, AppError> {
-    let id = Uuid::from(id);
     let group = visible_group(state, user, id).await?;
     let mut conn = state.pool.acquire().await?;
     let settings = db::party_groups::settings(&mut conn, id, false)
@@ -178,7 +177,7 @@ pub async fn create_group(
     user.can(Action::ManageOrganisation)?;
     let name = parse_name(&input.name, 100).map_err(|m| AppError::invalid("name", m))?;
     let group = PartyGroup {
-        party_group_id: Uuid::now_v7(),
+        party_group_id: PartyGroupId::new(),
         name,
     };
     let mut tx = state.pool.begin().await?;
@@ -210,7 +209,6 @@ pub async fn update_settings(
     id: PartyGroupId,
     change: SettingsChange,
 ) -> Result<Settings, AppError> {
-    let id = Uuid::from(id);
     user.can(Action::ManageOrganisation)?;
     let mut tx = state.pool.begin().await?;
     let before = db::party_groups::settings(&mut tx, id, true)
@@ -274,7 +272,6 @@ pub async fn add_member(
     id: PartyGroupId,
     input: NewMember,
 ) -> Result<Membership, AppError> {
-    let id = Uuid::from(id);
     user.can(Action::ManageOrganisation)?;
     let mut errors = Vec::new();
     let position = Position::parse(&input.position).ok_or_else(|| {
@@ -293,7 +290,7 @@ pub async fn add_member(
         )
         .map_err(|_| errors.push(FieldError::new("started_on", "日期格式须为 YYYY-MM-DD"))),
     };
-    let member_id = Uuid::parse_str(input.user_id.trim())
+    let member_id = UserId::parse(&input.user_id)
         .map_err(|_| errors.push(FieldError::new("user_id", "用户不存在")));
     let (Ok(position), Ok(areas), Ok(started_on), Ok(member_id)) =
         (position, areas, started_on, member_id)
@@ -372,7 +369,6 @@ pub async fn end_member(
     id: PartyGroupId,
     member_id: UserId,
 ) -> Result<(), AppError> {
-    let (id, member_id) = (Uuid::from(id), Uuid::from(member_id));
     user.can(Action::ManageOrganisation)?;
     let mut tx = state.pool.begin().await?;
     let current = db::party_groups::current_membership(&mut tx, id, member_id)

@@ -2,7 +2,6 @@
 
 use serde::{Deserialize, Deserializer};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use crate::app::error::{AppError, FieldError};
 use crate::app::{CurrentUser, Services};
@@ -14,7 +13,7 @@ use crate::domain::account::{
     Login, NewPassword, check_may_join_group, check_role_separation, parse_name,
 };
 use crate::domain::authz::Action;
-use crate::domain::ids::{SectionId, UserId};
+use crate::domain::ids::{PartyGroupId, SectionId, UserId};
 use crate::domain::org::{Area, SectionKind, check_four_not};
 use crate::domain::role::Role;
 
@@ -41,15 +40,15 @@ pub struct SectionChange {
 pub async fn parse_groups(
     conn: &mut sqlx::PgConnection,
     raw: &[String],
-) -> Result<Result<Vec<Uuid>, FieldError>, AppError> {
-    let all: Vec<Uuid> = db::party_groups::list_all(conn)
+) -> Result<Result<Vec<PartyGroupId>, FieldError>, AppError> {
+    let all: Vec<PartyGroupId> = db::party_groups::list_all(conn)
         .await?
         .into_iter()
         .map(|g| g.party_group_id)
         .collect();
     let mut ids = Vec::with_capacity(raw.len());
     for r in raw {
-        match Uuid::parse_str(r.trim()) {
+        match PartyGroupId::parse(r) {
             Ok(id) if all.contains(&id) => ids.push(id),
             _ => return Ok(Err(FieldError::new("party_group_ids", "党组不存在"))),
         }
@@ -88,9 +87,9 @@ pub async fn create_section(
         return Err(AppError::Invalid(errors));
     };
     let section = Section {
-        section_id: Uuid::now_v7(),
+        section_id: SectionId::new(),
         name,
-        kind: kind.as_str().to_owned(),
+        kind,
         party_group_ids,
     };
     if let Err(e) = db::sections::insert(&mut tx, &section).await {
@@ -118,7 +117,6 @@ pub async fn update_section(
     id: SectionId,
     change: SectionChange,
 ) -> Result<Section, AppError> {
-    let id = Uuid::from(id);
     user.can(Action::ManageOrganisation)?;
     let mut tx = state.pool.begin().await?;
     let before = db::sections::get(&mut tx, id)
@@ -196,12 +194,12 @@ pub fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>
 pub async fn parse_section(
     state: &Services,
     raw: Option<&str>,
-) -> Result<Option<Uuid>, FieldError> {
+) -> Result<Option<SectionId>, FieldError> {
     let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
         return Ok(None);
     };
     let unknown = || FieldError::new("section_id", "科室不存在");
-    let id = Uuid::parse_str(raw).map_err(|_| unknown())?;
+    let id = SectionId::parse(raw).map_err(|_| unknown())?;
     let mut conn = state.pool.acquire().await.map_err(|_| unknown())?;
     match db::sections::get(&mut conn, id).await {
         Ok(Some(_)) => Ok(Some(id)),
@@ -233,7 +231,7 @@ pub async fn create_user(
     check_role_separation(&roles).map_err(|m| AppError::invalid("roles", m))?;
     let hash = password::hash(password.expose().to_owned()).await?;
     let new = User {
-        user_id: Uuid::now_v7(),
+        user_id: UserId::new(),
         login: login.as_str().to_owned(),
         name,
         section_id,
@@ -266,7 +264,6 @@ pub async fn update_user(
     user_id: UserId,
     change: UserChange,
 ) -> Result<User, AppError> {
-    let user_id = Uuid::from(user_id);
     actor.can(Action::ManageOrganisation)?;
     let mut errors = Vec::new();
     let name = change
@@ -399,7 +396,7 @@ pub async fn users(state: &Services, user: &CurrentUser) -> Result<Vec<User>, Ap
 }
 
 /// One account.
-pub async fn user(state: &Services, actor: &CurrentUser, id: Uuid) -> Result<User, AppError> {
+pub async fn user(state: &Services, actor: &CurrentUser, id: UserId) -> Result<User, AppError> {
     actor.can(Action::ManageOrganisation)?;
     db::users::get(&mut *state.pool.acquire().await?, id)
         .await?

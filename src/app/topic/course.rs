@@ -3,7 +3,6 @@
 //! withdrawal, return, and the sections assigned to a policy topic's assessments.
 
 use serde::Deserialize;
-use uuid::Uuid;
 
 use super::{
     long_text, recordable_kinds, relation_to, requirements, topic_change, topic_for_action,
@@ -14,7 +13,7 @@ use crate::db::topics::Topic;
 use crate::db::{self};
 use crate::domain::account::parse_name;
 use crate::domain::authz::Action;
-use crate::domain::ids::TopicId;
+use crate::domain::ids::{SectionId, TopicId};
 use crate::domain::org::Position;
 use crate::domain::topic::{
     MaterialsFields, PrerequisiteKind, Recorder, Requirement, check_materials,
@@ -39,7 +38,6 @@ pub async fn record_prerequisite(
     id: TopicId,
     input: NewPrerequisite,
 ) -> Result<(), AppError> {
-    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let topic = db::topics::get(&mut tx, id, true)
         .await?
@@ -76,7 +74,7 @@ pub async fn record_prerequisite(
     let before = db::topics::prerequisites(&mut tx, id)
         .await?
         .into_iter()
-        .find(|p| p.kind == kind.as_str());
+        .find(|p| p.kind == kind);
     db::topics::record_prerequisite(&mut tx, id, kind.as_str(), &conclusion, &note, user.user_id)
         .await?;
     let mut change = topic_change(&topic, "topic.prerequisite").after(
@@ -91,7 +89,6 @@ pub async fn record_prerequisite(
 
 /// R-TOPIC-SOURCE: the 分管 leader named on the topic signs it off.
 pub async fn sign_off(state: &Services, user: &CurrentUser, id: TopicId) -> Result<(), AppError> {
-    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let (topic, _) = topic_for_action(&mut tx, user, id, Action::SignOffTopic).await?;
     topic.status.sign_off()?;
@@ -130,7 +127,6 @@ pub fn submission_check(
 
 /// Submission to 综合科: R-MATERIALS, R-TOPIC-SOURCE, then every prerequisite on file.
 pub async fn submit(state: &Services, user: &CurrentUser, id: TopicId) -> Result<(), AppError> {
-    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let (topic, position) = topic_for_action(&mut tx, user, id, Action::SubmitTopic).await?;
     let next = topic.status.submit()?;
@@ -138,7 +134,7 @@ pub async fn submit(state: &Services, user: &CurrentUser, id: TopicId) -> Result
     let on_file: Vec<PrerequisiteKind> = db::topics::prerequisites(&mut tx, id)
         .await?
         .iter()
-        .filter_map(|p| PrerequisiteKind::parse(&p.kind))
+        .map(|p| p.kind)
         .collect();
     submission_check(&topic, position, &required, &on_file)?;
     if let (true, Some(reference)) = (topic.is_procurement, topic.procurement_ref.as_deref()) {
@@ -159,7 +155,6 @@ pub async fn submit(state: &Services, user: &CurrentUser, id: TopicId) -> Result
 
 /// The proposer withdraws a topic until it is placed on an agenda.
 pub async fn withdraw(state: &Services, user: &CurrentUser, id: TopicId) -> Result<(), AppError> {
-    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let (topic, _) = topic_for_action(&mut tx, user, id, Action::WithdrawTopic).await?;
     let next = topic.status.withdraw()?;
@@ -188,7 +183,6 @@ pub async fn return_topic(
     id: TopicId,
     input: ReturnTopic,
 ) -> Result<(), AppError> {
-    let id = Uuid::from(id);
     let reason = parse_name(&input.reason, 500).map_err(|m| AppError::invalid("reason", m))?;
     let mut tx = state.pool.begin().await?;
     let (topic, _) = topic_for_action(&mut tx, user, id, Action::ReturnTopic).await?;
@@ -218,11 +212,10 @@ pub async fn assign(
     id: TopicId,
     input: NewAssignment,
 ) -> Result<(), AppError> {
-    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let (topic, _) = topic_for_action(&mut tx, user, id, Action::AssignReviewSection).await?;
     topic.status.prepare()?;
-    let section = match Uuid::parse_str(input.section_id.trim()) {
+    let section = match SectionId::parse(&input.section_id) {
         Ok(s) => db::sections::get(&mut tx, s).await?,
         Err(_) => None,
     }

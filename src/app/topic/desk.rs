@@ -2,7 +2,6 @@
 //! home page.
 
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::{PrerequisiteView, TopicView, facts_of, section_kind_for, view};
 use crate::app::Todo;
@@ -10,6 +9,7 @@ use crate::app::error::AppError;
 use crate::app::{CurrentUser, Services};
 use crate::db::{self};
 use crate::domain::category::Category;
+use crate::domain::ids::{PartyGroupId, TopicId};
 use crate::domain::money::Fen;
 use crate::domain::org::SectionKind;
 use crate::domain::role::Role;
@@ -19,7 +19,7 @@ use crate::domain::topic_status::TopicStatus;
 /// A topic waiting for this reviewer, with the kinds they may record on it.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ReviewItem {
-    pub topic_id: Uuid,
+    pub topic_id: TopicId,
     pub title: String,
     #[schema(value_type = String)]
     pub status: TopicStatus,
@@ -199,7 +199,7 @@ pub async fn preview(state: &Services, q: PreviewQuery) -> Result<Vec<Prerequisi
         None => None,
         Some(raw) => Some(Fen::parse_yuan(raw).map_err(|m| AppError::invalid("amount_yuan", m))?),
     };
-    let group = Uuid::parse_str(q.party_group_id.trim())
+    let group = PartyGroupId::parse(&q.party_group_id)
         .map_err(|_| AppError::invalid("party_group_id", "党组不存在"))?;
     let settings = db::party_groups::settings(&mut *state.pool.acquire().await?, group, false)
         .await?

@@ -3,7 +3,6 @@
 
 use serde::Deserialize;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use super::{topic_change, topic_for_action};
 use crate::app::error::{AppError, FieldError};
@@ -15,7 +14,7 @@ use crate::db::{self};
 use crate::domain::account::parse_name;
 use crate::domain::authz::Action;
 use crate::domain::category::Category;
-use crate::domain::ids::TopicId;
+use crate::domain::ids::{SectionId, TopicId, UserId};
 use crate::domain::money::Fen;
 use crate::domain::role::Role;
 use crate::domain::topic::{Classification, check_one_cadre};
@@ -122,7 +121,7 @@ pub async fn fill_topic(
     if cadre_name.as_ref().is_some_and(|c| c.chars().count() > 50) {
         errors.push(FieldError::new("cadre_name", "不能超过 50 个字符"));
     }
-    let responsible = match Uuid::parse_str(input.responsible_user_id.trim()) {
+    let responsible = match UserId::parse(&input.responsible_user_id) {
         Ok(id) => db::users::get(conn, id).await?,
         Err(_) => None,
     };
@@ -136,7 +135,7 @@ pub async fn fill_topic(
         .ok_or_else(|| errors.push(FieldError::new("responsible_user_id", "须为在职的局领导")));
     let sponsor = match optional_text(input.sponsor_section_id.as_deref()) {
         None => Ok(None),
-        Some(raw) => match Uuid::parse_str(&raw) {
+        Some(raw) => match SectionId::parse(&raw) {
             Ok(id) if db::sections::get(conn, id).await?.is_some() => Ok(Some(id)),
             _ => {
                 errors.push(FieldError::new("sponsor_section_id", "科室不存在"));
@@ -189,7 +188,7 @@ pub async fn create_topic(
     };
 
     let mut topic = Topic {
-        topic_id: Uuid::now_v7(),
+        topic_id: TopicId::new(),
         party_group_id: group.party_group_id,
         proposer_id: user.user_id,
         responsible_user_id: user.user_id,
@@ -232,7 +231,6 @@ pub async fn update_topic(
     id: TopicId,
     input: NewTopic,
 ) -> Result<(Topic, bool), AppError> {
-    let id = Uuid::from(id);
     let mut tx = state.pool.begin().await?;
     let (before, _) = topic_for_action(&mut tx, user, id, Action::EditTopic).await?;
     before.status.edit()?;

@@ -29,7 +29,7 @@ pub enum Purpose {
 async fn authorize(
     conn: &mut sqlx::PgConnection,
     user: &CurrentUser,
-    id: Uuid,
+    id: TopicId,
     purpose: Purpose,
 ) -> Result<Topic, AppError> {
     match purpose {
@@ -51,7 +51,7 @@ async fn authorize(
             let on_file = db::topics::prerequisites(conn, id)
                 .await?
                 .iter()
-                .any(|p| p.kind == kind.as_str());
+                .any(|p| p.kind == kind);
             if !on_file {
                 return Err(AppError::invalid(
                     "kind",
@@ -68,7 +68,7 @@ async fn authorize(
 pub struct Upload<'a> {
     state: &'a Services,
     user: &'a CurrentUser,
-    topic_id: Uuid,
+    topic_id: TopicId,
     purpose: Purpose,
     tx: sqlx::Transaction<'static, sqlx::Postgres>,
     material_id: Uuid,
@@ -92,7 +92,6 @@ impl<'a> Upload<'a> {
         topic_id: TopicId,
         purpose: Purpose,
     ) -> Result<Upload<'a>, AppError> {
-        let topic_id = Uuid::from(topic_id);
         authorize(&mut *state.pool.acquire().await?, user, topic_id, purpose).await?;
         Ok(Upload {
             state,
@@ -202,7 +201,6 @@ pub async fn open_file(
     id: TopicId,
     material_id: Uuid,
 ) -> Result<MaterialFile, AppError> {
-    let id = Uuid::from(id);
     let topic = visible_topic(state, user, id).await?;
     let mut conn = state.pool.acquire().await?;
     let file = db::materials::file(&mut conn, id, material_id)

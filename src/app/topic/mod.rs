@@ -18,7 +18,6 @@ pub use materials::{Purpose, Upload, chunks, open_file};
 
 use serde::Serialize;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use crate::app::error::AppError;
 use crate::app::{CurrentUser, Services};
@@ -27,6 +26,7 @@ use crate::db::topics::Topic;
 use crate::db::{self};
 use crate::domain::authz::{Action, Relation};
 use crate::domain::category::Category;
+use crate::domain::ids::{SectionId, TopicId};
 use crate::domain::money::Fen;
 use crate::domain::org::{Position, SectionKind};
 use crate::domain::topic::{
@@ -74,7 +74,7 @@ pub struct TopicView {
     pub missing: Vec<String>,
     pub materials: Vec<db::materials::MaterialInfo>,
     /// Sections the 书记 assigned to carry out the policy assessments.
-    pub assigned_sections: Vec<Uuid>,
+    pub assigned_sections: Vec<SectionId>,
 }
 
 /// The prerequisites the domain requires of a topic, each with what is on file.
@@ -104,7 +104,7 @@ pub async fn view(
         .await?
         .into_iter()
         .map(|r| {
-            let on_file = recorded.iter().find(|p| p.kind == r.kind.as_str());
+            let on_file = recorded.iter().find(|p| p.kind == r.kind);
             PrerequisiteView::of(r, on_file)
         })
         .collect();
@@ -132,7 +132,7 @@ pub fn topic_change(topic: &Topic, action: &'static str) -> Change {
 pub async fn visible_topic(
     state: &Services,
     user: &CurrentUser,
-    id: Uuid,
+    id: TopicId,
 ) -> Result<Topic, AppError> {
     let mut conn = state.pool.acquire().await?;
     let topic = db::topics::get(&mut conn, id, false)
@@ -234,7 +234,7 @@ pub async fn relation_to(
 pub async fn topic_for_action(
     tx: &mut sqlx::PgConnection,
     user: &CurrentUser,
-    id: Uuid,
+    id: TopicId,
     action: Action,
 ) -> Result<(Topic, Option<Position>), AppError> {
     let topic = db::topics::get(tx, id, true)
