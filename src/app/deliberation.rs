@@ -36,6 +36,22 @@ struct ItemCtx {
 }
 
 impl ItemCtx {
+    /// Begins an action on the item: its transaction, the item loaded with `locks`, and the
+    /// check that the user may take `action`.
+    async fn begin(
+        state: &Services,
+        user: &CurrentUser,
+        id: MeetingId,
+        item_id: ItemId,
+        locks: (Lock, Lock),
+        action: Action,
+    ) -> Result<(sqlx::Transaction<'static, sqlx::Postgres>, ItemCtx), AppError> {
+        let mut tx = state.pool.begin().await?;
+        let c = ItemCtx::load(&mut tx, user, id, item_id, locks).await?;
+        c.ctx.can(user, action)?;
+        Ok((tx, c))
+    }
+
     async fn load(
         tx: &mut sqlx::PgConnection,
         user: &CurrentUser,
@@ -139,9 +155,15 @@ pub async fn start_item(
     item_id: ItemId,
     input: StartInput,
 ) -> Result<(), AppError> {
-    let mut tx = state.pool.begin().await?;
-    let mut c = ItemCtx::load(&mut tx, user, id, item_id, (Lock::Update, Lock::Update)).await?;
-    c.ctx.can(user, Action::StartItem)?;
+    let (mut tx, mut c) = ItemCtx::begin(
+        state,
+        user,
+        id,
+        item_id,
+        (Lock::Update, Lock::Update),
+        Action::StartItem,
+    )
+    .await?;
     let others = db::meetings::items(&mut tx, id)
         .await?
         .iter()
@@ -193,18 +215,20 @@ pub async fn recuse(
     item_id: ItemId,
     input: RecusalInput,
 ) -> Result<(), AppError> {
-    let mut tx = state.pool.begin().await?;
-    let c = ItemCtx::load(&mut tx, user, id, item_id, SIDE).await?;
     let who = match input.user_id.trim() {
         "" => user.user_id,
         raw => UserId::parse(raw).map_err(|_| AppError::invalid("user_id", "人员不存在"))?,
     };
-    c.ctx.can(
+    let for_self = who == user.user_id;
+    let (mut tx, c) = ItemCtx::begin(
+        state,
         user,
-        Action::DeclareRecusal {
-            for_self: who == user.user_id,
-        },
-    )?;
+        id,
+        item_id,
+        SIDE,
+        Action::DeclareRecusal { for_self },
+    )
+    .await?;
     check_recusal_phase(c.state)?;
     let relation = Kinship::parse(input.relation.trim()).ok_or_else(|| {
         AppError::invalid(
@@ -263,9 +287,7 @@ pub async fn write_opinion(
     item_id: ItemId,
     input: StanceInput,
 ) -> Result<(), AppError> {
-    let mut tx = state.pool.begin().await?;
-    let c = ItemCtx::load(&mut tx, user, id, item_id, SIDE).await?;
-    c.ctx.can(user, Action::WriteOpinion)?;
+    let (mut tx, c) = ItemCtx::begin(state, user, id, item_id, SIDE, Action::WriteOpinion).await?;
     let present = c.ctx.present().contains(&user.user_id);
     check_written_opinion(present, c.recused.contains(&user.user_id), c.state)?;
     let opinion = opinion_of(&input)?;
@@ -292,9 +314,7 @@ pub async fn state_opinion(
     item_id: ItemId,
     input: StanceInput,
 ) -> Result<(), AppError> {
-    let mut tx = state.pool.begin().await?;
-    let c = ItemCtx::load(&mut tx, user, id, item_id, SIDE).await?;
-    c.ctx.can(user, Action::StateOpinion)?;
+    let (mut tx, c) = ItemCtx::begin(state, user, id, item_id, SIDE, Action::StateOpinion).await?;
     check_opinion_phase(c.state)?;
     c.floor().may_state_opinion(user.user_id)?;
     let opinion = opinion_of(&input)?;
@@ -339,9 +359,7 @@ pub async fn remark(
     item_id: ItemId,
     input: RemarkInput,
 ) -> Result<(), AppError> {
-    let mut tx = state.pool.begin().await?;
-    let c = ItemCtx::load(&mut tx, user, id, item_id, SIDE).await?;
-    c.ctx.can(user, Action::Remark)?;
+    let (mut tx, c) = ItemCtx::begin(state, user, id, item_id, SIDE, Action::Remark).await?;
     let invited = db::meetings::attendees(&mut tx, id)
         .await?
         .iter()
@@ -368,9 +386,7 @@ pub async fn open_vote(
     item_id: ItemId,
     input: VoteInput,
 ) -> Result<(), AppError> {
-    let mut tx = state.pool.begin().await?;
-    let mut c = ItemCtx::load(&mut tx, user, id, item_id, CHAIR).await?;
-    c.ctx.can(user, Action::OpenVote)?;
+    let (mut tx, mut c) = ItemCtx::begin(state, user, id, item_id, CHAIR, Action::OpenVote).await?;
     let method = VoteMethod::parse(input.method.trim())
         .ok_or_else(|| AppError::invalid("method", "须为 voice、hands、secret 或 named"))?;
     if c.state == ItemState::InDiscussion {
@@ -422,9 +438,15 @@ pub async fn cast_ballot(
         Some(raw) => UserId::parse(raw).map_err(|_| AppError::invalid("user_id", "人员不存在"))?,
     };
     let on_behalf = voter != user.user_id;
-    let mut tx = state.pool.begin().await?;
-    let c = ItemCtx::load(&mut tx, user, id, item_id, SIDE).await?;
-    c.ctx.can(user, Action::CastBallot { on_behalf })?;
+    let (mut tx, c) = ItemCtx::begin(
+        state,
+        user,
+        id,
+        item_id,
+        SIDE,
+        Action::CastBallot { on_behalf },
+    )
+    .await?;
     let method = c.item.vote_method;
     check_ballot(c.state, method.unwrap_or(VoteMethod::Secret), on_behalf)?;
     let method = method.ok_or_else(|| anyhow::anyhow!("voting item without a method"))?;
@@ -510,9 +532,8 @@ pub async fn close_vote(
     id: MeetingId,
     item_id: ItemId,
 ) -> Result<TallyView, AppError> {
-    let mut tx = state.pool.begin().await?;
-    let mut c = ItemCtx::load(&mut tx, user, id, item_id, CHAIR).await?;
-    c.ctx.can(user, Action::CloseVote)?;
+    let (mut tx, mut c) =
+        ItemCtx::begin(state, user, id, item_id, CHAIR, Action::CloseVote).await?;
     let method = c.item.vote_method;
     let counted: Tally = match method {
         Some(VoteMethod::Secret) => count_secret(state, &mut tx, item_id).await?,
@@ -611,9 +632,7 @@ pub async fn end_item(
     item_id: ItemId,
     input: OutcomeInput,
 ) -> Result<(), AppError> {
-    let mut tx = state.pool.begin().await?;
-    let mut c = ItemCtx::load(&mut tx, user, id, item_id, CHAIR).await?;
-    c.ctx.can(user, Action::EndItem)?;
+    let (mut tx, mut c) = ItemCtx::begin(state, user, id, item_id, CHAIR, Action::EndItem).await?;
     let requested = match input.outcome.trim() {
         "announce" => match c.state {
             ItemState::Tallied { passed: false } => Outcome::Rejected,
