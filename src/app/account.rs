@@ -164,6 +164,8 @@ pub async fn sign_out(state: &Services, user: &CurrentUser) -> Result<(), AppErr
             Change::new(Chain::Org, "session.logout", "user").entity(user.user_id),
         )
         .await?;
+    // Every other instance forgets it as the notification arrives; this one at once.
+    state.sessions.forget_session(&user.session_hash);
     Ok(())
 }
 
@@ -214,5 +216,6 @@ pub async fn change_password(
             Change::new(Chain::Org, "user.password_change", "user").entity(user.user_id),
         )
         .await?;
+    state.sessions.forget_user(user.user_id);
     Ok(())
 }

@@ -15,6 +15,7 @@ pub mod meeting;
 pub mod minutes;
 pub mod organisation;
 pub mod refusal;
+pub mod session_cache;
 pub mod summary;
 pub mod topic;
 
@@ -44,6 +45,7 @@ pub struct Services {
     pub ballot: Arc<BallotKey>,
     /// An argon2 hash checked when a login is unknown, so that costs as much as a wrong password.
     pub dummy_hash: Arc<str>,
+    pub sessions: Arc<session_cache::SessionCache>,
 }
 
 impl Services {
@@ -75,6 +77,7 @@ impl Services {
             config: Arc::new(config),
             audit,
             ballot: Arc::new(keys.ballot),
+            sessions: Arc::default(),
         })
     }
 }

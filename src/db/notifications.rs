@@ -28,12 +28,17 @@ pub async fn send(
 ) -> sqlx::Result<()> {
     let ids: Vec<Uuid> = recipients.iter().map(|_| Uuid::now_v7()).collect();
     sqlx::query!(
-        "insert into notification (notification_id, user_id, text, link)
-         select id, r, $3, $4 from unnest($1::uuid[], $2::uuid[]) as x(id, r)",
+        // Each recipient's unread count changes: their cached sessions are read again.
+        "with sent as (
+             insert into notification (notification_id, user_id, text, link)
+             select id, r, $3, $4 from unnest($1::uuid[], $2::uuid[]) as x(id, r)
+             returning user_id)
+         select pg_notify($5, 'unread:' || user_id::text) from (select distinct user_id from sent) u",
         &ids,
         recipients as _,
         text,
-        link
+        link,
+        super::sessions::ENDED_CHANNEL
     )
     .execute(conn)
     .await
@@ -55,8 +60,11 @@ pub async fn list(conn: &mut PgConnection, user_id: UserId) -> sqlx::Result<Vec<
 /// Marks every notification of a person read.
 pub async fn mark_read(conn: &mut PgConnection, user_id: UserId) -> sqlx::Result<()> {
     sqlx::query!(
-        "update notification set read_at = now() where user_id = $1 and read_at is null",
-        user_id as _
+        "with read as (
+             update notification set read_at = now() where user_id = $1 and read_at is null)
+         select pg_notify($2, 'unread:' || $1::uuid::text)",
+        user_id as _,
+        super::sessions::ENDED_CHANNEL
     )
     .execute(conn)
     .await

@@ -4,6 +4,7 @@ use crate::domain::ids::{PartyGroupId, UserId};
 use crate::domain::role::Role;
 
 /// A live session with its user, as loaded for each request.
+#[derive(Clone)]
 pub struct LiveSession {
     pub user_id: UserId,
     pub csrf_token: String,

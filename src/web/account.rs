@@ -185,11 +185,9 @@ async fn login_submit(
         Ok((token, _)) => {
             // The new session replaces whatever session this browser carried before.
             if let Some(old) = super::guard::cookie(&headers, session::COOKIE) {
-                db::sessions::delete(
-                    &mut *state.pool.acquire().await?,
-                    &session::token_hash(&old),
-                )
-                .await?;
+                let old = session::token_hash(&old);
+                db::sessions::delete(&mut *state.pool.acquire().await?, &old).await?;
+                state.sessions.forget_session(&old);
             }
             let cookie = session_cookie(&state, &client, &token);
             let mut res = Redirect::to(&next).into_response();

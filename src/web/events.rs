@@ -29,6 +29,7 @@ use tokio::time::Instant;
 use super::AppState;
 use super::error::AppError;
 use super::extract::{CurrentUser, Path};
+use crate::app::session_cache::SessionCache;
 use crate::db;
 use crate::domain::ids::MeetingId;
 
@@ -129,7 +130,7 @@ fn resync(meeting_id: MeetingId) -> String {
 }
 
 /// Listens on [`CHANNEL`] for the life of the process and hands each snapshot to the hub.
-pub fn spawn_listener(pool: PgPool, hub: Arc<Hub>) {
+pub fn spawn_listener(pool: PgPool, hub: Arc<Hub>, sessions: Arc<SessionCache>) {
     tokio::spawn(async move {
         loop {
             let mut listener = match PgListener::connect_with(&pool).await {
@@ -150,11 +151,14 @@ pub fn spawn_listener(pool: PgPool, hub: Arc<Hub>) {
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
             }
+            // Whatever was missed while not listening is read again.
+            sessions.clear();
             hub.set_listening(true);
             hub.resync_all();
             loop {
                 match listener.try_recv().await {
                     Ok(Some(n)) if n.channel() == db::sessions::ENDED_CHANNEL => {
+                        sessions.forget(n.payload());
                         hub.end(n.payload());
                     }
                     Ok(Some(n)) => {

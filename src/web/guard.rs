@@ -75,14 +75,7 @@ async fn resolve(state: &AppState, req: Request) -> Result<(Request, bool), AppE
         return Ok((Request::from_parts(parts, body), false));
     };
     let hash = token_hash(&token);
-    let live = db::sessions::touch(
-        &mut *state.pool.acquire().await?,
-        &hash,
-        state.config.session_idle.as_secs() as i64,
-        state.config.session_max.as_secs() as i64,
-    )
-    .await?;
-    let Some(live) = live else {
+    let Some(live) = live_session(state, &hash).await? else {
         // An expired or revoked token: continue as anonymous; protected routes answer 401.
         return Ok((Request::from_parts(parts, body), false));
     };
@@ -101,6 +94,33 @@ async fn resolve(state: &AppState, req: Request) -> Result<(Request, bool), AppE
     }
     parts.extensions.insert(user);
     Ok((Request::from_parts(parts, body), true))
+}
+
+/// The live session of `hash`: from this instance's cache while it follows the session
+/// notifications, else read (and marked as seen) in the database.
+async fn live_session(
+    state: &AppState,
+    hash: &[u8],
+) -> Result<Option<db::sessions::LiveSession>, AppError> {
+    let cache = &state.sessions;
+    let following = state.hub.listening();
+    if following && let Some(live) = cache.get(hash) {
+        return Ok(Some(live));
+    }
+    let generation = cache.generation();
+    let live = db::sessions::touch(
+        &mut *state.pool.acquire().await?,
+        hash,
+        state.config.session_idle.as_secs() as i64,
+        state.config.session_max.as_secs() as i64,
+    )
+    .await?;
+    if let Some(live) = &live
+        && following
+    {
+        cache.keep(generation, hash.to_vec(), live);
+    }
+    Ok(live)
 }
 
 /// Looks for the CSRF token in the header, then in the body: a urlencoded form (read and

@@ -47,6 +47,7 @@ async fn mark_read(
 ) -> Result<StatusCode, AppError> {
     let mut conn = state.pool.acquire().await?;
     db::notifications::mark_read(&mut conn, user.user_id).await?;
+    state.sessions.forget_user(user.user_id);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -71,6 +72,7 @@ async fn page(
     let mut conn = state.pool.acquire().await?;
     let items = db::notifications::list(&mut conn, user.user_id).await?;
     db::notifications::mark_read(&mut conn, user.user_id).await?;
+    state.sessions.forget_user(user.user_id);
     let mut layout = Layout::new("通知", Some(&user));
     if let Some(u) = layout.user.as_mut() {
         u.unread = 0;

@@ -1082,25 +1082,7 @@ async fn a_second_screen_sees_a_ballot_through_the_event_stream() {
     let mut here = stream(&app.router, &r.members[2].token, m).await;
     // A second server instance on the same database, started in the middle of the meeting:
     // its screens start from the database and follow the first instance's changes.
-    let pool = sqlx::PgPool::connect(&app.runtime_url).await.unwrap();
-    let other = yishi::app(yishi::AppState::new(pool, crate::support::test_config()).unwrap());
-    // It is ready once it follows the events; a screen served before could miss a change.
-    let ready = async || {
-        let req = Request::get("/readyz").body(Body::empty()).unwrap();
-        tower::ServiceExt::oneshot(other.clone(), req)
-            .await
-            .unwrap()
-            .status()
-    };
-    let mut waited = 0;
-    while ready().await != StatusCode::OK {
-        assert!(
-            waited < 100,
-            "the second instance never followed the events"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        waited += 1;
-    }
+    let other = app.other_instance().await;
     let mut there = stream(&other, &r.members[1].token, m).await;
     let synced = next_event(&mut there).await;
     assert_eq!(synced["kind"], "sync");

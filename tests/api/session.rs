@@ -217,3 +217,56 @@ async fn password_change_needs_the_current_password_and_ends_other_sessions() {
             .unwrap();
     assert!(stored.starts_with("$argon2id$"));
 }
+
+/// Each instance keeps the sessions it served lately: signing out on one instance and a role
+/// change take effect on the other within a second (the session notification), and the
+/// unread count is read again when a notification arrives.
+#[tokio::test]
+async fn sign_out_and_role_changes_reach_every_instance_within_a_second() {
+    let app = TestApp::new().await;
+    let other = app.other_instance().await;
+    let (id, token) = app.user("zhangsan", &["staff"]).await;
+    let me = async |token: &str| {
+        app.api_via(&other, "GET", "/api/v1/me", Some(token), None)
+            .await
+    };
+    let (status, body) = me(&token).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["roles"], json!(["staff"]));
+    // Within a second of a change on the first instance, `ok` holds on the second.
+    let within_a_second =
+        async |token: &str, ok: &dyn Fn(StatusCode, &serde_json::Value) -> bool| {
+            for _ in 0..20 {
+                let (status, body) = me(token).await;
+                if ok(status, &body) {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            panic!("the second instance still serves the old session after a second");
+        };
+
+    let admin = app.admin().await;
+    let (status, _) = app
+        .api(
+            "PATCH",
+            &format!("/api/v1/users/{id}"),
+            Some(&admin),
+            Some(json!({"roles": ["staff", "office"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    within_a_second(&token, &|s, b| {
+        s == StatusCode::OK && b["roles"] == json!(["office", "staff"])
+    })
+    .await;
+
+    let (status, _) = app
+        .api("DELETE", "/api/v1/session", Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    within_a_second(&token, &|s, _| s == StatusCode::UNAUTHORIZED).await;
+    // And at once on the instance that signed out.
+    let (status, _) = app.api("GET", "/api/v1/me", Some(&token), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}

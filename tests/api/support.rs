@@ -302,22 +302,51 @@ impl TestApp {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
+        self.api_via(&self.router, method, path, token, body).await
+    }
+
+    /// [`TestApp::api`] through another server instance's router.
+    pub async fn api_via(
+        &self,
+        router: &Router,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut req = Request::builder()
             .method(Method::from_str(method).unwrap())
             .uri(path);
         if let Some(t) = token {
             req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
         }
-        let req = match body {
+        let mut req = match body {
             Some(b) => req
                 .header(header::CONTENT_TYPE, "application/json")
                 .body(Body::from(b.to_string())),
             None => req.body(Body::empty()),
         }
         .unwrap();
-        let res = self.send(req).await;
+        req.extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+        let res = router.clone().oneshot(req).await.unwrap();
         let status = res.status();
         (status, body_json(res).await)
+    }
+
+    /// A second server instance on the same database, once it follows the events (`/readyz`):
+    /// before that it could miss a change.
+    pub async fn other_instance(&self) -> Router {
+        let pool = PgPool::connect(&self.runtime_url).await.unwrap();
+        let other = yishi::app(yishi::AppState::new(pool, test_config()).unwrap());
+        for _ in 0..100 {
+            let req = Request::get("/readyz").body(Body::empty()).unwrap();
+            if other.clone().oneshot(req).await.unwrap().status() == StatusCode::OK {
+                return other;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the second instance never followed the events");
     }
 
     /// `POST /api/v1/session`: the status and body, whatever they are.

@@ -153,6 +153,7 @@ pub async fn update_section(
                 .after(&after),
         )
         .await?;
+    state.sessions.clear();
     Ok(after)
 }
 
@@ -360,8 +361,9 @@ pub async fn update_user(
     }
     if !after.active || hash.is_some() {
         db::sessions::delete_for_user(&mut tx, user_id, None).await?;
-    } else if after.roles != before.roles {
-        // What the user may see changed: their open screens reconnect under the new roles.
+    } else {
+        // Their sessions are read again (name, roles); open screens reconnect under the new
+        // roles.
         db::sessions::notify_user_changed(&mut tx, user_id).await?;
     }
     let mut entry = Change::new(Chain::Org, "user.update", "user")
@@ -373,6 +375,7 @@ pub async fn update_user(
         entry.after = Some(serde_json::json!({ "user": after, "password_reset": true }));
     }
     state.commit(tx, actor, entry).await?;
+    state.sessions.forget_user(user_id);
     Ok(after)
 }
 
