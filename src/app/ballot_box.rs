@@ -140,11 +140,11 @@ pub async fn participant_view(
     let report = read(&mut conn, &item, Some(&expected))
         .await?
         .ok_or(AppError::NotFound)?;
-    let my_tracker = db::deliberation::my_trackers(&mut conn, id, user.user_id)
+    let my_tracker = db::deliberation::trackers(&mut conn, id)
         .await?
         .into_iter()
-        .find(|(i, _)| *i == item_id)
-        .and_then(|(_, t)| Tracker::from_bytes(&t))
+        .find(|(i, voter, _)| *i == item_id && *voter == user.user_id)
+        .and_then(|(_, _, t)| Tracker::from_bytes(&t))
         .map(|t| t.short());
     let my_ballot_included = my_tracker
         .as_deref()

@@ -512,7 +512,7 @@ pub async fn cast_ballot(
         .audit
         .append(&mut tx, &user.audit_actor(), change)
         .await?;
-    publish_and_commit(tx, &c.ctx, "item.ballot").await
+    publish_and_commit(state, tx, &c.ctx, "item.ballot").await
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -46,6 +46,8 @@ pub struct Services {
     /// An argon2 hash checked when a login is unknown, so that costs as much as a wrong password.
     pub dummy_hash: Arc<str>,
     pub sessions: Arc<session_cache::SessionCache>,
+    /// This instance's read models of the meetings it shows.
+    pub live: Arc<meeting::LiveMeetings>,
 }
 
 impl Services {
@@ -78,6 +80,7 @@ impl Services {
             audit,
             ballot: Arc::new(keys.ballot),
             sessions: Arc::default(),
+            live: Arc::default(),
         })
     }
 }

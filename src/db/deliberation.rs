@@ -328,23 +328,23 @@ pub async fn record_count(
     .map(drop)
 }
 
-/// The viewer's own tracking codes on the items of a meeting: (item, tracker).
-pub async fn my_trackers(
+/// The tracking codes of the secret ballots cast on a meeting's items: (item, voter, tracker).
+/// Each voter is shown only their own.
+pub async fn trackers(
     conn: &mut PgConnection,
     meeting_id: MeetingId,
-    user_id: UserId,
-) -> sqlx::Result<Vec<(ItemId, Vec<u8>)>> {
+) -> sqlx::Result<Vec<(ItemId, UserId, Vec<u8>)>> {
     Ok(sqlx::query!(
-        r#"select v.item_id as "item_id: ItemId", v.tracker as "tracker!"
+        r#"select v.item_id as "item_id: ItemId", v.user_id as "user_id: UserId",
+                  v.tracker as "tracker!"
            from vote_cast v join agenda_item i using (item_id)
-           where i.meeting_id = $1 and v.user_id = $2 and v.tracker is not null"#,
-        meeting_id as _,
-        user_id as _
+           where i.meeting_id = $1 and v.tracker is not null"#,
+        meeting_id as _
     )
     .fetch_all(conn)
     .await?
     .into_iter()
-    .map(|r| (r.item_id, r.tracker))
+    .map(|r| (r.item_id, r.user_id, r.tracker))
     .collect())
 }
 

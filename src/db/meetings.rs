@@ -145,11 +145,11 @@ pub struct ItemFloor {
 }
 
 /// Read after the meeting (and the item) are locked, so that it sees what the last action on
-/// them left. Without an item the three lists are empty.
+/// them left. Without an item the three lists are empty; without a user, so is the standing.
 pub async fn context(
     conn: &mut PgConnection,
     meeting: &Meeting,
-    user_id: UserId,
+    user_id: Option<UserId>,
     item_id: Option<ItemId>,
 ) -> sqlx::Result<Context> {
     let row = sqlx::query!(

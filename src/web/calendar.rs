@@ -122,14 +122,12 @@ async fn invite(
     } else {
         "http"
     };
-    let ctx = visible_meeting(&state, &user, id).await?;
-    let mut conn = state.pool.acquire().await?;
-    let agenda = crate::app::meeting::item_views(&mut conn, &user, &ctx)
-        .await?
+    let seen = visible_meeting(&state, &user, id).await?;
+    let agenda = crate::app::meeting::item_views(&seen.live, &user)
         .into_iter()
         .map(|i| i.item.title)
         .collect();
-    let m = &ctx.meeting;
+    let m = &seen.ctx.meeting;
     let body = ics(&Invitation {
         uid: m.meeting_id,
         title: &m.title,

@@ -29,7 +29,8 @@ use tokio::time::Instant;
 use super::AppState;
 use super::error::AppError;
 use super::extract::{CurrentUser, Path};
-use crate::app::session_cache::SessionCache;
+use crate::app::Services;
+use crate::app::meeting::live::CHANGED_CHANNEL;
 use crate::db;
 use crate::domain::ids::MeetingId;
 
@@ -130,7 +131,7 @@ fn resync(meeting_id: MeetingId) -> String {
 }
 
 /// Listens on [`CHANNEL`] for the life of the process and hands each snapshot to the hub.
-pub fn spawn_listener(pool: PgPool, hub: Arc<Hub>, sessions: Arc<SessionCache>) {
+pub fn spawn_listener(pool: PgPool, hub: Arc<Hub>, services: Arc<Services>) {
     tokio::spawn(async move {
         loop {
             let mut listener = match PgListener::connect_with(&pool).await {
@@ -144,7 +145,7 @@ pub fn spawn_listener(pool: PgPool, hub: Arc<Hub>, sessions: Arc<SessionCache>) 
                 }
             };
             if let Err(e) = listener
-                .listen_all([CHANNEL, db::sessions::ENDED_CHANNEL])
+                .listen_all([CHANNEL, db::sessions::ENDED_CHANNEL, CHANGED_CHANNEL])
                 .await
             {
                 tracing::warn!(error = %e, "meeting events: LISTEN failed, retrying");
@@ -152,14 +153,18 @@ pub fn spawn_listener(pool: PgPool, hub: Arc<Hub>, sessions: Arc<SessionCache>) 
                 continue;
             }
             // Whatever was missed while not listening is read again.
-            sessions.clear();
+            services.sessions.clear();
+            services.live.set_following(true);
             hub.set_listening(true);
             hub.resync_all();
             loop {
                 match listener.try_recv().await {
                     Ok(Some(n)) if n.channel() == db::sessions::ENDED_CHANNEL => {
-                        sessions.forget(n.payload());
+                        services.sessions.forget(n.payload());
                         hub.end(n.payload());
+                    }
+                    Ok(Some(n)) if n.channel() == CHANGED_CHANNEL => {
+                        services.live.forget(n.payload());
                     }
                     Ok(Some(n)) => {
                         let payload = n.payload();
@@ -170,19 +175,25 @@ pub fn spawn_listener(pool: PgPool, hub: Arc<Hub>, sessions: Arc<SessionCache>) 
                     // The connection was lost and notifications sent meanwhile are gone:
                     // listen again, then every screen reads its snapshot again.
                     Ok(None) => {
-                        hub.set_listening(false);
+                        lost(&hub, &services);
                         break;
                     }
                     Err(_) if pool.is_closed() => return,
                     Err(e) => {
                         tracing::warn!(error = %e, "meeting events: listener failed");
-                        hub.set_listening(false);
+                        lost(&hub, &services);
                         break;
                     }
                 }
             }
         }
     });
+}
+
+/// Until it listens again, screens may miss changes and cached reads may be stale.
+fn lost(hub: &Hub, services: &Services) {
+    hub.set_listening(false);
+    services.live.set_following(false);
 }
 
 /// The meeting a snapshot is about, read from its first field without parsing the rest.

@@ -13,7 +13,7 @@ use super::error::AppError;
 use super::extract::{CurrentUser, Path};
 use super::pages::{Layout, datetime_zh};
 use crate::app::meeting::{self, ItemView, MeetingView, visible_meeting};
-use crate::db::audit_log::{AuditEntry, Filter};
+use crate::db::audit_log::AuditEntry;
 use crate::db::meetings::Meeting;
 use crate::db::party_groups::PartyGroup;
 use crate::db::topics::Topic;
@@ -260,7 +260,8 @@ async fn meeting_page(
     user: CurrentUser,
     Path(id): Path<MeetingId>,
 ) -> Result<MeetingPage, AppError> {
-    let ctx = visible_meeting(&state, &user, id).await?;
+    let seen = visible_meeting(&state, &user, id).await?;
+    let ctx = &seen.ctx;
     let allowed = |a| ctx.can(&user, a).is_ok();
     let is_chair = ctx.relation.chair;
     let is_secretary = ctx.relation.meeting_secretary;
@@ -274,9 +275,9 @@ async fn meeting_page(
     let ctx_can_link = allowed(Action::LinkDecision);
     let chair_id = ctx.meeting.chair_id;
 
-    let mut conn = state.pool.acquire().await?;
+    // Only the chair and the secretary preparing the meeting read more than the read model.
     let queue = if can_add {
-        db::topics::list_submitted(&mut conn)
+        db::topics::list_submitted(&mut *state.pool.acquire().await?)
             .await?
             .into_iter()
             .filter(|t| t.party_group_id == ctx.meeting.party_group_id)
@@ -285,7 +286,7 @@ async fn meeting_page(
         Vec::new()
     };
     let non_members = if is_chair && editable {
-        db::users::list(&mut conn)
+        db::users::list(&mut *state.pool.acquire().await?)
             .await?
             .into_iter()
             .filter(|u| {
@@ -295,22 +296,10 @@ async fn meeting_page(
     } else {
         Vec::new()
     };
-    let history = db::audit_log::search(
-        &mut conn,
-        &Filter {
-            entity_type: Some("meeting".into()),
-            entity_id: Some(ctx.id().to_string()),
-            ..Filter::default()
-        },
-        200,
-        0,
-    )
-    .await?
-    .0;
-    drop(conn);
+    let history = seen.live.history.clone();
     let layout = Layout::new(ctx.meeting.title.clone(), Some(&user));
-    let v = meeting::view(&state, &user, &ctx).await?;
-    let steps = meeting::steps(&state, &user, &ctx, &v.agenda).await?;
+    let v = meeting::view(&seen, &user)?;
+    let steps = meeting::steps(&seen, &user, &v.agenda)?;
 
     // R-ONE-AT-A-TIME, R-ABSENT-RESPONSIBLE: may each pending item start now?
     let start = v
@@ -472,8 +461,8 @@ async fn display_page(
     user: CurrentUser,
     Path(id): Path<MeetingId>,
 ) -> Result<DisplayPage, AppError> {
-    let ctx = visible_meeting(&state, &user, id).await?;
-    let layout = Layout::new(ctx.meeting.title.clone(), Some(&user));
-    let v = meeting::view(&state, &user, &ctx).await?;
+    let seen = visible_meeting(&state, &user, id).await?;
+    let layout = Layout::new(seen.ctx.meeting.title.clone(), Some(&user));
+    let v = meeting::view(&seen, &user)?;
     Ok(DisplayPage { layout, v })
 }

@@ -68,8 +68,8 @@ pub(super) async fn meeting_view(
     user: &CurrentUser,
     id: MeetingId,
 ) -> Result<Json<MeetingView>, AppError> {
-    let ctx = meeting::visible_meeting(state, user, id).await?;
-    Ok(Json(meeting::view(state, user, &ctx).await?))
+    let seen = meeting::visible_meeting(state, user, id).await?;
+    Ok(Json(meeting::view(&seen, user)?))
 }
 
 /// The answer to most meeting actions: the meeting's view, or its page.

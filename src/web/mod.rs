@@ -67,7 +67,7 @@ impl AppState {
     pub fn new(pool: PgPool, config: Config) -> anyhow::Result<AppState> {
         let services = Arc::new(crate::app::Services::new(pool.clone(), config)?);
         let hub = Arc::new(events::Hub::default());
-        events::spawn_listener(pool, hub.clone(), services.sessions.clone());
+        events::spawn_listener(pool, hub.clone(), services.clone());
         Ok(AppState { services, hub })
     }
 }

@@ -1401,3 +1401,110 @@ async fn closing_returns_unreached_topics_to_the_queue() {
         assert_eq!(topic["status"], "submitted", "{t}");
     }
 }
+
+/// Each instance shows a meeting from its read model: a change made on another instance is
+/// shown within a second (its notification), and a change made while the instance had lost
+/// its listener connection (a restarted database drops it) is shown once it listens again.
+#[tokio::test]
+async fn another_instance_shows_every_change_even_across_a_lost_listener() {
+    let app = TestApp::new().await;
+    let r = room(&app, 3).await;
+    let t = ready_topic(&app, &r, "议题", json!({})).await;
+    let m = meeting(&app, &r, 10).await;
+    let i = add(&app, &r, m, t).await;
+    convene(&app, &r, m, &[]).await;
+    let item = |action: &str| format!("/api/v1/meetings/{m}/items/{i}/{action}");
+    ok(&app, &r.shuji.token, item("start"), json!({})).await;
+
+    let other = app.other_instance().await;
+    let viewer = &r.members[2].token;
+    let spoken = async || {
+        let (status, v) = app
+            .api_via(
+                &other,
+                "GET",
+                &format!("/api/v1/meetings/{m}"),
+                Some(viewer),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        v["agenda"][0]["opinions"].as_array().unwrap().len()
+    };
+    assert_eq!(
+        spoken().await,
+        0,
+        "held in the other instance's read model now"
+    );
+    let opinion = |n: usize| {
+        ok(
+            &app,
+            &r.members[n].token,
+            item("opinions"),
+            json!({"stance": "agree"}),
+        )
+    };
+    opinion(0).await;
+    let mut waited = 0;
+    while spoken().await != 1 {
+        assert!(
+            waited < 20,
+            "the other instance still shows the meeting before the opinion"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        waited += 1;
+    }
+
+    // The database drops the listener connections and refuses new ones for a while (as a
+    // restart does); meanwhile a member speaks on the first instance.
+    let db: String = sqlx::query_scalar("select current_database()")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let ready = async || {
+        let req = Request::get("/readyz").body(Body::empty()).unwrap();
+        tower::ServiceExt::oneshot(other.clone(), req)
+            .await
+            .unwrap()
+            .status()
+    };
+    let runtime = sqlx::PgPool::connect(&app.runtime_url).await.unwrap();
+    sqlx::query(&format!("revoke connect on database {db} from public"))
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    // The server's own role may end its own connections.
+    let ended: i64 = sqlx::query_scalar(
+        "select count(*) filter (where pg_terminate_backend(pid)) from pg_stat_activity
+         where datname = current_database() and query like 'LISTEN%'",
+    )
+    .fetch_one(&runtime)
+    .await
+    .unwrap();
+    assert_eq!(ended, 2, "both instances' listeners");
+    let mut waited = 0;
+    while ready().await == StatusCode::OK {
+        assert!(
+            waited < 100,
+            "the other instance did not notice the lost connection"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        waited += 1;
+    }
+    opinion(1).await;
+    sqlx::query(&format!("grant connect on database {db} to public"))
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let mut waited = 0;
+    while ready().await != StatusCode::OK {
+        assert!(waited < 100, "the other instance never listened again");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        waited += 1;
+    }
+    assert_eq!(
+        spoken().await,
+        2,
+        "the change missed while not listening is shown"
+    );
+}

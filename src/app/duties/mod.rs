@@ -257,6 +257,9 @@ pub async fn record_emergency(
             "reported_to_meeting": meeting_id,
         }));
     state.commit(tx, user, change).await?;
+    if let Some(meeting) = meeting_id {
+        state.live.changed(meeting);
+    }
     Ok(EmergencyRecorded { id, meeting_id })
 }
 

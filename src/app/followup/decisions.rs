@@ -41,6 +41,7 @@ pub async fn reserve(
         .change("item.reserve")
         .after(serde_json::json!({ "item_id": item_id, "text": text }));
     state.commit(tx, user, change).await?;
+    state.live.changed(ctx.id());
     Ok(item_id)
 }
 
@@ -87,5 +88,7 @@ pub async fn supersede(
         "reason": reason,
     }));
     state.commit(tx, user, change).await?;
+    state.live.changed(ctx.id());
+    state.live.changed(old.meeting_id);
     Ok(old.item_id)
 }

@@ -4,12 +4,10 @@
 
 use serde::Serialize;
 
-use super::Ctx;
+use super::LiveMeeting;
 use crate::app::CurrentUser;
-use crate::app::error::AppError;
 use crate::db::deliberation::{Recusal, Remark, Statement, Vote};
 use crate::db::meetings::{Attendee, Item};
-use crate::db::{self};
 use crate::domain::deliberation::opinions_split;
 use crate::domain::ids::ItemId;
 use crate::domain::secret_ballot::Tracker;
@@ -35,25 +33,15 @@ pub struct ItemView {
     pub my_tracker: Option<String>,
 }
 
-pub async fn item_views(
-    conn: &mut sqlx::PgConnection,
-    user: &CurrentUser,
-    ctx: &Ctx,
-) -> Result<Vec<ItemView>, AppError> {
-    let id = ctx.id();
-    let items = db::meetings::items(conn, id).await?;
-    let attendees = db::meetings::attendees(conn, id).await?;
-    let recusals = db::deliberation::recusals(conn, id).await?;
-    let opinions = db::deliberation::opinions(conn, id).await?;
-    let written = db::deliberation::written_opinions(conn, id).await?;
-    let remarks = db::deliberation::remarks(conn, id).await?;
-    let votes = db::deliberation::votes(conn, id).await?;
-    let trackers = db::deliberation::my_trackers(conn, id, user.user_id).await?;
+/// Each agenda item as `user` sees it.
+pub fn item_views(live: &LiveMeeting, user: &CurrentUser) -> Vec<ItemView> {
     fn of<T: Clone>(all: &[T], item: ItemId, key: impl Fn(&T) -> ItemId) -> Vec<T> {
         all.iter().filter(|x| key(x) == item).cloned().collect()
     }
-    Ok(items
-        .into_iter()
+    let recusals = &live.recusals;
+    live.items
+        .iter()
+        .cloned()
         .map(|mut item| {
             let i = item.item_id;
             let withheld = recusals
@@ -75,24 +63,25 @@ pub async fn item_views(
                     my_tracker: None,
                 };
             }
-            let item_opinions = of(&opinions, i, |o| o.item_id);
+            let item_opinions = of(&live.opinions, i, |o| o.item_id);
             let split = opinions_split(item_opinions.iter().map(|o| o.stance));
             ItemView {
                 item,
                 withheld,
-                attendees: of(&attendees, i, |a| a.item_id),
-                recusals: of(&recusals, i, |r| r.item_id),
+                attendees: of(&live.attendees, i, |a| a.item_id),
+                recusals: of(recusals, i, |r| r.item_id),
                 opinions: item_opinions,
-                written_opinions: of(&written, i, |w| w.item_id),
-                remarks: of(&remarks, i, |r| r.item_id),
-                votes: of(&votes, i, |v| v.item_id),
+                written_opinions: of(&live.written_opinions, i, |w| w.item_id),
+                remarks: of(&live.remarks, i, |r| r.item_id),
+                votes: of(&live.votes, i, |v| v.item_id),
                 split,
-                my_tracker: trackers
+                my_tracker: live
+                    .trackers
                     .iter()
-                    .find(|(item_id, _)| *item_id == i)
-                    .and_then(|(_, t)| Tracker::from_bytes(t))
+                    .find(|(item_id, voter, _)| *item_id == i && *voter == user.user_id)
+                    .and_then(|(_, _, t)| Tracker::from_bytes(t))
                     .map(|t| t.short()),
             }
         })
-        .collect())
+        .collect()
 }

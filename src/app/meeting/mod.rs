@@ -4,11 +4,13 @@
 //! `deliberation`.
 
 mod agenda;
+pub mod live;
 mod room;
 mod schedule;
 mod steps;
 
 pub use agenda::{ItemView, item_views};
+pub use live::{LiveMeeting, LiveMeetings};
 pub use room::{
     AttendanceInput, LeaveDecision, LeaveInput, ask_leave, close, decide_leave, open,
     record_attendance,
@@ -18,6 +20,8 @@ pub use schedule::{
     NoticeInput, add_item, create_meeting, delegate_chair, invite_attendee, issue, move_item,
 };
 pub use steps::{current, facts, steps, todos};
+
+use std::sync::Arc;
 
 use serde::Serialize;
 use time::Date;
@@ -96,20 +100,39 @@ impl Ctx {
         found: Relation,
         item_id: Option<ItemId>,
     ) -> Result<(Ctx, db::meetings::ItemFloor), AppError> {
-        let context = db::meetings::context(conn, &meeting, user.user_id, item_id).await?;
+        let context = db::meetings::context(conn, &meeting, Some(user.user_id), item_id).await?;
+        let ctx = Ctx::assemble(
+            user,
+            meeting,
+            &context.memberships,
+            &context.standing,
+            action,
+            found,
+        )?;
+        Ok((ctx, context.floor))
+    }
+
+    /// The meeting as `user` stands to it — their position, relation, the roster on the
+    /// meeting date — once `action` is checked.
+    pub fn assemble(
+        user: &CurrentUser,
+        meeting: Meeting,
+        memberships: &[db::meetings::RosterMembership],
+        standing: &db::meetings::Standing,
+        action: Action,
+        found: Relation,
+    ) -> Result<Ctx, AppError> {
         let date = meeting_date(&meeting);
-        let roster = context
-            .memberships
-            .into_iter()
+        let roster = memberships
+            .iter()
             .filter(|m| member_on(m.started_on, m.ended_on, date))
             .map(|m| RosterEntry {
                 user_id: m.user_id,
-                name: m.name,
+                name: m.name.clone(),
                 position: m.position,
                 present: m.present,
             })
             .collect();
-        let standing = &context.standing;
         let position = standing.position;
         let relation = Relation {
             chair: meeting.chair_id == user.user_id,
@@ -120,7 +143,7 @@ impl Ctx {
         user.can_in(action, meeting.party_group_id, position, &relation)?;
         let settings = standing.settings;
         let state = meeting.status;
-        let ctx = Ctx {
+        Ok(Ctx {
             quorum: Fraction {
                 num: i64::from(settings.quorum_num),
                 den: i64::from(settings.quorum_den),
@@ -131,8 +154,7 @@ impl Ctx {
             position,
             relation,
             roster,
-        };
-        Ok((ctx, context.floor))
+        })
     }
 
     pub fn can(&self, user: &CurrentUser, action: Action) -> Result<(), AppError> {
@@ -202,19 +224,22 @@ pub async fn commit(
         .audit
         .append(&mut tx, &user.audit_actor(), change)
         .await?;
-    publish_and_commit(tx, ctx, kind).await
+    publish_and_commit(state, tx, ctx, kind).await
 }
 
 /// The last two steps of every meeting action. They come after the audit append, which locks
 /// the group's chain head until commit: so snapshots are sent in the order the changes commit,
 /// and each one sees every change committed before it.
 pub async fn publish_and_commit(
+    state: &Services,
     mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
     ctx: &Ctx,
     kind: &str,
 ) -> Result<(), AppError> {
     db::meetings::publish(&mut tx, ctx.id(), kind).await?;
     tx.commit().await?;
+    // This instance reads its own change at once; the others as its notification arrives.
+    state.live.changed(ctx.id());
     Ok(())
 }
 
@@ -267,14 +292,21 @@ pub async fn list(state: &Services, user: &CurrentUser) -> Result<Vec<Meeting>, 
         .collect())
 }
 
-/// Loads a meeting the user may see, else 404.
+/// A meeting as one user may see it: this instance's read model of it and their standing.
+pub struct Seen {
+    pub live: Arc<LiveMeeting>,
+    pub ctx: Ctx,
+}
+
+/// A meeting the user may see, else 404; from this instance's read model.
 pub async fn visible_meeting(
     state: &Services,
     user: &CurrentUser,
     id: MeetingId,
-) -> Result<Ctx, AppError> {
-    let mut conn = state.pool.acquire().await?;
-    Ctx::load(&mut conn, user, id, Lock::None).await
+) -> Result<Seen, AppError> {
+    let live = state.live.get(&state.pool, id).await?;
+    let ctx = live.ctx(user)?;
+    Ok(Seen { live, ctx })
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -320,47 +352,39 @@ pub struct MeetingView {
     pub reserved_opinions: Vec<db::followup::Reserved>,
 }
 
-async fn name_of(conn: &mut sqlx::PgConnection, id: UserId) -> Result<String, AppError> {
-    Ok(db::users::get(conn, id)
-        .await?
-        .map(|u| u.name)
-        .unwrap_or_default())
-}
-
-pub async fn view(
-    state: &Services,
-    user: &CurrentUser,
-    ctx: &Ctx,
-) -> Result<MeetingView, AppError> {
-    let mut conn = state.pool.acquire().await?;
-    let ctx_id = ctx.id();
-    let agenda = item_views(&mut conn, user, ctx).await?;
-    let attendees = db::meetings::attendees(&mut conn, ctx.id()).await?;
-    let leave_requests = db::meetings::leave_requests(&mut conn, ctx.id()).await?;
-    // R-RECUSAL: nothing about a withheld item reaches its reader.
+/// The meeting as `user` sees it (R-RECUSAL: nothing about a withheld item reaches them).
+pub fn view(seen: &Seen, user: &CurrentUser) -> Result<MeetingView, AppError> {
+    let (live, ctx) = (&seen.live, &seen.ctx);
+    let agenda = item_views(live, user);
     let withheld: Vec<ItemId> = agenda
         .iter()
         .filter(|i| i.withheld)
         .map(|i| i.item.item_id)
         .collect();
-    let mut decision_changes = db::followup::changes(&mut conn, ctx_id).await?;
-    decision_changes
-        .retain(|c| !withheld.contains(&c.old_item_id) && !withheld.contains(&c.new_item_id));
-    let mut reserved_opinions = db::followup::reserved(&mut conn, ctx_id).await?;
-    reserved_opinions.retain(|r| !withheld.contains(&r.item_id));
+    let visible = |item: &ItemId| !withheld.contains(item);
     let current_item = current(&agenda)?;
     Ok(MeetingView {
-        chair_name: name_of(&mut conn, ctx.meeting.chair_id).await?,
-        secretary_name: name_of(&mut conn, ctx.meeting.secretary_id).await?,
+        chair_name: live.chair_name.clone(),
+        secretary_name: live.secretary_name.clone(),
         quorum: Quorum::of(ctx),
         roster: ctx.roster.clone(),
         meeting: ctx.meeting.clone(),
         agenda,
-        attendees,
-        leave_requests,
+        attendees: live.attendees.clone(),
+        leave_requests: live.leave_requests.clone(),
         current_item,
-        emergencies: db::followup::emergencies_of_meeting(&mut conn, ctx_id).await?,
-        decision_changes,
-        reserved_opinions,
+        emergencies: live.emergencies.clone(),
+        decision_changes: live
+            .decision_changes
+            .iter()
+            .filter(|c| visible(&c.old_item_id) && visible(&c.new_item_id))
+            .cloned()
+            .collect(),
+        reserved_opinions: live
+            .reserved_opinions
+            .iter()
+            .filter(|r| visible(&r.item_id))
+            .cloned()
+            .collect(),
     })
 }

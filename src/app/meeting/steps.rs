@@ -2,11 +2,10 @@
 //! of the meeting as they see it; and the meeting lines of their to-do list, from the same
 //! answer.
 
-use super::{Ctx, ItemView, item_state, item_views};
+use super::{Ctx, ItemView, Seen, item_state, item_views, visible_meeting};
 use crate::app::Todo;
 use crate::app::error::AppError;
 use crate::app::{CurrentUser, Services};
-use crate::db::meetings::Lock;
 use crate::db::{self};
 use crate::display::datetime_zh;
 use crate::domain::authz::Action;
@@ -53,23 +52,14 @@ pub fn facts(
 }
 
 /// What `user` may do now in the meeting, and why not.
-pub async fn steps(
-    state: &Services,
-    user: &CurrentUser,
-    ctx: &Ctx,
-    agenda: &[ItemView],
-) -> Result<Steps, AppError> {
-    let mut conn = state.pool.acquire().await?;
-    let from_office = db::users::is_office_of(
-        &mut conn,
-        ctx.meeting.secretary_id,
-        ctx.meeting.party_group_id,
-    )
-    .await?;
-    Ok(next_steps(
-        &facts(ctx, agenda, from_office, user.user_id)?,
+pub fn steps(seen: &Seen, user: &CurrentUser, agenda: &[ItemView]) -> Result<Steps, AppError> {
+    let facts = facts(
+        &seen.ctx,
+        agenda,
+        seen.live.secretary_from_office,
         user.user_id,
-    ))
+    )?;
+    Ok(next_steps(&facts, user.user_id))
 }
 
 /// The item being dealt with now, by its id.
@@ -85,10 +75,11 @@ pub fn current(agenda: &[ItemView]) -> Result<Option<ItemId>, AppError> {
 /// to-do list): the item waiting for their opinion or vote, the notice of a coming meeting,
 /// leave requests to decide.
 pub async fn todos(state: &Services, user: &CurrentUser) -> Result<Vec<Todo>, AppError> {
-    let mut conn = state.pool.acquire().await?;
+    let coming = db::meetings::coming(&mut *state.pool.acquire().await?, user.user_id).await?;
     let mut todos = Vec::new();
-    for m in db::meetings::coming(&mut conn, user.user_id).await? {
-        let ctx = Ctx::load(&mut conn, user, m.meeting_id, Lock::None).await?;
+    for m in coming {
+        let seen = visible_meeting(state, user, m.meeting_id).await?;
+        let ctx = &seen.ctx;
         let href = format!("/meetings/{}", m.meeting_id);
         let mut add = |label: String| {
             todos.push(Todo {
@@ -98,9 +89,8 @@ pub async fn todos(state: &Services, user: &CurrentUser) -> Result<Vec<Todo>, Ap
         };
         let title = &ctx.meeting.title;
         if ctx.state == MeetingState::Open {
-            let agenda = item_views(&mut conn, user, &ctx).await?;
-            // Whether the secretary is from 综合科 concerns the notice only, long issued here.
-            let steps = next_steps(&facts(&ctx, &agenda, true, user.user_id)?, user.user_id);
+            let agenda = item_views(&seen.live, user);
+            let steps = steps(&seen, user, &agenda)?;
             match steps.current.and_then(|c| c.awaits()) {
                 Some(Awaited::Opinion) => add(format!("待我表态:{title}")),
                 Some(Awaited::Vote) => add(format!("待我投票:{title}")),

@@ -261,6 +261,7 @@ pub async fn update_settings(
                 .after(SettingsView::from(after)),
         )
         .await?;
+    state.live.changed_all();
     Ok(after)
 }
 
@@ -360,6 +361,7 @@ pub async fn add_member(
         .await?;
     db::sessions::notify_user_changed(&mut tx, new.user_id).await?;
     tx.commit().await?;
+    state.live.changed_all();
     Ok(new)
 }
 
@@ -394,6 +396,7 @@ pub async fn end_member(
     // A former member's open screens end: they reconnect under what they may see now.
     db::sessions::notify_user_changed(&mut tx, member_id).await?;
     tx.commit().await?;
+    state.live.changed_all();
     Ok(())
 }
 

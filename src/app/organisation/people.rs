@@ -154,6 +154,7 @@ pub async fn update_section(
         )
         .await?;
     state.sessions.clear();
+    state.live.changed_all();
     Ok(after)
 }
 
@@ -376,6 +377,7 @@ pub async fn update_user(
     }
     state.commit(tx, actor, entry).await?;
     state.sessions.forget_user(user_id);
+    state.live.changed_all();
     Ok(after)
 }
 
