@@ -8,6 +8,12 @@
 //!     cargo run --release --example meeting_load -- 1 10 100
 //!     cargo run --release --example meeting_load -- --think-ms 3000 1 10 100
 //!     cargo run --release --example meeting_load -- --method named,secret 100
+//!     cargo run --release --example meeting_load -- --pages
+//!
+//! `--pages` measures instead how fast the server answers one member of an open meeting, side
+//! by side in the same run: the meeting page as that member's browser loads it, the meeting's
+//! JSON, and `/healthz` without a session (what the server does for a request at the least),
+//! each by 32 connections for 10 s, with each one's share of `/healthz`.
 //!
 //! `--method` takes the vote methods to play, each on its own fresh database one after the
 //! other in the same run: `named` (one plain row per ballot) beside `secret` (encrypted
@@ -54,9 +60,12 @@ fn main() -> anyhow::Result<()> {
     let mut think_ms = 0;
     let mut counts = Vec::new();
     let mut methods = vec!["secret".to_owned()];
+    let mut pages = false;
     let mut rest = args.iter();
     while let Some(a) = rest.next() {
-        if a == "--think-ms" {
+        if a == "--pages" {
+            pages = true;
+        } else if a == "--think-ms" {
             think_ms = rest.next().map(|v| v.parse()).transpose()?.unwrap_or(0);
         } else if a == "--method" {
             methods = rest
@@ -73,10 +82,13 @@ fn main() -> anyhow::Result<()> {
             counts.push(a.parse()?);
         }
     }
-    if counts.is_empty() {
+    if pages {
+        // One meeting is enough: the page's cost does not depend on how many there are.
+        counts = vec![1];
+    } else if counts.is_empty() {
         counts = vec![1, 10, 100];
     }
-    rt.block_on(run(counts, think_ms, methods))
+    rt.block_on(run(counts, think_ms, methods, pages))
 }
 
 /// The server alone, as `yishi serve` runs it, printing its port.
@@ -95,7 +107,12 @@ async fn serve(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn run(counts: Vec<usize>, think_ms: u64, methods: Vec<String>) -> anyhow::Result<()> {
+async fn run(
+    counts: Vec<usize>,
+    think_ms: u64,
+    methods: Vec<String>,
+    pages: bool,
+) -> anyhow::Result<()> {
     let keys = tempfile::Builder::new()
         .prefix("yishi-load-keys-")
         .tempdir()?;
@@ -107,9 +124,11 @@ async fn run(counts: Vec<usize>, think_ms: u64, methods: Vec<String>) -> anyhow:
             (pg.url("postgres"), Some((pg, dir)))
         }
     };
-    println!(
-        "method  meetings  ballots  ballots/s  ballot p50/p95/p99 ms  all screens p50/p95/p99 ms  close p50 ms  server peak RSS  CPU ms/ballot  server  database"
-    );
+    if !pages {
+        println!(
+            "method  meetings  ballots  ballots/s  ballot p50/p95/p99 ms  all screens p50/p95/p99 ms  close p50 ms  server peak RSS  CPU ms/ballot  server  database"
+        );
+    }
     for n in counts {
         for method in &methods {
             let db = format!("yishi_load_{n}");
@@ -140,6 +159,19 @@ async fn run(counts: Vec<usize>, think_ms: u64, methods: Vec<String>) -> anyhow:
             tokio::io::AsyncBufReadExt::read_line(&mut out, &mut line).await?;
             let port: u16 = line.trim().parse()?;
             let pid = child.id().unwrap();
+            if pages {
+                let m = &meetings[0];
+                let member = &m.members[1].1;
+                rates(
+                    port,
+                    member,
+                    &format!("/meetings/{}", m.id),
+                    &format!("/api/v1/meetings/{}", m.id),
+                )
+                .await?;
+                child.kill().await?;
+                break;
+            }
             let figures = play(port, pid, meetings, think_ms, method).await?;
             let (busy, server, generator) = figures.ticks;
             let rss = peak_rss_kib(pid);
@@ -377,6 +409,53 @@ async fn call(
     res.into_body().collect().await?;
     anyhow::ensure!(status < 300, "{path}: {status}");
     Ok(status)
+}
+
+/// Connections and seconds per path of `--pages`.
+const PAGE_CONNECTIONS: usize = 32;
+const PAGE_SECS: u64 = 10;
+
+/// `--pages`: requests per second of each path, one after the other on the same server.
+async fn rates(port: u16, token: &str, page: &str, json: &str) -> anyhow::Result<()> {
+    let healthz = rate(port, None, "/healthz").await?;
+    println!("path                          req/s   share of /healthz");
+    println!("{:<28}  {healthz:>6.0}", "/healthz");
+    for (name, path) in [("meeting page (a member)", page), ("meeting JSON", json)] {
+        let r = rate(port, Some(token), path).await?;
+        println!("{name:<28}  {r:>6.0}   {:>5.1} %", r / healthz * 100.0);
+    }
+    Ok(())
+}
+
+async fn rate(port: u16, token: Option<&str>, path: &str) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let stop = started + Duration::from_secs(PAGE_SECS);
+    let mut tasks = Vec::new();
+    for _ in 0..PAGE_CONNECTIONS {
+        let (token, path) = (token.map(str::to_owned), path.to_owned());
+        tasks.push(tokio::spawn(async move {
+            let mut client = connect(port).await?;
+            let mut served = 0u64;
+            while Instant::now() < stop {
+                client.ready().await?;
+                let mut req = hyper::Request::get(&path).header("host", "localhost");
+                if let Some(token) = &token {
+                    req = req.header("authorization", format!("Bearer {token}"));
+                }
+                let req = req.body(Full::new(Bytes::new()))?;
+                let res = client.send_request(req).await?;
+                anyhow::ensure!(res.status() == 200, "{path}: {}", res.status());
+                res.into_body().collect().await?;
+                served += 1;
+            }
+            anyhow::Ok(served)
+        }));
+    }
+    let mut served = 0;
+    for t in tasks {
+        served += t.await??;
+    }
+    Ok(served as f64 / started.elapsed().as_secs_f64())
 }
 
 /// What the screen reads of a snapshot (only these fields, so that the generator, which shares

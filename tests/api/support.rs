@@ -339,14 +339,17 @@ impl TestApp {
     pub async fn other_instance(&self) -> Router {
         let pool = PgPool::connect(&self.runtime_url).await.unwrap();
         let other = yishi::app(yishi::AppState::new(pool, test_config()).unwrap());
-        for _ in 0..100 {
-            let req = Request::get("/readyz").body(Body::empty()).unwrap();
-            if other.clone().oneshot(req).await.unwrap().status() == StatusCode::OK {
-                return other;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        panic!("the second instance never followed the events");
+        eventually(
+            5000,
+            50,
+            "the second instance never followed the events",
+            async || {
+                let req = Request::get("/readyz").body(Body::empty()).unwrap();
+                other.clone().oneshot(req).await.unwrap().status() == StatusCode::OK
+            },
+        )
+        .await;
+        other
     }
 
     /// `POST /api/v1/session`: the status and body, whatever they are.
@@ -506,6 +509,21 @@ impl TestApp {
         let res = self.send(req).await;
         let status = res.status();
         (status, body_json(res).await)
+    }
+}
+
+/// Waits until `holds` answers true, asking every `every_ms` for at most `within_ms`; panics
+/// with `what` if it never does.
+pub async fn eventually(
+    within_ms: u64,
+    every_ms: u64,
+    what: &str,
+    mut holds: impl AsyncFnMut() -> bool,
+) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(within_ms);
+    while !holds().await {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(std::time::Duration::from_millis(every_ms)).await;
     }
 }
 
