@@ -45,8 +45,9 @@ document.addEventListener('submit', (e) => {
   if (msg && !window.confirm(msg)) e.preventDefault();
 });
 
-// Live meeting screens: each change announced over Server-Sent Events reloads the meeting
-// part of the page, unless the person is typing — then a notice asks them to refresh.
+// Live meeting screens: each change announced over Server-Sent Events swaps in the meeting
+// part of the page (fetched alone), unless the person is typing — then a notice asks them to
+// refresh.
 (() => {
   const live = document.querySelector('[data-live]');
   if (!live || !window.EventSource) return;
@@ -75,7 +76,8 @@ document.addEventListener('submit', (e) => {
       }
       return;
     }
-    const res = await fetch(location.href, { credentials: 'same-origin' });
+    // Only the live part of the page, rendered from the server's read model of the meeting.
+    const res = await fetch(current.dataset.fragment || location.href, { credentials: 'same-origin' });
     if (!res.ok) return;
     const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
     const fresh = doc.querySelector('[data-live]');

@@ -7,6 +7,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
+use axum::response::{Html, IntoResponse, Response};
 
 use super::AppState;
 use super::error::AppError;
@@ -35,7 +36,9 @@ pub fn page_routes() -> axum::Router<AppState> {
             get(list_page).post(super::meetings::create_meeting),
         )
         .route("/meetings/{id}", get(meeting_page))
+        .route("/meetings/{id}/live", get(meeting_live))
         .route("/meetings/{id}/display", get(display_page))
+        .route("/meetings/{id}/display/live", get(display_live))
 }
 
 fn why(v: RuleViolation) -> String {
@@ -141,7 +144,7 @@ struct Current {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "meetings/detail.html")]
+#[template(path = "meetings/detail.html", blocks = ["content"])]
 struct MeetingPage {
     layout: Layout,
     v: MeetingView,
@@ -253,6 +256,29 @@ impl MeetingPage {
             _ => "",
         }
     }
+}
+
+/// The live part of a page alone, without the layout: what the page's script swaps in after
+/// each change of the meeting.
+fn fragment(part: impl Template) -> Result<Response, AppError> {
+    let html = part.render().map_err(anyhow::Error::from)?;
+    Ok(Html(html).into_response())
+}
+
+async fn meeting_live(
+    state: State<AppState>,
+    user: CurrentUser,
+    id: Path<MeetingId>,
+) -> Result<Response, AppError> {
+    fragment(meeting_page(state, user, id).await?.as_content())
+}
+
+async fn display_live(
+    state: State<AppState>,
+    user: CurrentUser,
+    id: Path<MeetingId>,
+) -> Result<Response, AppError> {
+    fragment(display_page(state, user, id).await?.as_content())
 }
 
 async fn meeting_page(
@@ -430,7 +456,7 @@ async fn meeting_page(
 // ---- The room display ----
 
 #[derive(Template, WebTemplate)]
-#[template(path = "meetings/display.html")]
+#[template(path = "meetings/display.html", blocks = ["content"])]
 struct DisplayPage {
     layout: Layout,
     v: MeetingView,

@@ -824,7 +824,15 @@ fn routes() -> Vec<Route> {
             303,
         ),
         page("GET", "/meetings/{meeting}", None, MeetingSee, 200),
+        page("GET", "/meetings/{meeting}/live", None, MeetingSee, 200),
         page("GET", "/meetings/{meeting}/display", None, MeetingSee, 200),
+        page(
+            "GET",
+            "/meetings/{meeting}/display/live",
+            None,
+            MeetingSee,
+            200,
+        ),
         // Already notified above: 综合科 is refused by the state.
         page(
             "POST",

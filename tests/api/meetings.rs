@@ -1499,3 +1499,31 @@ async fn another_instance_shows_every_change_even_across_a_lost_listener() {
     )
     .await;
 }
+
+/// What a meeting page's script swaps in after each change: the page's live part alone, the
+/// same as the page shows it, for the meeting page and the room display.
+#[tokio::test]
+async fn the_live_part_of_a_meeting_page_is_served_alone() {
+    let app = TestApp::new().await;
+    let r = room(&app, 3).await;
+    let t = ready_topic(&app, &r, "议题", json!({})).await;
+    let m = meeting(&app, &r, 10).await;
+    add(&app, &r, m, t).await;
+    convene(&app, &r, m, &[]).await;
+    for page in [format!("/meetings/{m}"), format!("/meetings/{m}/display")] {
+        let html = async |path: &str| {
+            let res = app.page("GET", path, Some(&r.members[0].token), None).await;
+            assert_eq!(res.status(), StatusCode::OK, "{path}");
+            crate::support::body_text(res).await
+        };
+        let whole = html(&page).await;
+        let part = html(&format!("{page}/live")).await;
+        assert!(part.trim_start().starts_with("<div"), "{part}");
+        assert!(part.contains(&format!("data-live=\"{m}\"")));
+        assert!(
+            !part.contains("<html") && !part.contains("<nav"),
+            "no layout: {part}"
+        );
+        assert!(whole.contains(part.trim()), "the page's own live part");
+    }
+}
