@@ -10,6 +10,11 @@
 //!     cargo run --release --example meeting_load -- --method named,secret 100
 //!     cargo run --release --example meeting_load -- --pages
 //!
+//! `--browser` makes every member's screen do what the meeting page's script does on each
+//! event: fetch the page's live part (`/meetings/{id}/live`), one fetch at a time; a ballot then
+//! counts as shown when the first fetch begun after its event has come back, so the screen
+//! figures are page updates.
+//!
 //! `--pages` measures instead how fast the server answers one member of an open meeting, side
 //! by side in the same run: the meeting page as that member's browser loads it, the meeting's
 //! JSON, and `/healthz` without a session (what the server does for a request at the least),
@@ -61,10 +66,13 @@ fn main() -> anyhow::Result<()> {
     let mut counts = Vec::new();
     let mut methods = vec!["secret".to_owned()];
     let mut pages = false;
+    let mut browser = false;
     let mut rest = args.iter();
     while let Some(a) = rest.next() {
         if a == "--pages" {
             pages = true;
+        } else if a == "--browser" {
+            browser = true;
         } else if a == "--think-ms" {
             think_ms = rest.next().map(|v| v.parse()).transpose()?.unwrap_or(0);
         } else if a == "--method" {
@@ -88,7 +96,7 @@ fn main() -> anyhow::Result<()> {
     } else if counts.is_empty() {
         counts = vec![1, 10, 100];
     }
-    rt.block_on(run(counts, think_ms, methods, pages))
+    rt.block_on(run(counts, think_ms, methods, pages, browser))
 }
 
 /// The server alone, as `yishi serve` runs it, printing its port.
@@ -112,6 +120,7 @@ async fn run(
     think_ms: u64,
     methods: Vec<String>,
     pages: bool,
+    browser: bool,
 ) -> anyhow::Result<()> {
     let keys = tempfile::Builder::new()
         .prefix("yishi-load-keys-")
@@ -172,7 +181,7 @@ async fn run(
                 child.kill().await?;
                 break;
             }
-            let figures = play(port, pid, meetings, think_ms, method).await?;
+            let figures = play(port, pid, meetings, think_ms, method, browser).await?;
             let (busy, server, generator) = figures.ticks;
             let rss = peak_rss_kib(pid);
             child.kill().await?;
@@ -475,7 +484,14 @@ struct SnapshotItem {
 type Seen = Arc<Mutex<HashMap<(Uuid, Uuid), Vec<Instant>>>>;
 
 /// A member's screen: follows the meeting's events and notes when each ballot appears.
-async fn screen(port: u16, meeting: Uuid, token: String, seen: Seen) -> anyhow::Result<()> {
+async fn screen(
+    port: u16,
+    meeting: Uuid,
+    token: String,
+    seen: Seen,
+    browser: bool,
+) -> anyhow::Result<()> {
+    let page = browser.then(|| page_updates(port, meeting, token.clone(), seen.clone()));
     let mut client = connect(port).await?;
     let req = hyper::Request::get(format!("/api/v1/meetings/{meeting}/events"))
         .header("host", "localhost")
@@ -509,14 +525,72 @@ async fn screen(port: u16, meeting: Uuid, token: String, seen: Seen) -> anyhow::
             }
             let (_, shown) = known.as_mut().expect("set above");
             let now = Instant::now();
-            for voter in item.voted.iter().filter(|x| !shown.contains(x)) {
-                let key = (item.item_id, *voter);
-                seen.lock().unwrap().entry(key).or_default().push(now);
+            let new = item.voted.iter().filter(|x| !shown.contains(x));
+            match &page {
+                // The page shows them once its next fetch is back.
+                Some((waiting, wake)) => {
+                    waiting
+                        .lock()
+                        .unwrap()
+                        .extend(new.map(|v| (item.item_id, *v)));
+                    wake.notify_one();
+                }
+                None => {
+                    for voter in new {
+                        let key = (item.item_id, *voter);
+                        seen.lock().unwrap().entry(key).or_default().push(now);
+                    }
+                }
             }
             *shown = item.voted;
         }
     }
     Ok(())
+}
+
+/// Ballots a screen's page is still to show, and the bell that wakes its fetcher.
+type PageUpdates = (Arc<Mutex<Vec<(Uuid, Uuid)>>>, Arc<tokio::sync::Notify>);
+
+/// The page script of one screen: after each event, fetch the live part, one fetch at a time;
+/// the ballots announced before a fetch began are shown when it is back.
+fn page_updates(port: u16, meeting: Uuid, token: String, seen: Seen) -> PageUpdates {
+    let waiting: Arc<Mutex<Vec<(Uuid, Uuid)>>> = Arc::default();
+    let wake = Arc::new(tokio::sync::Notify::new());
+    tokio::spawn(fetch_pages(
+        port,
+        format!("/meetings/{meeting}/live"),
+        token,
+        seen,
+        (waiting.clone(), wake.clone()),
+    ));
+    (waiting, wake)
+}
+
+async fn fetch_pages(
+    port: u16,
+    path: String,
+    token: String,
+    seen: Seen,
+    (waiting, wake): PageUpdates,
+) -> anyhow::Result<()> {
+    let mut client = connect(port).await?;
+    loop {
+        wake.notified().await;
+        let shown: Vec<(Uuid, Uuid)> = std::mem::take(&mut *waiting.lock().unwrap());
+        client.ready().await?;
+        let req = hyper::Request::get(&path)
+            .header("host", "localhost")
+            .header("authorization", format!("Bearer {token}"))
+            .body(Full::new(Bytes::new()))?;
+        let res = client.send_request(req).await?;
+        anyhow::ensure!(res.status() == 200, "{path}: {}", res.status());
+        res.into_body().collect().await?;
+        let now = Instant::now();
+        let mut seen = seen.lock().unwrap();
+        for key in shown {
+            seen.entry(key).or_default().push(now);
+        }
+    }
 }
 
 async fn play(
@@ -525,6 +599,7 @@ async fn play(
     meetings: Vec<Seeded>,
     think_ms: u64,
     method: &str,
+    browser: bool,
 ) -> anyhow::Result<Figures> {
     let seen: Seen = Arc::default();
     let mut screens = Vec::new();
@@ -535,6 +610,7 @@ async fn play(
                 m.id,
                 token.clone(),
                 seen.clone(),
+                browser,
             )));
         }
     }

@@ -53,17 +53,28 @@ document.addEventListener('submit', (e) => {
   if (!live || !window.EventSource) return;
   const source = new EventSource('/api/v1/meetings/' + live.dataset.live + '/events');
   let first = true;
-  let timer = null;
+  // One fetch at a time: changes that arrive meanwhile are shown by one more fetch after it.
+  let busy = false;
+  let again = false;
   source.addEventListener('meeting', () => {
     if (first) { first = false; return; } // the page was rendered from this state
-    clearTimeout(timer);
-    timer = setTimeout(refresh, 150);
+    if (busy) { again = true; return; }
+    refresh();
   });
   function typing(root) {
     return [...root.querySelectorAll('textarea, input[type=text], input:not([type])')]
       .some((el) => el.value.trim() !== '' || el === document.activeElement);
   }
   async function refresh() {
+    busy = true;
+    try {
+      await swap();
+    } finally {
+      busy = false;
+    }
+    if (again) { again = false; refresh(); }
+  }
+  async function swap() {
     const current = document.querySelector('[data-live]');
     if (typing(current)) {
       if (!document.getElementById('stale')) {

@@ -149,6 +149,9 @@ pub struct LiveMeetings {
 #[derive(Default)]
 struct Inner {
     models: HashMap<MeetingId, (Generation, Arc<LiveMeeting>)>,
+    /// One load of a meeting at a time: its screens all ask at once after each change, and
+    /// those waiting behind a load take what it kept.
+    loads: HashMap<MeetingId, Arc<tokio::sync::Mutex<()>>>,
     /// Moves on with every change to any meeting (`*`) …
     all: u64,
     /// … and with every change to one.
@@ -171,17 +174,26 @@ impl LiveMeetings {
         id: MeetingId,
     ) -> Result<Arc<LiveMeeting>, AppError> {
         let following = self.following.load(Ordering::Acquire);
-        let generation = {
-            let inner = self.inner.lock().expect("live meetings lock");
-            let generation = inner.generation(id);
-            if following
-                && let Some((held, model)) = inner.models.get(&id)
-                && *held == generation
-            {
-                return Ok(model.clone());
-            }
-            generation
-        };
+        if let Some(model) = self.current(id, following) {
+            return Ok(model);
+        }
+        let load = self
+            .inner
+            .lock()
+            .expect("live meetings lock")
+            .loads
+            .entry(id)
+            .or_default()
+            .clone();
+        let _turn = load.lock().await;
+        if let Some(model) = self.current(id, following) {
+            return Ok(model);
+        }
+        let generation = self
+            .inner
+            .lock()
+            .expect("live meetings lock")
+            .generation(id);
         let mut conn = pool.acquire().await?;
         let model = Arc::new(
             LiveMeeting::read(&mut conn, id)
@@ -193,6 +205,13 @@ impl LiveMeetings {
             inner.models.insert(id, (generation, model.clone()));
         }
         Ok(model)
+    }
+
+    /// The model of `id` held now, if it is current.
+    fn current(&self, id: MeetingId, following: bool) -> Option<Arc<LiveMeeting>> {
+        let inner = self.inner.lock().expect("live meetings lock");
+        let (held, model) = inner.models.get(&id)?;
+        (following && *held == inner.generation(id)).then(|| model.clone())
     }
 
     /// Forgets what a [`CHANGED_CHANNEL`] payload names: one meeting by its id, or all (`*`).
