@@ -258,6 +258,9 @@ async fn serve(state: AppState) -> anyhow::Result<()> {
     let state_audit = state.audit.clone();
     let hub = state.hub.clone();
     spawn_session_purge(state.clone());
+    // Installed before the first request is served: a SIGTERM sent once the server answers
+    // must find it (axum polls the shutdown future in a task of its own, maybe later).
+    let stop = shutdown_signal()?;
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("listen on {bind}"))?;
@@ -267,7 +270,7 @@ async fn serve(state: AppState) -> anyhow::Result<()> {
         yishi::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(async move {
-        shutdown_signal().await;
+        stop.await;
         // Open event streams would otherwise hold the shutdown forever.
         hub.close();
     })
@@ -306,21 +309,16 @@ fn spawn_session_purge(state: AppState) {
     });
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending().await,
+/// Resolves on SIGTERM or SIGINT; both handlers are in place when this returns.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("install the SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("install the SIGINT handler")?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = int.recv() => {},
         }
-    };
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-    tracing::info!("shutting down");
+        tracing::info!("shutting down");
+    })
 }
