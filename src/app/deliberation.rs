@@ -118,6 +118,14 @@ impl ItemCtx {
     }
 }
 
+/// The person a `user_id` field names, or the user acting when it is left blank.
+fn named_or_self(user: &CurrentUser, raw: Option<&str>) -> Result<UserId, AppError> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(user.user_id),
+        Some(raw) => UserId::parse(raw).map_err(|_| AppError::invalid("user_id", "人员不存在")),
+    }
+}
+
 /// Members act side by side on an item (opinions, ballots, recusals, remarks).
 const SIDE: (Lock, Lock) = (Lock::Share, Lock::Share);
 /// The chair's steps on an item exclude the members' actions on it while they run.
@@ -215,10 +223,7 @@ pub async fn recuse(
     item_id: ItemId,
     input: RecusalInput,
 ) -> Result<(), AppError> {
-    let who = match input.user_id.trim() {
-        "" => user.user_id,
-        raw => UserId::parse(raw).map_err(|_| AppError::invalid("user_id", "人员不存在"))?,
-    };
+    let who = named_or_self(user, Some(&input.user_id))?;
     let for_self = who == user.user_id;
     let (mut tx, c) = ItemCtx::begin(
         state,
@@ -433,10 +438,7 @@ pub async fn cast_ballot(
     item_id: ItemId,
     input: BallotInput,
 ) -> Result<(), AppError> {
-    let voter = match input.user_id.as_deref().map(str::trim) {
-        None | Some("") => user.user_id,
-        Some(raw) => UserId::parse(raw).map_err(|_| AppError::invalid("user_id", "人员不存在"))?,
-    };
+    let voter = named_or_self(user, input.user_id.as_deref())?;
     let on_behalf = voter != user.user_id;
     let (mut tx, c) = ItemCtx::begin(
         state,

@@ -177,46 +177,39 @@ impl LiveMeetings {
         if let Some(model) = self.current(id, following) {
             return Ok(model);
         }
-        let load = self
-            .inner
-            .lock()
-            .expect("live meetings lock")
-            .loads
-            .entry(id)
-            .or_default()
-            .clone();
+        let load = self.inner().loads.entry(id).or_default().clone();
         let _turn = load.lock().await;
         if let Some(model) = self.current(id, following) {
             return Ok(model);
         }
-        let generation = self
-            .inner
-            .lock()
-            .expect("live meetings lock")
-            .generation(id);
+        let generation = self.inner().generation(id);
         let mut conn = pool.acquire().await?;
         let model = Arc::new(
             LiveMeeting::read(&mut conn, id)
                 .await?
                 .ok_or(AppError::NotFound)?,
         );
-        let mut inner = self.inner.lock().expect("live meetings lock");
+        let mut inner = self.inner();
         if following && inner.generation(id) == generation {
             inner.models.insert(id, (generation, model.clone()));
         }
         Ok(model)
     }
 
+    fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().expect("live meetings lock")
+    }
+
     /// The model of `id` held now, if it is current.
     fn current(&self, id: MeetingId, following: bool) -> Option<Arc<LiveMeeting>> {
-        let inner = self.inner.lock().expect("live meetings lock");
+        let inner = self.inner();
         let (held, model) = inner.models.get(&id)?;
         (following && *held == inner.generation(id)).then(|| model.clone())
     }
 
     /// Forgets what a [`CHANGED_CHANNEL`] payload names: one meeting by its id, or all (`*`).
     pub fn forget(&self, payload: &str) {
-        let mut inner = self.inner.lock().expect("live meetings lock");
+        let mut inner = self.inner();
         match MeetingId::parse(payload) {
             Ok(id) => {
                 *inner.each.entry(id).or_default() += 1;
