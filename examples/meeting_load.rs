@@ -24,6 +24,11 @@
 //! other in the same run: `named` (one plain row per ballot) beside `secret` (encrypted
 //! ballots with their proofs, counted by decrypting the sums) shows what the encryption costs.
 //!
+//! Before the first meeting is played, the run measures the bare SQL of one ballot on the same
+//! database server, as a pgbench script would (lock the item, insert the ballot, append an
+//! audit row without chaining it; 64 connections for 10 s, each transaction committed with the
+//! server's fsync setting), and prints each run's ballots/s as a share of it.
+//!
 //! Without `--think-ms` every member of a meeting acts at the same instant (the worst case:
 //! all meetings in lockstep); with it each member waits a random 0–N ms before stating an
 //! opinion and before voting, as people in a room do.
@@ -133,11 +138,20 @@ async fn run(
             (pg.url("postgres"), Some((pg, dir)))
         }
     };
-    if !pages {
+    let bare = if pages {
+        0.0
+    } else {
+        let admin = yishi::bootstrap::connect(&base, BARE_CONNECTIONS as u32).await?;
+        let (per_s, cpu_ms) = bare_ballots(&admin).await?;
+        admin.close().await;
         println!(
-            "method  meetings  ballots  ballots/s  ballot p50/p95/p99 ms  all screens p50/p95/p99 ms  close p50 ms  server peak RSS  CPU ms/ballot  server  database"
+            "bare-SQL ballot ({BARE_CONNECTIONS} connections, {BARE_SECS} s): {per_s:.0} tx/s, CPU {cpu_ms:.2} ms/tx"
         );
-    }
+        println!(
+            "method  meetings  ballots  ballots/s  of bare SQL  ballot p50/p95/p99 ms  all screens p50/p95/p99 ms  close p50 ms  server peak RSS  CPU ms/ballot  server  database"
+        );
+        per_s
+    };
     for n in counts {
         for method in &methods {
             let db = format!("yishi_load_{n}");
@@ -189,12 +203,14 @@ async fn run(
             // steps): the whole machine, the server, and the database (the machine less the
             // server and this load generator).
             let per_ballot = |ticks: u64| ticks as f64 * 10.0 / figures.ballots as f64;
+            let rate = figures.ballots as f64 / figures.elapsed.as_secs_f64();
             let mut closes = figures.closes.clone();
             closes.sort_by(f64::total_cmp);
             println!(
-                "{method:>6}  {n:>8}  {:>7}  {:>9.0}  {:>21}  {:>26}  {:>12.1}  {:>10.1} MiB  {:>13.1}  {:>6.1}  {:>8.1}",
+                "{method:>6}  {n:>8}  {:>7}  {:>9.0}  {:>9.1} %  {:>21}  {:>26}  {:>12.1}  {:>10.1} MiB  {:>13.1}  {:>6.1}  {:>8.1}",
                 figures.ballots,
-                figures.ballots as f64 / figures.elapsed.as_secs_f64(),
+                rate,
+                rate / bare * 100.0,
                 percentiles(&mut figures.latencies.clone()),
                 percentiles(&mut figures.delivery.clone()),
                 closes.get(closes.len() / 2).copied().unwrap_or(f64::NAN),
@@ -215,6 +231,81 @@ async fn run(
         pg.stop(false)?;
     }
     Ok(())
+}
+
+/// Connections and seconds of the bare-SQL ballot.
+const BARE_CONNECTIONS: usize = 64;
+const BARE_SECS: u64 = 10;
+
+/// The bare SQL of one ballot, as fast as the database server takes it: transactions per
+/// second and the machine's CPU time per transaction. Its tables live in a schema of their own,
+/// dropped afterwards; the ballot's sizes are those of a secret ballot.
+async fn bare_ballots(pool: &sqlx::PgPool) -> anyhow::Result<(f64, f64)> {
+    for sql in [
+        "drop schema if exists bare_ballot cascade",
+        "create schema bare_ballot",
+        "create table bare_ballot.item (item_id int primary key)",
+        "insert into bare_ballot.item select generate_series(1, 100)",
+        "create table bare_ballot.ballot (item_id int not null references bare_ballot.item, \
+         voter uuid not null, tracker bytea not null, ballot bytea not null, \
+         primary key (item_id, voter))",
+        "create table bare_ballot.audit (seq bigserial primary key, occurred_at timestamptz \
+         not null default now(), actor uuid not null, action text not null, entity_id text \
+         not null, after jsonb, hash bytea not null)",
+    ] {
+        sqlx::query(sql).execute(pool).await?;
+    }
+    let started = Instant::now();
+    let stop = started + Duration::from_secs(BARE_SECS);
+    let busy = busy_ticks();
+    let mut tasks = Vec::new();
+    for c in 0..BARE_CONNECTIONS {
+        let pool = pool.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut done = 0u64;
+            while Instant::now() < stop {
+                let item = (c + done as usize) % 100 + 1;
+                let voter = Uuid::now_v7();
+                let mut tx = pool.begin().await?;
+                sqlx::query("select 1 from bare_ballot.item where item_id = $1 for share")
+                    .bind(item as i32)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("insert into bare_ballot.ballot values ($1, $2, $3, $4)")
+                    .bind(item as i32)
+                    .bind(voter)
+                    .bind(&[7u8; 32][..])
+                    .bind(&[7u8; 905][..])
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "insert into bare_ballot.audit (actor, action, entity_id, after, hash) \
+                     values ($1, 'item.ballot', $2, $3, $4)",
+                )
+                .bind(voter)
+                .bind(item.to_string())
+                .bind(serde_json::json!({"method": "secret", "item_id": item}))
+                .bind(&[7u8; 32][..])
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                done += 1;
+            }
+            anyhow::Ok(done)
+        }));
+    }
+    let mut done = 0;
+    for t in tasks {
+        done += t.await??;
+    }
+    let (elapsed, busy) = (started.elapsed(), busy_ticks() - busy);
+    sqlx::query("drop schema bare_ballot cascade")
+        .execute(pool)
+        .await?;
+    Ok((
+        done as f64 / elapsed.as_secs_f64(),
+        busy as f64 * 10.0 / done as f64,
+    ))
 }
 
 /// Clock ticks (1/100 s) the machine spent busy, all cores together (user, nice, system, irq,

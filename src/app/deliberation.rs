@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::AppError;
 use super::input::{blank_as_none, required_text};
-use super::meeting::{Ctx, advance_topic, commit, item_state, publish_and_commit};
+use super::meeting::{Ctx, advance_topic, commit, item_state};
 use super::{CurrentUser, Services};
 use crate::db::meetings::{Item, Lock};
 use crate::db::{self};
@@ -510,11 +510,7 @@ pub async fn cast_ballot(
         _ => AppError::from(e),
     })?;
     let change = c.change("item.ballot", after);
-    state
-        .audit
-        .append(&mut tx, &user.audit_actor(), change)
-        .await?;
-    publish_and_commit(state, tx, &c.ctx, "item.ballot").await
+    commit(state, tx, user, &c.ctx, change).await
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -701,23 +701,6 @@ pub async fn material_uploads(
         .collect())
 }
 
-/// Sends the meeting's live snapshot to every server instance's screens (delivered when the
-/// transaction commits).
-pub async fn publish(
-    conn: &mut PgConnection,
-    meeting_id: MeetingId,
-    kind: &str,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        "select pg_notify('yishi_meeting', meeting_snapshot($1, $2))",
-        meeting_id as _,
-        kind
-    )
-    .execute(conn)
-    .await
-    .map(drop)
-}
-
 /// The live snapshot as a screen reads it on (re)connect.
 pub async fn snapshot(
     conn: &mut PgConnection,

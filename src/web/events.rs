@@ -1,8 +1,8 @@
 //! Live meeting screens: every change to a meeting is sent with PostgreSQL `NOTIFY` in the
-//! transaction that makes it (see `db::meetings::publish`); each server instance listens once
-//! and fans the snapshot out to its screens of that meeting over Server-Sent Events. Nothing a
-//! screen needs lives only in one instance's memory: on (re)connect it reads the snapshot from
-//! the database.
+//! transaction that makes it (by the change's audit entry: migration `meeting_changed_parts`);
+//! each server instance listens once and fans the snapshot out to its screens of that meeting
+//! over Server-Sent Events. Nothing a screen needs lives only in one instance's memory: on
+//! (re)connect it reads the snapshot from the database.
 //!
 //! Each snapshot is encoded as an event once and the same bytes go to every screen. Every
 //! snapshot is the whole live state, so a screen that has fallen behind (a slow phone, a busy

@@ -1453,6 +1453,56 @@ async fn another_instance_shows_every_change_even_across_a_lost_listener() {
         async || spoken().await == 1,
     )
     .await;
+    // The rest of what the item goes through reaches it too: the vote's opening (the whole
+    // meeting read again), then a ballot (its list read again alone, with the change log).
+    for n in 1..r.members.len() {
+        opinion(n).await;
+    }
+    let chair = |action: &'static str, body: Value| ok(&app, &r.shuji.token, item(action), body);
+    chair("opinions", json!({"stance": "agree"})).await;
+    chair("vote", json!({"method": "secret"})).await;
+    let shown = async || {
+        let (_, v) = app
+            .api_via(
+                &other,
+                "GET",
+                &format!("/api/v1/meetings/{m}"),
+                Some(viewer),
+                None,
+            )
+            .await;
+        let agenda = &v["agenda"][0];
+        let page = app
+            .page_via(&other, &format!("/meetings/{m}"), viewer)
+            .await;
+        (
+            agenda["state"].as_str().unwrap_or_default().to_owned(),
+            agenda["votes"].as_array().map_or(0, Vec::len),
+            // The meeting's change log on its page: the ballot's entry.
+            page.contains("投票</li>"),
+        )
+    };
+    eventually(
+        1000,
+        50,
+        "the other instance does not show the vote open",
+        async || shown().await == ("voting".to_owned(), 0, false),
+    )
+    .await;
+    ok(
+        &app,
+        &r.members[0].token,
+        item("ballots"),
+        json!({"choice": "yes"}),
+    )
+    .await;
+    eventually(
+        1000,
+        50,
+        "the other instance does not show the ballot",
+        async || shown().await == ("voting".to_owned(), 1, true),
+    )
+    .await;
 
     // A change whose notification is lost (made here with the triggers off, as if the
     // listener had been down when it was sent) is not seen through the read model …

@@ -441,6 +441,19 @@ pub async fn body_text(res: Response<Body>) -> String {
 
 impl TestApp {
     /// A page request: optional bearer token (served like the session cookie) and form body.
+    /// A page's text as another instance (`router`) serves it.
+    pub async fn page_via(&self, router: &Router, path: &str, token: &str) -> String {
+        let mut req = Request::get(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        req.extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+        let res = router.clone().oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        body_text(res).await
+    }
+
     pub async fn page(
         &self,
         method: &str,

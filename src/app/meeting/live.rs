@@ -4,8 +4,10 @@
 //! database once, not eleven times.
 //!
 //! Each change to a row the model is built from notifies `yishi_meeting_changed` in its
-//! transaction (migration `meeting_changed`); the instance's listener forgets the meeting it
-//! names, and the next reader loads it again. The model is used only while this instance
+//! transaction, naming the meeting and the table (migrations `meeting_changed`,
+//! `meeting_changed_parts`); the instance's listener marks what it names stale, and the next
+//! reader loads it again: the one list an opinion, a ballot or a remark changed (and the change
+//! log), or else the whole meeting. The model is used only while this instance
 //! follows that channel: after a lost listener connection it is emptied. A load that began
 //! before a change to its meeting is not kept (each change moves a generation on), so no reader
 //! is served a state older than the last change it could have seen.
@@ -39,6 +41,7 @@ pub const CHANGED_CHANNEL: &str = "yishi_meeting_changed";
 const HISTORY: i64 = 200;
 
 /// One meeting as the database holds it, every viewer's facts together.
+#[derive(Clone)]
 pub struct LiveMeeting {
     pub meeting: Meeting,
     /// Every membership of the group, ended or not, with attendance.
@@ -80,11 +83,6 @@ impl LiveMeeting {
                 .map(|u| u.name)
                 .unwrap_or_default())
         };
-        let history_filter = Filter {
-            entity_type: Some("meeting".into()),
-            entity_id: Some(id.to_string()),
-            ..Filter::default()
-        };
         Ok(Some(LiveMeeting {
             memberships: context.memberships,
             settings: context.standing.settings,
@@ -108,11 +106,33 @@ impl LiveMeeting {
                 meeting.party_group_id,
             )
             .await?,
-            history: db::audit_log::search(conn, &history_filter, HISTORY, 0)
-                .await?
-                .0,
+            history: history(conn, id).await?,
             meeting,
         }))
+    }
+
+    /// This model with the lists `stale` names read again (the rest it shares with this one).
+    async fn refresh(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        stale: Stale,
+    ) -> Result<LiveMeeting, AppError> {
+        let id = self.meeting.meeting_id;
+        let mut next = self.clone();
+        if stale.has(Stale::OPINIONS) {
+            next.opinions = db::deliberation::opinions(conn, id).await?;
+        }
+        if stale.has(Stale::VOTES) {
+            next.votes = db::deliberation::votes(conn, id).await?;
+            next.trackers = db::deliberation::trackers(conn, id).await?;
+        }
+        if stale.has(Stale::REMARKS) {
+            next.remarks = db::deliberation::remarks(conn, id).await?;
+        }
+        if stale.has(Stale::HISTORY) {
+            next.history = history(conn, id).await?;
+        }
+        Ok(next)
     }
 
     /// The meeting as `user` stands to it, if they may see it (R-CONFIDENTIAL: 404 otherwise).
@@ -137,6 +157,63 @@ impl LiveMeeting {
     }
 }
 
+async fn history(
+    conn: &mut sqlx::PgConnection,
+    id: MeetingId,
+) -> Result<Vec<AuditEntry>, AppError> {
+    let filter = Filter {
+        entity_type: Some("meeting".into()),
+        entity_id: Some(id.to_string()),
+        ..Filter::default()
+    };
+    Ok(db::audit_log::search(conn, &filter, HISTORY, 0).await?.0)
+}
+
+/// What changes since a model was read have made stale in it, by the tables they touched:
+/// opinions, ballots and remarks (each with its audit entry) change one list each, which is
+/// read again alone; a change to any other table, the whole model.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Stale(u8);
+
+impl Stale {
+    const OPINIONS: Stale = Stale(1);
+    const VOTES: Stale = Stale(2);
+    const REMARKS: Stale = Stale(4);
+    const HISTORY: Stale = Stale(8);
+    const ALL: Stale = Stale(0x80);
+
+    /// A notification's table.
+    fn of_table(table: &str) -> Stale {
+        match table {
+            "opinion" => Stale::OPINIONS,
+            "vote_cast" => Stale::VOTES,
+            "remark" => Stale::REMARKS,
+            "audit_entry" => Stale::HISTORY,
+            _ => Stale::ALL,
+        }
+    }
+
+    /// What an action of this instance changed, marked at once so that the actor reads it
+    /// back; the notifications that follow mark what its transaction really touched.
+    fn of_action(action: &str) -> Stale {
+        match action {
+            "item.opinion" => Stale(Stale::OPINIONS.0 | Stale::HISTORY.0),
+            "item.ballot" => Stale(Stale::VOTES.0 | Stale::HISTORY.0),
+            "item.remark" => Stale(Stale::REMARKS.0 | Stale::HISTORY.0),
+            _ => Stale::ALL,
+        }
+    }
+
+    fn has(self, part: Stale) -> bool {
+        self.0 & part.0 != 0
+    }
+
+    /// Whether reading some lists again brings the model up to date.
+    fn partial(self) -> bool {
+        !self.has(Stale::ALL)
+    }
+}
+
 /// The read models of this instance, by meeting.
 #[derive(Default)]
 pub struct LiveMeetings {
@@ -149,6 +226,8 @@ pub struct LiveMeetings {
 #[derive(Default)]
 struct Inner {
     models: HashMap<MeetingId, (Generation, Arc<LiveMeeting>)>,
+    /// What has gone stale in each model since it was read.
+    stale: HashMap<MeetingId, Stale>,
     /// One load of a meeting at a time: its screens all ask at once after each change, and
     /// those waiting behind a load take what it kept.
     loads: HashMap<MeetingId, Arc<tokio::sync::Mutex<()>>>,
@@ -182,16 +261,23 @@ impl LiveMeetings {
         if let Some(model) = self.current(id, following) {
             return Ok(model);
         }
-        let generation = self.inner().generation(id);
+        let (generation, held) = {
+            let inner = self.inner();
+            let stale = inner.stale.get(&id).copied().unwrap_or_default();
+            let held = inner.models.get(&id).filter(|_| following);
+            (inner.generation(id), held.map(|(_, m)| (m.clone(), stale)))
+        };
         let mut conn = pool.acquire().await?;
-        let model = Arc::new(
-            LiveMeeting::read(&mut conn, id)
+        let model = Arc::new(match held {
+            Some((model, stale)) if stale.partial() => model.refresh(&mut conn, stale).await?,
+            _ => LiveMeeting::read(&mut conn, id)
                 .await?
                 .ok_or(AppError::NotFound)?,
-        );
+        });
         let mut inner = self.inner();
         if following && inner.generation(id) == generation {
             inner.models.insert(id, (generation, model.clone()));
+            inner.stale.remove(&id);
         }
         Ok(model)
     }
@@ -207,27 +293,39 @@ impl LiveMeetings {
         (following && *held == inner.generation(id)).then(|| model.clone())
     }
 
-    /// Forgets what a [`CHANGED_CHANNEL`] payload names: one meeting by its id, or all (`*`).
+    /// Marks stale what a [`CHANGED_CHANNEL`] payload names: `<meeting id>:<table>`, or every
+    /// meeting (`*`).
     pub fn forget(&self, payload: &str) {
-        let mut inner = self.inner();
-        match MeetingId::parse(payload) {
-            Ok(id) => {
-                *inner.each.entry(id).or_default() += 1;
-                inner.models.remove(&id);
-            }
+        let (id, table) = payload.split_once(':').unwrap_or((payload, ""));
+        match MeetingId::parse(id) {
+            Ok(id) => self.mark(id, Stale::of_table(table)),
             Err(_) => {
+                let mut inner = self.inner();
                 inner.all += 1;
                 inner.models.clear();
                 // The per-meeting counters only need to move on, not to be kept.
                 inner.each.clear();
+                inner.stale.clear();
             }
         }
     }
 
+    fn mark(&self, id: MeetingId, stale: Stale) {
+        let mut inner = self.inner();
+        *inner.each.entry(id).or_default() += 1;
+        let held = inner.stale.entry(id).or_default();
+        *held = Stale(held.0 | stale.0);
+    }
+
     /// A change this instance committed to a meeting, read at once here; the other instances
-    /// forget it as its notification arrives.
+    /// mark it as its notifications arrive.
     pub fn changed(&self, meeting: MeetingId) {
-        self.forget(&meeting.to_string());
+        self.mark(meeting, Stale::ALL);
+    }
+
+    /// [`LiveMeetings::changed`] for a change made by a meeting action's audit entry.
+    pub fn changed_by(&self, meeting: MeetingId, action: &str) {
+        self.mark(meeting, Stale::of_action(action));
     }
 
     /// [`LiveMeetings::changed`] for a change to what any meeting shows (people, memberships,
@@ -263,5 +361,28 @@ mod tests {
         live.forget("*");
         assert_ne!(generation(a), a1);
         assert_ne!(generation(b), b1);
+    }
+
+    #[test]
+    fn an_opinion_or_a_ballot_makes_its_list_stale_and_any_other_table_the_whole_model() {
+        let live = LiveMeetings::default();
+        let id = MeetingId::new();
+        let stale = || live.inner.lock().unwrap().stale.get(&id).copied();
+        live.forget(&format!("{id}:vote_cast"));
+        live.forget(&format!("{id}:audit_entry"));
+        let ballot = stale().unwrap();
+        assert!(ballot.partial() && ballot.has(Stale::VOTES) && ballot.has(Stale::HISTORY));
+        assert!(!ballot.has(Stale::OPINIONS));
+        // What the acting instance marks at once is what the notifications mark.
+        assert_eq!(Stale::of_action("item.ballot"), ballot);
+        live.forget(&format!("{id}:opinion"));
+        assert!(stale().unwrap().has(Stale::OPINIONS));
+        // The item's state, an attendance, a name: read the whole meeting again.
+        live.forget(&format!("{id}:agenda_item"));
+        assert!(!stale().unwrap().partial());
+        live.changed_by(id, "item.vote_open");
+        assert!(!stale().unwrap().partial());
+        live.forget("*");
+        assert_eq!(stale(), None);
     }
 }

@@ -211,7 +211,7 @@ pub fn item_state(item: &Item) -> Result<ItemState, AppError> {
         .ok_or_else(|| anyhow::anyhow!("item state {:?} without its result", item.state).into())
 }
 
-/// Appends the audit entry and the live notification of a meeting change, then commits.
+/// Appends the audit entry of a meeting change (which notifies its screens), then commits.
 pub async fn commit(
     state: &Services,
     mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
@@ -219,27 +219,16 @@ pub async fn commit(
     ctx: &Ctx,
     change: Change,
 ) -> Result<(), AppError> {
-    let kind = change.action;
+    let action = change.action;
+    // The entry sends the meeting's live snapshot to its screens (migration
+    // `meeting_changed_parts`).
     state
         .audit
         .append(&mut tx, &user.audit_actor(), change)
         .await?;
-    publish_and_commit(state, tx, ctx, kind).await
-}
-
-/// The last two steps of every meeting action. They come after the audit append, which locks
-/// the group's chain head until commit: so snapshots are sent in the order the changes commit,
-/// and each one sees every change committed before it.
-pub async fn publish_and_commit(
-    state: &Services,
-    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
-    ctx: &Ctx,
-    kind: &str,
-) -> Result<(), AppError> {
-    db::meetings::publish(&mut tx, ctx.id(), kind).await?;
     tx.commit().await?;
     // This instance reads its own change at once; the others as its notification arrives.
-    state.live.changed(ctx.id());
+    state.live.changed_by(ctx.id(), action);
     Ok(())
 }
 
