@@ -105,6 +105,49 @@ pub async fn search(
     Ok((entries, total))
 }
 
+/// One line of a thing's history: when, who and what, without the details.
+#[derive(Debug, Clone)]
+pub struct Line {
+    pub audit_entry_id: Uuid,
+    pub chain: String,
+    pub seq: i64,
+    pub occurred_at: OffsetDateTime,
+    pub actor_name: Option<String>,
+    pub action: String,
+}
+
+/// One thing's history (`entity_type`, `entity_id`), newest first, at most `limit` lines;
+/// with `known` — a chain and the highest sequence number already read of this thing in it —
+/// only the lines not read yet. A chain's entries commit in the order of their numbers (its
+/// head stays locked until commit), so what follows `known` is all that is new in that chain;
+/// entries of any other chain come every time.
+pub async fn history(
+    conn: &mut PgConnection,
+    entity_type: &str,
+    entity_id: &str,
+    known: Option<(&str, i64)>,
+    limit: i64,
+) -> sqlx::Result<Vec<Line>> {
+    let (chain, seq) = known.unzip();
+    sqlx::query_as!(
+        Line,
+        r#"select e.audit_entry_id, e.chain, e.seq, e.occurred_at, u.name as "actor_name?",
+                  e.action
+           from audit_entry e left join app_user u on u.user_id = e.actor_id
+           where e.entity_type = $1 and e.entity_id = $2
+             and ($3::text is null or e.chain <> $3 or e.seq > $4)
+           order by e.occurred_at desc, e.audit_entry_id desc
+           limit $5"#,
+        entity_type,
+        entity_id,
+        chain,
+        seq,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}
+
 /// The newest entries that change who may do what: accounts created or changed, memberships
 /// added, changed or ended (the 权限变更 list of the discipline group).
 pub async fn permission_entries(

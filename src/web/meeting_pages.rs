@@ -4,6 +4,8 @@
 //! Plus a read-only room display. Live updates come from `events`; with JavaScript off a
 //! refresh shows the truth.
 
+use std::sync::Arc;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
@@ -14,7 +16,7 @@ use super::error::AppError;
 use super::extract::{CurrentUser, Path};
 use super::pages::{Layout, datetime_zh};
 use crate::app::meeting::{self, ItemView, MeetingView, visible_meeting};
-use crate::db::audit_log::AuditEntry;
+use crate::db::audit_log::Line;
 use crate::db::meetings::Meeting;
 use crate::db::party_groups::PartyGroup;
 use crate::db::topics::Topic;
@@ -164,7 +166,7 @@ struct MeetingPage {
     may_ask_leave: bool,
     non_members: Vec<User>,
     current: Option<Current>,
-    history: Vec<AuditEntry>,
+    history: Arc<[Line]>,
     stances: &'static [Stance],
     choices: &'static [Choice],
     methods: &'static [VoteMethod],
@@ -218,7 +220,7 @@ impl MeetingPage {
     fn kinship_zh(&self, k: &str) -> &'static str {
         Kinship::parse(k).map_or("", Kinship::label_zh)
     }
-    fn at(&self, e: &AuditEntry) -> String {
+    fn at(&self, e: &Line) -> String {
         datetime_zh(&e.occurred_at)
     }
     fn start_of(&self, item: &ItemId) -> Option<&Result<(), String>> {

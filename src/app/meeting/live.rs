@@ -16,14 +16,16 @@
 //! do what now) is computed from the model by the same functions as before: [`Ctx`] from its
 //! memberships, `item_views`, `next_steps`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+
+use uuid::Uuid;
 
 use super::Ctx;
 use crate::app::CurrentUser;
 use crate::app::error::AppError;
-use crate::db::audit_log::{AuditEntry, Filter};
+use crate::db::audit_log::Line;
 use crate::db::deliberation::{Recusal, Remark, Statement, Vote};
 use crate::db::followup::{Change, Emergency, Reserved};
 use crate::db::meetings::{
@@ -64,8 +66,8 @@ pub struct LiveMeeting {
     pub secretary_name: String,
     /// Whether the meeting secretary is on 综合科's staff of the group (R-SECRETARY).
     pub secretary_from_office: bool,
-    /// The meeting's change log, newest first.
-    pub history: Vec<AuditEntry>,
+    /// The meeting's change log, newest first (shared: each refresh and each page reads it).
+    pub history: Arc<[Line]>,
 }
 
 impl LiveMeeting {
@@ -106,7 +108,7 @@ impl LiveMeeting {
                 meeting.party_group_id,
             )
             .await?,
-            history: history(conn, id).await?,
+            history: history(conn, id, &[]).await?.into(),
             meeting,
         }))
     }
@@ -130,7 +132,7 @@ impl LiveMeeting {
             next.remarks = db::deliberation::remarks(conn, id).await?;
         }
         if stale.has(Stale::HISTORY) {
-            next.history = history(conn, id).await?;
+            next.history = history(conn, id, &self.history).await?.into();
         }
         Ok(next)
     }
@@ -157,16 +159,33 @@ impl LiveMeeting {
     }
 }
 
+/// The meeting's change log, newest first: `held` (the log as last read) with the entries
+/// appended since.
 async fn history(
     conn: &mut sqlx::PgConnection,
     id: MeetingId,
-) -> Result<Vec<AuditEntry>, AppError> {
-    let filter = Filter {
-        entity_type: Some("meeting".into()),
-        entity_id: Some(id.to_string()),
-        ..Filter::default()
-    };
-    Ok(db::audit_log::search(conn, &filter, HISTORY, 0).await?.0)
+    held: &[Line],
+) -> Result<Vec<Line>, AppError> {
+    let known = held.first().map(|newest| {
+        let chain = newest.chain.as_str();
+        let seq = held
+            .iter()
+            .filter(|e| e.chain == chain)
+            .map(|e| e.seq)
+            .max();
+        (chain, seq.unwrap_or(newest.seq))
+    });
+    let id = id.to_string();
+    let mut log = db::audit_log::history(conn, "meeting", &id, known, HISTORY).await?;
+    let read: HashSet<Uuid> = log.iter().map(|e| e.audit_entry_id).collect();
+    log.extend(
+        held.iter()
+            .filter(|e| !read.contains(&e.audit_entry_id))
+            .cloned(),
+    );
+    log.sort_by(|a, b| (b.occurred_at, b.audit_entry_id).cmp(&(a.occurred_at, a.audit_entry_id)));
+    log.truncate(HISTORY as usize);
+    Ok(log)
 }
 
 /// What changes since a model was read have made stale in it, by the tables they touched:
