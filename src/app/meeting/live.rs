@@ -183,7 +183,8 @@ async fn history(
             .filter(|e| !read.contains(&e.audit_entry_id))
             .cloned(),
     );
-    log.sort_by(|a, b| (b.occurred_at, b.audit_entry_id).cmp(&(a.occurred_at, a.audit_entry_id)));
+    // Newest first, as the log is read.
+    log.sort_by_key(|e| std::cmp::Reverse((e.occurred_at, e.audit_entry_id)));
     log.truncate(HISTORY as usize);
     Ok(log)
 }
