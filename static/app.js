@@ -96,6 +96,15 @@ document.addEventListener('submit', (e) => {
   }
 })();
 
+// An error page's way back: the browser's own history keeps what was typed into the form;
+// without script the link opens the page the person came from.
+document.addEventListener('click', (event) => {
+  if (event.target.closest('a[data-back]') && window.history.length > 1) {
+    event.preventDefault();
+    window.history.back();
+  }
+});
+
 // Print buttons on the minutes and the summary (the print stylesheet lays them out on A4).
 document.addEventListener('click', (event) => {
   if (event.target.closest('[data-print]')) window.print();

@@ -484,7 +484,8 @@ async fn a_topic_goes_from_draft_to_the_secretarys_queue_in_the_browser() {
     submit(&clerk, "上传").await;
     wait_text(&clerk, "请示.pdf").await;
     // Not yet: the 分管 leader has not signed; the page says why.
-    wait_text(&clerk, "暂不能报送 — R-TOPIC-SOURCE").await;
+    wait_text(&clerk, "暂不能报送,尚缺").await;
+    wait_text(&clerk, "须经分管局领导签字同意后方可报送综合科").await;
 
     site.sign_in(&leader, "chengyuan0").await;
     leader.goto(&topic_url).await.unwrap();
@@ -503,4 +504,221 @@ async fn a_topic_goes_from_draft_to_the_secretarys_queue_in_the_browser() {
     for c in [clerk, leader, shuji] {
         c.close().await.unwrap();
     }
+}
+
+/// The number-valued answer of a script.
+async fn number(c: &Client, script: &str) -> f64 {
+    c.execute(script, vec![])
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap_or_else(|| panic!("{script}: not a number"))
+}
+
+/// The text of the element the keyboard is on.
+async fn focused(c: &Client) -> String {
+    c.execute(
+        "const e = document.activeElement; \
+         return e ? (e.value && e.type === 'radio' ? 'radio:' + e.value : e.textContent.trim()) : '';",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .as_str()
+    .unwrap_or_default()
+    .to_owned()
+}
+
+/// Issue 17, what new users stumbled on at the meeting: states read as states, not refusals
+/// (12); a disabled step looks disabled (4); the stance choice is a radio group of large
+/// targets on a phone (5); a skip link takes the keyboard to it (11).
+#[tokio::test]
+async fn the_member_screen_on_a_phone_says_states_plainly_and_has_large_targets() {
+    let app = TestApp::new().await;
+    let r: Room = room(&app, 3).await;
+    let topic = ready_topic(&app, &r, "关于调整门诊慢特病待遇的请示", json!({})).await;
+    let m = fixtures::meeting(&app, &r, 10).await;
+    let i = fixtures::add(&app, &r, m, topic).await;
+    fixtures::convene(&app, &r, m, &[]).await;
+    ok(
+        &app,
+        &r.shuji.token,
+        format!("/api/v1/meetings/{m}/items/{i}/start"),
+        json!({}),
+    )
+    .await;
+    let site = Site::start(&app).await;
+    let d = driver().await;
+    let profiles: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let phone = browser(&d, 390, &profiles[0]).await;
+    let chair = browser(&d, 1280, &profiles[1]).await;
+    let page = format!("{}/meetings/{m}", site.base);
+
+    site.sign_in(&phone, "chengyuan0").await;
+    phone.goto(&page).await.unwrap();
+    wait_text(&phone, "我的投票").await;
+    let text = |c: &Client| {
+        let c = c.clone();
+        async move {
+            c.execute(
+                "return document.querySelector('[data-live]').innerText;",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_owned()
+        }
+    };
+    // 12: nobody tried anything, so no rule code opens a sentence.
+    let shown = text(&phone).await;
+    assert!(shown.contains("该议题没有进行中的表决"), "{shown}");
+    assert!(!shown.contains("R-"), "a state, not a refusal: {shown}");
+
+    // 5: each choice a target at least 44 px tall, the radio itself its natural size.
+    for value in ["agree", "disagree", "defer"] {
+        let label = number(
+            &phone,
+            &format!(
+                "return document.querySelector(\"input[name=stance][value={value}]\")\
+                 .closest('label').getBoundingClientRect().height;"
+            ),
+        )
+        .await;
+        assert!(label >= 44.0, "{value}: the target is {label} px tall");
+        let radio = number(
+            &phone,
+            &format!(
+                "return document.querySelector(\"input[name=stance][value={value}]\")\
+                 .getBoundingClientRect().width;"
+            ),
+        )
+        .await;
+        assert!(radio <= 32.0, "{value}: the radio is {radio} px wide");
+    }
+    let (agree, disagree) = (
+        number(&phone, "return document.querySelector('input[value=agree]').closest('label').getBoundingClientRect().top;").await,
+        number(&phone, "return document.querySelector('input[value=disagree]').closest('label').getBoundingClientRect().top;").await,
+    );
+    assert!(disagree > agree, "on a phone the choices stack");
+
+    // 11: from the top of the page, the second Tab stop skips to the member's own part and
+    // the next one is the first choice.
+    phone.goto(&page).await.unwrap();
+    wait_text(&phone, "我的投票").await;
+    let body = phone.find(Locator::Css("body")).await.unwrap();
+    body.send_keys("\u{E004}").await.unwrap();
+    assert_eq!(focused(&phone).await, "跳到正文");
+    let skip = phone.active_element().await.unwrap();
+    skip.send_keys("\u{E004}").await.unwrap();
+    assert_eq!(focused(&phone).await, "跳到我的表态和投票");
+    phone
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys("\u{E007}")
+        .await
+        .unwrap();
+    phone
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys("\u{E004}")
+        .await
+        .unwrap();
+    assert_eq!(focused(&phone).await, "radio:agree");
+
+    // 4 and 12 for the chair: the vote cannot open before the others have spoken, and the
+    // button says so by its look; the reason reads as the state of the room.
+    site.sign_in(&chair, "shuji").await;
+    chair.goto(&page).await.unwrap();
+    wait_text(&chair, "主持人控制台").await;
+    let shown = text(&chair).await;
+    assert!(shown.contains("还有"), "{shown}");
+    assert!(!shown.contains("R-CHAIR-LAST"), "{shown}");
+    let open = chair
+        .find(Locator::XPath("//button[normalize-space()='开始表决']"))
+        .await
+        .unwrap();
+    assert!(open.attr("disabled").await.unwrap().is_some());
+    let look = chair
+        .execute(
+            "const b = [...document.querySelectorAll('button')].find(b => b.textContent.trim() === '开始表决'); \
+             const s = getComputedStyle(b); return [s.cursor, s.backgroundColor];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(look[0], "not-allowed", "{look}");
+    assert_ne!(look[1], "rgb(179, 38, 30)", "not the accent red: {look}");
+
+    for c in [phone, chair] {
+        c.close().await.unwrap();
+    }
+}
+
+/// Issue 17 (2, 3): bad input in a form shows the field's Chinese label once, and the way back
+/// returns to the form with what was typed.
+#[tokio::test]
+async fn a_refused_form_names_the_field_in_chinese_and_the_way_back_keeps_the_input() {
+    let app = TestApp::new().await;
+    let r: Room = room(&app, 1).await;
+    let _ = r;
+    let site = Site::start(&app).await;
+    let d = driver().await;
+    let profile = tempfile::tempdir().unwrap();
+    let clerk = browser(&d, 1280, &profile).await;
+    site.sign_in(&clerk, "keyuan").await;
+    clerk.goto(&format!("{}/topics", site.base)).await.unwrap();
+    clerk
+        .find(Locator::Id("title"))
+        .await
+        .unwrap()
+        .send_keys("关于购置设备的请示")
+        .await
+        .unwrap();
+    clerk
+        .find(Locator::Id("amount_yuan"))
+        .await
+        .unwrap()
+        .send_keys("12.345")
+        .await
+        .unwrap();
+    submit(&clerk, "保存草稿").await;
+    wait_text(&clerk, "输入有误").await;
+    let shown: String = clerk
+        .execute("return document.querySelector('main').innerText;", vec![])
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(shown.contains("金额(元)"), "{shown}");
+    assert!(
+        !shown.contains("amount_yuan"),
+        "no English field name: {shown}"
+    );
+    assert_eq!(shown.matches("两位小数").count(), 1, "said once: {shown}");
+    let back = clerk
+        .find(Locator::XPath("//a[normalize-space()='返回修改']"))
+        .await
+        .unwrap();
+    let href = back.attr("href").await.unwrap().unwrap_or_default();
+    assert!(href.starts_with('/'), "a link, not a script: {href}");
+    back.click().await.unwrap();
+    wait_text(&clerk, "保存草稿").await;
+    let kept = clerk
+        .find(Locator::Id("amount_yuan"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(
+        kept.as_deref(),
+        Some("12.345"),
+        "what was typed is still there"
+    );
+    clerk.close().await.unwrap();
 }

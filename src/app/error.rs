@@ -6,17 +6,21 @@ use serde::Serialize;
 use crate::domain::authz::Denied;
 use crate::domain::rule::RuleViolation;
 
-/// A field that failed validation, named as in the request.
+/// A field that failed validation, named as in the request, with its Chinese label.
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
+    /// The field's Chinese label (`app::input::field_label`).
+    pub label: &'static str,
     pub message: String,
 }
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let field = field.into();
         FieldError {
-            field: field.into(),
+            label: super::input::field_label(&field),
+            field,
             message: message.into(),
         }
     }

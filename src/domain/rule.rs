@@ -347,6 +347,15 @@ impl RuleViolation {
             detail_zh: detail_zh.into(),
         }
     }
+
+    /// The explanation without the article some end with, for a page that shows the article
+    /// apart ([`Rule::article`]).
+    pub fn explanation(&self) -> &str {
+        match self.detail_zh.split_once("依据:") {
+            Some((text, _)) => text.trim_end(),
+            None => &self.detail_zh,
+        }
+    }
 }
 
 /// An `override` rule (rules.md) is satisfied by a recorded reason: present and not blank.
@@ -357,6 +366,16 @@ pub fn override_given(reason: Option<&str>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_explanation_leaves_its_article_to_the_page() {
+        let v = RuleViolation::new(Rule::TopicSource, "须经签字同意。依据:第二十一条(一)");
+        assert_eq!(v.explanation(), "须经签字同意。");
+        assert_eq!(
+            RuleViolation::new(Rule::TopicSource, "须经签字同意。").explanation(),
+            "须经签字同意。"
+        );
+    }
 
     #[test]
     fn codes_are_unique_and_well_formed() {

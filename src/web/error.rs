@@ -40,7 +40,7 @@ impl AppError {
                 "输入有误",
                 errors
                     .iter()
-                    .map(|e| format!("{}:{}", e.field, e.message))
+                    .map(|e| format!("{}:{}", e.label, e.message))
                     .collect::<Vec<_>>()
                     .join(";"),
             ),

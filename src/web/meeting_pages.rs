@@ -43,8 +43,27 @@ pub fn page_routes() -> axum::Router<AppState> {
         .route("/meetings/{id}/display/live", get(display_live))
 }
 
-fn why(v: RuleViolation) -> String {
-    format!("{}:{}", v.rule.code(), v.detail_zh)
+/// Why a step cannot be taken yet, said as the state it waits on: plain Chinese, the article
+/// as a quiet reference, the rule's code kept for the markup only (issue 17: a state is not a
+/// refusal — nobody tried anything).
+struct Hint {
+    code: &'static str,
+    text: String,
+    article: &'static str,
+}
+
+impl std::fmt::Display for Hint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+fn why(v: RuleViolation) -> Hint {
+    Hint {
+        code: v.rule.code(),
+        text: v.explanation().to_owned(),
+        article: v.rule.article(),
+    }
 }
 
 fn item_state_zh(item: &ItemView) -> String {
@@ -132,12 +151,12 @@ struct Current {
     seats: Vec<Seat>,
     waiting: usize,
     /// Whether I may state my opinion now, or why not.
-    my_opinion: Result<(), String>,
+    my_opinion: Result<(), Hint>,
     my_stance: Option<&'static str>,
-    my_vote: Result<(), String>,
+    my_vote: Result<(), Hint>,
     voted: bool,
     /// The chair's next step and why it is not yet possible.
-    open_vote: Result<(), String>,
+    open_vote: Result<(), Hint>,
     /// Members the secretary may still record a voice or hands vote for.
     recordable: Vec<(UserId, String)>,
     /// Totals, when they may be shown (R-SECRET-BALLOT: after closing).
@@ -158,11 +177,11 @@ struct MeetingPage {
     can_add: bool,
     queue: Vec<Topic>,
     can_notice: bool,
-    notice_blocked: Option<String>,
+    notice_blocked: Option<Hint>,
     can_delegate: bool,
-    open_blocked: Option<String>,
+    open_blocked: Option<Hint>,
     /// Per pending item: may the chair start it, or why not.
-    start: Vec<(ItemId, Result<(), String>)>,
+    start: Vec<(ItemId, Result<(), Hint>)>,
     may_ask_leave: bool,
     non_members: Vec<User>,
     current: Option<Current>,
@@ -223,7 +242,7 @@ impl MeetingPage {
     fn at(&self, e: &Line) -> String {
         datetime_zh(&e.occurred_at)
     }
-    fn start_of(&self, item: &ItemId) -> Option<&Result<(), String>> {
+    fn start_of(&self, item: &ItemId) -> Option<&Result<(), Hint>> {
         self.start.iter().find(|(i, _)| i == item).map(|(_, r)| r)
     }
     fn leave_zh(&self, a: &Option<bool>) -> &'static str {

@@ -53,6 +53,8 @@ impl Layout {
 #[template(path = "error.html")]
 pub struct ErrorPage {
     pub problem: Problem,
+    /// The page the person came from (their browser's way back keeps what they typed).
+    pub back: String,
 }
 
 /// Percent-encodes a path for a query parameter.

@@ -2,6 +2,7 @@
 //! routes every error becomes a Chinese page (or the sign-in page).
 
 use axum::extract::{Request, State};
+use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -44,6 +45,7 @@ pub async fn html_errors(req: Request, next: Next) -> Response {
         return next.run(req).await;
     }
     let is_get = req.method() == axum::http::Method::GET;
+    let back = came_from(&req).unwrap_or_else(|| "/".to_owned());
     let res = next.run(req).await;
     let Some(problem) = res.extensions().get::<Problem>().cloned() else {
         return res;
@@ -60,7 +62,46 @@ pub async fn html_errors(req: Request, next: Next) -> Response {
         return Redirect::to(&target).into_response();
     }
     let status = res.status();
-    let mut page = super::pages::ErrorPage { problem }.into_response();
+    let mut page = super::pages::ErrorPage { problem, back }.into_response();
     *page.status_mut() = status;
     page
+}
+
+/// The path of the page of this site a request came from (`Referer`, which the site's
+/// referrer policy sends only to itself), or `None` for another origin.
+fn came_from(req: &Request) -> Option<String> {
+    let referer = req.headers().get(header::REFERER)?.to_str().ok()?;
+    let host = req.headers().get(header::HOST)?.to_str().ok()?;
+    let rest = referer
+        .strip_prefix("https://")
+        .or_else(|| referer.strip_prefix("http://"))?;
+    let path = rest.strip_prefix(host)?;
+    (path.starts_with('/') && !path.starts_with("//")).then(|| path.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(referer: &str) -> Request {
+        Request::builder()
+            .uri("/topics")
+            .header(header::HOST, "yishi.example")
+            .header(header::REFERER, referer)
+            .body(axum::body::Body::empty())
+            .unwrap()
+    }
+
+    #[test]
+    fn the_way_back_is_a_page_of_this_site_only() {
+        let back = |r| came_from(&request(r));
+        assert_eq!(
+            back("https://yishi.example/topics/new?x=1").as_deref(),
+            Some("/topics/new?x=1")
+        );
+        assert_eq!(back("https://elsewhere.example/topics"), None);
+        assert_eq!(back("https://yishi.example.evil/topics"), None);
+        assert_eq!(back("https://yishi.example//evil.example/"), None);
+        assert_eq!(back("javascript:alert(1)"), None);
+    }
 }

@@ -18,7 +18,7 @@ use super::extract::{CurrentUser, Face, Input, Path, Query};
 use super::pages::{Layout, datetime_zh};
 use crate::app::topic::{
     self, NewAssignment, NewPrerequisite, NewTopic, PrerequisiteView, ReturnTopic, ReviewItem,
-    TopicView, inbox, recordable_kinds, relation_to, requirements, submission_check, view,
+    TopicView, inbox, recordable_kinds, relation_to, requirements, submission_blockers, view,
     visible_topic,
 };
 use crate::db::party_groups::PartyGroup;
@@ -415,7 +415,8 @@ struct TopicPage {
     /// The 书记 may assign sections to this policy topic's assessments.
     can_assign: bool,
     /// Why submission would be refused now (rule code and explanation), if it would.
-    submit_blocked: Option<String>,
+    /// What keeps the topic from being submitted now: each explanation with its article.
+    submit_blocked: Vec<(String, &'static str)>,
 }
 
 impl TopicPage {
@@ -523,9 +524,10 @@ async fn topic_page(
         can_submit: status.submit().is_ok() && allowed(Action::SubmitTopic),
         can_withdraw: status.withdraw().is_ok() && allowed(Action::WithdrawTopic),
         can_return: status.return_to_proposer().is_ok() && allowed(Action::ReturnTopic),
-        submit_blocked: submission_check(&view.topic, position, &required, &on_file)
-            .err()
-            .map(|v| format!("{}:{}", v.rule.code(), v.detail_zh)),
+        submit_blocked: submission_blockers(&view.topic, position, &required, &on_file)
+            .into_iter()
+            .map(|v| (v.explanation().to_owned(), v.rule.article()))
+            .collect(),
         can_edit: status.edit().is_ok() && allowed(Action::EditTopic),
         can_assign: open_for_records && needs_assignment && allowed(Action::AssignReviewSection),
         voided: q.voided.is_some(),

@@ -274,7 +274,11 @@ async fn the_topic_form_takes_yuan_and_shows_the_prerequisites() {
         .page("POST", "/topics", Some(&f.staff), Some(&form("4999.999")))
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(body_text(res).await.contains("amount_yuan"));
+    let html = body_text(res).await;
+    assert!(
+        html.contains("金额(元)") && !html.contains("amount_yuan"),
+        "the field's Chinese label, not its name: {html}"
+    );
     let list = body_text(app.page("GET", "/topics", Some(&f.staff), None).await).await;
     assert!(list.contains("起草议题") && list.contains("大额资金使用方案"));
 }
@@ -617,9 +621,13 @@ async fn the_topic_page_offers_what_each_person_may_do() {
     );
     let html = body_text(app.page("GET", &page, Some(&f.staff), None).await).await;
     assert!(html.contains("报送综合科</button>") && html.contains("撤回议题"));
+    // Everything that blocks, as the refusal would: the sign-off and the finance opinion.
     assert!(
-        html.contains("disabled") && html.contains("暂不能报送 — R-TOPIC-SOURCE"),
-        "the page says why the topic cannot be submitted yet"
+        html.contains("disabled")
+            && html.contains("暂不能报送,尚缺")
+            && html.contains("须经分管局领导签字同意")
+            && html.contains("尚缺前置程序"),
+        "the page says all that keeps the topic from being submitted: {html}"
     );
     let finance = clerk(&app, "caiwu", "finance").await;
     let html = body_text(app.page("GET", &page, Some(&finance), None).await).await;

@@ -112,17 +112,37 @@ pub fn submission_check(
     required: &[Requirement],
     on_file: &[PrerequisiteKind],
 ) -> Result<(), crate::domain::rule::RuleViolation> {
-    check_materials(&MaterialsFields {
-        title: &topic.title,
-        content: &topic.content,
-        consultation_opinions: &topic.consultation_opinions,
-        matters_to_decide: &topic.matters_to_decide,
-    })?;
-    check_submission_source(
-        proposer_position == Some(Position::Secretary),
-        topic.signed_off_by.is_some(),
-    )?;
-    check_prerequisites_on_file(required, on_file)
+    match submission_blockers(topic, proposer_position, required, on_file)
+        .into_iter()
+        .next()
+    {
+        Some(first) => Err(first),
+        None => Ok(()),
+    }
+}
+
+/// Everything that keeps the topic from being submitted now, in the order of
+/// [`submission_check`]: the page lists them all, the action refuses with the first.
+pub fn submission_blockers(
+    topic: &Topic,
+    proposer_position: Option<Position>,
+    required: &[Requirement],
+    on_file: &[PrerequisiteKind],
+) -> Vec<crate::domain::rule::RuleViolation> {
+    let checks = [
+        check_materials(&MaterialsFields {
+            title: &topic.title,
+            content: &topic.content,
+            consultation_opinions: &topic.consultation_opinions,
+            matters_to_decide: &topic.matters_to_decide,
+        }),
+        check_submission_source(
+            proposer_position == Some(Position::Secretary),
+            topic.signed_off_by.is_some(),
+        ),
+        check_prerequisites_on_file(required, on_file),
+    ];
+    checks.into_iter().filter_map(Result::err).collect()
 }
 
 /// Submission to 综合科: R-MATERIALS, R-TOPIC-SOURCE, then every prerequisite on file.

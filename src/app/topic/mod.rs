@@ -10,7 +10,7 @@ mod materials;
 
 pub use course::{
     NewAssignment, NewPrerequisite, ReturnTopic, assign, record_prerequisite, return_topic,
-    sign_off, submission_check, submit, withdraw,
+    sign_off, submission_blockers, submission_check, submit, withdraw,
 };
 pub use desk::{PreviewQuery, ReviewItem, inbox, preview, submitted, todos};
 pub use intake::{NewTopic, create_topic, fill_topic, long_text, optional_text, update_topic};
