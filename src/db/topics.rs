@@ -1,4 +1,6 @@
-use crate::domain::ids::{PartyGroupId, SectionId, TopicId, UserId};
+use crate::domain::deliberation::Outcome;
+use crate::domain::ids::{ItemId, MeetingId, PartyGroupId, SectionId, TaskId, TopicId, UserId};
+use crate::domain::meeting::ItemStage;
 use crate::domain::topic::{Classification, PrerequisiteKind};
 use crate::domain::topic_status::TopicStatus;
 use serde::Serialize;
@@ -350,4 +352,64 @@ pub async fn approved_procurements(
     )
     .fetch_all(conn)
     .await
+}
+
+/// One agenda item a topic went on: the meeting, how far the item got, whether the
+/// meeting's summary is signed, and the follow-up tasks of a decision.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Placement {
+    pub meeting_id: MeetingId,
+    pub meeting_title: String,
+    pub item_id: ItemId,
+    #[schema(value_type = String)]
+    pub state: ItemStage,
+    #[schema(value_type = Option<String>)]
+    pub outcome: Option<Outcome>,
+    pub passed: Option<bool>,
+    pub summary_signed: bool,
+    pub tasks: Vec<PlacedTask>,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct PlacedTask {
+    pub task_id: TaskId,
+    pub description: String,
+    pub done: bool,
+}
+
+/// Where a topic went: every agenda item it was placed on, the earliest meeting first.
+pub async fn placements(
+    conn: &mut PgConnection,
+    topic_id: TopicId,
+) -> sqlx::Result<Vec<Placement>> {
+    let rows = sqlx::query!(
+        r#"select i.meeting_id as "meeting_id: MeetingId", m.title as meeting_title,
+                  i.item_id as "item_id: ItemId",
+                  i.state as "state: ItemStage", i.outcome as "outcome: Outcome", i.passed,
+                  exists (select 1 from summary s where s.meeting_id = i.meeting_id) as "summary_signed!",
+                  (select coalesce(json_agg(json_build_object(
+                              'task_id', t.task_id, 'description', t.description,
+                              'done', t.done_at is not null) order by t.created_at), '[]')
+                   from task t where t.item_id = i.item_id)
+                     as "tasks!: sqlx::types::Json<Vec<PlacedTask>>"
+           from agenda_item i join meeting m using (meeting_id)
+           where i.topic_id = $1
+           order by m.starts_at, i.position"#,
+        topic_id as _
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Placement {
+            meeting_id: r.meeting_id,
+            meeting_title: r.meeting_title,
+            item_id: r.item_id,
+            state: r.state,
+            outcome: r.outcome,
+            passed: r.passed,
+            summary_signed: r.summary_signed,
+            tasks: r.tasks.0,
+        })
+        .collect())
 }

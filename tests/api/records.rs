@@ -1536,3 +1536,51 @@ async fn each_meeting_is_an_ics_invitation_for_those_who_may_see_it() {
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
+
+/// Issue 17 (1): a decided topic says so on its page and in the proposer's list, and shows
+/// where it went — the meeting, the outcome, the summary once signed, the follow-up task;
+/// a deferred one shows its outcome too.
+#[tokio::test]
+async fn a_decided_topic_shows_its_status_and_where_it_went() {
+    let app = TestApp::new().await;
+    let p = play(&app).await;
+    let r = &p.r;
+    let t = ok(
+        &app,
+        &r.shuji.token,
+        format!("/api/v1/items/{}/tasks", p.i1),
+        json!({"lead_user_id": r.members[0].id, "due_on": "2099-01-31", "description": "制定实施细则"}),
+    )
+    .await;
+    let task = t["task_id"].as_str().unwrap().to_owned();
+    let (_, view) = get(&app, &r.shuji.token, &format!("/api/v1/meetings/{}", p.m)).await;
+    let topic_of = |n: usize| view["agenda"][n]["topic_id"].as_str().unwrap().to_owned();
+    let page = async |topic: &str| {
+        let res = app
+            .page("GET", &format!("/topics/{topic}"), Some(&r.clerk), None)
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        body_text(res).await
+    };
+    let html = page(&topic_of(0)).await;
+    assert!(html.contains("<dd>已决定</dd>"), "{html}");
+    assert!(html.contains("议题去向"), "{html}");
+    assert!(
+        html.contains(&format!("href=\"/meetings/{}\"", p.m)),
+        "{html}"
+    );
+    assert!(html.contains("通过"), "{html}");
+    assert!(
+        html.contains(&format!("href=\"/tasks/{task}\"")) && html.contains("制定实施细则"),
+        "{html}"
+    );
+    let list = body_text(app.page("GET", "/topics", Some(&r.clerk), None).await).await;
+    assert!(list.contains("已决定"), "the proposer's list: {list}");
+    let (_, api) = get(&app, &r.clerk, &format!("/api/v1/topics/{}", topic_of(0))).await;
+    assert_eq!(
+        api["placements"][0]["tasks"][0]["description"],
+        "制定实施细则"
+    );
+    let deferred = page(&topic_of(2)).await;
+    assert!(deferred.contains("暂缓"), "{deferred}");
+}

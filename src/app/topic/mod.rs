@@ -75,6 +75,8 @@ pub struct TopicView {
     pub materials: Vec<db::materials::MaterialInfo>,
     /// Sections the 书记 assigned to carry out the policy assessments.
     pub assigned_sections: Vec<SectionId>,
+    /// Where it went: each agenda item it was placed on, with the decision and its follow-up.
+    pub placements: Vec<db::topics::Placement>,
 }
 
 /// The prerequisites the domain requires of a topic, each with what is on file.
@@ -114,12 +116,14 @@ pub async fn view(
         .map(|p| p.kind.clone())
         .collect();
     let assigned_sections = db::topics::assigned_sections(&mut conn, topic.topic_id).await?;
+    let placements = db::topics::placements(&mut conn, topic.topic_id).await?;
     Ok(TopicView {
         topic,
         prerequisites,
         missing,
         materials,
         assigned_sections,
+        placements,
     })
 }
 
