@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
 use crate::app::error::AppError;
-use crate::app::meeting::Ctx;
+use crate::app::meeting::{Ctx, commit};
 use crate::app::{CurrentUser, Services};
 use crate::audit;
 use crate::db::meetings::Lock;
@@ -73,8 +73,19 @@ pub struct SummaryDoc {
     pub distributed_at: Option<OffsetDateTime>,
     /// R-FOLLOWUP-OWNER: passed items still without a task (empty once ready to sign).
     pub lacking_lead: Vec<String>,
-    /// Delivery and opening per recipient: for 综合科, the chair and the 书记.
+    /// Delivery and receipt per recipient: for 综合科, the chair and the 书记.
     pub receipts: Vec<Receipt>,
+    /// The reader's own receipt, when the summary was delivered to them.
+    pub my_receipt: Option<MyReceipt>,
+}
+
+/// A recipient's delivery and, once they signed for it (签收), when.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MyReceipt {
+    #[serde(with = "time::serde::rfc3339")]
+    pub delivered_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub signed_for_at: Option<OffsetDateTime>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -221,14 +232,12 @@ pub async fn read_as(
     } else {
         Vec::new()
     };
-    // The recipient's first opening is their receipt (签收).
-    if db::records::mark_summary_read(&mut tx, id, user.user_id).await? {
-        let change = ctx.change("summary.receipt");
-        state
-            .audit
-            .append(&mut tx, &user.audit_actor(), change)
-            .await?;
-    }
+    let my_receipt = db::records::receipt_of(&mut tx, id, user.user_id)
+        .await?
+        .map(|(delivered_at, signed_for_at)| MyReceipt {
+            delivered_at,
+            signed_for_at,
+        });
     tx.commit().await?;
     let (summary, withheld) = withhold(
         summary,
@@ -246,9 +255,24 @@ pub async fn read_as(
             distributed_at,
             lacking_lead: lacking,
             receipts,
+            my_receipt,
         },
         ctx,
     ))
+}
+
+/// A recipient signs for the distributed summary (签收), once; 综合科 sees the time.
+pub async fn sign_for(state: &Services, user: &CurrentUser, id: MeetingId) -> Result<(), AppError> {
+    let mut tx = state.pool.begin().await?;
+    let ctx = load(&mut tx, user, id, Action::ReadSummary, Lock::None).await?;
+    if !db::records::is_recipient(&mut tx, id, user.user_id).await? {
+        return Err(AppError::Conflict("会议纪要没有分发给您,无须签收。".into()));
+    }
+    if db::records::mark_summary_read(&mut tx, id, user.user_id).await? {
+        return commit(state, tx, user, &ctx, ctx.change("summary.receipt")).await;
+    }
+    // Signed for before: nothing more to record.
+    Ok(())
 }
 
 pub async fn sign(state: &Services, user: &CurrentUser, id: MeetingId) -> Result<(), AppError> {

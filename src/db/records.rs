@@ -377,7 +377,7 @@ pub async fn receipts(
     .await
 }
 
-/// The recipient's first opening of the summary; true the first time.
+/// The recipient signs for the summary (签收); true the first time.
 pub async fn mark_summary_read(
     conn: &mut PgConnection,
     meeting_id: MeetingId,
@@ -392,6 +392,23 @@ pub async fn mark_summary_read(
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// This person's receipt of the summary, if it was delivered to them: when delivered, when
+/// signed for.
+pub async fn receipt_of(
+    conn: &mut PgConnection,
+    meeting_id: MeetingId,
+    user_id: UserId,
+) -> sqlx::Result<Option<(OffsetDateTime, Option<OffsetDateTime>)>> {
+    let row = sqlx::query!(
+        "select delivered_at, read_at from summary_receipt where meeting_id = $1 and user_id = $2",
+        meeting_id as _,
+        user_id as _
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| (r.delivered_at, r.read_at)))
 }
 
 /// Whether the summary was delivered to this person.

@@ -29,6 +29,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(read_summary))
         .routes(routes!(sign))
         .routes(routes!(distribute))
+        .routes(routes!(sign_for))
 }
 
 /// The pages, and the same action handlers under their forms.
@@ -39,6 +40,7 @@ pub fn page_routes() -> axum::Router<AppState> {
         .route("/meetings/{id}/summary.docx", get(docx_export))
         .route("/meetings/{id}/summary/sign", post(sign))
         .route("/meetings/{id}/summary/distribute", post(distribute))
+        .route("/meetings/{id}/summary/receipt", post(sign_for))
 }
 
 /// The summary as the user may read it (classified items withheld without clearance).
@@ -94,6 +96,21 @@ async fn distribute(
     Path(id): Path<MeetingId>,
 ) -> Result<Response, AppError> {
     summary::distribute(&state, &user, id).await?;
+    shown(&state, face, &user, id).await
+}
+
+/// A recipient signs for the distributed summary (签收); 综合科 sees when.
+#[utoipa::path(post, path = "/api/v1/meetings/{id}/summary/receipt", tag = "records",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = SummaryDoc), (status = 404, body = Problem),
+              (status = 409, body = Problem)))]
+async fn sign_for(
+    State(state): State<AppState>,
+    face: Face,
+    user: CurrentUser,
+    Path(id): Path<MeetingId>,
+) -> Result<Response, AppError> {
+    summary::sign_for(&state, &user, id).await?;
     shown(&state, face, &user, id).await
 }
 

@@ -542,6 +542,14 @@ fn routes() -> Vec<Route> {
             MeetingNobody,
             200,
         ),
+        // Not distributed: whoever reads it passes authorization and has nothing to sign for.
+        api(
+            "POST",
+            "/api/v1/meetings/{held}/summary/receipt",
+            None,
+            MeetingSee,
+            409,
+        ),
         // Not signed: 综合科 passes authorization and is refused by R-SUMMARY.
         api(
             "POST",
@@ -865,6 +873,13 @@ fn routes() -> Vec<Route> {
         // Everyone signed in gets the minutes page: the record, or the form to borrow it.
         page("GET", "/meetings/{held}/minutes", None, SignedIn, 200),
         page("GET", "/meetings/{held}/summary", None, MeetingSee, 200),
+        page(
+            "POST",
+            "/meetings/{held}/summary/receipt",
+            Some(""),
+            MeetingSee,
+            409,
+        ),
         page(
             "GET",
             "/meetings/{held}/summary.docx",

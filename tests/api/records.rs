@@ -799,13 +799,59 @@ async fn the_summary_needs_a_lead_for_every_passed_decision_and_withholds_secret
     .await
     .unwrap();
     assert_eq!(withheld, 1);
-    let read = count_where(
-        &app,
-        "select count(*) from summary_receipt r join app_user u using (user_id)
-         where u.login = 'kezhang' and r.read_at is not null",
+    // Issue 17 (9): opening it is not signing for it; the recipient signs for it with a
+    // button, once, and 综合科 sees when.
+    let signed_for = async || {
+        count_where(
+            &app,
+            "select count(*) from summary_receipt r join app_user u using (user_id)
+             where u.login = 'kezhang' and r.read_at is not null",
+        )
+        .await
+    };
+    assert_eq!(signed_for().await, 0, "opening is not the receipt");
+    assert!(copy["my_receipt"]["delivered_at"].is_string(), "{copy}");
+    assert_eq!(copy["my_receipt"]["signed_for_at"], Value::Null);
+    let page = body_text(
+        app.page(
+            "GET",
+            &format!("/meetings/{}/summary", p.m),
+            Some(&head),
+            None,
+        )
+        .await,
     )
     .await;
-    assert_eq!(read, 1);
+    assert!(page.contains(">签收</button>"), "{page}");
+    let signed = ok(&app, &head, format!("{url}/receipt"), json!({})).await;
+    assert!(
+        signed["my_receipt"]["signed_for_at"].is_string(),
+        "{signed}"
+    );
+    ok(&app, &head, format!("{url}/receipt"), json!({})).await;
+    assert_eq!(signed_for().await, 1);
+    let receipts = count_where(
+        &app,
+        "select count(*) from audit_entry where action = 'summary.receipt'",
+    )
+    .await;
+    assert_eq!(receipts, 1, "signed for once, audited once");
+    let (_, office_view) = get(&app, &r.secretary.token, &url).await;
+    let kezhang = office_view["receipts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["read_at"].is_string())
+        .expect("综合科 sees the time of the receipt");
+    assert!(kezhang["name"].is_string());
+    let (status, _) = post(
+        &app,
+        &r.secretary.token,
+        format!("{url}/receipt"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "综合科 is not a recipient");
     assert_eq!(
         get(&app, &staff, &url).await.0,
         StatusCode::NOT_FOUND,
