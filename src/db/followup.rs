@@ -742,11 +742,14 @@ pub struct RecordTodo {
 }
 
 /// Open tasks I lead, borrow requests waiting in the groups I decide them for (`deciding`),
-/// summaries I have not signed for, documents waiting for my review, minutes I draft or sign.
+/// summaries I have not signed for, documents waiting for my review, minutes I draft or sign,
+/// summaries of meetings I chaired waiting for my signature, signed summaries of the groups I
+/// serve as 综合科 (`office`) waiting to be distributed.
 pub async fn todos(
     conn: &mut PgConnection,
     user_id: UserId,
     deciding: &[PartyGroupId],
+    office: &[PartyGroupId],
 ) -> sqlx::Result<Vec<RecordTodo>> {
     sqlx::query_as!(
         RecordTodo,
@@ -776,9 +779,19 @@ pub async fn todos(
            where m.status = 'closed'
              and not exists (select 1 from minutes x where x.meeting_id = m.meeting_id and x.sealed_at is not null)
              and (m.secretary_id = $1 or m.chair_id = $1)
+           union all
+           select 'summary_sign', m.title, m.meeting_id, null
+           from meeting m
+           where m.status = 'closed' and m.chair_id = $1
+             and not exists (select 1 from summary s where s.meeting_id = m.meeting_id)
+           union all
+           select 'summary_distribute', m.title, m.meeting_id, null
+           from summary s join meeting m using (meeting_id)
+           where s.distributed_at is null and m.party_group_id = any($3)
            order by 4 nulls last"#,
         user_id as _,
-        deciding as _
+        deciding as _,
+        office as _
     )
     .fetch_all(conn)
     .await

@@ -741,7 +741,13 @@ async fn the_summary_needs_a_lead_for_every_passed_decision_and_withholds_secret
     .await;
     let (status, _) = post(&app, &r.members[1].token, format!("{url}/sign"), json!({})).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    // Issue 17 (8): each step that waits for someone is on their home page.
+    let home = async |token: &str| body_text(app.page("GET", "/", Some(token), None).await).await;
+    assert!(home(&r.shuji.token).await.contains("待签发会议纪要"));
+    assert!(!home(&r.secretary.token).await.contains("待分发会议纪要"));
     let signed = sign_twice(&app, &r.shuji.token, format!("{url}/sign")).await;
+    assert!(!home(&r.shuji.token).await.contains("待签发会议纪要"));
+    assert!(home(&r.secretary.token).await.contains("待分发会议纪要"));
     assert!(signed["signed"]["sha256"].is_string());
     assert_sealed_with_an_anchor(&app, &signed["signed"], "summary").await;
     assert_eq!(signed["lacking_lead"], json!([]));
@@ -768,6 +774,7 @@ async fn the_summary_needs_a_lead_for_every_passed_decision_and_withholds_secret
         json!({}),
     )
     .await;
+    assert!(!home(&r.secretary.token).await.contains("待分发会议纪要"));
     let receipts = distributed["receipts"].as_array().unwrap();
     // 7 members, the attendee and the new section head (both section heads).
     assert_eq!(receipts.len(), 9, "{receipts:?}");

@@ -1046,3 +1046,48 @@ async fn the_home_page_lists_what_each_person_must_do_next() {
         "{html}"
     );
 }
+
+/// Issue 17 (8): the proposer is told when a topic is ready to go to 综合科, and 综合科 when it
+/// has arrived.
+#[tokio::test]
+async fn the_proposer_is_told_when_a_topic_is_ready_to_submit() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let (_, t) = app
+        .api(
+            "POST",
+            "/api/v1/topics",
+            Some(&f.staff),
+            Some(topic(&f, json!({}))),
+        )
+        .await;
+    let id = t["topic_id"].as_str().unwrap().to_owned();
+    let home = async |token: &str| body_text(app.page("GET", "/", Some(token), None).await).await;
+    let ready = "可以报送综合科:关于调整门诊慢特病待遇的请示";
+    assert!(!home(&f.staff).await.contains(ready), "not signed off yet");
+    let leader = app.login("fenguan", crate::support::PASSWORD).await;
+    let (status, _) = app
+        .api(
+            "POST",
+            &format!("/api/v1/topics/{id}/sign-off"),
+            Some(&leader),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(home(&f.staff).await.contains(ready));
+    assert!(
+        !home(&leader).await.contains(ready),
+        "the proposer's step only"
+    );
+    let (status, _) = app
+        .api(
+            "POST",
+            &format!("/api/v1/topics/{id}/submit"),
+            Some(&f.staff),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!home(&f.staff).await.contains(ready));
+}

@@ -181,7 +181,8 @@ pub async fn todos(
     let soon = today + time::Duration::days(7);
     let mut out = Vec::new();
     let deciding = crate::app::minutes::deciding_groups(&mut conn, user).await?;
-    for t in db::followup::todos(&mut conn, user.user_id, &deciding).await? {
+    let office = crate::app::meeting::office_groups(user);
+    for t in db::followup::todos(&mut conn, user.user_id, &deciding, &office).await? {
         let (label, href) = match t.kind.as_str() {
             "task" => match t.due_on {
                 Some(d) if d < today => (
@@ -213,6 +214,14 @@ pub async fn todos(
             "minutes_sign" => (
                 format!("待签署会议记录:{}", t.title),
                 format!("/meetings/{}/minutes", t.id),
+            ),
+            "summary_sign" => (
+                format!("待签发会议纪要:{}", t.title),
+                format!("/meetings/{}/summary", t.id),
+            ),
+            "summary_distribute" => (
+                format!("待分发会议纪要:{}", t.title),
+                format!("/meetings/{}/summary", t.id),
             ),
             _ => continue,
         };

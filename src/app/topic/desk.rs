@@ -3,7 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{PrerequisiteView, TopicView, facts_of, section_kind_for, view};
+use super::{
+    PrerequisiteView, TopicView, facts_of, relation_to, requirements, section_kind_for,
+    submission_blockers, view,
+};
 use crate::app::Todo;
 use crate::app::error::AppError;
 use crate::app::{CurrentUser, Services};
@@ -112,6 +115,22 @@ pub async fn todos(state: &Services, user: &CurrentUser) -> Result<Vec<Todo>, Ap
                 label: format!("被综合科退回:{}", t.title),
                 href: format!("/topics/{}", t.topic_id),
             });
+        }
+        // Complete, signed off, every prerequisite on file: the proposer may submit it now.
+        if status.submit().is_ok() && t.proposer_id == user.user_id {
+            let required = requirements(&mut conn, t).await?;
+            let on_file: Vec<_> = db::topics::prerequisites(&mut conn, t.topic_id)
+                .await?
+                .iter()
+                .map(|p| p.kind)
+                .collect();
+            let position = relation_to(&mut conn, user, t).await?.0;
+            if submission_blockers(t, position, &required, &on_file).is_empty() {
+                todos.push(Todo {
+                    label: format!("可以报送综合科:{}", t.title),
+                    href: format!("/topics/{}", t.topic_id),
+                });
+            }
         }
     }
     let chaired = crate::app::organisation::chaired_groups(&mut conn, user).await?;
