@@ -39,10 +39,21 @@ document.addEventListener('DOMContentLoaded', () => {
   update();
 });
 
-// Irreversible actions ask first (ui.md "No surprises").
+// Irreversible actions ask first (ui.md "No surprises"). The form carries its question; with
+// the answer given here the server acts at once, without it the server asks on a page.
 document.addEventListener('submit', (e) => {
-  const msg = e.target.dataset && e.target.dataset.confirm;
-  if (msg && !window.confirm(msg)) e.preventDefault();
+  const form = e.target;
+  const question = form.querySelector && form.querySelector('input[name=confirm]');
+  if (!question || form.querySelector('input[name=confirmed]')) return;
+  if (!window.confirm(question.value)) {
+    e.preventDefault();
+    return;
+  }
+  const answer = document.createElement('input');
+  answer.type = 'hidden';
+  answer.name = 'confirmed';
+  answer.value = 'yes';
+  form.append(answer);
 });
 
 // Live meeting screens: each change announced over Server-Sent Events swaps in the meeting

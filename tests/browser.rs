@@ -67,7 +67,17 @@ async fn driver() -> Driver {
 
 /// A browser of its own (own profile, own cookies), `width` pixels wide.
 async fn browser(d: &Driver, width: u32, profile: &tempfile::TempDir) -> Client {
-    let args = [
+    browser_with(d, width, profile, &[]).await
+}
+
+/// [`browser`] with more command-line switches.
+async fn browser_with(
+    d: &Driver,
+    width: u32,
+    profile: &tempfile::TempDir,
+    more: &[&str],
+) -> Client {
+    let mut args = [
         "--headless=new".to_owned(),
         "--no-sandbox".into(),
         "--disable-gpu".into(),
@@ -78,7 +88,9 @@ async fn browser(d: &Driver, width: u32, profile: &tempfile::TempDir) -> Client 
         "--no-first-run".into(),
         format!("--window-size={width},900"),
         format!("--user-data-dir={}", profile.path().display()),
-    ];
+    ]
+    .to_vec();
+    args.extend(more.iter().map(|a| a.to_string()));
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -721,4 +733,68 @@ async fn a_refused_form_names_the_field_in_chinese_and_the_way_back_keeps_the_in
         "what was typed is still there"
     );
     clerk.close().await.unwrap();
+}
+
+/// Issue 17 (10): with JavaScript off, a vote asks for confirmation on a page of its own and
+/// shows the choice before it is cast.
+#[tokio::test]
+async fn without_javascript_a_vote_is_confirmed_on_a_page_first() {
+    let app = TestApp::new().await;
+    let r: Room = room(&app, 3).await;
+    let topic = ready_topic(&app, &r, "关于调整门诊慢特病待遇的请示", json!({})).await;
+    let m = fixtures::meeting(&app, &r, 10).await;
+    let i = fixtures::add(&app, &r, m, topic).await;
+    fixtures::convene(&app, &r, m, &[]).await;
+    ok(
+        &app,
+        &r.shuji.token,
+        format!("/api/v1/meetings/{m}/items/{i}/start"),
+        json!({}),
+    )
+    .await;
+    fixtures::agree_and_open_vote(&app, &r, m, i, "secret").await;
+    let site = Site::start(&app).await;
+    let d = driver().await;
+    let profile = tempfile::tempdir().unwrap();
+    let phone = browser_with(&d, 390, &profile, &["--blink-settings=scriptEnabled=false"]).await;
+    let find = |xpath: String| {
+        let phone = phone.clone();
+        async move {
+            phone
+                .wait()
+                .at_most(Duration::from_secs(10))
+                .for_element(Locator::XPath(&xpath))
+                .await
+                .unwrap_or_else(|e| panic!("{xpath}: {e}"))
+        }
+    };
+    phone.goto(&format!("{}/login", site.base)).await.unwrap();
+    find("//input[@id='login']".into())
+        .await
+        .send_keys("chengyuan0")
+        .await
+        .unwrap();
+    find("//input[@id='password']".into())
+        .await
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    find(button("登录")).await.click().await.unwrap();
+    find("//button[normalize-space()='退出']".into()).await;
+    phone
+        .goto(&format!("{}/meetings/{m}", site.base))
+        .await
+        .unwrap();
+    find(button("反对")).await.click().await.unwrap();
+    find("//h1[normalize-space()='请确认']".into()).await;
+    find("//dd/strong[normalize-space()='反对']".into()).await;
+    let cast: i64 = sqlx::query_scalar("select count(*) from vote_cast where item_id = $1")
+        .bind(i)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(cast, 0, "not cast on the first tap");
+    find(button("确认")).await.click().await.unwrap();
+    find("//p[normalize-space()='已表决']".into()).await;
+    phone.close().await.unwrap();
 }

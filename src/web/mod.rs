@@ -4,6 +4,7 @@ pub mod account;
 pub mod audit_log;
 pub mod ballot_box;
 pub mod calendar;
+pub mod confirm;
 pub mod deliberation;
 pub mod duties;
 pub mod error;
@@ -134,7 +135,8 @@ pub fn app(state: AppState) -> Router {
         .merge(followup::page_routes())
         .merge(duties::page_routes())
         .merge(calendar::page_routes())
-        .merge(notifications::page_routes());
+        .merge(notifications::page_routes())
+        .layer(middleware::from_fn(confirm::confirm_first));
 
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()

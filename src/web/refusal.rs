@@ -69,7 +69,7 @@ pub async fn html_errors(req: Request, next: Next) -> Response {
 
 /// The path of the page of this site a request came from (`Referer`, which the site's
 /// referrer policy sends only to itself), or `None` for another origin.
-fn came_from(req: &Request) -> Option<String> {
+pub(super) fn came_from(req: &Request) -> Option<String> {
     let referer = req.headers().get(header::REFERER)?.to_str().ok()?;
     let host = req.headers().get(header::HOST)?.to_str().ok()?;
     let rest = referer

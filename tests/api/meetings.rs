@@ -1577,3 +1577,62 @@ async fn the_live_part_of_a_meeting_page_is_served_alone() {
         assert!(whole.contains(part.trim()), "the page's own live part");
     }
 }
+
+/// Issue 17 (10): without JavaScript a vote is not cast on one tap: the form's first post
+/// answers with a page that asks, shows the choice, and posts it again with the answer.
+#[tokio::test]
+async fn an_irreversible_step_is_confirmed_on_a_page_without_javascript() {
+    let app = TestApp::new().await;
+    let r = room(&app, 3).await;
+    let t = ready_topic(&app, &r, "议题", json!({})).await;
+    let m = meeting(&app, &r, 10).await;
+    let i = add(&app, &r, m, t).await;
+    convene(&app, &r, m, &[]).await;
+    ok(
+        &app,
+        &r.shuji.token,
+        format!("/api/v1/meetings/{m}/items/{i}/start"),
+        json!({}),
+    )
+    .await;
+    crate::fixtures::agree_and_open_vote(&app, &r, m, i, "secret").await;
+    let ballots = async || -> i64 {
+        sqlx::query_scalar("select count(*) from vote_cast where item_id = $1")
+            .bind(i)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
+    };
+    let path = format!("/meetings/{m}/items/{i}/ballots");
+    let question = "confirm=%E6%8A%95%E7%A5%A8%E5%90%8E%E4%B8%8D%E8%83%BD%E6%9B%B4%E6%94%B9";
+    let res = app
+        .page(
+            "POST",
+            &path,
+            Some(&r.members[0].token),
+            Some(&format!("{question}&choice=no")),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = crate::support::body_text(res).await;
+    assert!(
+        html.contains("请确认") && html.contains("投票后不能更改"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<strong>反对</strong>"),
+        "the choice in words: {html}"
+    );
+    assert!(html.contains("name=\"confirmed\" value=\"yes\""), "{html}");
+    assert_eq!(ballots().await, 0, "nothing is cast before the answer");
+    let res = app
+        .page(
+            "POST",
+            &path,
+            Some(&r.members[0].token),
+            Some(&format!("{question}&choice=no&confirmed=yes")),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(ballots().await, 1);
+}
