@@ -274,6 +274,7 @@ impl MeetingPage {
             "item.ballot" => "投票",
             "item.vote_close" => "结束表决并计票",
             "item.outcome" => "宣布结果",
+            "rule.refused" => "操作未获准许(依规则)",
             _ => "",
         }
     }

@@ -1636,3 +1636,51 @@ async fn an_irreversible_step_is_confirmed_on_a_page_without_javascript() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(ballots().await, 1);
 }
+
+/// Issue 17 (7): a refusal is recorded against the meeting (or topic) it concerns, in its
+/// group's chain, so the meeting's history shows it.
+#[tokio::test]
+async fn a_refusal_is_in_the_history_of_the_meeting_it_concerns() {
+    let app = TestApp::new().await;
+    let r = room(&app, 3).await;
+    let t = ready_topic(&app, &r, "议题", json!({})).await;
+    let m = meeting(&app, &r, 10).await;
+    let i = add(&app, &r, m, t).await;
+    convene(&app, &r, m, &[]).await;
+    let item = |action: &str| format!("/api/v1/meetings/{m}/items/{i}/{action}");
+    ok(&app, &r.shuji.token, item("start"), json!({})).await;
+    // R-CHAIR-LAST: the chair may not speak first.
+    let answer = crate::fixtures::post(
+        &app,
+        &r.shuji.token,
+        item("opinions"),
+        json!({"stance": "agree"}),
+    )
+    .await;
+    crate::fixtures::refused(&answer, "R-CHAIR-LAST");
+    let row: (String, String, Value) = sqlx::query_as(
+        "select chain, entity_type, after from audit_entry where action = 'rule.refused'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(row.0, format!("pg:{}", r.group), "the group's chain");
+    assert_eq!(row.1, "meeting");
+    assert_eq!(row.2["rule"], "R-CHAIR-LAST");
+    let page = crate::support::body_text(
+        app.page("GET", &format!("/meetings/{m}"), Some(&r.shuji.token), None)
+            .await,
+    )
+    .await;
+    assert!(page.contains("操作未获准许"), "{page}");
+    let (_, jijian) = app.user("jijian", &["discipline"]).await;
+    let (_, found) = app
+        .api(
+            "GET",
+            &format!("/api/v1/audit?entity=meeting:{m}&action=rule."),
+            Some(&jijian),
+            None,
+        )
+        .await;
+    assert_eq!(found["total"], 1, "{found}");
+}
