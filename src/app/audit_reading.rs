@@ -44,6 +44,8 @@ pub struct AuditPage {
     pub page: i64,
     pub per_page: i64,
     pub total: i64,
+    /// What the ids in these entries name (people, meetings, topics, groups, sections).
+    pub names: std::collections::BTreeMap<String, String>,
 }
 
 struct Parsed {
@@ -62,6 +64,8 @@ fn parse_query(q: &AuditQuery) -> Result<Parsed, AppError> {
     };
     let (entity_type, entity_id) = match text(&q.entity) {
         None => (None, None),
+        // A bare id finds its entity, whatever its type.
+        Some(e) if Uuid::parse_str(&e).is_ok() => (None, Some(e.to_ascii_lowercase())),
         Some(e) => match e.split_once(':') {
             Some((t, id)) => (Some(t.to_owned()), Some(id.to_owned())),
             None => (Some(e), None),
@@ -103,6 +107,25 @@ fn parse_query(q: &AuditQuery) -> Result<Parsed, AppError> {
     })
 }
 
+/// The ids a recorded value holds, at any depth.
+fn ids_in(v: &serde_json::Value, out: &mut Vec<Uuid>) {
+    match v {
+        serde_json::Value::String(s) => out.extend(Uuid::parse_str(s).ok()),
+        serde_json::Value::Array(a) => a.iter().for_each(|v| ids_in(v, out)),
+        serde_json::Value::Object(o) => o.values().for_each(|v| ids_in(v, out)),
+        _ => {}
+    }
+}
+
+/// The meetings and topics whose whole timeline the discipline group may pick.
+pub async fn timelines(
+    state: &Services,
+    user: &CurrentUser,
+) -> Result<Vec<(String, String)>, AppError> {
+    user.can(Action::ReadAudit)?;
+    Ok(crate::db::audit_log::timelines(&mut *state.pool.acquire().await?).await?)
+}
+
 /// A time from RFC 3339, or a date taken in the display zone: its start, or for the end of a
 /// range the start of the next day, so `to=2026-11-29` includes that whole day.
 fn parse_instant(raw: &str, end: bool) -> Option<OffsetDateTime> {
@@ -125,18 +148,34 @@ pub async fn search(
 ) -> Result<AuditPage, AppError> {
     user.can(Action::ReadAudit)?;
     let p = parse_query(q)?;
-    let (entries, total) = crate::db::audit_log::search(
-        &mut *state.pool.acquire().await?,
-        &p.filter,
-        p.per_page,
-        (p.page - 1) * p.per_page,
-    )
-    .await?;
+    let mut conn = state.pool.acquire().await?;
+    let (entries, total) =
+        crate::db::audit_log::search(&mut conn, &p.filter, p.per_page, (p.page - 1) * p.per_page)
+            .await?;
+    let mut ids = Vec::new();
+    for e in &entries {
+        ids.extend(
+            e.entity_id
+                .as_deref()
+                .and_then(|id| Uuid::parse_str(id).ok()),
+        );
+        for v in [&e.before, &e.after].into_iter().flatten() {
+            ids_in(v, &mut ids);
+        }
+    }
+    ids.sort();
+    ids.dedup();
+    let names = crate::db::audit_log::names_of(&mut conn, &ids)
+        .await?
+        .into_iter()
+        .map(|(id, name)| (id.to_string(), name))
+        .collect();
     Ok(AuditPage {
         entries,
         page: p.page,
         per_page: p.per_page,
         total,
+        names,
     })
 }
 

@@ -7,6 +7,7 @@
 //! Signed checkpoints of every chain's head (`checkpoint`) catch what a chain alone cannot: a
 //! cut-off tail or a roll-back to an earlier copy.
 
+pub mod actions;
 pub mod checkpoint;
 pub mod keeper;
 pub mod suite;

@@ -175,3 +175,33 @@ fn like_escape(s: &str) -> String {
         .replace('%', "\\%")
         .replace('_', "\\_")
 }
+
+/// What each of `ids` names, in words: a person's name, a meeting's or topic's title, a
+/// group's or section's name — for reading entries that hold ids.
+pub async fn names_of(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<Vec<(Uuid, String)>> {
+    let rows = sqlx::query!(
+        r#"select user_id as "id!", name as "name!" from app_user where user_id = any($1)
+           union all select meeting_id, title from meeting where meeting_id = any($1)
+           union all select topic_id, title from topic where topic_id = any($1)
+           union all select party_group_id, name from party_group where party_group_id = any($1)
+           union all select section_id, name from section where section_id = any($1)"#,
+        ids
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
+}
+
+/// The newest meetings and topics, as `type:id` filters with their titles: what the audit
+/// page offers to pick a thing's whole timeline from.
+pub async fn timelines(conn: &mut PgConnection) -> sqlx::Result<Vec<(String, String)>> {
+    let rows = sqlx::query!(
+        r#"(select 'meeting:' || meeting_id as "filter!", '会议:' || title as "title!"
+            from meeting order by starts_at desc limit 100)
+           union all
+           (select 'topic:' || topic_id, '议题:' || title from topic order by created_at desc limit 100)"#
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.filter, r.title)).collect())
+}

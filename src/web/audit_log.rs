@@ -181,6 +181,8 @@ struct SearchPage {
     q: AuditQuery,
     result: AuditPage,
     pages: i64,
+    /// Meetings and topics to pick a timeline from: (filter, title).
+    timelines: Vec<(String, String)>,
 }
 
 impl SearchPage {
@@ -188,8 +190,47 @@ impl SearchPage {
         datetime_zh(t)
     }
 
-    fn json(&self, v: &Option<serde_json::Value>) -> String {
-        v.as_ref().map(|v| v.to_string()).unwrap_or_default()
+    fn action_zh(&self, action: &str) -> &'static str {
+        crate::audit::actions::label_zh(action)
+    }
+
+    fn entity_zh(&self, entity_type: &str) -> &'static str {
+        crate::audit::actions::entity_zh(entity_type)
+    }
+
+    fn entity_href(&self, entity_type: &str, id: &str) -> Option<String> {
+        crate::audit::actions::entity_href(entity_type, id)
+    }
+
+    /// What an id names, or the id.
+    fn named<'a>(&'a self, id: &'a str) -> &'a str {
+        self.result.names.get(id).map_or(id, String::as_str)
+    }
+
+    /// A recorded value as lines of "field: value", ids replaced by what they name.
+    fn lines(&self, v: &Option<serde_json::Value>) -> Vec<(String, String)> {
+        let Some(v) = v else {
+            return Vec::new();
+        };
+        let text = |v: &serde_json::Value| match v {
+            serde_json::Value::String(s) => self.named(s).to_owned(),
+            serde_json::Value::Bool(true) => "是".to_owned(),
+            serde_json::Value::Bool(false) => "否".to_owned(),
+            serde_json::Value::Null => "(空)".to_owned(),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .map(|i| match i {
+                    serde_json::Value::String(s) => self.named(s).to_owned(),
+                    other => other.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join("、"),
+            other => other.to_string(),
+        };
+        match v {
+            serde_json::Value::Object(o) => o.iter().map(|(k, v)| (label_of(k), text(v))).collect(),
+            other => vec![(String::new(), text(other))],
+        }
     }
 
     fn field<'a>(&self, v: &'a Option<String>) -> &'a str {
@@ -225,6 +266,7 @@ async fn search_page(
     let pages = (result.total + result.per_page - 1) / result.per_page;
     Ok(SearchPage {
         layout: Layout::new("审计日志", Some(&user)),
+        timelines: audit::timelines(&state, &user).await?,
         q,
         pages: pages.max(1),
         result,
@@ -309,4 +351,14 @@ async fn verify_upload_page(
         return Err(AppError::invalid("file", problem.clone()));
     }
     verify_page_with(&state, &user, Some(given)).await
+}
+
+/// A recorded field's Chinese label: the request field's, else the field's own name.
+fn label_of(key: &str) -> String {
+    let label = crate::app::input::field_label(key);
+    if label == crate::app::input::field_label("") {
+        key.to_owned()
+    } else {
+        label.to_owned()
+    }
 }

@@ -253,30 +253,7 @@ impl MeetingPage {
         }
     }
     fn action_zh(&self, a: &str) -> &'static str {
-        match a {
-            "meeting.create" => "安排会议",
-            "meeting.delegate_chair" => "委托主持",
-            "meeting.agenda_add" => "列入议程",
-            "meeting.agenda_move" => "调整议程顺序",
-            "meeting.invite_attendee" => "邀请列席",
-            "meeting.notice" => "发出会议通知",
-            "meeting.leave_ask" => "请假",
-            "meeting.leave_decide" => "审批请假",
-            "meeting.attendance" => "登记到会",
-            "meeting.open" => "宣布开会",
-            "meeting.close" => "宣布散会",
-            "item.start" => "开始议题",
-            "item.recusal" => "回避",
-            "item.written_opinion" => "书面意见",
-            "item.opinion" => "表态",
-            "item.remark" => "列席发言",
-            "item.vote_open" => "开始表决",
-            "item.ballot" => "投票",
-            "item.vote_close" => "结束表决并计票",
-            "item.outcome" => "宣布结果",
-            "rule.refused" => "操作未获准许(依规则)",
-            _ => "",
-        }
+        crate::audit::actions::label_zh(a)
     }
 }
 

@@ -1684,3 +1684,52 @@ async fn a_refusal_is_in_the_history_of_the_meeting_it_concerns() {
         .await;
     assert_eq!(found["total"], 1, "{found}");
 }
+
+/// Issue 17 (6): the audit page reads as Chinese: action names, entity names as links, the
+/// recorded fields with their labels and people's names instead of ids; a meeting's whole
+/// timeline is picked from a list, and a bare id finds its entity.
+#[tokio::test]
+async fn the_audit_page_reads_as_chinese_and_finds_a_meeting_by_its_id() {
+    let app = TestApp::new().await;
+    let r = room(&app, 3).await;
+    let t = ready_topic(&app, &r, "关于调整门诊慢特病待遇的请示", json!({})).await;
+    let m = meeting(&app, &r, 10).await;
+    add(&app, &r, m, t).await;
+    convene(&app, &r, m, &[]).await;
+    let (_, jijian) = app.user("jijian", &["discipline"]).await;
+    let page = async |query: &str| {
+        let res = app
+            .page("GET", &format!("/audit{query}"), Some(&jijian), None)
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        crate::support::body_text(res).await
+    };
+    let html = page(&format!("?entity={m}&per_page=200")).await;
+    // A bare id: every entry of the meeting, and nothing else.
+    assert!(
+        html.contains("宣布开会") && html.contains("登记到会"),
+        "{html}"
+    );
+    assert!(!html.contains("membership.add"), "{html}");
+    assert!(
+        !html.contains(">meeting.open<"),
+        "no action codes shown: {html}"
+    );
+    assert!(
+        html.contains(&format!("<a href=\"/meetings/{m}\">")),
+        "the meeting as a link: {html}"
+    );
+    // 登记到会 records whom: the person's name, not their id.
+    let member = r.members[0].id.to_string();
+    assert!(html.contains("用户chengyuan0"), "{html}");
+    assert!(
+        !html.contains(&format!(" {member}<")),
+        "no bare ids: {html}"
+    );
+    // The meeting is offered as a timeline to pick.
+    let all = page("").await;
+    assert!(
+        all.contains(&format!("value=\"meeting:{m}\"")) && all.contains("会议:"),
+        "{all}"
+    );
+}
