@@ -190,6 +190,10 @@ impl SearchPage {
         datetime_zh(t)
     }
 
+    fn actions(&self) -> &'static [(&'static str, &'static str)] {
+        crate::audit::actions::ACTIONS
+    }
+
     fn action_zh(&self, action: &str) -> &'static str {
         crate::audit::actions::label_zh(action)
     }

@@ -1710,7 +1710,7 @@ async fn the_audit_page_reads_as_chinese_and_finds_a_meeting_by_its_id() {
         html.contains("宣布开会") && html.contains("登记到会"),
         "{html}"
     );
-    assert!(!html.contains("membership.add"), "{html}");
+    assert!(!html.contains("title=\"membership.add\""), "{html}");
     assert!(
         !html.contains(">meeting.open<"),
         "no action codes shown: {html}"
