@@ -15,6 +15,8 @@ pub mod embedded_pg;
 pub mod keys;
 pub mod memory;
 pub mod random;
+#[cfg(test)]
+mod source_tree;
 pub mod telemetry;
 pub mod web;
 

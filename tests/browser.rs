@@ -143,21 +143,7 @@ impl Site {
     }
 
     async fn sign_in(&self, c: &Client, login: &str) {
-        c.goto(&format!("{}/login", self.base)).await.unwrap();
-        c.find(Locator::Id("login"))
-            .await
-            .unwrap()
-            .send_keys(login)
-            .await
-            .unwrap();
-        c.find(Locator::Id("password"))
-            .await
-            .unwrap()
-            .send_keys(PASSWORD)
-            .await
-            .unwrap();
-        submit(c, "登录").await;
-        wait_text(c, "退出").await;
+        self.sign_in_with(c, login, PASSWORD).await;
     }
 }
 
@@ -567,17 +553,7 @@ async fn focused(c: &Client) -> String {
 async fn the_member_screen_on_a_phone_says_states_plainly_and_has_large_targets() {
     let app = TestApp::new().await;
     let r: Room = room(&app, 3).await;
-    let topic = ready_topic(&app, &r, "关于调整门诊慢特病待遇的请示", json!({})).await;
-    let m = fixtures::meeting(&app, &r, 10).await;
-    let i = fixtures::add(&app, &r, m, topic).await;
-    fixtures::convene(&app, &r, m, &[]).await;
-    ok(
-        &app,
-        &r.shuji.token,
-        format!("/api/v1/meetings/{m}/items/{i}/start"),
-        json!({}),
-    )
-    .await;
+    let (m, _) = fixtures::item_under_discussion(&app, &r, "关于调整门诊慢特病待遇的请示").await;
     let site = Site::start(&app).await;
     let d = driver().await;
     let profiles: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
@@ -760,17 +736,7 @@ async fn a_refused_form_names_the_field_in_chinese_and_the_way_back_keeps_the_in
 async fn without_javascript_a_vote_is_confirmed_on_a_page_first() {
     let app = TestApp::new().await;
     let r: Room = room(&app, 3).await;
-    let topic = ready_topic(&app, &r, "关于调整门诊慢特病待遇的请示", json!({})).await;
-    let m = fixtures::meeting(&app, &r, 10).await;
-    let i = fixtures::add(&app, &r, m, topic).await;
-    fixtures::convene(&app, &r, m, &[]).await;
-    ok(
-        &app,
-        &r.shuji.token,
-        format!("/api/v1/meetings/{m}/items/{i}/start"),
-        json!({}),
-    )
-    .await;
+    let (m, i) = fixtures::item_under_discussion(&app, &r, "关于调整门诊慢特病待遇的请示").await;
     fixtures::agree_and_open_vote(&app, &r, m, i, "secret").await;
     let site = Site::start(&app).await;
     let d = driver().await;
@@ -859,20 +825,16 @@ fn screenshot_dir() -> std::path::PathBuf {
 async fn every_page_type_is_accessible_for_each_role_and_photographed() {
     let app = TestApp::new().await;
     let r: Room = room(&app, 3).await;
-    let topic = ready_topic(&app, &r, "关于调整门诊慢特病待遇的请示", json!({})).await;
-    let m = fixtures::meeting(&app, &r, 10).await;
-    let i = fixtures::add(&app, &r, m, topic).await;
-    fixtures::convene(&app, &r, m, &[]).await;
-    ok(
-        &app,
-        &r.shuji.token,
-        format!("/api/v1/meetings/{m}/items/{i}/start"),
-        json!({}),
-    )
-    .await;
+    let (m, i) = fixtures::item_under_discussion(&app, &r, "关于调整门诊慢特病待遇的请示").await;
     app.user("jijian", &["discipline"]).await;
     let site = Site::start(&app).await;
     let d = driver().await;
+    let topic: uuid::Uuid =
+        sqlx::query_scalar("select topic_id from agenda_item where item_id = $1")
+            .bind(i)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     let topic_page = format!("/topics/{topic}");
     let meeting_page = format!("/meetings/{m}");
     let display = format!("/meetings/{m}/display");

@@ -163,32 +163,21 @@ mod tests {
     /// Every field a refusal of bad input names in the source has its own Chinese label.
     #[test]
     fn every_field_named_in_a_refusal_has_a_chinese_label() {
-        let mut unlabelled = Vec::new();
-        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
-        let mut dirs = vec![std::path::PathBuf::from(root)];
-        let mut seen = 0;
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    dirs.push(path);
-                    continue;
-                }
-                let source = std::fs::read_to_string(&path).unwrap();
-                for call in ["invalid(", "FieldError::new(", "required_text(", "int("] {
-                    for (at, _) in source.match_indices(call) {
-                        let rest = source[at + call.len()..].trim_start();
-                        let Some(quoted) = rest.strip_prefix('"') else {
-                            continue;
-                        };
-                        let field = quoted.split('"').next().unwrap();
-                        if !field.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
-                            continue;
-                        }
-                        seen += 1;
-                        if field_label(field) == field_label("") {
-                            unlabelled.push(format!("{}: {field}", path.display()));
-                        }
+        let (mut unlabelled, mut seen) = (Vec::new(), 0);
+        for (path, source) in crate::source_tree::files() {
+            for call in ["invalid(", "FieldError::new(", "required_text(", "int("] {
+                for (at, _) in source.match_indices(call) {
+                    let rest = source[at + call.len()..].trim_start();
+                    let Some(quoted) = rest.strip_prefix('"') else {
+                        continue;
+                    };
+                    let field = quoted.split('"').next().unwrap();
+                    if !field.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+                        continue;
+                    }
+                    seen += 1;
+                    if field_label(field) == field_label("") {
+                        unlabelled.push(format!("{}: {field}", path.display()));
                     }
                 }
             }

@@ -138,29 +138,18 @@ mod tests {
             "topic",
             "user",
         ];
-        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
-        let mut dirs = vec![std::path::PathBuf::from(root)];
         let (mut seen, mut unnamed) = (0, Vec::new());
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    dirs.push(path);
+        let word =
+            |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+        for (_, source) in crate::source_tree::files() {
+            for literal in source.split('"').skip(1).step_by(2) {
+                let Some((prefix, rest)) = literal.split_once('.') else {
                     continue;
-                }
-                let source = std::fs::read_to_string(&path).unwrap();
-                for literal in source.split('"').skip(1).step_by(2) {
-                    let Some((prefix, rest)) = literal.split_once('.') else {
-                        continue;
-                    };
-                    let word = |s: &str| {
-                        !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
-                    };
-                    if prefixes.contains(&prefix) && word(rest) {
-                        seen += 1;
-                        if label_zh(literal) == label_zh("") {
-                            unnamed.push(literal.to_owned());
-                        }
+                };
+                if prefixes.contains(&prefix) && word(rest) {
+                    seen += 1;
+                    if label_zh(literal) == label_zh("") {
+                        unnamed.push(literal.to_owned());
                     }
                 }
             }

@@ -199,6 +199,22 @@ pub async fn convene(app: &TestApp, r: &Room, m: Uuid, absent: &[usize]) {
     .await;
 }
 
+/// A meeting in session with one item, `title`, under discussion: (meeting, item).
+pub async fn item_under_discussion(app: &TestApp, r: &Room, title: &str) -> (Uuid, Uuid) {
+    let t = ready_topic(app, r, title, json!({})).await;
+    let m = meeting(app, r, 10).await;
+    let i = add(app, r, m, t).await;
+    convene(app, r, m, &[]).await;
+    ok(
+        app,
+        &r.shuji.token,
+        format!("/api/v1/meetings/{m}/items/{i}/start"),
+        json!({}),
+    )
+    .await;
+    (m, i)
+}
+
 /// Every member agrees to the item under discussion, the chair last, and the chair opens the
 /// vote by `method`.
 pub async fn agree_and_open_vote(app: &TestApp, r: &Room, m: Uuid, i: Uuid, method: &str) {

@@ -1419,7 +1419,8 @@ async fn another_instance_shows_every_change_even_across_a_lost_listener() {
 
     let other = app.other_instance().await;
     let viewer = &r.members[2].token;
-    let spoken = async || {
+    // The meeting's JSON as the other instance shows it to a member.
+    let view = async || {
         let (status, v) = app
             .api_via(
                 &other,
@@ -1430,6 +1431,10 @@ async fn another_instance_shows_every_change_even_across_a_lost_listener() {
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{v}");
+        v
+    };
+    let spoken = async || {
+        let v = view().await;
         v["agenda"][0]["opinions"].as_array().unwrap().len()
     };
     assert_eq!(
@@ -1462,15 +1467,7 @@ async fn another_instance_shows_every_change_even_across_a_lost_listener() {
     chair("opinions", json!({"stance": "agree"})).await;
     chair("vote", json!({"method": "secret"})).await;
     let shown = async || {
-        let (_, v) = app
-            .api_via(
-                &other,
-                "GET",
-                &format!("/api/v1/meetings/{m}"),
-                Some(viewer),
-                None,
-            )
-            .await;
+        let v = view().await;
         let agenda = &v["agenda"][0];
         let page = app
             .page_via(&other, &format!("/meetings/{m}"), viewer)
@@ -1507,15 +1504,7 @@ async fn another_instance_shows_every_change_even_across_a_lost_listener() {
     // A change whose notification is lost (made here with the triggers off, as if the
     // listener had been down when it was sent) is not seen through the read model …
     let place = async || {
-        let (_, v) = app
-            .api_via(
-                &other,
-                "GET",
-                &format!("/api/v1/meetings/{m}"),
-                Some(viewer),
-                None,
-            )
-            .await;
+        let v = view().await;
         v["place"].as_str().unwrap().to_owned()
     };
     let mut tx = app.pool.begin().await.unwrap();
@@ -1584,17 +1573,7 @@ async fn the_live_part_of_a_meeting_page_is_served_alone() {
 async fn an_irreversible_step_is_confirmed_on_a_page_without_javascript() {
     let app = TestApp::new().await;
     let r = room(&app, 3).await;
-    let t = ready_topic(&app, &r, "议题", json!({})).await;
-    let m = meeting(&app, &r, 10).await;
-    let i = add(&app, &r, m, t).await;
-    convene(&app, &r, m, &[]).await;
-    ok(
-        &app,
-        &r.shuji.token,
-        format!("/api/v1/meetings/{m}/items/{i}/start"),
-        json!({}),
-    )
-    .await;
+    let (m, i) = crate::fixtures::item_under_discussion(&app, &r, "议题").await;
     crate::fixtures::agree_and_open_vote(&app, &r, m, i, "secret").await;
     let ballots = async || -> i64 {
         sqlx::query_scalar("select count(*) from vote_cast where item_id = $1")

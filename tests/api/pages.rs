@@ -367,7 +367,10 @@ async fn the_discipline_group_filters_the_audit_page_and_sees_the_verification()
         html.contains("title=\"section.create\"") && html.contains("人事科"),
         "{html}"
     );
-    assert!(!html.contains("title=\"user.create\""), "filtered by action");
+    assert!(
+        !html.contains("title=\"user.create\""),
+        "filtered by action"
+    );
 
     let html = body_text(app.page("GET", "/audit/verify", Some(&jijian), None).await).await;
     assert!(html.contains("校验通过"), "{html}");
