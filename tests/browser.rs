@@ -353,7 +353,6 @@ async fn a_whole_meeting_in_the_browser() {
     phone.goto(&ballot_box).await.unwrap();
     wait_text(&phone, "您的选票已计入").await;
     wait_text(&phone, "核验通过").await;
-    let _ = topic;
 
     // After the meeting, 综合科 finds the minutes to draft on its home page.
     office.goto(&site.base).await.unwrap();
@@ -427,6 +426,74 @@ async fn a_whole_meeting_in_the_browser() {
     click(&phone, "//input[@name='done']").await;
     submit(&phone, "报告进展").await;
     wait_text(&phone, "办结").await;
+
+    // Issue 17 (9): the member signs for the summary with a button; 综合科 sees when.
+    phone.goto(&site.base).await.unwrap();
+    click(
+        &phone,
+        "//a[starts-with(normalize-space(), '请签收会议纪要')]",
+    )
+    .await;
+    submit(&phone, "签收").await;
+    wait_text(&phone, "您已于").await;
+    office.refresh().await.unwrap();
+    wait_text(&office, "分发与签收").await;
+    let signed_for = office
+        .find(Locator::XPath(
+            "//tr[td[1][normalize-space()='用户chengyuan0']]/td[3]",
+        ))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        signed_for.contains("年"),
+        "the time of the receipt: {signed_for}"
+    );
+
+    // Issue 17 (1): the topic shows where it went — its meeting, the outcome, the task.
+    office
+        .goto(&format!("{}/topics/{topic}", site.base))
+        .await
+        .unwrap();
+    wait_text(&office, "议题去向").await;
+    wait_text(&office, "已决定").await;
+    wait_text(&office, "督办:制定实施细则").await;
+    click(
+        &office,
+        "//section[@aria-labelledby='course-title']//a[contains(@href, '/meetings/')]",
+    )
+    .await;
+    wait_text(&office, "2030年第1次党组会议").await;
+
+    // Issue 17 (6): the discipline group reads the meeting's timeline in Chinese.
+    app.user("jijian", &["discipline"]).await;
+    let profile = tempfile::tempdir().unwrap();
+    let jijian = browser(&d, 1280, &profile).await;
+    site.sign_in(&jijian, "jijian").await;
+    jijian
+        .goto(&format!(
+            "{}/audit?entity={}",
+            site.base,
+            meeting_url.rsplit('/').next().unwrap()
+        ))
+        .await
+        .unwrap();
+    wait_text(&jijian, "宣布开会").await;
+    wait_text(&jijian, "签收会议纪要").await;
+    let shown = jijian
+        .find(Locator::Css("table.audit"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !shown.contains("meeting.open") && !shown.contains("session."),
+        "{shown}"
+    );
+    jijian.close().await.unwrap();
 
     for c in [office, chair, phone] {
         c.close().await.unwrap();
