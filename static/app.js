@@ -108,13 +108,69 @@ document.addEventListener('submit', (e) => {
 })();
 
 // An error page's way back: the browser's own history keeps what was typed into the form;
-// without script the link opens the page the person came from.
-document.addEventListener('click', (event) => {
-  if (event.target.closest('a[data-back]') && window.history.length > 1) {
-    event.preventDefault();
+// without script the link opens the page the person came from. A refused form goes back at
+// once, and the form shows each error next to its field.
+(() => {
+  const KEY = 'yishi.field-errors';
+  const goBack = (back) => {
+    const errors = [...document.querySelectorAll('ul.errors li[data-field]')]
+      .map((li) => ({ field: li.dataset.field, text: li.textContent }));
+    if (errors.length) {
+      sessionStorage.setItem(KEY, JSON.stringify({ path: back.getAttribute('href'), errors }));
+    }
     window.history.back();
-  }
-});
+  };
+  document.addEventListener('click', (event) => {
+    const back = event.target.closest('a[data-back]');
+    if (back && window.history.length > 1) {
+      event.preventDefault();
+      goBack(back);
+    }
+  });
+  document.addEventListener('DOMContentLoaded', () => {
+    const back = document.querySelector('a[data-back]');
+    const from = document.referrer && new URL(document.referrer);
+    if (back && from && from.origin === location.origin
+        && from.pathname + from.search === back.getAttribute('href')
+        && document.querySelector('ul.errors li[data-field]') && window.history.length > 1) {
+      goBack(back);
+    }
+  });
+  window.addEventListener('pageshow', () => {
+    // The error page itself (at the form's address after a post) only hands the errors on.
+    if (document.querySelector('a[data-back]')) return;
+    const saved = JSON.parse(sessionStorage.getItem(KEY) || 'null');
+    if (!saved || saved.path !== location.pathname + location.search) return;
+    sessionStorage.removeItem(KEY);
+    document.querySelectorAll('.field-error').forEach((el) => el.remove());
+    let first = null;
+    const elsewhere = [];
+    for (const e of saved.errors) {
+      const control = document.querySelector(`form [name="${CSS.escape(e.field)}"]`);
+      if (!control) {
+        elsewhere.push(e.text);
+        continue;
+      }
+      const note = document.createElement('p');
+      note.className = 'error field-error';
+      note.id = 'error-' + e.field;
+      note.textContent = e.text;
+      control.insertAdjacentElement('afterend', note);
+      control.setAttribute('aria-invalid', 'true');
+      control.setAttribute('aria-describedby', note.id);
+      first = first || control;
+    }
+    // Errors of no field on this page are said at its top.
+    if (elsewhere.length) {
+      const note = document.createElement('div');
+      note.className = 'notice rule field-error';
+      note.setAttribute('role', 'alert');
+      note.textContent = '输入有误:' + elsewhere.join(';');
+      document.querySelector('main').prepend(note);
+    }
+    if (first) first.focus();
+  });
+})();
 
 // Print buttons on the minutes and the summary (the print stylesheet lays them out on A4).
 document.addEventListener('click', (event) => {
