@@ -1059,3 +1059,104 @@ async fn every_page_type_is_accessible_for_each_role_and_photographed() {
         problems.join("\n")
     );
 }
+
+/// Presses `key` on whatever has the keyboard's focus.
+async fn press(c: &Client, key: &str) {
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys(key)
+        .await
+        .unwrap();
+}
+
+const TAB: &str = "\u{E004}";
+const ENTER: &str = "\u{E007}";
+const SPACE: &str = "\u{E00D}";
+const ARROW_DOWN: &str = "\u{E015}";
+
+/// Issue 17: the member screen works with the keyboard alone, and what has the focus is
+/// visibly marked: skip to one's own part, choose a stance, submit it, then vote.
+#[tokio::test]
+async fn a_member_states_an_opinion_and_votes_with_the_keyboard_alone() {
+    let app = TestApp::new().await;
+    let r: Room = room(&app, 3).await;
+    let (m, i) = fixtures::item_under_discussion(&app, &r, "关于调整门诊慢特病待遇的请示").await;
+    let site = Site::start(&app).await;
+    let d = driver().await;
+    let profile = tempfile::tempdir().unwrap();
+    let phone = browser(&d, 390, &profile).await;
+    site.sign_in(&phone, "chengyuan0").await;
+    phone
+        .goto(&format!("{}/meetings/{m}", site.base))
+        .await
+        .unwrap();
+    wait_text(&phone, "我的表态").await;
+    let body = phone.find(Locator::Css("body")).await.unwrap();
+    body.send_keys(TAB).await.unwrap();
+    press(&phone, TAB).await;
+    assert_eq!(focused(&phone).await, "跳到我的表态和投票");
+    let outline = |c: Client| async move {
+        c.execute(
+            "const s = getComputedStyle(document.activeElement); return s.outlineStyle + ' ' + s.outlineWidth;",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned()
+    };
+    let ring = outline(phone.clone()).await;
+    assert!(!ring.starts_with("none"), "the focus is visible: {ring}");
+    press(&phone, ENTER).await;
+    press(&phone, TAB).await;
+    assert_eq!(focused(&phone).await, "radio:agree");
+    // Within a radio group the arrows move the choice; 不同意 needs a reason, so go back up.
+    press(&phone, ARROW_DOWN).await;
+    assert_eq!(focused(&phone).await, "radio:disagree");
+    press(&phone, SPACE).await;
+    let ring = outline(phone.clone()).await;
+    assert!(
+        !ring.starts_with("none"),
+        "a radio's focus is visible: {ring}"
+    );
+    press(&phone, TAB).await;
+    press(&phone, "应先试点").await;
+    press(&phone, TAB).await;
+    assert_eq!(focused(&phone).await, "提交表态");
+    press(&phone, ENTER).await;
+    wait_text(&phone, "已表态:不同意").await;
+
+    // The others speak and the chair opens the vote; the member votes from the keyboard.
+    let item = |action: &str| format!("/api/v1/meetings/{m}/items/{i}/{action}");
+    for p in r.members[1..].iter().chain([&r.shuji]) {
+        ok(&app, &p.token, item("opinions"), json!({"stance": "agree"})).await;
+    }
+    ok(
+        &app,
+        &r.shuji.token,
+        item("vote"),
+        json!({"method": "secret"}),
+    )
+    .await;
+    wait_text(&phone, "我的投票").await;
+    phone
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(&button("赞成")))
+        .await
+        .unwrap();
+    let body = phone.find(Locator::Css("body")).await.unwrap();
+    body.send_keys(TAB).await.unwrap();
+    press(&phone, TAB).await;
+    press(&phone, ENTER).await;
+    // The first control of one's own part is now the first ballot button.
+    press(&phone, TAB).await;
+    assert_eq!(focused(&phone).await, "赞成");
+    press(&phone, ENTER).await;
+    // The irreversible step asks first; the member confirms.
+    phone.accept_alert().await.unwrap();
+    wait_text(&phone, "已表决").await;
+    phone.close().await.unwrap();
+}
