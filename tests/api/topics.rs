@@ -276,8 +276,10 @@ async fn the_topic_form_takes_yuan_and_shows_the_prerequisites() {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = body_text(res).await;
     assert!(
-        html.contains("金额(元)") && !html.contains("amount_yuan"),
-        "the field's Chinese label, not its name: {html}"
+        html.contains("<strong>金额(元)</strong>")
+            && !html.contains(">amount_yuan")
+            && !html.contains("amount_yuan:"),
+        "the field's Chinese label, not its name (which only the markup keeps): {html}"
     );
     let list = body_text(app.page("GET", "/topics", Some(&f.staff), None).await).await;
     assert!(list.contains("起草议题") && list.contains("大额资金使用方案"));
