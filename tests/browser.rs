@@ -305,6 +305,17 @@ async fn a_whole_meeting_in_the_browser() {
             view["current_item"].as_str().unwrap()
         )
     };
+    // Issue 17 (7): the chair tries to speak before the others; the refusal goes into the
+    // meeting's timeline (read by the discipline group below).
+    let early = app
+        .api(
+            "POST",
+            &format!("{item_path}/opinions"),
+            Some(&r.shuji.token),
+            Some(json!({"stance": "agree"})),
+        )
+        .await;
+    assert_eq!(early.1["rule"], "R-CHAIR-LAST", "{}", early.1);
     for p in &r.members[1..] {
         ok(
             &app,
@@ -404,7 +415,13 @@ async fn a_whole_meeting_in_the_browser() {
     chair.goto(&format!("{meeting_url}/summary")).await.unwrap();
     submit(&chair, "签发会议纪要").await;
     wait_text(&chair, "已签发").await;
-    office.refresh().await.unwrap();
+    // Issue 17 (8): 综合科 finds the signed summary waiting on its home page.
+    office.goto(&site.base).await.unwrap();
+    click(
+        &office,
+        "//a[starts-with(normalize-space(), '待分发会议纪要')]",
+    )
+    .await;
     submit(&office, "分发会议纪要").await;
     wait_text(&office, "分发与签收").await;
 
@@ -482,6 +499,8 @@ async fn a_whole_meeting_in_the_browser() {
         .unwrap();
     wait_text(&jijian, "宣布开会").await;
     wait_text(&jijian, "签收会议纪要").await;
+    wait_text(&jijian, "操作未获准许(依规则)").await;
+    wait_text(&jijian, "R-CHAIR-LAST").await;
     let shown = jijian
         .find(Locator::Css("table.audit"))
         .await
@@ -571,17 +590,30 @@ async fn a_topic_goes_from_draft_to_the_secretarys_queue_in_the_browser() {
     wait_text(&clerk, "暂不能报送,尚缺").await;
     wait_text(&clerk, "须经分管局领导签字同意后方可报送综合科").await;
 
+    // Issue 17 (8): the leader and then the clerk find their step on their home pages.
     site.sign_in(&leader, "chengyuan0").await;
-    leader.goto(&topic_url).await.unwrap();
+    leader.goto(&site.base).await.unwrap();
+    click(
+        &leader,
+        "//li[@data-waiting='topic_sign_off']/a[contains(normalize-space(), '关于购置业务用车的请示')]",
+    )
+    .await;
     submit(&leader, "分管领导签字同意").await;
     wait_text(&leader, "已签字同意").await;
 
-    clerk.goto(&topic_url).await.unwrap();
+    clerk.goto(&site.base).await.unwrap();
+    click(
+        &clerk,
+        "//li[@data-waiting='topic_ready_to_submit']/a[contains(normalize-space(), '关于购置业务用车的请示')]",
+    )
+    .await;
+    assert_eq!(clerk.current_url().await.unwrap().as_str(), topic_url);
     submit(&clerk, "报送综合科").await;
     wait_text(&clerk, "已报送综合科").await;
 
     site.sign_in(&shuji, "shuji").await;
-    shuji.goto(&format!("{}/topics", site.base)).await.unwrap();
+    shuji.goto(&site.base).await.unwrap();
+    click(&shuji, "//li[@data-waiting='topics_to_schedule']/a").await;
     wait_text(&shuji, "待列入议程的议题").await;
     wait_text(&shuji, "关于购置业务用车的请示").await;
 
@@ -1159,4 +1191,146 @@ async fn a_member_states_an_opinion_and_votes_with_the_keyboard_alone() {
     phone.accept_alert().await.unwrap();
     wait_text(&phone, "已表决").await;
     phone.close().await.unwrap();
+}
+
+/// Issue 17: the administrator sets up a bureau in the browser — a party group, 综合科, the
+/// 书记 and the meeting secretary, the 书记's appointment; the forbidden 分管 area is refused
+/// with the rule in Chinese and a way back; the new 书记 signs in and lands on the home page.
+#[tokio::test]
+async fn the_administrator_sets_up_a_bureau_in_the_browser() {
+    let app = TestApp::new().await;
+    let site = Site::start(&app).await;
+    let d = driver().await;
+    let profiles: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let admin = browser(&d, 1280, &profiles[0]).await;
+    site.sign_in_with(&admin, "admin", support::ADMIN_PASSWORD)
+        .await;
+    let type_into = async |id: &str, text: &str| {
+        let field = admin.find(Locator::Id(id)).await.unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(text).await.unwrap();
+    };
+
+    admin
+        .goto(&format!("{}/party-groups", site.base))
+        .await
+        .unwrap();
+    type_into("name", "州医疗保障局党组").await;
+    submit(&admin, "新建").await;
+    wait_text(&admin, "州医疗保障局党组").await;
+
+    admin
+        .goto(&format!("{}/sections", site.base))
+        .await
+        .unwrap();
+    type_into("name", "综合科").await;
+    click(&admin, "//select[@id='kind']/option[@value='office']").await;
+    submit(&admin, "新增").await;
+    wait_text(&admin, "综合科").await;
+
+    for (login, name, role) in [("shuji", "张书记", "leader"), ("mishu", "李秘书", "office")]
+    {
+        admin.goto(&format!("{}/users", site.base)).await.unwrap();
+        type_into("login", login).await;
+        type_into("name", name).await;
+        type_into("password", PASSWORD).await;
+        if role == "office" {
+            click(
+                &admin,
+                "//select[@id='section_id']/option[normalize-space()='综合科']",
+            )
+            .await;
+        }
+        click(
+            &admin,
+            &format!("//input[@name='roles' and @value='{role}']"),
+        )
+        .await;
+        submit(&admin, "新增").await;
+        wait_text(&admin, name).await;
+    }
+
+    // The appointment: the 书记 given 财务 is refused (R-FOUR-NOT), said in Chinese with the
+    // article, and the way back leads to the form.
+    admin
+        .goto(&format!("{}/party-groups", site.base))
+        .await
+        .unwrap();
+    click(&admin, "//a[normalize-space()='州医疗保障局党组']").await;
+    wait_text(&admin, "任命或调整成员").await;
+    let group_url = admin.current_url().await.unwrap().to_string();
+    click(
+        &admin,
+        "//select[@id='user_id']/option[contains(normalize-space(), '张书记')]",
+    )
+    .await;
+    click(
+        &admin,
+        "//select[@id='position']/option[@value='secretary']",
+    )
+    .await;
+    click(&admin, "//input[@name='areas' and @value='finance']").await;
+    admin
+        .execute("window.__left = true;", vec![])
+        .await
+        .unwrap();
+    click(&admin, &button("保存")).await;
+    wait_text(&admin, "第三条").await;
+    let refusal = admin
+        .execute("return document.body.innerText;", vec![])
+        .await
+        .unwrap();
+    let refusal = refusal.as_str().unwrap();
+    assert!(
+        refusal.contains("财务") && !refusal.contains("finance"),
+        "{refusal}"
+    );
+    if admin.current_url().await.unwrap().as_str() != group_url {
+        click(&admin, "//a[contains(normalize-space(), '返回')]").await;
+    }
+    wait_text(&admin, "任命或调整成员").await;
+    assert_eq!(admin.current_url().await.unwrap().as_str(), group_url);
+    click(
+        &admin,
+        "//select[@id='user_id']/option[contains(normalize-space(), '张书记')]",
+    )
+    .await;
+    click(
+        &admin,
+        "//select[@id='position']/option[@value='secretary']",
+    )
+    .await;
+    let finance = admin
+        .find(Locator::XPath(
+            "//input[@name='areas' and @value='finance']",
+        ))
+        .await
+        .unwrap();
+    if finance.is_selected().await.unwrap() {
+        finance.click().await.unwrap();
+    }
+    click(&admin, "//input[@name='areas' and @value='party_building']").await;
+    submit(&admin, "保存").await;
+    wait_text(&admin, "现任成员").await;
+    let members = admin
+        .find(Locator::XPath(
+            "//h2[normalize-space()='现任成员']/following::table[1]",
+        ))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        members.contains("张书记") && members.contains("书记") && members.contains("党建"),
+        "{members}"
+    );
+
+    // The new 书记 signs in with the password the administrator set.
+    let shuji = browser(&d, 390, &profiles[1]).await;
+    site.sign_in(&shuji, "shuji").await;
+    wait_text(&shuji, "目前没有待办事项").await;
+    for c in [admin, shuji] {
+        c.close().await.unwrap();
+    }
 }

@@ -32,8 +32,24 @@ pub use error::{AppError, FieldError};
 
 /// One line of a person's to-do list on the home page (`home`).
 pub struct Todo {
+    pub waiting: crate::domain::waiting::Waiting,
     pub label: String,
     pub href: String,
+}
+
+impl Todo {
+    /// The home page's line for `waiting` about `subject`, linking to `href`.
+    pub fn new(
+        waiting: crate::domain::waiting::Waiting,
+        subject: &str,
+        href: impl Into<String>,
+    ) -> Todo {
+        Todo {
+            waiting,
+            label: waiting.line(subject),
+            href: href.into(),
+        }
+    }
 }
 
 /// What every action works with: the database, the configuration, the audit log and the ballot

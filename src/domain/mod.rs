@@ -71,3 +71,4 @@ pub mod secret_ballot;
 pub mod settings;
 pub mod topic;
 pub mod topic_status;
+pub mod waiting;

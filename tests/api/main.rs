@@ -16,3 +16,4 @@ mod separation;
 mod session;
 mod support;
 mod topics;
+mod waiting;

@@ -1013,7 +1013,7 @@ async fn the_home_page_lists_what_each_person_must_do_next() {
     );
     let finance = clerk(&app, "caiwu", "finance").await;
     let html = body_text(app.page("GET", "/", Some(&finance), None).await).await;
-    assert!(html.contains("1 个议题等待我的前置审查"), "{html}");
+    assert!(html.contains("待我前置审查的议题:1 个"), "{html}");
 
     let id = t["topic_id"].as_str().unwrap();
     app.api(
@@ -1041,7 +1041,7 @@ async fn the_home_page_lists_what_each_person_must_do_next() {
     assert_eq!(status, StatusCode::OK);
     let (_, office) = app.user("zongheke", &["office"]).await;
     let html = body_text(app.page("GET", "/", Some(&office), None).await).await;
-    assert!(html.contains("1 个议题已报送综合科"), "{html}");
+    assert!(html.contains("待审核的报送议题:1 个"), "{html}");
     let html = body_text(app.page("GET", "/", Some(&leader), None).await).await;
     assert!(
         !html.contains("待我签字") && html.contains("目前没有待办事项"),

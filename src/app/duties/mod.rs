@@ -279,10 +279,11 @@ pub async fn todos(
             .filter(|d| d.overdue)
             .count();
         if overdue > 0 {
-            out.push(crate::app::Todo {
-                label: format!("工作提醒:{name}有 {overdue} 项逾期"),
-                href: "/duties".into(),
-            });
+            out.push(crate::app::Todo::new(
+                crate::domain::waiting::Waiting::DutiesOverdue,
+                &format!("{name}有 {overdue} 项逾期"),
+                "/duties",
+            ));
         }
     }
     Ok(out)

@@ -27,6 +27,7 @@ use crate::domain::authz::{Action, Relation};
 use crate::domain::deliberation::Outcome;
 use crate::domain::duties::{TaskDue, overdue_tasks};
 use crate::domain::ids::{ItemId, MeetingId, PartyGroupId, TaskId, UserId};
+use crate::domain::waiting::Waiting;
 
 /// The meeting of an item, loaded for `action`, and the item as decided.
 pub async fn item_ctx(
@@ -183,49 +184,50 @@ pub async fn todos(
     let deciding = crate::app::minutes::deciding_groups(&mut conn, user).await?;
     let office = crate::app::meeting::office_groups(user);
     for t in db::followup::todos(&mut conn, user.user_id, &deciding, &office).await? {
-        let (label, href) = match t.kind.as_str() {
+        let (waiting, subject, href) = match t.kind.as_str() {
             "task" => match t.due_on {
-                Some(d) if d < today => (
-                    format!("督办事项逾期:{}", t.title),
-                    format!("/tasks/{}", t.id),
-                ),
+                Some(d) if d < today => (Waiting::TaskOverdue, t.title, format!("/tasks/{}", t.id)),
                 Some(d) if d <= soon => (
-                    format!("督办事项{}到期:{}", date_zh(&d), t.title),
+                    Waiting::TaskDueSoon,
+                    format!("{}({}到期)", t.title, date_zh(&d)),
                     format!("/tasks/{}", t.id),
                 ),
                 _ => continue,
             },
-            "borrow" => (
-                format!("待我审批借阅:{}", t.title),
-                "/borrow-requests".into(),
-            ),
+            "borrow" => (Waiting::BorrowToDecide, t.title, "/borrow-requests".into()),
             "receipt" => (
-                format!("请签收会议纪要:{}", t.title),
+                Waiting::SummaryReceipt,
+                t.title,
                 format!("/meetings/{}/summary", t.id),
             ),
             "circulation" => (
-                format!("待我审定:{}", t.title),
+                Waiting::CirculationToReview,
+                t.title,
                 format!("/circulations/{}", t.id),
             ),
             "minutes_draft" => (
-                format!("待起草会议记录:{}", t.title),
+                Waiting::MinutesToDraft,
+                t.title,
                 format!("/meetings/{}/minutes", t.id),
             ),
             "minutes_sign" => (
-                format!("待签署会议记录:{}", t.title),
+                Waiting::MinutesToSign,
+                t.title,
                 format!("/meetings/{}/minutes", t.id),
             ),
             "summary_sign" => (
-                format!("待签发会议纪要:{}", t.title),
+                Waiting::SummaryToSign,
+                t.title,
                 format!("/meetings/{}/summary", t.id),
             ),
             "summary_distribute" => (
-                format!("待分发会议纪要:{}", t.title),
+                Waiting::SummaryToDistribute,
+                t.title,
                 format!("/meetings/{}/summary", t.id),
             ),
             _ => continue,
         };
-        out.push(crate::app::Todo { label, href });
+        out.push(crate::app::Todo::new(waiting, &subject, href));
     }
     Ok(out)
 }

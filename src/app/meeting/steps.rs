@@ -13,6 +13,7 @@ use crate::domain::ids::{ItemId, UserId};
 use crate::domain::meeting::{
     Awaited, ItemFacts, MeetingFacts, MeetingState, Steps, current_item, next_steps,
 };
+use crate::domain::waiting::Waiting;
 
 /// The facts `next_steps` reads, from the meeting and its agenda as `who` sees it.
 pub fn facts(
@@ -81,27 +82,23 @@ pub async fn todos(state: &Services, user: &CurrentUser) -> Result<Vec<Todo>, Ap
         let seen = visible_meeting(state, user, m.meeting_id).await?;
         let ctx = &seen.ctx;
         let href = format!("/meetings/{}", m.meeting_id);
-        let mut add = |label: String| {
-            todos.push(Todo {
-                label,
-                href: href.clone(),
-            })
-        };
+        let mut add =
+            |waiting: Waiting, subject: &str| todos.push(Todo::new(waiting, subject, href.clone()));
         let title = &ctx.meeting.title;
         if ctx.state == MeetingState::Open {
             let agenda = item_views(&seen.live, user);
             let steps = steps(&seen, user, &agenda)?;
             match steps.current.and_then(|c| c.awaits()) {
-                Some(Awaited::Opinion) => add(format!("待我表态:{title}")),
-                Some(Awaited::Vote) => add(format!("待我投票:{title}")),
-                None => add(format!("会议进行中:{title}")),
+                Some(Awaited::Opinion) => add(Waiting::Opinion, title),
+                Some(Awaited::Vote) => add(Waiting::Ballot, title),
+                None => add(Waiting::MeetingInSession, title),
             }
         } else {
             let when = datetime_zh(&ctx.meeting.starts_at);
-            add(format!("会议通知:{title},{when}"));
+            add(Waiting::MeetingNotice, &format!("{title},{when}"));
         }
         if m.pending_leave && ctx.can(user, Action::DecideLeave).is_ok() {
-            add(format!("待我审批请假:{title}"));
+            add(Waiting::LeaveToDecide, title);
         }
     }
     Ok(todos)

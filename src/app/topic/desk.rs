@@ -18,6 +18,7 @@ use crate::domain::org::SectionKind;
 use crate::domain::role::Role;
 use crate::domain::topic::{PrerequisiteKind, TopicFacts, may_record, required_prerequisites};
 use crate::domain::topic_status::TopicStatus;
+use crate::domain::waiting::Waiting;
 
 /// A topic waiting for this reviewer, with the kinds they may record on it.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -105,16 +106,18 @@ pub async fn todos(state: &Services, user: &CurrentUser) -> Result<Vec<Todo>, Ap
             && t.responsible_user_id == user.user_id
             && t.signed_off_by.is_none()
         {
-            todos.push(Todo {
-                label: format!("待我签字:{}", t.title),
-                href: format!("/topics/{}", t.topic_id),
-            });
+            todos.push(Todo::new(
+                Waiting::TopicSignOff,
+                &t.title,
+                format!("/topics/{}", t.topic_id),
+            ));
         }
         if status == TopicStatus::Returned && t.proposer_id == user.user_id {
-            todos.push(Todo {
-                label: format!("被综合科退回:{}", t.title),
-                href: format!("/topics/{}", t.topic_id),
-            });
+            todos.push(Todo::new(
+                Waiting::TopicReturned,
+                &t.title,
+                format!("/topics/{}", t.topic_id),
+            ));
         }
         // Complete, signed off, every prerequisite on file: the proposer may submit it now.
         if status.submit().is_ok() && t.proposer_id == user.user_id {
@@ -126,10 +129,11 @@ pub async fn todos(state: &Services, user: &CurrentUser) -> Result<Vec<Todo>, Ap
                 .collect();
             let position = relation_to(&mut conn, user, t).await?.0;
             if submission_blockers(t, position, &required, &on_file).is_empty() {
-                todos.push(Todo {
-                    label: format!("可以报送综合科:{}", t.title),
-                    href: format!("/topics/{}", t.topic_id),
-                });
+                todos.push(Todo::new(
+                    Waiting::TopicReadyToSubmit,
+                    &t.title,
+                    format!("/topics/{}", t.topic_id),
+                ));
             }
         }
     }
@@ -143,30 +147,33 @@ pub async fn todos(state: &Services, user: &CurrentUser) -> Result<Vec<Todo>, Ap
     drop(conn);
     let reviews = inbox(state, user).await?.len();
     if reviews > 0 {
-        todos.push(Todo {
-            label: format!("{reviews} 个议题等待我的前置审查"),
-            href: "/reviews".into(),
-        });
+        todos.push(Todo::new(
+            Waiting::TopicReviews,
+            &format!("{reviews} 个"),
+            "/reviews",
+        ));
     }
     let at_desk = submitted
         .iter()
         .filter(|t| user.is_office_of(t.party_group_id))
         .count();
     if at_desk > 0 {
-        todos.push(Todo {
-            label: format!("{at_desk} 个议题已报送综合科"),
-            href: "/topics".into(),
-        });
+        todos.push(Todo::new(
+            Waiting::TopicsAtDesk,
+            &format!("{at_desk} 个"),
+            "/topics",
+        ));
     }
     let queue = submitted
         .iter()
         .filter(|t| chaired.contains(&t.party_group_id))
         .count();
     if queue > 0 {
-        todos.push(Todo {
-            label: format!("{queue} 个议题待列入议程"),
-            href: "/topics".into(),
-        });
+        todos.push(Todo::new(
+            Waiting::TopicsToSchedule,
+            &format!("{queue} 个"),
+            "/topics",
+        ));
     }
     Ok(todos)
 }
