@@ -65,6 +65,9 @@ pub struct Config {
     /// `YISHI_CHECKPOINT_SECONDS` (default 60): how often a checkpoint is signed while the log
     /// grows.
     pub checkpoint_interval: Duration,
+    /// `YISHI_REMINDER_SECONDS` (default 3600): how often the server looks for 督办 reminders
+    /// owed today (three days before a task's due date and on the day).
+    pub reminder_interval: Duration,
     /// `YISHI_MIGRATION_DATABASE_URL`: the tables' owner, for migrations; the server itself
     /// then runs as `DATABASE_URL`'s role, which owns nothing.
     pub migration_database_url: Option<Secret>,
@@ -226,6 +229,8 @@ impl Config {
         };
         let checkpoint_interval =
             Duration::from_secs(minutes("YISHI_CHECKPOINT_SECONDS", 60, 3600)?);
+        let reminder_interval =
+            Duration::from_secs(minutes("YISHI_REMINDER_SECONDS", 3600, 86400)?);
         let migration_database_url = match non_empty("YISHI_MIGRATION_DATABASE_URL") {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 Some(Secret::new(url))
@@ -257,6 +262,7 @@ impl Config {
             crypto_suite,
             checkpoint_file,
             checkpoint_interval,
+            reminder_interval,
             migration_database_url,
             trusted_proxies,
         })

@@ -258,6 +258,7 @@ async fn serve(state: AppState) -> anyhow::Result<()> {
     let state_audit = state.audit.clone();
     let hub = state.hub.clone();
     spawn_session_purge(state.clone());
+    spawn_reminders(state.clone());
     // Installed before the first request is served: a SIGTERM sent once the server answers
     // must find it (axum polls the shutdown future in a task of its own, maybe later).
     let stop = shutdown_signal()?;
@@ -304,6 +305,21 @@ fn spawn_session_purge(state: AppState) {
             .await;
             if let Err(e) = purged {
                 tracing::warn!(error = %e, "purging expired sessions failed");
+            }
+        }
+    });
+}
+
+/// Sends the 督办 reminders owed today, at start and then every `YISHI_REMINDER_SECONDS`.
+fn spawn_reminders(state: AppState) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(state.config.reminder_interval);
+        loop {
+            every.tick().await;
+            match yishi::app::followup::send_due_reminders(&state, yishi::display::today()).await {
+                Ok(0) => {}
+                Ok(sent) => tracing::info!(sent, "督办 reminders sent"),
+                Err(e) => tracing::warn!(error = %e, "sending 督办 reminders failed"),
             }
         }
     });

@@ -796,3 +796,111 @@ pub async fn todos(
     .fetch_all(conn)
     .await
 }
+
+/// Open tasks due between `from` and `to` (both included): those a reminder may be owed for.
+pub async fn open_tasks_due(
+    conn: &mut PgConnection,
+    from: Date,
+    to: Date,
+) -> sqlx::Result<Vec<Task>> {
+    task_select!(
+        "where k.done_at is null and k.due_on between $1 and $2 order by k.due_on, k.created_at",
+        from,
+        to
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Records that the automatic reminder `kind` for the task's current due date goes out now;
+/// false if it went already (from this instance or another).
+pub async fn claim_auto_reminder(
+    conn: &mut PgConnection,
+    task_id: TaskId,
+    kind: &str,
+    due_on: Date,
+) -> sqlx::Result<bool> {
+    let claimed = sqlx::query!(
+        "insert into task_auto_reminder (task_id, kind, due_on) values ($1, $2, $3)
+         on conflict do nothing",
+        task_id as _,
+        kind,
+        due_on
+    )
+    .execute(conn)
+    .await?;
+    Ok(claimed.rows_affected() == 1)
+}
+
+/// Closed meetings of the group that decided tasks, with their closing time: what a new
+/// meeting's report item may report on.
+pub async fn report_candidates(
+    conn: &mut PgConnection,
+    party_group_id: PartyGroupId,
+) -> sqlx::Result<Vec<(MeetingId, OffsetDateTime)>> {
+    let rows = sqlx::query!(
+        r#"select m.meeting_id as "meeting_id: MeetingId", m.closed_at as "closed_at!"
+           from meeting m
+           where m.party_group_id = $1 and m.closed_at is not null
+             and exists (select 1 from agenda_item i join task k using (item_id)
+                         where i.meeting_id = m.meeting_id)"#,
+        party_group_id as _
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.meeting_id, r.closed_at))
+        .collect())
+}
+
+pub async fn set_report(
+    conn: &mut PgConnection,
+    meeting_id: MeetingId,
+    reports_on: MeetingId,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into followup_report (meeting_id, reports_on) values ($1, $2)",
+        meeting_id as _,
+        reports_on as _
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The report item of a meeting: the meeting reported on, its title and date, and its tasks.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FollowupReport {
+    pub reports_on: MeetingId,
+    pub title: String,
+    pub tasks: Vec<Task>,
+}
+
+pub async fn report_of(
+    conn: &mut PgConnection,
+    meeting_id: MeetingId,
+) -> sqlx::Result<Option<FollowupReport>> {
+    let Some(on) = sqlx::query!(
+        r#"select r.reports_on as "reports_on: MeetingId", m.title
+           from followup_report r join meeting m on m.meeting_id = r.reports_on
+           where r.meeting_id = $1"#,
+        meeting_id as _
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let tasks = task_select!(
+        "where i.meeting_id = $1 order by i.position, k.created_at",
+        on.reports_on as _
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(Some(FollowupReport {
+        reports_on: on.reports_on,
+        title: on.title,
+        tasks,
+    }))
+}

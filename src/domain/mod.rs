@@ -69,6 +69,7 @@ pub mod role;
 pub mod rule;
 pub mod secret_ballot;
 pub mod settings;
+pub mod supervision;
 pub mod topic;
 pub mod topic_status;
 pub mod waiting;

@@ -39,9 +39,11 @@ pub enum Waiting {
     SummaryToDistribute,
     /// A distributed summary waits for the reader's receipt.
     SummaryReceipt,
-    /// A follow-up task led by this person falls due within a week.
+    /// A follow-up task led by this person, more than three days to go (blue).
+    TaskOpen,
+    /// A follow-up task led by this person falls due within three days (yellow).
     TaskDueSoon,
-    /// A follow-up task led by this person is past its due date.
+    /// A follow-up task led by this person is past its due date (red).
     TaskOverdue,
     /// A request to borrow the minutes waits for the person who decides it.
     BorrowToDecide,
@@ -52,7 +54,7 @@ pub enum Waiting {
 }
 
 impl Waiting {
-    pub const ALL: [Waiting; 21] = [
+    pub const ALL: [Waiting; 22] = [
         Waiting::TopicSignOff,
         Waiting::TopicReturned,
         Waiting::TopicReadyToSubmit,
@@ -69,6 +71,7 @@ impl Waiting {
         Waiting::SummaryToSign,
         Waiting::SummaryToDistribute,
         Waiting::SummaryReceipt,
+        Waiting::TaskOpen,
         Waiting::TaskDueSoon,
         Waiting::TaskOverdue,
         Waiting::BorrowToDecide,
@@ -95,6 +98,7 @@ impl Waiting {
             Waiting::SummaryToSign => "summary_to_sign",
             Waiting::SummaryToDistribute => "summary_to_distribute",
             Waiting::SummaryReceipt => "summary_receipt",
+            Waiting::TaskOpen => "task_open",
             Waiting::TaskDueSoon => "task_due_soon",
             Waiting::TaskOverdue => "task_overdue",
             Waiting::BorrowToDecide => "borrow_to_decide",
@@ -127,7 +131,8 @@ impl Waiting {
             Waiting::SummaryToSign => "待签发会议纪要",
             Waiting::SummaryToDistribute => "待分发会议纪要",
             Waiting::SummaryReceipt => "请签收会议纪要",
-            Waiting::TaskDueSoon => "督办事项即将到期",
+            Waiting::TaskOpen => "督办事项",
+            Waiting::TaskDueSoon => "督办事项临近期限",
             Waiting::TaskOverdue => "督办事项逾期",
             Waiting::BorrowToDecide => "待我审批借阅",
             Waiting::CirculationToReview => "待我审定",

@@ -254,13 +254,6 @@ pub fn tasks_csv(tasks: &[TaskView]) -> String {
     let mut out =
         String::from("\u{feff}会议,决定事项,牵头人,配合科室,完成时限,工作要求,状态,最新进展\r\n");
     for t in tasks {
-        let status = if t.task.done_at.is_some() {
-            "已办结"
-        } else if t.overdue {
-            "逾期"
-        } else {
-            "办理中"
-        };
         let row = [
             t.task.meeting_title.as_str(),
             t.task.title.as_str(),
@@ -268,7 +261,7 @@ pub fn tasks_csv(tasks: &[TaskView]) -> String {
             &t.task.section_names.join("、"),
             &t.task.due_on.to_string(),
             t.task.description.as_str(),
-            status,
+            t.urgency.label_zh(),
             t.task.last_note.as_deref().unwrap_or(""),
         ]
         .map(csv_field)

@@ -225,6 +225,9 @@ impl MeetingPage {
     fn when(&self) -> String {
         datetime_zh(&self.v.meeting.starts_at)
     }
+    fn day(&self, d: &time::Date) -> String {
+        crate::display::date_zh(d)
+    }
     fn item_state_zh(&self, i: &ItemView) -> String {
         item_state_zh(i)
     }

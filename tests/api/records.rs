@@ -13,7 +13,7 @@ use crate::fixtures::{
     Room, add, agree_and_open_vote, convene, meeting, ok, post, ready_topic, refused, room,
     seat_all_but,
 };
-use crate::support::{TestApp, body_text};
+use crate::support::{Binary, TestApp, body_text, eventually};
 
 /// A closed meeting of seven members with everything the minutes must hold.
 struct Played {
@@ -1636,4 +1636,166 @@ async fn a_decided_topic_shows_its_status_and_where_it_went() {
     );
     let deferred = page(&topic_of(2)).await;
     assert!(deferred.contains("暂缓"), "{deferred}");
+}
+
+/// Issue 18 (6), R-SUPERVISION: the task board and the task show blue, yellow and red; the
+/// lead gets a reminder three days before the due date and one on the day, each once, from the
+/// server itself — also with two instances looking at once.
+#[tokio::test]
+async fn r_supervision_tasks_are_coloured_and_their_leads_reminded_once() {
+    let app = TestApp::new().await;
+    let p = play(&app).await;
+    let r = &p.r;
+    let lead = &r.members[0];
+    let t = ok(
+        &app,
+        &r.shuji.token,
+        format!("/api/v1/items/{}/tasks", p.i1),
+        json!({"lead_user_id": lead.id, "due_on": "2099-01-31", "description": "制定实施细则"}),
+    )
+    .await;
+    let task = t["task_id"].as_str().unwrap().to_owned();
+    // The date as the bureau counts it (China Standard Time), as the tests cannot wait days.
+    let due_in = async |days: i32| {
+        sqlx::query(
+            "update task set due_on = (now() at time zone 'Asia/Shanghai')::date + $2
+             where task_id = $1::uuid",
+        )
+        .bind(&task)
+        .bind(days)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    };
+    let urgency = async || {
+        let (_, t) = get(&app, &lead.token, &format!("/api/v1/tasks/{task}")).await;
+        t["urgency"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(urgency().await, "on_track");
+    let board = body_text(
+        app.page("GET", "/tasks", Some(&r.secretary.token), None)
+            .await,
+    )
+    .await;
+    assert!(
+        board.contains("urgency-on_track") && board.contains("正常推进"),
+        "{board}"
+    );
+    due_in(3).await;
+    assert_eq!(urgency().await, "due_soon");
+    let board = body_text(
+        app.page("GET", "/tasks", Some(&r.secretary.token), None)
+            .await,
+    )
+    .await;
+    assert!(board.contains("临近期限"), "{board}");
+
+    let reminders = async || -> Vec<String> {
+        sqlx::query_scalar(
+            "select text from notification where user_id = $1 and text like '督办提醒%'
+             order by created_at",
+        )
+        .bind(lead.id)
+        .fetch_all(&app.pool)
+        .await
+        .unwrap()
+    };
+    let a = Binary::start(&app, &[("YISHI_REMINDER_SECONDS", "1")]);
+    let b = Binary::start(&app, &[("YISHI_REMINDER_SECONDS", "1")]);
+    eventually(10_000, 100, "no reminder three days before", async || {
+        reminders().await.len() == 1
+    })
+    .await;
+    assert!(
+        reminders().await[0].contains("将于"),
+        "{:?}",
+        reminders().await
+    );
+    due_in(0).await;
+    eventually(10_000, 100, "no reminder on the due date", async || {
+        reminders().await.len() == 2
+    })
+    .await;
+    assert!(
+        reminders().await[1].contains("今日"),
+        "{:?}",
+        reminders().await
+    );
+    // Several more rounds of both instances send nothing more.
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(reminders().await.len(), 2);
+    assert_eq!(
+        count_where(
+            &app,
+            "select count(*) from audit_entry where action = 'task.auto_remind' and actor_id is null"
+        )
+        .await,
+        2
+    );
+    a.kill();
+    b.kill();
+    due_in(-1).await;
+    assert_eq!(urgency().await, "overdue");
+    let board = body_text(
+        app.page("GET", "/tasks", Some(&r.secretary.token), None)
+            .await,
+    )
+    .await;
+    assert!(
+        board.contains("urgency-overdue") && board.contains("已逾期"),
+        "{board}"
+    );
+
+    // The group's next meeting reports on the last one's decisions, by itself.
+    let next = crate::fixtures::meeting(&app, r, 20).await;
+    let report = async || {
+        let (_, v) = get(
+            &app,
+            &r.members[2].token,
+            &format!("/api/v1/meetings/{next}"),
+        )
+        .await;
+        v["followup_report"].clone()
+    };
+    let before = report().await;
+    assert_eq!(before["reports_on"], p.m.to_string(), "{before}");
+    assert_eq!(before["tasks"][0]["description"], "制定实施细则");
+    assert_eq!(before["tasks"][0]["urgency"], "overdue");
+    let page = body_text(
+        app.page(
+            "GET",
+            &format!("/meetings/{next}"),
+            Some(&r.members[2].token),
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert!(
+        page.contains("汇报事项:上次会议决定事项落实情况") && page.contains("已逾期"),
+        "{page}"
+    );
+
+    // Closing (销号) needs the closing note; then the task is no longer coloured.
+    let progress = format!("/api/v1/tasks/{task}/progress");
+    let (status, _) = post(
+        &app,
+        &lead.token,
+        progress.clone(),
+        json!({"note": " ", "done": true}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    ok(
+        &app,
+        &lead.token,
+        progress,
+        json!({"note": "细则已印发", "done": true}),
+    )
+    .await;
+    assert_eq!(urgency().await, "closed");
+    // The next meeting's report follows (its read model learns of the task's progress).
+    let after = report().await;
+    assert_eq!(after["tasks"][0]["urgency"], "closed", "{after}");
+    assert_eq!(after["tasks"][0]["last_note"], "细则已印发");
 }

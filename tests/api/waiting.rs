@@ -286,13 +286,14 @@ async fn the_records(w: &mut Walk<'_>, r: &Room, m: Uuid, i: Uuid) {
     // Time passes, as the tests cannot wait for it: the due date comes near, then goes by.
     let task_id = Uuid::parse_str(task["task_id"].as_str().unwrap()).unwrap();
     let due_in = async |days: i32| {
-        sqlx::query("update task set due_on = current_date + $2 where task_id = $1")
+        sqlx::query("update task set due_on = (now() at time zone 'Asia/Shanghai')::date + $2 where task_id = $1")
             .bind(task_id)
             .bind(days)
             .execute(&app.pool)
             .await
             .unwrap();
     };
+    w.waits(&lead.token, Waiting::TaskOpen).await;
     w.not_for(&lead.token, Waiting::TaskDueSoon).await;
     due_in(3).await;
     w.waits(&lead.token, Waiting::TaskDueSoon).await;

@@ -4,9 +4,11 @@
 //! decisions that change earlier ones (R-DECISION-CHANGE) (`decisions`).
 
 mod decisions;
+mod reminders;
 mod tasks;
 
 pub use decisions::{Recorded, ReserveInput, SupersedeInput, reserve, supersede};
+pub use reminders::send_due_reminders;
 pub use tasks::{
     CircularInput, CircularSent, NewTaskInput, ProgressInput, ReminderInput, circulate,
     create_task, remind, report,
@@ -27,6 +29,7 @@ use crate::domain::authz::{Action, Relation};
 use crate::domain::deliberation::Outcome;
 use crate::domain::duties::{TaskDue, overdue_tasks};
 use crate::domain::ids::{ItemId, MeetingId, PartyGroupId, TaskId, UserId};
+use crate::domain::supervision::{Urgency, urgency};
 use crate::domain::waiting::Waiting;
 
 /// The meeting of an item, loaded for `action`, and the item as decided.
@@ -73,6 +76,9 @@ pub struct TaskView {
     pub task: Task,
     /// Past its due date and not done (R-SUPERVISION).
     pub overdue: bool,
+    /// Blue, yellow or red on the board (`on_track`, `due_soon`, `overdue`), or `closed`.
+    #[schema(value_type = String)]
+    pub urgency: Urgency,
 }
 
 pub fn view(task: Task, today: Date) -> TaskView {
@@ -82,7 +88,12 @@ pub fn view(task: Task, today: Date) -> TaskView {
         done: task.done_at.is_some(),
     };
     let overdue = !overdue_tasks(&[due], today).is_empty();
-    TaskView { task, overdue }
+    let urgency = urgency(task.due_on, task.done_at.is_some(), today);
+    TaskView {
+        task,
+        overdue,
+        urgency,
+    }
 }
 
 #[derive(Deserialize, Default, utoipa::IntoParams)]
@@ -179,21 +190,21 @@ pub async fn todos(
 ) -> Result<Vec<crate::app::Todo>, AppError> {
     let mut conn = state.pool.acquire().await?;
     let today = today();
-    let soon = today + time::Duration::days(7);
     let mut out = Vec::new();
     let deciding = crate::app::minutes::deciding_groups(&mut conn, user).await?;
     let office = crate::app::meeting::office_groups(user);
     for t in db::followup::todos(&mut conn, user.user_id, &deciding, &office).await? {
         let (waiting, subject, href) = match t.kind.as_str() {
-            "task" => match t.due_on {
-                Some(d) if d < today => (Waiting::TaskOverdue, t.title, format!("/tasks/{}", t.id)),
-                Some(d) if d <= soon => (
-                    Waiting::TaskDueSoon,
-                    format!("{}({}到期)", t.title, date_zh(&d)),
-                    format!("/tasks/{}", t.id),
-                ),
-                _ => continue,
-            },
+            "task" => {
+                let Some(due) = t.due_on else { continue };
+                let waiting = match urgency(due, false, today) {
+                    Urgency::OnTrack => Waiting::TaskOpen,
+                    Urgency::DueSoon => Waiting::TaskDueSoon,
+                    Urgency::Overdue | Urgency::Closed => Waiting::TaskOverdue,
+                };
+                let subject = format!("{}({}到期)", t.title, date_zh(&due));
+                (waiting, subject, format!("/tasks/{}", t.id))
+            }
             "borrow" => (Waiting::BorrowToDecide, t.title, "/borrow-requests".into()),
             "receipt" => (
                 Waiting::SummaryReceipt,

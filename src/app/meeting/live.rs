@@ -60,6 +60,8 @@ pub struct LiveMeeting {
     pub trackers: Vec<(ItemId, UserId, Vec<u8>)>,
     pub leave_requests: Vec<LeaveRequest>,
     pub emergencies: Vec<Emergency>,
+    /// The report item on the last meeting's decisions (R-SUPERVISION).
+    pub followup_report: Option<db::followup::FollowupReport>,
     pub decision_changes: Vec<Change>,
     pub reserved_opinions: Vec<Reserved>,
     pub chair_name: String,
@@ -98,6 +100,7 @@ impl LiveMeeting {
             trackers: db::deliberation::trackers(conn, id).await?,
             leave_requests: db::meetings::leave_requests(conn, id).await?,
             emergencies: db::followup::emergencies_of_meeting(conn, id).await?,
+            followup_report: db::followup::report_of(conn, id).await?,
             decision_changes: db::followup::changes(conn, id).await?,
             reserved_opinions: db::followup::reserved(conn, id).await?,
             chair_name: name(conn, meeting.chair_id).await?,

@@ -335,10 +335,20 @@ pub struct MeetingView {
     pub current_item: Option<ItemId>,
     /// On-the-spot disposals reported to this meeting (R-EMERGENCY).
     pub emergencies: Vec<db::followup::Emergency>,
+    /// The automatic report item 上次会议决定事项落实情况 (R-SUPERVISION).
+    pub followup_report: Option<FollowupReportView>,
     /// Decisions of this meeting changed later, or changing earlier ones (R-DECISION-CHANGE).
     pub decision_changes: Vec<db::followup::Change>,
     /// Reserved opinions of dissenting members (R-RESERVE).
     pub reserved_opinions: Vec<db::followup::Reserved>,
+}
+
+/// The tasks of the meeting reported on, each with its colour today.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FollowupReportView {
+    pub reports_on: MeetingId,
+    pub title: String,
+    pub tasks: Vec<crate::app::followup::TaskView>,
 }
 
 /// The meeting as `user` sees it (R-RECUSAL: nothing about a withheld item reaches them).
@@ -363,6 +373,18 @@ pub fn view(seen: &Seen, user: &CurrentUser) -> Result<MeetingView, AppError> {
         leave_requests: live.leave_requests.clone(),
         current_item,
         emergencies: live.emergencies.clone(),
+        followup_report: live.followup_report.as_ref().map(|r| {
+            let today = crate::display::today();
+            FollowupReportView {
+                reports_on: r.reports_on,
+                title: r.title.clone(),
+                tasks: r
+                    .tasks
+                    .iter()
+                    .map(|t| crate::app::followup::view(t.clone(), today))
+                    .collect(),
+            }
+        }),
         decision_changes: live
             .decision_changes
             .iter()
