@@ -26,10 +26,10 @@ use crate::domain::topic_status::TopicStatus;
 /// The meeting and one of its items, locked for an action on the item: `Share` for actions
 /// members take side by side (opinions, ballots), `Update` for the chair's steps that change
 /// what those check.
-struct ItemCtx {
-    ctx: Ctx,
-    item: Item,
-    state: ItemState,
+pub(super) struct ItemCtx {
+    pub(super) ctx: Ctx,
+    pub(super) item: Item,
+    pub(super) state: ItemState,
     recused: Vec<UserId>,
     spoken: Vec<UserId>,
     voted: Vec<UserId>,
@@ -38,7 +38,7 @@ struct ItemCtx {
 impl ItemCtx {
     /// Begins an action on the item: its transaction, the item loaded with `locks`, and the
     /// check that the user may take `action`.
-    async fn begin(
+    pub(super) async fn begin(
         state: &Services,
         user: &CurrentUser,
         id: MeetingId,
@@ -99,7 +99,8 @@ impl ItemCtx {
 
     /// Members on the meeting date who are not recused from this item, and those of them in
     /// the room.
-    fn voters(&self) -> (i64, i64) {
+    /// Members on the roster not recused from the item, and how many of them are present.
+    pub(super) fn voters(&self) -> (i64, i64) {
         let eligible = self
             .ctx
             .roster
@@ -112,7 +113,11 @@ impl ItemCtx {
         )
     }
 
-    fn change(&self, action: &'static str, mut after: serde_json::Value) -> crate::audit::Change {
+    pub(super) fn change(
+        &self,
+        action: &'static str,
+        mut after: serde_json::Value,
+    ) -> crate::audit::Change {
         after["item_id"] = serde_json::json!(self.item.item_id);
         self.ctx.change(action).after(after)
     }
@@ -129,7 +134,7 @@ fn named_or_self(user: &CurrentUser, raw: Option<&str>) -> Result<UserId, AppErr
 /// Members act side by side on an item (opinions, ballots, recusals, remarks).
 const SIDE: (Lock, Lock) = (Lock::Share, Lock::Share);
 /// The chair's steps on an item exclude the members' actions on it while they run.
-const CHAIR: (Lock, Lock) = (Lock::Share, Lock::Update);
+pub(super) const CHAIR: (Lock, Lock) = (Lock::Share, Lock::Update);
 
 /// Saves the item's new state.
 async fn save(
@@ -393,7 +398,7 @@ pub async fn open_vote(
 ) -> Result<(), AppError> {
     let (mut tx, mut c) = ItemCtx::begin(state, user, id, item_id, CHAIR, Action::OpenVote).await?;
     let method = VoteMethod::parse(input.method.trim())
-        .ok_or_else(|| AppError::invalid("method", "须为 voice、hands、secret 或 named"))?;
+        .ok_or_else(|| AppError::invalid("method", "须为 voice、hands、secret、named 或 paper"))?;
     if c.state == ItemState::InDiscussion {
         c.floor().may_open_vote(user.user_id)?;
     }
@@ -533,6 +538,7 @@ pub async fn close_vote(
     let (mut tx, mut c) =
         ItemCtx::begin(state, user, id, item_id, CHAIR, Action::CloseVote).await?;
     let method = c.item.vote_method;
+    crate::domain::paper_vote::check_closed_by_chair(method)?;
     let counted: Tally = match method {
         Some(VoteMethod::Secret) => count_secret(state, &mut tx, item_id).await?,
         _ => tally(
@@ -542,6 +548,22 @@ pub async fn close_vote(
                 .filter_map(|c| Choice::parse(c)),
         ),
     };
+    let view = record_tally(&mut tx, &mut c, counted).await?;
+    let change = c.change(
+        "item.vote_close",
+        serde_json::to_value(&view).map_err(anyhow::Error::from)?,
+    );
+    commit(state, tx, user, &c.ctx, change).await?;
+    Ok(view)
+}
+
+/// R-PASS: stores the counted totals on the item, tallied: passed when yes × 2 > the members who
+/// should attend (members on the meeting date minus those recused).
+pub(super) async fn record_tally(
+    tx: &mut sqlx::PgConnection,
+    c: &mut ItemCtx,
+    counted: Tally,
+) -> Result<TallyView, AppError> {
     let recused_members = c
         .ctx
         .roster
@@ -555,20 +577,14 @@ pub async fn close_vote(
     c.item.no = Some(to_i32(counted.no));
     c.item.abstain = Some(to_i32(counted.abstain));
     c.item.should_attend = Some(to_i32(should));
-    save(&mut tx, &mut c.item, next).await?;
-    let view = TallyView {
+    save(tx, &mut c.item, next).await?;
+    Ok(TallyView {
         yes: counted.yes,
         no: counted.no,
         abstain: counted.abstain,
         should_attend: should,
         passed: c.item.passed == Some(true),
-    };
-    let change = c.change(
-        "item.vote_close",
-        serde_json::to_value(&view).map_err(anyhow::Error::from)?,
-    );
-    commit(state, tx, user, &c.ctx, change).await?;
-    Ok(view)
+    })
 }
 
 /// R-SECRET-BALLOT: counts a secret vote by decrypting only the sums of its ballots, after

@@ -13,6 +13,7 @@ pub fn field_label(field: &str) -> &'static str {
     let name = field.rsplit('.').next().unwrap_or(field);
     let name = name.split('[').next().unwrap_or(name);
     match name {
+        "abstain" => "弃权票数",
         "active" => "账号状态",
         "amount_fen" | "amount_yuan" => "金额(元)",
         "approved" => "审批意见",
@@ -43,6 +44,7 @@ pub fn field_label(field: &str) -> &'static str {
         "name" => "名称",
         "narrative" => "会议经过",
         "new_password" => "新密码",
+        "no" => "反对票数",
         "note" => "说明",
         "occurred_at" => "发生时间",
         "outcome" => "结果",
@@ -73,6 +75,7 @@ pub fn field_label(field: &str) -> &'static str {
         "topic_id" => "议题",
         "topic_lead_days" => "议题提前天数",
         "user_id" => "人员",
+        "yes" => "赞成票数",
         _ => "输入内容",
     }
 }

@@ -14,6 +14,7 @@ pub mod input;
 pub mod meeting;
 pub mod minutes;
 pub mod organisation;
+pub mod paper_vote;
 pub mod refusal;
 pub mod session_cache;
 pub mod summary;

@@ -16,6 +16,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("item.start", "开始议题"),
     ("item.supersede", "变更原决定"),
     ("item.vote_close", "结束表决并计票"),
+    ("item.paper_count", "录入纸质票清点结果"),
     ("item.vote_open", "开始表决"),
     ("item.written_opinion", "书面意见"),
     ("material.read", "查阅材料"),

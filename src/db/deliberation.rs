@@ -370,3 +370,57 @@ pub async fn meeting_of_item(
     .fetch_optional(conn)
     .await
 }
+
+/// One counter's entry of a paper vote's totals.
+#[derive(Debug, Clone)]
+pub struct PaperCount {
+    pub item_id: ItemId,
+    pub round: i32,
+    pub counter_id: UserId,
+    pub counter_name: String,
+    pub yes: i32,
+    pub no: i32,
+    pub abstain: i32,
+    pub entered_at: time::OffsetDateTime,
+}
+
+/// The entries of the paper votes of a meeting, by item, round and time.
+pub async fn paper_counts(
+    conn: &mut PgConnection,
+    meeting_id: MeetingId,
+) -> sqlx::Result<Vec<PaperCount>> {
+    sqlx::query_as!(
+        PaperCount,
+        r#"select p.item_id as "item_id: _", p.round, p.counter_id as "counter_id: _",
+                  u.name as counter_name, p.yes, p.no, p.abstain, p.entered_at
+           from paper_count p join agenda_item i using (item_id)
+           join app_user u on u.user_id = p.counter_id
+           where i.meeting_id = $1
+           order by i.position, p.round, p.entered_at"#,
+        meeting_id as _
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn enter_paper_count(
+    conn: &mut PgConnection,
+    item_id: ItemId,
+    round: i32,
+    counter: UserId,
+    tally: [i32; 3],
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into paper_count (item_id, round, counter_id, yes, no, abstain)
+         values ($1, $2, $3, $4, $5, $6)",
+        item_id as _,
+        round,
+        counter as _,
+        tally[0],
+        tally[1],
+        tally[2]
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -382,7 +382,7 @@ pub struct Item {
     #[schema(value_type = String)]
     pub state: ItemStage,
     pub absent_override_reason: Option<String>,
-    /// `voice`, `hands`, `secret`, `named`.
+    /// `voice`, `hands`, `secret`, `named`, `paper`.
     #[schema(value_type = Option<String>)]
     pub vote_method: Option<VoteMethod>,
     pub yes: Option<i32>,

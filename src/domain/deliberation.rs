@@ -20,6 +20,7 @@ vocabulary! {
         Hands => ("hands", "举手表决"),
         Secret => ("secret", "无记名投票"),
         Named => ("named", "记名投票"),
+        Paper => ("paper", "纸质票无记名投票"),
     }
 }
 

@@ -64,6 +64,7 @@ pub mod material;
 pub mod meeting;
 pub mod money;
 pub mod org;
+pub mod paper_vote;
 pub mod records;
 pub mod role;
 pub mod rule;

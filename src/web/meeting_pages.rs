@@ -183,6 +183,10 @@ struct MeetingPage {
     /// Per pending item: may the chair start it, or why not.
     start: Vec<(ItemId, Result<(), Hint>)>,
     may_ask_leave: bool,
+    /// 综合科, the chair, the secretary: the sign-in sheet and paper ballots.
+    may_print: bool,
+    /// 综合科: a counter of paper votes.
+    may_count: bool,
     non_members: Vec<User>,
     current: Option<Current>,
     history: Arc<[Line]>,
@@ -442,6 +446,8 @@ async fn meeting_page(
         open_blocked: steps.open.err().map(why),
         start,
         may_ask_leave,
+        may_print: allowed(Action::PrintForRoom),
+        may_count: allowed(Action::RecordPaperCount),
         non_members,
         current,
         history,

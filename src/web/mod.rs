@@ -19,6 +19,7 @@ pub mod meetings;
 pub mod minutes;
 pub mod notifications;
 pub mod pages;
+pub mod paper;
 pub mod party_groups;
 pub mod people;
 pub mod refusal;
@@ -106,6 +107,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(meetings::api_routes())
         .merge(deliberation::api_routes())
         .merge(ballot_box::api_routes())
+        .merge(paper::api_routes())
         .merge(minutes::api_routes())
         .merge(summary::api_routes())
         .merge(followup::api_routes())
@@ -130,6 +132,7 @@ pub fn app(state: AppState) -> Router {
         .merge(meeting_pages::page_routes())
         .merge(deliberation::page_routes())
         .merge(ballot_box::page_routes())
+        .merge(paper::page_routes())
         .merge(minutes::page_routes())
         .merge(summary::page_routes())
         .merge(followup::page_routes())

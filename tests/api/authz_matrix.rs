@@ -463,6 +463,29 @@ fn routes() -> Vec<Route> {
             MeetingSee,
             200,
         ),
+        // Issue 18 (2): the room's papers and the paper count. The item's vote is secret, not
+        // on paper: 综合科 passes authorization and is refused by the vote's method.
+        api(
+            "POST",
+            "/api/v1/meetings/{meeting}/items/{item}/paper-count",
+            Some(json!({"yes": 0, "no": 0, "abstain": 0})),
+            MeetingOffice,
+            409,
+        ),
+        page(
+            "GET",
+            "/meetings/{meeting}/items/{item}/paper-ballots",
+            None,
+            MeetingOffice,
+            200,
+        ),
+        page(
+            "GET",
+            "/meetings/{meeting}/sign-in-sheet",
+            None,
+            MeetingOffice,
+            200,
+        ),
         api(
             "POST",
             "/api/v1/meetings/{meeting}/items/{item}/vote/close",

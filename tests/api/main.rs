@@ -9,6 +9,7 @@ mod materials;
 mod meetings;
 mod organisation;
 mod pages;
+mod paper;
 mod probe;
 mod records;
 mod secret_ballot;

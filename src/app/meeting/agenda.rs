@@ -8,7 +8,7 @@ use super::LiveMeeting;
 use crate::app::CurrentUser;
 use crate::db::deliberation::{Recusal, Remark, Statement, Vote};
 use crate::db::meetings::{Attendee, Item};
-use crate::domain::deliberation::opinions_split;
+use crate::domain::deliberation::{VoteMethod, opinions_split};
 use crate::domain::ids::ItemId;
 use crate::domain::secret_ballot::Tracker;
 
@@ -31,6 +31,8 @@ pub struct ItemView {
     pub split: bool,
     /// R-SECRET-BALLOT: the tracking code of the viewer's own secret ballot on this item.
     pub my_tracker: Option<String>,
+    /// A paper vote's count so far (R-ONE-VOTE: two counters agree).
+    pub paper: Option<crate::app::paper_vote::PaperState>,
 }
 
 /// Each agenda item as `user` sees it.
@@ -61,10 +63,19 @@ pub fn item_views(live: &LiveMeeting, user: &CurrentUser) -> Vec<ItemView> {
                     votes: Vec::new(),
                     split: false,
                     my_tracker: None,
+                    paper: None,
                 };
             }
             let item_opinions = of(&live.opinions, i, |o| o.item_id);
             let split = opinions_split(item_opinions.iter().map(|o| o.stance));
+            let paper = (item.vote_method == Some(VoteMethod::Paper)).then(|| {
+                let entries: Vec<_> = live
+                    .paper_counts
+                    .iter()
+                    .filter(|e| e.item_id == i)
+                    .collect();
+                crate::app::paper_vote::state_of(&entries)
+            });
             ItemView {
                 item,
                 withheld,
@@ -81,6 +92,7 @@ pub fn item_views(live: &LiveMeeting, user: &CurrentUser) -> Vec<ItemView> {
                     .find(|(item_id, voter, _)| *item_id == i && *voter == user.user_id)
                     .and_then(|(_, _, t)| Tracker::from_bytes(t))
                     .map(|t| t.short()),
+                paper,
             }
         })
         .collect()

@@ -59,6 +59,8 @@ pub struct LiveMeeting {
     /// Secret ballots' tracking codes: (item, voter, tracker); each voter sees only theirs.
     pub trackers: Vec<(ItemId, UserId, Vec<u8>)>,
     pub leave_requests: Vec<LeaveRequest>,
+    /// The counters' entries of paper votes (shown only as `app::paper_vote::state_of`).
+    pub paper_counts: Vec<db::deliberation::PaperCount>,
     pub emergencies: Vec<Emergency>,
     /// The report item on the last meeting's decisions (R-SUPERVISION).
     pub followup_report: Option<db::followup::FollowupReport>,
@@ -99,6 +101,7 @@ impl LiveMeeting {
             votes: db::deliberation::votes(conn, id).await?,
             trackers: db::deliberation::trackers(conn, id).await?,
             leave_requests: db::meetings::leave_requests(conn, id).await?,
+            paper_counts: db::deliberation::paper_counts(conn, id).await?,
             emergencies: db::followup::emergencies_of_meeting(conn, id).await?,
             followup_report: db::followup::report_of(conn, id).await?,
             decision_changes: db::followup::changes(conn, id).await?,

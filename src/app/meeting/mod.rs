@@ -13,7 +13,7 @@ pub use agenda::{ItemView, item_views};
 pub use live::{LiveMeeting, LiveMeetings};
 pub use room::{
     AttendanceInput, LeaveDecision, LeaveInput, ask_leave, close, decide_leave, open,
-    record_attendance,
+    record_attendance, sign_in_sheet,
 };
 pub use schedule::{
     Created, CreatedItem, DelegateChair, MoveInput, NewAgendaItem, NewAttendee, NewMeeting,

@@ -168,3 +168,15 @@ pub async fn close(state: &Services, user: &CurrentUser, id: MeetingId) -> Resul
         .after(serde_json::json!({"topics_back_to_queue": returned}));
     commit(state, tx, user, &ctx, change).await
 }
+
+/// The sign-in sheet (签到表) for the room: the meeting as `user` sees it, for 综合科, the chair
+/// or the meeting secretary to print.
+pub async fn sign_in_sheet(
+    state: &Services,
+    user: &CurrentUser,
+    id: MeetingId,
+) -> Result<super::MeetingView, AppError> {
+    let seen = super::visible_meeting(state, user, id).await?;
+    seen.ctx.can(user, Action::PrintForRoom)?;
+    super::view(&seen, user)
+}

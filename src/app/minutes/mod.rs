@@ -155,6 +155,9 @@ pub struct VoteRecord {
     /// the public box (absent from minutes generated before ballots were encrypted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ballot_box_digest: Option<String>,
+    /// A paper vote: the two people of 综合科 whose separate counts agreed (R-ONE-VOTE).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub counters: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -203,6 +206,7 @@ pub async fn generate(conn: &mut sqlx::PgConnection, ctx: &Ctx) -> Result<Minute
     let written = db::deliberation::written_opinions(conn, id).await?;
     let remarks = db::deliberation::remarks(conn, id).await?;
     let votes = db::deliberation::votes(conn, id).await?;
+    let paper_counts = db::deliberation::paper_counts(conn, id).await?;
     let arrived = db::records::arrived(conn, id).await?;
     let notes = db::records::notes(conn, id).await?;
     let narrative = db::records::minutes(conn, id, false)
@@ -268,8 +272,11 @@ pub async fn generate(conn: &mut sqlx::PgConnection, ctx: &Ctx) -> Result<Minute
         };
         let item_opinions = opinion_lines(&opinions);
         let ballot_box_digest = crate::app::ballot_box::digest(conn, &item).await?;
+        let counted_on_paper: Vec<_> = paper_counts.iter().filter(|e| e.item_id == i).collect();
+        let counters = crate::app::paper_vote::state_of(&counted_on_paper).counters;
         let vote = item.vote_method.map(|method| VoteRecord {
             ballot_box_digest,
+            counters,
             method: method.as_str().to_owned(),
             yes: item.yes,
             no: item.no,

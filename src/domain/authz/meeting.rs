@@ -28,6 +28,9 @@ impl Policy for Meeting {
             AskLeave => actor.is_member() || rel.attendee,
             // R-SECRETARY: the meeting secretary records.
             RecordAttendance => rel.meeting_secretary,
+            // R-ONE-VOTE: 综合科 counts paper ballots, two people independently.
+            RecordPaperCount => actor.is_office(),
+            PrintForRoom => actor.is_office() || rel.chair || rel.meeting_secretary,
             DeclareRecusal { for_self: true } => actor.is_member() || rel.attendee,
             DeclareRecusal { for_self: false } => rel.chair,
             WriteOpinion | StateOpinion => actor.is_member(),

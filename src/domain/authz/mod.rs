@@ -124,6 +124,10 @@ pub enum Action {
         on_behalf: bool,
     },
     CloseVote,
+    /// Enter the counted totals of a paper vote (综合科, two people independently).
+    RecordPaperCount,
+    /// Print what the room needs on paper: the sign-in sheet and paper ballots.
+    PrintForRoom,
     EndItem,
     CloseMeeting,
     // Records
@@ -201,6 +205,8 @@ impl Action {
             | OpenVote
             | CastBallot { .. }
             | CloseVote
+            | RecordPaperCount
+            | PrintForRoom
             | EndItem
             | CloseMeeting => &meeting::Meeting,
             ReadMinutes | DraftMinutes | SignMinutes | AmendMinutes | RequestBorrow
@@ -396,6 +402,11 @@ mod tests {
             (CastBallot { on_behalf: true }, "-", "H F F F F H H H H H H"),
             (CastBallot { on_behalf: true }, "meeting_secretary", ALL_YES),
             (CloseVote, "chair", ALL_YES),
+            (RecordPaperCount, "-", "H Y F F F H H H H H H"),
+            (RecordPaperCount, "chair", "H Y F F F F F F F F F"),
+            (PrintForRoom, "-", "H Y F F F H H H H H H"),
+            (PrintForRoom, "chair", ALL_YES),
+            (PrintForRoom, "meeting_secretary", ALL_YES),
             (EndItem, "-", "H F F F F H H H H H H"),
             (CloseMeeting, "chair", ALL_YES),
             (ReadMinutes, "-", "H F Y Y Y H H H H H H"),

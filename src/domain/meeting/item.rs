@@ -296,6 +296,12 @@ pub fn check_ballot(
             "该议题没有进行中的表决。依据:第二十一条(四)",
         ));
     }
+    if method == VoteMethod::Paper {
+        return Err(refuse(
+            Rule::SecretBallot,
+            "纸质投票在会场填写表决票,由综合科两位计票人分别录入清点结果。依据:第二十一条(四)",
+        ));
+    }
     if on_behalf && !method.may_be_recorded_by_secretary() {
         let rule = if method.is_secret() {
             Rule::SecretBallot
