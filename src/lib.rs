@@ -12,6 +12,7 @@ pub mod db;
 pub mod display;
 pub mod domain;
 pub mod embedded_pg;
+pub mod gongwen;
 pub mod keys;
 pub mod memory;
 pub mod random;

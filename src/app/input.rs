@@ -26,6 +26,7 @@ pub fn field_label(field: &str) -> &'static str {
         "classification" => "密级",
         "comment" => "修改意见",
         "conclusion" => "结论",
+        "copy" => "份号",
         "current_password" => "当前密码",
         "days" => "借阅天数",
         "description" => "任务内容",

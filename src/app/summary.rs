@@ -36,6 +36,12 @@ pub struct Summary {
     pub place: String,
     pub chair: String,
     pub present: Vec<String>,
+    /// Members on approved leave (请假); absent from summaries signed before it was kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub on_leave: Vec<String>,
+    /// Attendees (列席), each once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attendees: Vec<String>,
     pub decisions: Vec<DecisionLine>,
 }
 
@@ -133,6 +139,16 @@ pub async fn generate(conn: &mut sqlx::PgConnection, ctx: &Ctx) -> Result<Summar
         place: minutes.place,
         chair: minutes.chair,
         present: minutes.present,
+        on_leave: minutes.on_leave.into_iter().map(|a| a.name).collect(),
+        attendees: minutes
+            .attendees
+            .into_iter()
+            .fold(Vec::new(), |mut names, a| {
+                if !names.contains(&a.name) {
+                    names.push(a.name);
+                }
+                names
+            }),
         decisions,
     })
 }
@@ -202,6 +218,24 @@ pub async fn read(
 }
 
 /// [`read`], with the meeting as the reader stands to it (what else the page may offer).
+/// The summary to export as a document, with the name of its party group (the document's
+/// issuer).
+pub async fn for_export(
+    state: &Services,
+    user: &CurrentUser,
+    id: MeetingId,
+) -> Result<(SummaryDoc, String), AppError> {
+    let (doc, ctx) = read_as(state, user, id).await?;
+    let group = db::party_groups::get(
+        &mut *state.pool.acquire().await?,
+        ctx.meeting.party_group_id,
+    )
+    .await?
+    .map(|g| g.name)
+    .unwrap_or_default();
+    Ok((doc, group))
+}
+
 pub async fn read_as(
     state: &Services,
     user: &CurrentUser,

@@ -6,6 +6,7 @@ pub mod ballot_box;
 pub mod calendar;
 pub mod confirm;
 pub mod deliberation;
+pub mod docx;
 pub mod duties;
 pub mod error;
 pub mod events;

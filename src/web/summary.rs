@@ -9,15 +9,15 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Json;
 use axum::extract::State;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use time::{Date, OffsetDateTime};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
+use super::docx::{CopyQuery, attachment};
 use super::error::{AppError, Problem};
-use super::extract::{CurrentUser, Face, Path};
+use super::extract::{CurrentUser, Face, Path, Query};
 use super::pages::{DISPLAY_OFFSET, Layout, date_zh, datetime_zh};
 use crate::app::summary::{self, Summary, SummaryDoc};
 use crate::domain::authz::Action;
@@ -167,128 +167,87 @@ async fn summary_page(
     })
 }
 
-/// The summary as a .docx laid out as an official document: A4, 方正小标宋/黑体 title,
-/// 仿宋 body, the meeting's number and date, the recipients line.
+/// The summary as a .docx laid out as an official document (GB/T 9704-2012).
 async fn docx_export(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<MeetingId>,
+    Query(q): Query<CopyQuery>,
 ) -> Result<Response, AppError> {
-    let doc = summary::read(&state, &user, id).await?;
+    let copy_no = q.number()?;
+    let (doc, group) = summary::for_export(&state, &user, id).await?;
     let anchor = doc.signed.as_ref().and_then(|s| s.anchor.as_ref());
-    let bytes = summary_docx(&doc.summary, anchor)?;
-    let filename = format!("{}会议纪要.docx", doc.summary.name);
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-                    .to_owned(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename=\"summary.docx\"; filename*=UTF-8''{}",
-                    percent_encode(&filename)
-                ),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    let bytes = summary_docx(&doc.summary, anchor, &group, copy_no)?;
+    let file_name = format!("{}会议纪要.docx", doc.summary.name);
+    Ok(attachment("yishi-summary.docx", &file_name, bytes))
 }
 
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-/// Builds the Word document. Sizes are half-points: 二号 22 pt = 44, 三号 16 pt = 32. A signed
-/// summary's footer carries the anchor of the audit chain taken at its signature.
+/// The summary as an official document (`gongwen`): 份号 and 密级 when a decision is
+/// classified 秘密, the group's 纪要 mark and 发文字号, the decisions, 出席/请假/列席, the 版记.
+/// A signed summary's footer carries the anchor of the audit chain taken at its signature.
 pub fn summary_docx(
     s: &Summary,
     anchor: Option<&crate::audit::checkpoint::Signed>,
+    group: &str,
+    copy_no: u32,
 ) -> Result<Vec<u8>, AppError> {
-    use docx_rs::{AlignmentType, Docx, Footer, PageMargin, Paragraph, Run, RunFonts};
-    let heading = RunFonts::new().east_asia("方正小标宋简体").ascii("SimHei");
-    let hei = RunFonts::new().east_asia("黑体").ascii("SimHei");
-    let fangsong = RunFonts::new().east_asia("仿宋_GB2312").ascii("FangSong");
-    let para = |text: String, fonts: &RunFonts, size: usize| {
-        Paragraph::new().add_run(Run::new().add_text(text).fonts(fonts.clone()).size(size))
-    };
+    use crate::gongwen::{Block, Document, build, doc_no, number_in_title};
     let date = s.starts_at.to_offset(DISPLAY_OFFSET).date();
-    let mut docx = Docx::new()
-        // A4 in twentieths of a point; margins of the national standard for official documents.
-        .page_size(11906, 16838)
-        .page_margin(
-            PageMargin::new()
-                .top(2098)
-                .bottom(1984)
-                .left(1588)
-                .right(1474),
-        )
-        .default_fonts(fangsong.clone())
-        .default_size(32)
-        .add_paragraph(para(format!("{}纪要", s.name), &heading, 44).align(AlignmentType::Center))
-        .add_paragraph(para(date_zh(&date), &fangsong, 32).align(AlignmentType::Center))
-        .add_paragraph(para(
-            format!(
-                "{},{}在{}召开党组会议,由{}主持。出席:{}。会议研究了以下事项:",
-                date_zh(&date),
-                s.name,
-                s.place,
-                s.chair,
-                s.present.join("、")
-            ),
-            &fangsong,
-            32,
-        ));
+    let secret = s.decisions.iter().any(|d| d.classification == "secret");
+    let mut body = vec![Block::Para(format!(
+        "{},{}在{}召开党组会议,由{}主持。会议研究了以下事项:",
+        date_zh(&date),
+        s.name,
+        s.place,
+        s.chair,
+    ))];
     for (n, d) in s.decisions.iter().enumerate() {
-        docx = docx.add_paragraph(para(
-            format!("{}、{}", chinese_number(n + 1), d.title),
-            &hei,
-            32,
-        ));
-        docx = docx.add_paragraph(para(
-            format!("会议决定:{}。{}", outcome_zh(&d.outcome), d.basis),
-            &fangsong,
-            32,
-        ));
+        body.push(Block::Heading(format!(
+            "{}、{}",
+            chinese_number(n + 1),
+            d.title
+        )));
+        body.push(Block::Para(format!(
+            "会议决定:{}。{}",
+            outcome_zh(&d.outcome),
+            d.basis
+        )));
         for t in &d.tasks {
-            docx = docx.add_paragraph(para(
-                format!(
-                    "由{}牵头{},{}前完成:{}",
-                    t.lead,
-                    if t.sections.is_empty() {
-                        String::new()
-                    } else {
-                        format!(",{}配合", t.sections.join("、"))
-                    },
-                    date_zh(&t.due_on),
-                    t.description
-                ),
-                &fangsong,
-                32,
-            ));
+            body.push(Block::Para(format!(
+                "由{}牵头{},{}前完成:{}",
+                t.lead,
+                if t.sections.is_empty() {
+                    String::new()
+                } else {
+                    format!(",{}配合", t.sections.join("、"))
+                },
+                date_zh(&t.due_on),
+                t.description
+            )));
         }
     }
-    docx = docx.add_paragraph(para("分送:党组成员,局领导,各科室。".into(), &fangsong, 28));
-    if let Some(a) = anchor {
-        // 小五号 (9 pt): the anchor is for checking, not for reading aloud.
-        docx = docx.footer(Footer::new().add_paragraph(para(a.footer_zh(), &fangsong, 18)));
+    body.push(Block::Labelled("出席", s.present.join("、")));
+    if !s.on_leave.is_empty() {
+        body.push(Block::Labelled("请假", s.on_leave.join("、")));
     }
-    let mut out = std::io::Cursor::new(Vec::new());
-    docx.build()
-        .pack(&mut out)
-        .map_err(|e| anyhow::anyhow!("docx: {e}"))?;
-    Ok(out.into_inner())
+    if !s.attendees.is_empty() {
+        body.push(Block::Labelled("列席", s.attendees.join("、")));
+    }
+    let doc = Document {
+        copy_no: secret.then_some(copy_no),
+        // 保密法: a 秘密 document is kept secret for ten years unless decided otherwise.
+        secrecy: secret.then(|| "秘密★10年".to_owned()),
+        issuer_mark: format!("{group}会议纪要"),
+        doc_no: number_in_title(&s.name).map(|n| doc_no(&format!("{group}纪"), date.year(), n)),
+        title: format!("{}纪要", s.name),
+        body,
+        distribution: "党组成员,局领导,各科室。".into(),
+        printed_by: format!("{group}综合科"),
+        printed_on: date_zh(&date),
+        // 小五号 (9 pt): the anchor is for checking, not for reading aloud.
+        footnote: anchor.map(|a| a.footer_zh()),
+    };
+    Ok(build(&doc)?)
 }
 
 /// 一, 二, … 九十九 for headings.
@@ -312,7 +271,6 @@ fn chinese_number(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::chinese_number;
-
     #[test]
     fn headings_are_numbered_in_chinese() {
         assert_eq!(chinese_number(1), "一");

@@ -486,6 +486,13 @@ fn routes() -> Vec<Route> {
             MeetingOffice,
             200,
         ),
+        page(
+            "GET",
+            "/meetings/{meeting}/notice.docx",
+            None,
+            MeetingSee,
+            200,
+        ),
         api(
             "POST",
             "/api/v1/meetings/{meeting}/items/{item}/vote/close",

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use serde_json::json;
 
 use crate::fixtures::{agree_and_open_vote, item_under_discussion, ok, post, refused, room};
-use crate::support::{TestApp, body_text};
+use crate::support::{TestApp, body_text, docx_part, docx_text, run_with_in};
 
 const T: &str = "关于调整门诊慢特病待遇的请示";
 
@@ -241,6 +241,38 @@ async fn the_sign_in_sheet_lists_members_and_attendees_by_item() {
     ] {
         assert!(sheet.contains(text), "{text}: {sheet}");
     }
+
+    // Issue 18 (3): the notice as an official document, in the same form as the summary.
+    let res = app
+        .page(
+            "GET",
+            &format!("/meetings/{m}/notice.docx"),
+            Some(&r.members[0].token),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), axum::http::StatusCode::OK);
+    let bytes = http_body_util::BodyExt::collect(res.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let notice = docx_text(&bytes);
+    for mark in [
+        r#"w:top="2098""#,
+        r#"w:left="1587""#,
+        r#"w:type="linesAndChars" w:linePitch="579" w:charSpace="-848""#,
+        "党组各成员:",
+        "通〔",
+        "分送:",
+    ] {
+        assert!(notice.contains(mark), "{mark}: {notice}");
+    }
+    assert!(run_with_in(&notice, "方正小标宋简体", "的通知"), "{notice}");
+    assert!(run_with_in(&notice, "仿宋_GB2312", T), "{notice}");
+    assert!(run_with_in(&notice, "黑体", "列席:"), "{notice}");
+    assert!(!notice.contains("秘密★"), "no classified item");
+    assert!(docx_part(&bytes, "footer").contains("PAGE"));
+
     let member = app
         .page(
             "GET",

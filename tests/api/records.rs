@@ -13,7 +13,7 @@ use crate::fixtures::{
     Room, add, agree_and_open_vote, convene, meeting, ok, post, ready_topic, refused, room,
     seat_all_but,
 };
-use crate::support::{Binary, TestApp, body_text, eventually};
+use crate::support::{Binary, TestApp, body_text, docx_part, docx_text, eventually, run_with_in};
 
 /// A closed meeting of seven members with everything the minutes must hold.
 struct Played {
@@ -898,6 +898,86 @@ async fn the_summary_needs_a_lead_for_every_passed_decision_and_withholds_secret
     );
     assert!(document.contains("仿宋") && document.contains("黑体"));
     assert!(document.contains("11906"), "A4 page width");
+    // Issue 18 (3): the layout of GB/T 9704-2012 — A4, 天头 37 mm, 订口 28 mm, a text block of
+    // 156 × 225 mm on a grid of 22 lines × 28 characters.
+    for mark in [
+        r#"w:w="11906" w:h="16838""#,
+        r#"w:top="2098""#,
+        r#"w:left="1587""#,
+        r#"w:right="1474""#,
+        r#"w:bottom="1984""#,
+        r#"w:type="linesAndChars" w:linePitch="579" w:charSpace="-848""#,
+    ] {
+        assert!(document.contains(mark), "{mark}: {document}");
+    }
+    // Title in 2号小标宋, body in 3号仿宋, 出席 in 3号黑体 before the names in 仿宋.
+    let run_with = |font: &str, size: usize, text: &str| {
+        document.split("<w:r>").any(|r| {
+            r.contains(&format!(r#"w:eastAsia="{font}""#))
+                && r.contains(&format!(r#"<w:sz w:val="{size}" />"#))
+                && r.contains(text)
+        })
+    };
+    assert!(run_with("方正小标宋简体", 44, "纪要"), "{document}");
+    assert!(
+        run_with("仿宋_GB2312", 32, "会议研究了以下事项"),
+        "{document}"
+    );
+    assert!(run_with("黑体", 32, "出席:"), "{document}");
+    assert!(run_with("黑体", 32, "请假:"), "{document}");
+    assert!(run_with("黑体", 32, "列席:"), "{document}");
+    assert!(
+        document.contains("党组会议纪要") && document.contains("纪〔"),
+        "发文字号"
+    );
+    assert!(
+        document.contains("分送:") && document.contains("印发"),
+        "版记"
+    );
+    assert!(
+        !document.contains("秘密★"),
+        "no secrecy mark without a secret decision shown"
+    );
+    // Page numbers in 4号宋体, odd and even pages apart.
+    let footers = docx_part(&bytes, "footer");
+    assert!(
+        footers.contains("PAGE") && footers.contains(r#"w:eastAsia="宋体""#),
+        "{footers}"
+    );
+    assert!(footers.contains(r#"<w:sz w:val="28" />"#), "{footers}");
+    assert!(docx_part(&bytes, "settings").contains("evenAndOddHeaders"));
+
+    // A reader cleared for the secret decision gets the classified copy: 份号 and 密级★期限.
+    let res = app
+        .page(
+            "GET",
+            &format!("/meetings/{}/summary.docx?copy=12", p.m),
+            Some(&r.shuji.token),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let classified = http_body_util::BodyExt::collect(res.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let classified = docx_text(&classified);
+    assert!(
+        classified.contains(T2),
+        "the cleared reader's copy has the secret decision"
+    );
+    assert!(
+        run_with_in(&classified, "黑体", "000012") && run_with_in(&classified, "黑体", "秘密★10年")
+    );
+    let bad = app
+        .page(
+            "GET",
+            &format!("/meetings/{}/summary.docx?copy=0", p.m),
+            Some(&r.shuji.token),
+            None,
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     // R-AUDIT: the printed 纪要 anchors the log: its footer holds the chain head and signature.
     let footer = docx_part(&bytes, "footer");
     let anchor = &signed["signed"]["anchor"];
@@ -936,55 +1016,6 @@ async fn assert_sealed_with_an_anchor(app: &TestApp, seal: &Value, kind: &str) {
         )
         .await;
     assert_eq!((status, &v["ok"]), (StatusCode::OK, &json!(true)), "{v}");
-}
-
-/// The XML parts of a .docx whose names contain `part`, concatenated.
-fn docx_part(bytes: &[u8], part: &str) -> String {
-    use std::io::Read;
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip container");
-    let mut text = String::new();
-    for n in 0..zip.len() {
-        let mut file = zip.by_index(n).unwrap();
-        if file.name().contains(part) {
-            file.read_to_string(&mut text).unwrap();
-        }
-    }
-    text
-}
-
-/// Unzips a .docx, checks that its parts are well-formed XML, and returns word/document.xml.
-fn docx_text(bytes: &[u8]) -> String {
-    use std::io::Read;
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip container");
-    let mut names = Vec::new();
-    for n in 0..zip.len() {
-        names.push(zip.by_index(n).unwrap().name().to_owned());
-    }
-    assert!(
-        names.iter().any(|n| n == "[Content_Types].xml"),
-        "{names:?}"
-    );
-    assert!(names.iter().any(|n| n == "word/document.xml"), "{names:?}");
-    let mut document = String::new();
-    for name in names
-        .iter()
-        .filter(|n| n.ends_with(".xml") || n.ends_with(".rels"))
-    {
-        let mut xml = String::new();
-        zip.by_name(name).unwrap().read_to_string(&mut xml).unwrap();
-        let mut reader = quick_xml::Reader::from_str(&xml);
-        loop {
-            match reader.read_event() {
-                Ok(quick_xml::events::Event::Eof) => break,
-                Ok(_) => {}
-                Err(e) => panic!("{name} is not well-formed XML: {e}"),
-            }
-        }
-        if name == "word/document.xml" {
-            document = xml;
-        }
-    }
-    document
 }
 
 #[tokio::test]

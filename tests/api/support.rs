@@ -632,3 +632,59 @@ impl Binary {
         let _ = self.child.wait();
     }
 }
+
+/// Whether a run of a .docx's XML is set in `font` and holds `text`.
+pub fn run_with_in(document: &str, font: &str, text: &str) -> bool {
+    document
+        .split("<w:r>")
+        .any(|r| r.contains(&format!(r#"w:eastAsia="{font}""#)) && r.contains(text))
+}
+
+/// The XML parts of a .docx whose names contain `part`, concatenated.
+pub fn docx_part(bytes: &[u8], part: &str) -> String {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip container");
+    let mut text = String::new();
+    for n in 0..zip.len() {
+        let mut file = zip.by_index(n).unwrap();
+        if file.name().contains(part) {
+            file.read_to_string(&mut text).unwrap();
+        }
+    }
+    text
+}
+
+/// Unzips a .docx, checks that its parts are well-formed XML, and returns word/document.xml.
+pub fn docx_text(bytes: &[u8]) -> String {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip container");
+    let mut names = Vec::new();
+    for n in 0..zip.len() {
+        names.push(zip.by_index(n).unwrap().name().to_owned());
+    }
+    assert!(
+        names.iter().any(|n| n == "[Content_Types].xml"),
+        "{names:?}"
+    );
+    assert!(names.iter().any(|n| n == "word/document.xml"), "{names:?}");
+    let mut document = String::new();
+    for name in names
+        .iter()
+        .filter(|n| n.ends_with(".xml") || n.ends_with(".rels"))
+    {
+        let mut xml = String::new();
+        zip.by_name(name).unwrap().read_to_string(&mut xml).unwrap();
+        let mut reader = quick_xml::Reader::from_str(&xml);
+        loop {
+            match reader.read_event() {
+                Ok(quick_xml::events::Event::Eof) => break,
+                Ok(_) => {}
+                Err(e) => panic!("{name} is not well-formed XML: {e}"),
+            }
+        }
+        if name == "word/document.xml" {
+            document = xml;
+        }
+    }
+    document
+}

@@ -12,8 +12,8 @@ mod steps;
 pub use agenda::{ItemView, item_views};
 pub use live::{LiveMeeting, LiveMeetings};
 pub use room::{
-    AttendanceInput, LeaveDecision, LeaveInput, ask_leave, close, decide_leave, open,
-    record_attendance, sign_in_sheet,
+    AttendanceInput, LeaveDecision, LeaveInput, ask_leave, close, decide_leave, notice_document,
+    open, record_attendance, sign_in_sheet,
 };
 pub use schedule::{
     Created, CreatedItem, DelegateChair, MoveInput, NewAgendaItem, NewAttendee, NewMeeting,

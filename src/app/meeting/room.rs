@@ -169,6 +169,25 @@ pub async fn close(state: &Services, user: &CurrentUser, id: MeetingId) -> Resul
     commit(state, tx, user, &ctx, change).await
 }
 
+/// The meeting notice (会议通知) as a document: the meeting as `user` sees it and the name of
+/// its party group, the notice's issuer.
+pub async fn notice_document(
+    state: &Services,
+    user: &CurrentUser,
+    id: MeetingId,
+) -> Result<(super::MeetingView, String), AppError> {
+    let seen = super::visible_meeting(state, user, id).await?;
+    let view = super::view(&seen, user)?;
+    let group = db::party_groups::get(
+        &mut *state.pool.acquire().await?,
+        seen.ctx.meeting.party_group_id,
+    )
+    .await?
+    .map(|g| g.name)
+    .unwrap_or_default();
+    Ok((view, group))
+}
+
 /// The sign-in sheet (签到表) for the room: the meeting as `user` sees it, for 综合科, the chair
 /// or the meeting secretary to print.
 pub async fn sign_in_sheet(
