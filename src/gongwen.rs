@@ -68,6 +68,8 @@ fn run(text: &str, fonts: RunFonts, size: usize) -> Run {
 
 /// A block of the body.
 pub enum Block {
+    /// A part's title in 2号小标宋, centred (each summary of a compilation).
+    Title(String),
     /// A first-level heading in 3号黑体 (一、二、…).
     Heading(String),
     /// A paragraph in 3号仿宋, first line indented two characters.
@@ -208,6 +210,11 @@ pub fn build(doc: &Document) -> anyhow::Result<Vec<u8>> {
     };
     for block in &doc.body {
         docx = docx.add_paragraph(match block {
+            Block::Title(t) => {
+                Paragraph::new()
+                    .align(AlignmentType::Center)
+                    .add_run(run(t, xiaobiaosong(), ERHAO))
+            }
             Block::Heading(t) => indented().add_run(run(t, heiti(), SANHAO)),
             Block::Para(t) => indented().add_run(run(t, fangsong(), SANHAO)),
             Block::Labelled(label, t) => indented()

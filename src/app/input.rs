@@ -76,6 +76,7 @@ pub fn field_label(field: &str) -> &'static str {
         "topic_id" => "议题",
         "topic_lead_days" => "议题提前天数",
         "user_id" => "人员",
+        "year" => "年份",
         "yes" => "赞成票数",
         _ => "输入内容",
     }

@@ -413,3 +413,35 @@ pub async fn task_choices(
         .collect();
     Ok((db::sections::list(&mut conn).await?, people))
 }
+
+/// The year's compilation (纪要汇编) of a group, for its 书记 and 综合科: every signed summary
+/// of the meetings held in `year`, in order, each as this reader may read it (R-CONFIDENTIAL
+/// withholds as in each summary). A compilation stays within its year, as minutes books do.
+pub async fn compilation(
+    state: &Services,
+    user: &CurrentUser,
+    group_id: crate::domain::ids::PartyGroupId,
+    year: i32,
+) -> Result<(String, Vec<SummaryDoc>), AppError> {
+    use crate::display::DISPLAY_OFFSET;
+    let start = |y: i32| {
+        Date::from_calendar_date(y, time::Month::January, 1)
+            .map(|d| d.midnight().assume_offset(DISPLAY_OFFSET))
+            .map_err(|_| AppError::invalid("year", "须为 2000 至 2100 之间的年份"))
+    };
+    if !(2000..=2100).contains(&year) {
+        return Err(AppError::invalid("year", "须为 2000 至 2100 之间的年份"));
+    }
+    let mut conn = state.pool.acquire().await?;
+    let (group, _) =
+        crate::app::duties::group_for(&mut conn, user, group_id, Action::TrackDuties).await?;
+    let ids =
+        db::records::signed_summaries_between(&mut conn, group_id, start(year)?, start(year + 1)?)
+            .await?;
+    drop(conn);
+    let mut docs = Vec::with_capacity(ids.len());
+    for id in ids {
+        docs.push(read(state, user, id).await?);
+    }
+    Ok((group.name, docs))
+}

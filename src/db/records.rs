@@ -425,3 +425,24 @@ pub async fn is_recipient(
     .fetch_one(conn)
     .await
 }
+
+/// The meetings of a group whose summary is signed, held between `from` and `to` (the year's
+/// bounds in the display zone), in the order they were held.
+pub async fn signed_summaries_between(
+    conn: &mut PgConnection,
+    party_group_id: PartyGroupId,
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+) -> sqlx::Result<Vec<MeetingId>> {
+    sqlx::query_scalar!(
+        r#"select m.meeting_id as "meeting_id: MeetingId"
+           from summary s join meeting m using (meeting_id)
+           where m.party_group_id = $1 and m.starts_at >= $2 and m.starts_at < $3
+           order by m.starts_at, m.meeting_id"#,
+        party_group_id as _,
+        from,
+        to
+    )
+    .fetch_all(conn)
+    .await
+}

@@ -23,6 +23,7 @@ use crate::app::summary::{self, Summary, SummaryDoc};
 use crate::domain::authz::Action;
 use crate::domain::deliberation::Outcome;
 use crate::domain::ids::MeetingId;
+use crate::gongwen::{Block, Document, build, doc_no, number_in_title};
 
 pub fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -38,6 +39,7 @@ pub fn page_routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/meetings/{id}/summary", get(summary_page))
         .route("/meetings/{id}/summary.docx", get(docx_export))
+        .route("/party-groups/{id}/summaries.docx", get(compilation_export))
         .route("/meetings/{id}/summary/sign", post(sign))
         .route("/meetings/{id}/summary/distribute", post(distribute))
         .route("/meetings/{id}/summary/receipt", post(sign_for))
@@ -167,6 +169,32 @@ async fn summary_page(
     })
 }
 
+#[derive(serde::Deserialize, Default)]
+struct YearQuery {
+    year: Option<String>,
+}
+
+/// The year's compilation of a group's summaries as one .docx (its 书记 and 综合科).
+async fn compilation_export(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<crate::domain::ids::PartyGroupId>,
+    Query(q): Query<YearQuery>,
+    Query(copy): Query<CopyQuery>,
+) -> Result<Response, AppError> {
+    let year = match q.year.as_deref().map(str::trim) {
+        None | Some("") => crate::display::today().year(),
+        Some(raw) => raw
+            .parse()
+            .map_err(|_| AppError::invalid("year", "须为 2000 至 2100 之间的年份"))?,
+    };
+    let copy_no = copy.number()?;
+    let (group, docs) = summary::compilation(&state, &user, id, year).await?;
+    let bytes = compilation_docx(&group, year, &docs, copy_no)?;
+    let file_name = format!("{group}{year}年会议纪要汇编.docx");
+    Ok(attachment("yishi-compilation.docx", &file_name, bytes))
+}
+
 /// The summary as a .docx laid out as an official document (GB/T 9704-2012).
 async fn docx_export(
     State(state): State<AppState>,
@@ -182,18 +210,9 @@ async fn docx_export(
     Ok(attachment("yishi-summary.docx", &file_name, bytes))
 }
 
-/// The summary as an official document (`gongwen`): 份号 and 密级 when a decision is
-/// classified 秘密, the group's 纪要 mark and 发文字号, the decisions, 出席/请假/列席, the 版记.
-/// A signed summary's footer carries the anchor of the audit chain taken at its signature.
-pub fn summary_docx(
-    s: &Summary,
-    anchor: Option<&crate::audit::checkpoint::Signed>,
-    group: &str,
-    copy_no: u32,
-) -> Result<Vec<u8>, AppError> {
-    use crate::gongwen::{Block, Document, build, doc_no, number_in_title};
+/// The body of a summary: the meeting, each decision with its tasks, 出席/请假/列席.
+fn summary_body(s: &Summary) -> Vec<Block> {
     let date = s.starts_at.to_offset(DISPLAY_OFFSET).date();
-    let secret = s.decisions.iter().any(|d| d.classification == "secret");
     let mut body = vec![Block::Para(format!(
         "{},{}在{}召开党组会议,由{}主持。会议研究了以下事项:",
         date_zh(&date),
@@ -233,19 +252,81 @@ pub fn summary_docx(
     if !s.attendees.is_empty() {
         body.push(Block::Labelled("列席", s.attendees.join("、")));
     }
+    body
+}
+
+fn is_secret(s: &Summary) -> bool {
+    s.decisions.iter().any(|d| d.classification == "secret")
+}
+
+/// 保密法: a 秘密 document is kept secret for ten years unless decided otherwise.
+const SECRET_MARK: &str = "秘密★10年";
+
+/// The summary as an official document (`gongwen`): 份号 and 密级 when a decision is
+/// classified 秘密, the group's 纪要 mark and 发文字号, the body, the 版记. A signed summary's
+/// footer carries the anchor of the audit chain taken at its signature.
+pub fn summary_docx(
+    s: &Summary,
+    anchor: Option<&crate::audit::checkpoint::Signed>,
+    group: &str,
+    copy_no: u32,
+) -> Result<Vec<u8>, AppError> {
+    let date = s.starts_at.to_offset(DISPLAY_OFFSET).date();
+    let secret = is_secret(s);
     let doc = Document {
         copy_no: secret.then_some(copy_no),
-        // 保密法: a 秘密 document is kept secret for ten years unless decided otherwise.
-        secrecy: secret.then(|| "秘密★10年".to_owned()),
+        secrecy: secret.then(|| SECRET_MARK.to_owned()),
         issuer_mark: format!("{group}会议纪要"),
         doc_no: number_in_title(&s.name).map(|n| doc_no(&format!("{group}纪"), date.year(), n)),
         title: format!("{}纪要", s.name),
-        body,
+        body: summary_body(s),
         distribution: "党组成员,局领导,各科室。".into(),
         printed_by: format!("{group}综合科"),
         printed_on: date_zh(&date),
         // 小五号 (9 pt): the anchor is for checking, not for reading aloud.
         footnote: anchor.map(|a| a.footer_zh()),
+    };
+    Ok(build(&doc)?)
+}
+
+/// The year's compilation (纪要汇编) as one document: the cover with the highest
+/// classification of its parts, a table of contents, each summary from a new page.
+pub fn compilation_docx(
+    group: &str,
+    year: i32,
+    docs: &[SummaryDoc],
+    copy_no: u32,
+) -> Result<Vec<u8>, AppError> {
+    let secret = docs.iter().any(|d| is_secret(&d.summary));
+    let mut body = vec![Block::Heading("目录".into())];
+    for (n, d) in docs.iter().enumerate() {
+        let date = d.summary.starts_at.to_offset(DISPLAY_OFFSET).date();
+        body.push(Block::Para(format!(
+            "{}. {}纪要({})",
+            n + 1,
+            d.summary.name,
+            date_zh(&date)
+        )));
+    }
+    if docs.is_empty() {
+        body.push(Block::Para(format!("{year}年尚无已签发的会议纪要。")));
+    }
+    for d in docs {
+        body.push(Block::PageBreak);
+        body.push(Block::Title(format!("{}纪要", d.summary.name)));
+        body.extend(summary_body(&d.summary));
+    }
+    let doc = Document {
+        copy_no: secret.then_some(copy_no),
+        secrecy: secret.then(|| SECRET_MARK.to_owned()),
+        issuer_mark: format!("{group}会议纪要汇编"),
+        doc_no: None,
+        title: format!("{year}年党组会议纪要汇编(共 {} 期)", docs.len()),
+        body,
+        distribution: "党组成员,存档。".into(),
+        printed_by: format!("{group}综合科"),
+        printed_on: date_zh(&crate::display::today()),
+        footnote: None,
     };
     Ok(build(&doc)?)
 }

@@ -651,6 +651,13 @@ fn routes() -> Vec<Route> {
             MeetingOffice,
             200,
         ),
+        page(
+            "GET",
+            "/party-groups/{group}/summaries.docx?year=2030",
+            None,
+            MeetingOffice,
+            200,
+        ),
         api(
             "POST",
             "/api/v1/party-groups/{group}/reports-up",

@@ -978,6 +978,52 @@ async fn the_summary_needs_a_lead_for_every_passed_decision_and_withholds_secret
         )
         .await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Issue 18 (4): the year's compilation — the signed summaries of the year in order, a table
+    // of contents, the highest classification of its parts on the cover.
+    let year = time::OffsetDateTime::now_utc()
+        .to_offset(time::macros::offset!(+8))
+        .year();
+    let compiled = |token: String, year: i32| {
+        let app = &app;
+        let url = format!("/party-groups/{}/summaries.docx?year={year}", r.group);
+        async move { app.page("GET", &url, Some(&token), None).await }
+    };
+    let res = compiled(r.shuji.token.clone(), year + 1).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let empty = http_body_util::BodyExt::collect(res.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let empty = docx_text(&empty);
+    assert!(
+        empty.contains("尚无已签发的会议纪要") && !empty.contains(T1),
+        "another year"
+    );
+    let res = compiled(r.shuji.token.clone(), year).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let book = http_body_util::BodyExt::collect(res.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let book = docx_text(&book);
+    assert!(
+        book.contains("目录") && book.contains("(共 1 期)"),
+        "{book}"
+    );
+    assert!(book.contains(T1) && book.contains(T2), "{book}");
+    assert!(
+        run_with_in(&book, "黑体", "秘密★10年"),
+        "the cover carries the highest 密级"
+    );
+    assert!(
+        book.contains(r#"w:type="page""#),
+        "each summary from a new page"
+    );
+    let members_may_not = compiled(r.members[1].token.clone(), year).await;
+    assert_eq!(members_may_not.status(), StatusCode::FORBIDDEN);
+    let bad_year = compiled(r.shuji.token.clone(), 1900).await;
+    assert_eq!(bad_year.status(), StatusCode::UNPROCESSABLE_ENTITY);
     // R-AUDIT: the printed 纪要 anchors the log: its footer holds the chain head and signature.
     let footer = docx_part(&bytes, "footer");
     let anchor = &signed["signed"]["anchor"];
