@@ -59,6 +59,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("task.progress", "报告督办进展"),
     ("task.remind", "督办通知"),
     ("task.auto_remind", "自动督办提醒"),
+    ("task.close", "督办事项销号"),
     ("topic.assign", "指定评估科室"),
     ("topic.create", "起草议题"),
     ("topic.prerequisite", "录入前置审查"),

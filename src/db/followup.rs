@@ -8,7 +8,7 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::domain::deliberation::Outcome;
-use crate::domain::ids::{ItemId, MeetingId, PartyGroupId, SectionId, TaskId, UserId};
+use crate::domain::ids::{ItemId, MeetingId, PartyGroupId, SectionId, TaskId, TopicId, UserId};
 
 // ---- Tasks ----
 
@@ -146,13 +146,20 @@ pub struct Progress {
     pub name: String,
     #[serde(with = "time::serde::rfc3339")]
     pub reported_at: OffsetDateTime,
+    /// The file a closing carries: a material of the decision's topic.
+    pub material_id: Option<Uuid>,
+    pub file_name: Option<String>,
+    pub topic_id: TopicId,
 }
 
 pub async fn progress(conn: &mut PgConnection, task_id: TaskId) -> sqlx::Result<Vec<Progress>> {
     sqlx::query_as!(
         Progress,
-        r#"select p.note, p.done, p.reported_by as "reported_by: _", u.name, p.reported_at
+        r#"select p.note, p.done, p.reported_by as "reported_by: _", u.name, p.reported_at,
+                  p.material_id, f.file_name as "file_name?", i.topic_id as "topic_id: _"
          from task_progress p join app_user u on u.user_id = p.reported_by
+         join task k on k.task_id = p.task_id join agenda_item i on i.item_id = k.item_id
+         left join material f on f.material_id = p.material_id
          where p.task_id = $1 order by p.reported_at, p.progress_id"#,
         task_id as _
     )
@@ -160,21 +167,24 @@ pub async fn progress(conn: &mut PgConnection, task_id: TaskId) -> sqlx::Result<
     .await
 }
 
+/// A progress report; `done` closes the task (销号), with `material` the file it carries.
 pub async fn report_progress(
     conn: &mut PgConnection,
     task_id: TaskId,
     note: &str,
     done: bool,
     by: UserId,
+    material: Option<Uuid>,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "insert into task_progress (progress_id, task_id, note, done, reported_by)
-         values ($1, $2, $3, $4, $5)",
+        "insert into task_progress (progress_id, task_id, note, done, reported_by, material_id)
+         values ($1, $2, $3, $4, $5, $6)",
         Uuid::now_v7(),
         task_id as _,
         note,
         done,
-        by as _
+        by as _,
+        material
     )
     .execute(&mut *conn)
     .await?;
@@ -903,4 +913,18 @@ pub async fn report_of(
         title: on.title,
         tasks,
     }))
+}
+
+/// The topic a task's decision was taken on.
+pub async fn topic_of_task(
+    conn: &mut PgConnection,
+    task_id: TaskId,
+) -> sqlx::Result<Option<TopicId>> {
+    sqlx::query_scalar!(
+        r#"select i.topic_id as "topic_id: TopicId" from task k join agenda_item i using (item_id)
+           where k.task_id = $1"#,
+        task_id as _
+    )
+    .fetch_optional(conn)
+    .await
 }

@@ -4,7 +4,8 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Json;
-use axum::extract::State;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use time::{Date, OffsetDateTime};
@@ -33,6 +34,11 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(circulate))
         .routes(routes!(reserve))
         .routes(routes!(supersede))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(close))
+                .layer(DefaultBodyLimit::max(super::materials::UPLOAD_BODY_CAP)),
+        )
 }
 
 /// The pages, and the same action handlers under their forms.
@@ -43,6 +49,10 @@ pub fn page_routes() -> axum::Router<AppState> {
         .route("/tasks.csv", get(board_csv))
         .route("/tasks/{id}", get(task_page))
         .route("/tasks/{id}/progress", post(report))
+        .route(
+            "/tasks/{id}/close",
+            post(close).layer(DefaultBodyLimit::max(super::materials::UPLOAD_BODY_CAP)),
+        )
         .route("/tasks/{id}/reminders", post(remind))
         .route("/items/{item_id}/tasks", post(create_task))
         .route("/items/{item_id}/reserved-opinions", post(reserve))
@@ -107,6 +117,54 @@ async fn report(
     Input(input): Input<ProgressInput>,
 ) -> Result<Response, AppError> {
     followup::report(&state, &user, id, input).await?;
+    face.answer(page_of(id), async {
+        Ok(Json(followup::detail(&state, &user, id).await?))
+    })
+    .await
+}
+
+/// Closing a task (销号): the `note` says how it was done; an optional `file` (the document
+/// that shows it) is kept as a material of the decision's topic.
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/close", tag = "follow-up",
+    params(("id" = Uuid, Path)),
+    request_body(content_type = "multipart/form-data", description = "fields `note` and optional `file`"),
+    responses((status = 200, body = TaskDetail), (status = 403, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn close(
+    State(state): State<AppState>,
+    face: Face,
+    user: CurrentUser,
+    Path(id): Path<TaskId>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, AppError> {
+    let bad = |m: &str| AppError::invalid("file", m);
+    followup::may_close(&state, &user, id).await?;
+    let mut multipart = multipart.map_err(|_| bad("请以 multipart/form-data 提交"))?;
+    let (mut note, mut file) = (String::new(), None);
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(|_| bad("提交内容无法读取"))?
+    {
+        match field.name() {
+            Some("note") => note = field.text().await.map_err(|_| bad("提交内容无法读取"))?,
+            Some("file") if file.is_none() => {
+                let name = field.file_name().unwrap_or("").to_owned();
+                // A file input left empty still sends a part without a name or bytes.
+                if name.is_empty() {
+                    continue;
+                }
+                let mut upload = followup::begin_closing_file(&state, &user, id).await?;
+                while let Some(bytes) = field.chunk().await.map_err(|_| bad("上传内容无法读取"))?
+                {
+                    upload.feed(&bytes).await?;
+                }
+                file = Some((upload, name));
+            }
+            _ => {}
+        }
+    }
+    followup::close(&state, &user, id, &note, file).await?;
     face.answer(page_of(id), async {
         Ok(Json(followup::detail(&state, &user, id).await?))
     })

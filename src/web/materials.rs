@@ -20,7 +20,7 @@ use crate::domain::topic::PrerequisiteKind;
 
 /// The largest request the upload routes read at all; the configured file limit is checked
 /// while reading.
-const UPLOAD_BODY_CAP: usize = 101 * 1024 * 1024;
+pub(super) const UPLOAD_BODY_CAP: usize = 101 * 1024 * 1024;
 
 pub fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -605,6 +605,14 @@ fn routes() -> Vec<Route> {
             MeetingOffice,
             200,
         ),
+        // Closing takes a multipart form: allowed, a JSON body is refused as input.
+        api(
+            "POST",
+            "/api/v1/tasks/{task}/close",
+            Some(json!({"note": "办结"})),
+            MeetingOffice,
+            422,
+        ),
         api(
             "POST",
             "/api/v1/tasks/{task}/reminders",

@@ -1853,23 +1853,63 @@ async fn r_supervision_tasks_are_coloured_and_their_leads_reminded_once() {
         "{page}"
     );
 
-    // Closing (销号) needs the closing note; then the task is no longer coloured.
-    let progress = format!("/api/v1/tasks/{task}/progress");
-    let (status, _) = post(
-        &app,
-        &lead.token,
-        progress.clone(),
-        json!({"note": " ", "done": true}),
-    )
-    .await;
+    // Closing (销号) needs the closing note and may carry a file: a material of the topic, kept
+    // in the same transaction; then the task is no longer coloured.
+    let close = format!("/api/v1/tasks/{task}/close");
+    let pdf = b"%PDF-1.4 notice";
+    let (status, _) = app
+        .upload(&close, &lead.token, "细则.pdf", pdf, &[("note", " ")])
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    ok(
-        &app,
-        &lead.token,
-        progress,
-        json!({"note": "细则已印发", "done": true}),
-    )
-    .await;
+    assert_eq!(
+        app.count("material").await,
+        0,
+        "a refused closing keeps no file"
+    );
+    let (status, closed) = app
+        .upload(
+            &close,
+            &lead.token,
+            "细则.pdf",
+            pdf,
+            &[("note", "细则已印发")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{closed}");
+    let last = &closed["progress"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (last["done"].as_bool(), last["file_name"].as_str()),
+        (Some(true), Some("细则.pdf"))
+    );
+    let file = app
+        .page(
+            "GET",
+            &format!(
+                "/topics/{}/materials/{}",
+                last["topic_id"].as_str().unwrap(),
+                last["material_id"].as_str().unwrap()
+            ),
+            Some(&r.secretary.token),
+            None,
+        )
+        .await;
+    assert_eq!(file.status(), StatusCode::OK);
+    refused(
+        &app.upload(
+            &close,
+            &lead.token,
+            "再次.pdf",
+            pdf,
+            &[("note", "再次销号")],
+        )
+        .await,
+        "R-SUPERVISION",
+    );
     assert_eq!(urgency().await, "closed");
     // The next meeting's report follows (its read model learns of the task's progress).
     let after = report().await;

@@ -10,8 +10,8 @@ mod tasks;
 pub use decisions::{Recorded, ReserveInput, SupersedeInput, reserve, supersede};
 pub use reminders::send_due_reminders;
 pub use tasks::{
-    CircularInput, CircularSent, NewTaskInput, ProgressInput, ReminderInput, circulate,
-    create_task, remind, report,
+    CircularInput, CircularSent, NewTaskInput, ProgressInput, ReminderInput, begin_closing_file,
+    circulate, close, create_task, may_close, remind, report,
 };
 
 use serde::{Deserialize, Serialize};

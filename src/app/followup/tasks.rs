@@ -139,7 +139,7 @@ pub async fn report(
     let (ctx, task) = task_ctx(&mut tx, user, id, Action::ReportProgress, true).await?;
     check_task_open(task.done_at.is_some())?;
     let note = required_text("note", &input.note, 5000)?;
-    db::followup::report_progress(&mut tx, id, &note, input.done, user.user_id).await?;
+    db::followup::report_progress(&mut tx, id, &note, input.done, user.user_id, None).await?;
     let change = ctx
         .change("task.progress")
         .after(serde_json::json!({ "task_id": id, "note": note, "done": input.done }));
@@ -237,4 +237,59 @@ pub async fn circulate(
         id,
         recipients: to.len(),
     })
+}
+
+/// Whether `user` may close the task now (before its form is read).
+pub async fn may_close(state: &Services, user: &CurrentUser, id: TaskId) -> Result<(), AppError> {
+    let mut conn = state.pool.acquire().await?;
+    let (_, task) = task_ctx(&mut conn, user, id, Action::ReportProgress, false).await?;
+    check_task_open(task.done_at.is_some())?;
+    Ok(())
+}
+
+/// Starts the upload of the file that closes a task: a material of the decision's topic.
+pub async fn begin_closing_file<'a>(
+    state: &'a Services,
+    user: &'a CurrentUser,
+    id: TaskId,
+) -> Result<crate::app::topic::Upload<'a>, AppError> {
+    let topic = db::followup::topic_of_task(&mut *state.pool.acquire().await?, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    crate::app::topic::Upload::begin(state, user, topic, crate::app::topic::Purpose::Closing(id))
+        .await
+}
+
+/// R-SUPERVISION: closing a task (销号) takes a closing note and may carry a file; the file,
+/// the closing and both audit entries land together or not at all.
+pub async fn close(
+    state: &Services,
+    user: &CurrentUser,
+    id: TaskId,
+    note: &str,
+    file: Option<(crate::app::topic::Upload<'_>, String)>,
+) -> Result<(), AppError> {
+    let note = required_text("note", note, 5000)?;
+    let (mut tx, material) = match file {
+        Some((upload, name)) => {
+            let (tx, info, change) = upload.finish_into(&name, None).await?;
+            (tx, Some((info.material_id, change)))
+        }
+        None => (state.pool.begin().await?, None),
+    };
+    let (ctx, task) = task_ctx(&mut tx, user, id, Action::ReportProgress, true).await?;
+    check_task_open(task.done_at.is_some())?;
+    let material_id = material.as_ref().map(|(m, _)| *m);
+    db::followup::report_progress(&mut tx, id, &note, true, user.user_id, material_id).await?;
+    if let Some((_, change)) = material {
+        state
+            .audit
+            .append(&mut tx, &user.audit_actor(), change)
+            .await?;
+    }
+    let change = ctx
+        .change("task.close")
+        .after(serde_json::json!({ "task_id": id, "note": note, "material_id": material_id }));
+    state.commit(tx, user, change).await?;
+    Ok(())
 }

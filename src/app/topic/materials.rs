@@ -13,16 +13,20 @@ use crate::db::materials::{CHUNK, MaterialFile, MaterialInfo, NewMaterial};
 use crate::db::topics::Topic;
 use crate::db::{self};
 use crate::domain::authz::Action;
-use crate::domain::ids::TopicId;
+use crate::domain::ids::{TaskId, TopicId};
 use crate::domain::material::{Sniffer, too_large};
+use crate::domain::records::check_task_open;
 use crate::domain::topic::{Classification, PrerequisiteKind};
 
-/// What an upload is for: a material of the topic (its proposer, while the topic is open) or
-/// the attachment of a prerequisite record (the record's owner, once the record is on file).
+/// What an upload is for: a material of the topic (its proposer, while the topic is open), the
+/// attachment of a prerequisite record (the record's owner, once the record is on file), or the
+/// file that closes a task decided on the topic.
 #[derive(Clone, Copy)]
 pub enum Purpose {
     Material,
     Attachment(PrerequisiteKind),
+    /// The file closing a follow-up task of a decision on the topic (销号; its lead or 综合科).
+    Closing(TaskId),
 }
 
 /// Locks the topic and checks that the user may upload for `purpose` now.
@@ -57,6 +61,19 @@ async fn authorize(
                     "kind",
                     "请先录入该项前置审查的结论,再上传附件",
                 ));
+            }
+            Ok(topic)
+        }
+        Purpose::Closing(task_id) => {
+            let (_, task) =
+                crate::app::followup::task_ctx(conn, user, task_id, Action::ReportProgress, true)
+                    .await?;
+            check_task_open(task.done_at.is_some())?;
+            let topic = db::topics::get(conn, id, false)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            if db::followup::topic_of_task(conn, task_id).await? != Some(id) {
+                return Err(AppError::NotFound);
             }
             Ok(topic)
         }
@@ -138,17 +155,37 @@ impl<'a> Upload<'a> {
     /// Keeps the whole file as `file_name`, classified as given (else as its topic), once the
     /// topic is locked and the right to upload checked again.
     pub async fn finish(
-        mut self,
+        self,
         file_name: &str,
         classification: Option<&str>,
     ) -> Result<MaterialInfo, AppError> {
+        let (state, user) = (self.state, self.user);
+        let (tx, info, change) = self.finish_into(file_name, classification).await?;
+        state.commit(tx, user, change).await?;
+        Ok(info)
+    }
+
+    /// As `finish`, but the transaction stays open for the action the file belongs to, which
+    /// commits it with the upload's audit entry and its own.
+    pub async fn finish_into(
+        mut self,
+        file_name: &str,
+        classification: Option<&str>,
+    ) -> Result<
+        (
+            sqlx::Transaction<'static, sqlx::Postgres>,
+            MaterialInfo,
+            Change,
+        ),
+        AppError,
+    > {
         if !self.buffer.is_empty() {
             self.flush().await?;
         }
         let file_name = crate::domain::account::parse_name(file_name.trim(), 200)
             .map_err(|m| bad(format!("文件名{m}")))?;
         let kind = self.sniffer.finish(&file_name, self.limit).map_err(bad)?;
-        let (state, user, id) = (self.state, self.user, self.topic_id);
+        let (user, id) = (self.user, self.topic_id);
         let mut tx = self.tx;
         let topic = authorize(&mut tx, user, id, self.purpose).await?;
         let classification = match classification.map(str::trim).filter(|c| !c.is_empty()) {
@@ -170,7 +207,7 @@ impl<'a> Upload<'a> {
                 classification,
                 uploaded_by: user.user_id,
                 prerequisite_kind: match self.purpose {
-                    Purpose::Material => None,
+                    Purpose::Material | Purpose::Closing(_) => None,
                     Purpose::Attachment(k) => Some(k.as_str()),
                 },
             },
@@ -188,8 +225,7 @@ impl<'a> Upload<'a> {
         )
         .entity(material_id)
         .after(&info);
-        state.commit(tx, user, change).await?;
-        Ok(info)
+        Ok((tx, info, change))
     }
 }
 
