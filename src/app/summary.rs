@@ -226,13 +226,7 @@ pub async fn for_export(
     id: MeetingId,
 ) -> Result<(SummaryDoc, String), AppError> {
     let (doc, ctx) = read_as(state, user, id).await?;
-    let group = db::party_groups::get(
-        &mut *state.pool.acquire().await?,
-        ctx.meeting.party_group_id,
-    )
-    .await?
-    .map(|g| g.name)
-    .unwrap_or_default();
+    let group = crate::app::organisation::group_name(state, ctx.meeting.party_group_id).await?;
     Ok((doc, group))
 }
 

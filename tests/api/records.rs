@@ -253,6 +253,19 @@ async fn all_yes_and_announce<'a>(
     .await;
 }
 
+/// The 书记 gives the first decision of the played meeting a task led by the first member.
+async fn first_task(app: &TestApp, p: &Played) -> String {
+    let t = ok(
+        app,
+        &p.r.shuji.token,
+        format!("/api/v1/items/{}/tasks", p.i1),
+        json!({"lead_user_id": p.r.members[0].id, "due_on": "2099-01-31",
+               "description": "制定实施细则"}),
+    )
+    .await;
+    t["task_id"].as_str().unwrap().to_owned()
+}
+
 async fn get(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
     app.api("GET", path, Some(token), None).await
 }
@@ -1070,14 +1083,7 @@ async fn follow_up_progress_board_reminders_and_circulars() {
     let p = play(&app).await;
     let r = &p.r;
     let lead = &r.members[0];
-    let t = ok(
-        &app,
-        &r.shuji.token,
-        format!("/api/v1/items/{}/tasks", p.i1),
-        json!({"lead_user_id": lead.id, "due_on": "2099-01-31", "description": "制定实施细则"}),
-    )
-    .await;
-    let task = t["task_id"].as_str().unwrap().to_owned();
+    let task = first_task(&app, &p).await;
     ok(
         &app,
         &r.secretary.token,
@@ -1724,14 +1730,7 @@ async fn r_supervision_tasks_are_coloured_and_their_leads_reminded_once() {
     let p = play(&app).await;
     let r = &p.r;
     let lead = &r.members[0];
-    let t = ok(
-        &app,
-        &r.shuji.token,
-        format!("/api/v1/items/{}/tasks", p.i1),
-        json!({"lead_user_id": lead.id, "due_on": "2099-01-31", "description": "制定实施细则"}),
-    )
-    .await;
-    let task = t["task_id"].as_str().unwrap().to_owned();
+    let task = first_task(&app, &p).await;
     // The date as the bureau counts it (China Standard Time), as the tests cannot wait days.
     let due_in = async |days: i32| {
         sqlx::query(

@@ -178,13 +178,8 @@ pub async fn notice_document(
 ) -> Result<(super::MeetingView, String), AppError> {
     let seen = super::visible_meeting(state, user, id).await?;
     let view = super::view(&seen, user)?;
-    let group = db::party_groups::get(
-        &mut *state.pool.acquire().await?,
-        seen.ctx.meeting.party_group_id,
-    )
-    .await?
-    .map(|g| g.name)
-    .unwrap_or_default();
+    let group =
+        crate::app::organisation::group_name(state, seen.ctx.meeting.party_group_id).await?;
     Ok((view, group))
 }
 

@@ -6,8 +6,8 @@ mod people;
 
 pub use party_groups::{
     NewMember, NewPartyGroup, PartyGroupDetail, SettingsChange, SettingsView, add_member,
-    candidates, chaired_groups, create_group, end_member, group_detail, groups_held, list,
-    named_group, update_settings, visible_group,
+    candidates, chaired_groups, create_group, end_member, group_detail, group_name, groups_held,
+    list, named_group, update_settings, visible_group,
 };
 pub use people::{
     NewSection, NewUser, SectionChange, UserChange, create_section, create_user, parse_groups,

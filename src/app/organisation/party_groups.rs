@@ -43,6 +43,15 @@ pub async fn chaired_groups(
 
 /// The party group an input names, if it exists, once the user is known to be allowed `action`
 /// in it (or, for a group that does not exist, anywhere: the caller answers 422 for it).
+/// A party group's name, for a document it issues (the caller has checked the reader may see
+/// the document).
+pub async fn group_name(state: &Services, id: PartyGroupId) -> Result<String, AppError> {
+    Ok(db::party_groups::get(&mut *state.pool.acquire().await?, id)
+        .await?
+        .map(|g| g.name)
+        .unwrap_or_default())
+}
+
 pub async fn named_group(
     conn: &mut sqlx::PgConnection,
     user: &CurrentUser,
