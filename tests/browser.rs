@@ -977,6 +977,8 @@ async fn every_page_type_is_accessible_for_each_role_and_photographed() {
     let topic_page = format!("/topics/{topic}");
     let meeting_page = format!("/meetings/{m}");
     let display = format!("/meetings/{m}/display");
+    let sign_in_sheet = format!("/meetings/{m}/sign-in-sheet");
+    let paper_ballots = format!("/meetings/{m}/items/{i}/paper-ballots");
     let roles: [(&str, Option<&str>, Vec<&str>); 7] = [
         ("anonymous", None, vec!["/login"]),
         (
@@ -1005,6 +1007,8 @@ async fn every_page_type_is_accessible_for_each_role_and_photographed() {
                 "/duties",
                 "/circulations",
                 &topic_page,
+                &sign_in_sheet,
+                &paper_ballots,
             ],
         ),
         (

@@ -31,7 +31,7 @@ async fn r_one_vote_a_paper_vote_counts_only_when_two_counters_agree() {
     )
     .await;
     assert_eq!(
-        ballots.matches("class=\"paper ballot\"").count(),
+        ballots.matches("class=\"paper paper-ballot\"").count(),
         5,
         "{ballots}"
     );
