@@ -16,7 +16,9 @@ macro_rules! optional_row {
 }
 
 pub mod audit_log;
+pub mod circulations;
 pub mod deliberation;
+pub mod emergencies;
 pub mod followup;
 pub mod materials;
 pub mod meetings;

@@ -20,7 +20,8 @@ use crate::app::duties::{
     self, CirculationInput, CirculationView, CreatedId, Duties, EmergencyInput, EmergencyRecorded,
     ReportUpInput, SignoffInput,
 };
-use crate::db::followup::{Circulation, Emergency};
+use crate::db::circulations::Circulation;
+use crate::db::emergencies::Emergency;
 use crate::db::party_groups::PartyGroup;
 use crate::domain::ids::PartyGroupId;
 

@@ -8,7 +8,7 @@ use crate::app::error::AppError;
 use crate::app::input::required_text;
 use crate::app::{CurrentUser, Services};
 use crate::audit::{Chain, Change};
-use crate::db::followup::{Circulation, Signoff};
+use crate::db::circulations::{Circulation, Signoff};
 use crate::db::party_groups::PartyGroup;
 use crate::db::{self};
 use crate::domain::authz::Action;
@@ -35,7 +35,7 @@ pub async fn create_circulation(
     let (group, _) = group_for(&mut tx, user, group_id, Action::ManageCirculation).await?;
     let title = required_text("title", &input.title, 200)?;
     let body = required_text("body", &input.body, 50000)?;
-    let id = db::followup::insert_circulation(
+    let id = db::circulations::insert_circulation(
         &mut tx,
         group.party_group_id,
         &title,
@@ -101,11 +101,11 @@ pub async fn circulation_view(
     action: Action,
     lock: bool,
 ) -> Result<(CirculationView, Vec<UserId>), AppError> {
-    let circulation = db::followup::circulation(conn, id, lock)
+    let circulation = db::circulations::circulation(conn, id, lock)
         .await?
         .ok_or(AppError::NotFound)?;
     group_for(conn, user, circulation.party_group_id, action).await?;
-    let signoffs = db::followup::signoffs(conn, id).await?;
+    let signoffs = db::circulations::signoffs(conn, id).await?;
     let memberships: Vec<_> = db::party_groups::memberships(conn, circulation.party_group_id)
         .await?
         .into_iter()
@@ -158,7 +158,7 @@ pub async fn sign_off(
     if comment.chars().count() > 5000 {
         return Err(AppError::invalid("comment", "不能超过 5000 个字符"));
     }
-    db::followup::sign_circulation(&mut tx, id, user.user_id, approved, &comment).await?;
+    db::circulations::sign_circulation(&mut tx, id, user.user_id, approved, &comment).await?;
     let change = Change::new(
         Chain::PartyGroup(view.circulation.party_group_id),
         "circulation.signoff",
@@ -177,7 +177,7 @@ pub async fn publish(state: &Services, user: &CurrentUser, id: Uuid) -> Result<(
     check_in_review(view.circulation.published_at.is_some())?;
     let approved = view.approved();
     check_publication(&members, &approved)?;
-    db::followup::publish_circulation(&mut tx, id, user.user_id).await?;
+    db::circulations::publish_circulation(&mut tx, id, user.user_id).await?;
     let change = Change::new(
         Chain::PartyGroup(view.circulation.party_group_id),
         "circulation.publish",
@@ -201,7 +201,7 @@ pub async fn circulations(
         .map(|g| g.party_group_id)
         .collect();
     Ok((
-        db::followup::circulations(&mut conn, &readable).await?,
+        db::circulations::circulations(&mut conn, &readable).await?,
         groups_for(&mut conn, user, Action::ManageCirculation).await?,
     ))
 }

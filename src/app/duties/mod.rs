@@ -19,7 +19,8 @@ use crate::app::error::{AppError, FieldError};
 use crate::app::input::required_text;
 use crate::app::{CurrentUser, Services};
 use crate::audit::{Chain, Change};
-use crate::db::followup::{Emergency, ReportUp};
+use crate::db::emergencies::Emergency;
+use crate::db::followup::ReportUp;
 use crate::db::party_groups::PartyGroup;
 use crate::db::{self};
 use crate::display::{DISPLAY_OFFSET, parse_datetime, today};
@@ -131,7 +132,7 @@ pub async fn duties(
             })
             .collect(),
         reports_up,
-        emergencies: db::followup::emergencies_pending(conn, id).await?,
+        emergencies: db::emergencies::emergencies_pending(conn, id).await?,
     })
 }
 
@@ -237,9 +238,9 @@ pub async fn record_emergency(
     else {
         return Err(AppError::Invalid(errors));
     };
-    let (id, meeting_id) = db::followup::record_emergency(
+    let (id, meeting_id) = db::emergencies::record_emergency(
         &mut tx,
-        &db::followup::NewEmergency {
+        &db::emergencies::NewEmergency {
             party_group_id: group.party_group_id,
             title: &title,
             action_taken: &action_taken,
@@ -319,7 +320,8 @@ pub async fn pending_emergencies(
     let groups = groups_for(&mut conn, user, Action::RecordEmergency).await?;
     let mut emergencies = Vec::new();
     for g in &groups {
-        emergencies.extend(db::followup::emergencies_pending(&mut conn, g.party_group_id).await?);
+        emergencies
+            .extend(db::emergencies::emergencies_pending(&mut conn, g.party_group_id).await?);
     }
     Ok((groups, emergencies))
 }

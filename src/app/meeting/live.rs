@@ -27,7 +27,8 @@ use crate::app::CurrentUser;
 use crate::app::error::AppError;
 use crate::db::audit_log::Line;
 use crate::db::deliberation::{Recusal, Remark, Statement, Vote};
-use crate::db::followup::{Change, Emergency, Reserved};
+use crate::db::emergencies::Emergency;
+use crate::db::followup::{Change, Reserved};
 use crate::db::meetings::{
     Attendee, Item, LeaveRequest, Lock, Meeting, RosterMembership, Standing,
 };
@@ -102,7 +103,7 @@ impl LiveMeeting {
             trackers: db::deliberation::trackers(conn, id).await?,
             leave_requests: db::meetings::leave_requests(conn, id).await?,
             paper_counts: db::deliberation::paper_counts(conn, id).await?,
-            emergencies: db::followup::emergencies_of_meeting(conn, id).await?,
+            emergencies: db::emergencies::emergencies_of_meeting(conn, id).await?,
             followup_report: db::followup::report_of(conn, id).await?,
             decision_changes: db::followup::changes(conn, id).await?,
             reserved_opinions: db::followup::reserved(conn, id).await?,

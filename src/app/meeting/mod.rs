@@ -334,7 +334,7 @@ pub struct MeetingView {
     /// The item being dealt with now.
     pub current_item: Option<ItemId>,
     /// On-the-spot disposals reported to this meeting (R-EMERGENCY).
-    pub emergencies: Vec<db::followup::Emergency>,
+    pub emergencies: Vec<db::emergencies::Emergency>,
     /// The automatic report item 上次会议决定事项落实情况 (R-SUPERVISION).
     pub followup_report: Option<FollowupReportView>,
     /// Decisions of this meeting changed later, or changing earlier ones (R-DECISION-CHANGE).

@@ -124,7 +124,7 @@ pub async fn create_meeting(
     };
     db::meetings::insert(&mut tx, &meeting).await?;
     // R-EMERGENCY: disposals not yet reported go on this meeting.
-    db::followup::adopt_emergencies(&mut tx, group.party_group_id, meeting.meeting_id).await?;
+    db::emergencies::adopt_emergencies(&mut tx, group.party_group_id, meeting.meeting_id).await?;
     // R-SUPERVISION: the last meeting's decisions are reported on, as an item of their own.
     let candidates = db::followup::report_candidates(&mut tx, group.party_group_id).await?;
     if let Some(on) = crate::domain::supervision::report_on(&candidates) {

@@ -213,7 +213,7 @@ pub async fn generate(conn: &mut sqlx::PgConnection, ctx: &Ctx) -> Result<Minute
         .await?
         .map(|r| r.narrative)
         .unwrap_or_default();
-    let emergencies = db::followup::emergencies_of_meeting(conn, id).await?;
+    let emergencies = db::emergencies::emergencies_of_meeting(conn, id).await?;
 
     let mut present = Vec::new();
     let mut left_early = Vec::new();
