@@ -87,7 +87,7 @@ pub async fn ensure_admin(
     };
     let mut tx = pool.begin().await?;
     // Two servers starting together: the second finds the login taken and does nothing.
-    if let Err(e) = db::users::insert(&mut tx, &admin, &hash).await {
+    if let Err(e) = db::users::insert(&mut tx, &admin, Some(&hash)).await {
         if db::violated_constraint(&e) == Some("app_user_login_key") {
             return Ok(None);
         }

@@ -74,6 +74,22 @@ pub struct Config {
     /// `YISHI_TRUSTED_PROXIES`: addresses or CIDR blocks of reverse proxies whose
     /// `X-Forwarded-For` and `X-Forwarded-Proto` are believed; from anyone else they are ignored.
     pub trusted_proxies: Vec<IpBlock>,
+    /// Notifications also by e-mail, when `YISHI_SMTP_URL` is set.
+    pub mail: Option<MailConfig>,
+}
+
+/// Where and how notifications go by mail.
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// `YISHI_SMTP_URL`: `smtp://host:25` (plain, inside the bureau's network),
+    /// `smtp://user:password@host:587?tls=required` (STARTTLS) or `smtps://…:465` (TLS).
+    pub smtp_url: Secret,
+    /// `YISHI_MAIL_FROM`, required with the URL: `议事系统 <yishi@example.gov.cn>`.
+    pub from: String,
+    /// `YISHI_PUBLIC_URL` (optional): the server's address as people open it, for the link.
+    pub public_url: Option<String>,
+    /// `YISHI_MAIL_SECONDS` (default 15): how often waiting notifications are mailed.
+    pub interval: Duration,
 }
 
 /// An address block such as `10.0.0.0/8` or `::1` (a single address).
@@ -245,6 +261,44 @@ impl Config {
             None => None,
         };
 
+        let mail = match non_empty("YISHI_SMTP_URL") {
+            None => None,
+            Some(url) => {
+                if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                    return Err(fail(
+                        "YISHI_SMTP_URL",
+                        "(hidden)",
+                        "expected an smtp:// or smtps:// URL",
+                    ));
+                }
+                let from = non_empty("YISHI_MAIL_FROM")
+                    .ok_or_else(|| fail("YISHI_MAIL_FROM", "", "required with YISHI_SMTP_URL"))?;
+                if from.parse::<lettre::message::Mailbox>().is_err() {
+                    return Err(fail(
+                        "YISHI_MAIL_FROM",
+                        &from,
+                        "expected an address such as 议事系统 <yishi@example.gov.cn>",
+                    ));
+                }
+                let public_url = non_empty("YISHI_PUBLIC_URL");
+                if let Some(u) = &public_url
+                    && !(u.starts_with("https://") || u.starts_with("http://"))
+                {
+                    return Err(fail(
+                        "YISHI_PUBLIC_URL",
+                        u,
+                        "expected an http(s):// address",
+                    ));
+                }
+                Some(MailConfig {
+                    smtp_url: Secret::new(url),
+                    from,
+                    public_url,
+                    interval: Duration::from_secs(minutes("YISHI_MAIL_SECONDS", 15, 3600)?),
+                })
+            }
+        };
+
         Ok(Config {
             bind,
             database_url,
@@ -265,6 +319,7 @@ impl Config {
             reminder_interval,
             migration_database_url,
             trusted_proxies,
+            mail,
         })
     }
 }
@@ -308,6 +363,29 @@ mod tests {
             config(&[("YISHI_CRYPTO_SUITE", "sm9")]).unwrap_err().name,
             "YISHI_CRYPTO_SUITE"
         );
+    }
+
+    #[test]
+    fn mail_is_off_unless_an_smtp_url_and_a_sender_are_given() {
+        assert!(config(&[]).unwrap().mail.is_none());
+        let smtp = (
+            "YISHI_SMTP_URL",
+            "smtp://u:secret@mail.example.gov.cn:587?tls=required",
+        );
+        let err = config(&[smtp]).unwrap_err();
+        assert_eq!(err.name, "YISHI_MAIL_FROM");
+        let from = ("YISHI_MAIL_FROM", "议事系统 <yishi@example.gov.cn>");
+        let mail = config(&[smtp, from]).unwrap().mail.unwrap();
+        assert_eq!(mail.interval, Duration::from_secs(15));
+        assert!(
+            !format!("{mail:?}").contains("secret"),
+            "the SMTP password leaked"
+        );
+        let err = config(&[("YISHI_SMTP_URL", "http://u:secret@h"), from]).unwrap_err();
+        assert_eq!(err.name, "YISHI_SMTP_URL");
+        assert!(!err.to_string().contains("secret"));
+        assert!(config(&[smtp, ("YISHI_MAIL_FROM", "not an address")]).is_err());
+        assert!(config(&[smtp, from, ("YISHI_PUBLIC_URL", "yishi.example")]).is_err());
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod memory;
 pub mod random;
 #[cfg(test)]
 mod source_tree;
+pub mod spreadsheet;
 pub mod telemetry;
 pub mod web;
 

@@ -259,6 +259,7 @@ async fn serve(state: AppState) -> anyhow::Result<()> {
     let hub = state.hub.clone();
     spawn_session_purge(state.clone());
     spawn_reminders(state.clone());
+    spawn_mailer(state.clone())?;
     // Installed before the first request is served: a SIGTERM sent once the server answers
     // must find it (axum polls the shutdown future in a task of its own, maybe later).
     let stop = shutdown_signal()?;
@@ -287,7 +288,8 @@ async fn serve(state: AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Removes expired sessions and old sign-in failures every ten minutes.
+/// Removes expired sessions, old sign-in failures and mail no longer worth sending every ten
+/// minutes.
 fn spawn_session_purge(state: AppState) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
@@ -306,8 +308,31 @@ fn spawn_session_purge(state: AppState) {
             if let Err(e) = purged {
                 tracing::warn!(error = %e, "purging expired sessions failed");
             }
+            if let Err(e) = yishi::db::notifications::expire_mail(&mut conn).await {
+                tracing::warn!(error = %e, "expiring unsent mail failed");
+            }
         }
     });
+}
+
+/// With SMTP configured, mails the notifications waiting, every `YISHI_MAIL_SECONDS`.
+fn spawn_mailer(state: AppState) -> anyhow::Result<()> {
+    let Some(config) = state.config.mail.clone() else {
+        return Ok(());
+    };
+    let mailer = yishi::app::mail::Mailer::new(&config)?;
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(config.interval);
+        loop {
+            every.tick().await;
+            match yishi::app::mail::send_pending(&state, &mailer).await {
+                Ok(0) => {}
+                Ok(sent) => tracing::info!(sent, "notifications mailed"),
+                Err(e) => tracing::warn!(error = %e, "mailing notifications failed"),
+            }
+        }
+    });
+    Ok(())
 }
 
 /// Sends the 督办 reminders owed today, at start and then every `YISHI_REMINDER_SECONDS`.

@@ -176,3 +176,59 @@ document.addEventListener('submit', (e) => {
 document.addEventListener('click', (event) => {
   if (event.target.closest('[data-print]')) window.print();
 });
+
+// Large files: the roster upload shows how much of the file has gone up, then that the server
+// is checking its rows; a long import says it is under way. Without script the forms post as
+// usual.
+document.addEventListener('submit', (e) => {
+  const form = e.target;
+  const bar = !e.defaultPrevented && form.querySelector && form.querySelector('.upload-progress');
+  if (!bar) return;
+  const status = bar.querySelector('[role=status]');
+  const progress = bar.querySelector('progress');
+  const button = form.querySelector('button[type=submit]');
+  bar.hidden = false;
+  if (!('uploadProgress' in form.dataset)) {
+    status.textContent = form.dataset.busy || '正在处理……';
+    return;
+  }
+  e.preventDefault();
+  button.disabled = true;
+  form.querySelectorAll('.field-error').forEach((el) => el.remove());
+  const xhr = new XMLHttpRequest();
+  xhr.open('POST', form.action);
+  xhr.upload.onprogress = (p) => {
+    if (!p.lengthComputable) return;
+    progress.value = Math.round((p.loaded * 100) / p.total);
+    status.textContent = `已上传 ${progress.value}%`;
+  };
+  xhr.upload.onload = () => {
+    progress.removeAttribute('value');
+    status.textContent = '上传完成,正在逐行检查……';
+  };
+  const refused = (texts) => {
+    bar.hidden = true;
+    button.disabled = false;
+    const input = form.querySelector('input[type=file]');
+    const note = document.createElement('p');
+    note.className = 'error field-error';
+    note.id = 'error-file';
+    note.setAttribute('role', 'alert');
+    note.textContent = texts.join(';');
+    input.insertAdjacentElement('afterend', note);
+    input.setAttribute('aria-invalid', 'true');
+    input.setAttribute('aria-describedby', note.id);
+    input.focus();
+  };
+  xhr.onload = () => {
+    if (xhr.status < 400 && xhr.responseURL) {
+      location.assign(xhr.responseURL);
+      return;
+    }
+    const doc = new DOMParser().parseFromString(xhr.responseText, 'text/html');
+    const texts = [...doc.querySelectorAll('ul.errors li, .notice')].map((el) => el.textContent.trim());
+    refused(texts.length ? texts : [`上传未成功(${xhr.status})`]);
+  };
+  xhr.onerror = () => refused(['上传失败,请检查网络后重试']);
+  xhr.send(new FormData(form));
+});

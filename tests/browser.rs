@@ -979,6 +979,20 @@ async fn every_page_type_is_accessible_for_each_role_and_photographed() {
     let display = format!("/meetings/{m}/display");
     let sign_in_sheet = format!("/meetings/{m}/sign-in-sheet");
     let paper_ballots = format!("/meetings/{m}/items/{i}/paper-ballots");
+    // A roster preview with one row to import and one refused.
+    let admin = app.admin().await;
+    let roster =
+        "姓名,登录名,科室,角色\r\n孙丽,sun.li,,科室工作人员\r\n赵六,zhao.liu,后勤科,厨师\r\n";
+    let (_, preview) = app
+        .upload(
+            "/api/v1/roster/imports",
+            &admin,
+            "名单.csv",
+            roster.as_bytes(),
+            &[],
+        )
+        .await;
+    let roster_preview = format!("/roster/imports/{}", preview["import_id"].as_str().unwrap());
     let roles: [(&str, Option<&str>, Vec<&str>); 7] = [
         ("anonymous", None, vec!["/login"]),
         (
@@ -990,6 +1004,7 @@ async fn every_page_type_is_accessible_for_each_role_and_photographed() {
                 "/party-groups",
                 "/tasks",
                 "/notifications",
+                "/me/mail",
             ],
         ),
         (
@@ -1024,7 +1039,13 @@ async fn every_page_type_is_accessible_for_each_role_and_photographed() {
         (
             "admin",
             Some("admin"),
-            vec!["/users", "/sections", "/party-groups"],
+            vec![
+                "/users",
+                "/sections",
+                "/party-groups",
+                "/roster",
+                &roster_preview,
+            ],
         ),
     ];
     let shots = screenshot_dir();
@@ -1335,6 +1356,111 @@ async fn the_administrator_sets_up_a_bureau_in_the_browser() {
     site.sign_in(&shuji, "shuji").await;
     wait_text(&shuji, "目前没有待办事项").await;
     for c in [admin, shuji] {
+        c.close().await.unwrap();
+    }
+}
+
+/// 综合科's Excel roster through the pages: a file that is not a roster is refused next to the
+/// file field (the upload goes by script, with its progress shown), the roster's preview marks
+/// the bad row in Chinese, the import creates the rest, and the first-password slips follow.
+#[tokio::test]
+async fn a_roster_from_excel_is_previewed_and_imported_in_the_browser() {
+    let app = TestApp::new().await;
+    app.party_group("州医疗保障局党组").await;
+    let site = Site::start(&app).await;
+    let d = driver().await;
+    let profile = tempfile::tempdir().unwrap();
+    let admin = browser(&d, 1280, &profile).await;
+    site.sign_in_with(&admin, "admin", support::ADMIN_PASSWORD)
+        .await;
+    let files = tempfile::tempdir().unwrap();
+    let not_a_roster = files.path().join("照片.png");
+    std::fs::write(&not_a_roster, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap();
+    let workbook = files.path().join("人员名单.xlsx");
+    std::fs::write(
+        &workbook,
+        support::xlsx(&[
+            (
+                "人员名单",
+                support::rows(&[
+                    &["姓名", "登录名", "科室", "角色", "邮箱"],
+                    &["张书记", "shuji", "", "局领导", "shuji@example.gov.cn"],
+                    &["钱成员", "qian", "", "局领导", ""],
+                    &["孙某", "sun", "", "厨师", ""],
+                ]),
+            ),
+            (
+                "党组成员",
+                support::rows(&[
+                    &["党组", "登录名", "职务", "分管领域", "任职日期"],
+                    &["州医疗保障局党组", "shuji", "书记", "党建", ""],
+                    &["州医疗保障局党组", "qian", "成员", "财务、基金监管", ""],
+                ]),
+            ),
+        ]),
+    )
+    .unwrap();
+    let choose = async |path: &std::path::Path| {
+        let input = admin.find(Locator::Id("file")).await.unwrap();
+        input.send_keys(&path.display().to_string()).await.unwrap();
+    };
+
+    admin.goto(&format!("{}/roster", site.base)).await.unwrap();
+    choose(&not_a_roster).await;
+    click(&admin, &button("上传并预览")).await;
+    wait_text(&admin, "文件不是 Excel 表格").await;
+    let alert = admin
+        .find(Locator::Css("#error-file[role=alert]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(alert.contains("CSV"), "{alert}");
+    assert!(
+        admin
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/roster")
+    );
+
+    choose(&workbook).await;
+    click(&admin, &button("上传并预览")).await;
+    wait_text(&admin, "可导入 4 行").await;
+    let refused = admin
+        .find(Locator::Css("tr.refused"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(refused.contains("未知的角色:厨师"), "{refused}");
+    submit(&admin, "导入 4 行").await;
+    wait_text(&admin, "新建账号 2 个,党组任职 2 项").await;
+
+    admin.goto(&format!("{}/roster", site.base)).await.unwrap();
+    wait_text(&admin, "有 2 个导入的账号还没有密码").await;
+    submit(&admin, "生成初始密码单").await;
+    wait_text(&admin, "已生成 2 个初始密码").await;
+    let slip = admin
+        .find(Locator::XPath(
+            "//article[contains(., 'shuji')]//p[contains(., '初始密码:')]/code",
+        ))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(slip.chars().count(), 16, "{slip}");
+    // The first sign-in leads to choosing one's own password.
+    let phone = tempfile::tempdir().unwrap();
+    let c = browser(&d, 390, &phone).await;
+    site.sign_in_with(&c, "shuji", &slip).await;
+    wait_text(&c, "新密码").await;
+    assert_eq!(c.current_url().await.unwrap().path(), "/me/password");
+    for c in [admin, c] {
         c.close().await.unwrap();
     }
 }

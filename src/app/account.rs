@@ -95,7 +95,9 @@ pub async fn sign_in(
     let found = db::users::credentials(&mut conn, &login).await?;
     drop(conn);
     let (stored, user_id, active) = match found {
-        Some(c) => (Some(c.password_hash), Some(c.user_id), c.active),
+        // An account without a password (imported, none issued yet) is checked like an unknown
+        // login: the same time, and refused.
+        Some(c) => (c.password_hash, Some(c.user_id), c.active),
         None => (None, None, false),
     };
     let matches = password::verify(creds.password, stored, &state.dummy_hash).await?;
@@ -202,7 +204,7 @@ pub async fn change_password(
     let new = NewPassword::parse(&change.new_password)
         .map_err(|m| AppError::invalid("new_password", m))?;
     let stored = db::users::password_hash(&mut *state.pool.acquire().await?, user.user_id).await?;
-    if !password::verify(change.current_password, Some(stored), &state.dummy_hash).await? {
+    if !password::verify(change.current_password, stored, &state.dummy_hash).await? {
         return Err(AppError::invalid("current_password", "当前密码不正确"));
     }
     let hash = password::hash(new.expose().to_owned()).await?;
@@ -218,4 +220,71 @@ pub async fn change_password(
         .await?;
     state.sessions.forget_user(user.user_id);
     Ok(())
+}
+
+/// Changes to one's mail settings; absent fields stay as they are.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+pub struct MailSettingsChange {
+    /// An address, or empty for none.
+    pub email: Option<String>,
+    /// `true`: notifications stay in the app only.
+    pub mail_opt_out: Option<bool>,
+}
+
+/// One's address and whether notifications also come by mail; `mail_enabled` says whether the
+/// server sends mail at all.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MailSettingsView {
+    pub email: Option<String>,
+    pub mail_opt_out: bool,
+    pub mail_enabled: bool,
+}
+
+pub async fn mail_settings(
+    state: &Services,
+    user: &CurrentUser,
+) -> Result<MailSettingsView, AppError> {
+    user.can(Action::ManageOwnAccount)?;
+    let s = db::users::mail_settings(&mut *state.pool.acquire().await?, user.user_id).await?;
+    Ok(MailSettingsView {
+        email: s.email,
+        mail_opt_out: s.mail_opt_out,
+        mail_enabled: state.config.mail.is_some(),
+    })
+}
+
+/// Sets one's own address or opts out of (or back into) mail.
+pub async fn change_mail_settings(
+    state: &Services,
+    user: &CurrentUser,
+    change: MailSettingsChange,
+) -> Result<MailSettingsView, AppError> {
+    user.can(Action::ManageOwnAccount)?;
+    let email = match change.email.as_deref().map(str::trim) {
+        None => None,
+        Some("") => Some(None),
+        Some(e) => Some(Some(
+            crate::domain::account::parse_email(e).map_err(|m| AppError::invalid("email", m))?,
+        )),
+    };
+    let mut tx = state.pool.begin().await?;
+    let before = db::users::mail_settings(&mut tx, user.user_id).await?;
+    if let Some(email) = &email {
+        db::users::set_email(&mut tx, user.user_id, email.as_deref()).await?;
+    }
+    if let Some(opt_out) = change.mail_opt_out {
+        db::users::set_mail_opt_out(&mut tx, user.user_id, opt_out).await?;
+    }
+    let after = db::users::mail_settings(&mut tx, user.user_id).await?;
+    state
+        .commit(
+            tx,
+            user,
+            Change::new(Chain::Org, "user.mail_settings", "user")
+                .entity(user.user_id)
+                .before(&before)
+                .after(&after),
+        )
+        .await?;
+    mail_settings(state, user).await
 }

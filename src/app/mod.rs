@@ -11,6 +11,7 @@ pub mod error;
 pub mod followup;
 pub mod home;
 pub mod input;
+pub mod mail;
 pub mod meeting;
 pub mod minutes;
 pub mod organisation;

@@ -241,24 +241,27 @@ impl AuditLog {
         change: Change,
     ) -> sqlx::Result<Head> {
         let chain = change.chain.key();
-        let now = OffsetDateTime::now_utc();
-        // PostgreSQL keeps microseconds; hash exactly what is stored.
-        let occurred_at = now
-            .replace_nanosecond(now.nanosecond() / 1000 * 1000)
-            .expect("truncated nanoseconds are in range");
-        let audit_entry_id = Uuid::now_v7();
-        let hashed = Hashed {
-            chain: &chain,
-            audit_entry_id,
-            occurred_at,
-            actor_id: actor.user_id,
-            action: change.action,
-            entity_type: change.entity_type,
-            entity_id: change.entity_id.as_deref(),
-            before: change.before.as_ref(),
-            after: change.after.as_ref(),
-            client_addr: actor.client_addr.as_deref(),
-        };
+        Ok(self
+            .append_all(conn, actor, &chain, vec![change])
+            .await?
+            .pop()
+            .expect("one entry appended"))
+    }
+
+    /// Appends entries to one chain (`chain`, the key of every change's chain) in order, under
+    /// one lock of its head and in one statement: a bulk action (the roster import) writes each
+    /// of its entries as a single action would, without a round trip per entry.
+    pub async fn append_all(
+        &self,
+        conn: &mut PgConnection,
+        actor: &Actor,
+        chain: &str,
+        changes: Vec<Change>,
+    ) -> sqlx::Result<Vec<Head>> {
+        debug_assert!(changes.iter().all(|c| c.chain.key() == chain));
+        if changes.is_empty() {
+            return Ok(Vec::new());
+        }
         let head = loop {
             let head = sqlx::query!(
                 r#"select seq, hash, keyed_from from audit_lock_head($1)"#,
@@ -278,34 +281,88 @@ impl AuditLog {
             .execute(&mut *conn)
             .await?;
         };
-        let seq = head.seq.unwrap_or(0) + 1;
-        let prev = head.hash.unwrap_or_else(|| GENESIS.to_vec());
-        let hash = hashed.mac(&self.keys, &prev, seq);
+        let mut seq = head.seq.unwrap_or(0);
+        let mut prev = head.hash.unwrap_or_else(|| GENESIS.to_vec());
+        let n = changes.len();
+        let (mut ids, mut seqs, mut times) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        let (mut actions, mut types, mut entities) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        let (mut befores, mut afters, mut prevs, mut hashes) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        let mut heads = Vec::with_capacity(n);
+        for change in changes {
+            let now = OffsetDateTime::now_utc();
+            // PostgreSQL keeps microseconds; hash exactly what is stored.
+            let occurred_at = now
+                .replace_nanosecond(now.nanosecond() / 1000 * 1000)
+                .expect("truncated nanoseconds are in range");
+            let audit_entry_id = Uuid::now_v7();
+            seq += 1;
+            let hash = Hashed {
+                chain,
+                audit_entry_id,
+                occurred_at,
+                actor_id: actor.user_id,
+                action: change.action,
+                entity_type: change.entity_type,
+                entity_id: change.entity_id.as_deref(),
+                before: change.before.as_ref(),
+                after: change.after.as_ref(),
+                client_addr: actor.client_addr.as_deref(),
+            }
+            .mac(&self.keys, &prev, seq);
+            heads.push(Head {
+                chain: chain.to_owned(),
+                seq,
+                hash: hex::encode(&hash),
+            });
+            ids.push(audit_entry_id);
+            seqs.push(seq);
+            times.push(occurred_at);
+            actions.push(change.action);
+            types.push(change.entity_type);
+            entities.push(change.entity_id);
+            befores.push(change.before);
+            afters.push(change.after);
+            prevs.push(std::mem::replace(&mut prev, hash.clone()));
+            hashes.push(hash);
+        }
         sqlx::query!(
             "insert into audit_entry (audit_entry_id, chain, seq, occurred_at, actor_id, action,
                  entity_type, entity_id, before, after, client_addr, prev_hash, hash)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-            audit_entry_id,
+             select id, $2, seq, at, $5, action, entity_type, entity_id, before, after, $11,
+                    prev_hash, hash
+             from unnest($1::uuid[], $3::bigint[], $4::timestamptz[], $6::text[], $7::text[],
+                         $8::text[], $9::jsonb[], $10::jsonb[], $12::bytea[], $13::bytea[])
+                  as e(id, seq, at, action, entity_type, entity_id, before, after, prev_hash, hash)",
+            &ids,
             chain,
-            seq,
-            occurred_at,
+            &seqs,
+            &times,
             actor.user_id as _,
-            change.action,
-            change.entity_type,
-            change.entity_id,
-            change.before,
-            change.after,
+            &actions as &[&str],
+            &types as &[&str],
+            &entities as &[Option<String>],
+            &befores as &[Option<Value>],
+            &afters as &[Option<Value>],
             actor.client_addr,
-            prev,
-            hash
+            &prevs,
+            &hashes
         )
         .execute(&mut *conn)
         .await?;
-        Ok(Head {
-            chain,
-            seq,
-            hash: hex::encode(hash),
-        })
+        Ok(heads)
     }
 
     /// The keeper of this server's checkpoints.

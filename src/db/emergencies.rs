@@ -88,7 +88,7 @@ pub async fn emergencies_of_meeting(
     meeting_id: MeetingId,
 ) -> sqlx::Result<Vec<Emergency>> {
     emergency_select!(
-        "where e.meeting_id = $1 order by e.occurred_at",
+        "where e.meeting_id = $1 order by e.occurred_at, e.emergency_id",
         meeting_id as _
     )
     .fetch_all(conn)
@@ -103,7 +103,7 @@ pub async fn emergencies_pending(
     emergency_select!(
         "where e.party_group_id = $1 and (e.meeting_id is null or exists (
              select 1 from meeting m where m.meeting_id = e.meeting_id and m.status <> 'closed'))
-         order by e.occurred_at",
+         order by e.occurred_at, e.emergency_id",
         party_group_id as _
     )
     .fetch_all(conn)

@@ -25,6 +25,7 @@ pub mod meetings;
 pub mod notifications;
 pub mod party_groups;
 pub mod records;
+pub mod roster_imports;
 pub mod sections;
 pub mod sessions;
 pub mod topics;

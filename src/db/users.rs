@@ -108,7 +108,13 @@ pub async fn count(conn: &mut PgConnection) -> sqlx::Result<i64> {
         .await
 }
 
-pub async fn insert(conn: &mut PgConnection, user: &User, password_hash: &str) -> sqlx::Result<()> {
+/// Inserts an account; without a password hash (an imported account) nobody can sign in to
+/// it until the admin issues a first password.
+pub async fn insert(
+    conn: &mut PgConnection,
+    user: &User,
+    password_hash: Option<&str>,
+) -> sqlx::Result<()> {
     sqlx::query!(
         "insert into app_user (user_id, login, name, password_hash, section_id, active, created_at)
          values ($1, $2, $3, $4, $5, $6, $7)",
@@ -123,6 +129,46 @@ pub async fn insert(conn: &mut PgConnection, user: &User, password_hash: &str) -
     .execute(&mut *conn)
     .await?;
     set_roles(conn, user.user_id, &user.roles).await
+}
+
+/// Inserts imported accounts in one statement each for the accounts and their roles; none has
+/// a password yet.
+pub async fn insert_imported(
+    conn: &mut PgConnection,
+    users: &[User],
+    emails: &[Option<String>],
+) -> sqlx::Result<()> {
+    let ids: Vec<UserId> = users.iter().map(|u| u.user_id).collect();
+    let logins: Vec<&str> = users.iter().map(|u| u.login.as_str()).collect();
+    let names: Vec<&str> = users.iter().map(|u| u.name.as_str()).collect();
+    let sections: Vec<Option<SectionId>> = users.iter().map(|u| u.section_id).collect();
+    let created: Vec<OffsetDateTime> = users.iter().map(|u| u.created_at).collect();
+    sqlx::query!(
+        "insert into app_user (user_id, login, name, section_id, email, active, created_at)
+         select id, login, name, section_id, email, true, created_at
+         from unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::text[],
+                     $6::timestamptz[]) as u(id, login, name, section_id, email, created_at)",
+        &ids as &[UserId],
+        &logins as &[&str],
+        &names as &[&str],
+        &sections as &[Option<SectionId>],
+        emails as &[Option<String>],
+        &created
+    )
+    .execute(&mut *conn)
+    .await?;
+    let (holders, roles): (Vec<UserId>, Vec<&str>) = users
+        .iter()
+        .flat_map(|u| u.roles.iter().map(|r| (u.user_id, r.as_str())))
+        .unzip();
+    sqlx::query!(
+        "insert into user_role (user_id, role) select * from unnest($1::uuid[], $2::text[])",
+        &holders as &[UserId],
+        &roles as &[&str]
+    )
+    .execute(conn)
+    .await
+    .map(drop)
 }
 
 /// Saves name, section, active flag and roles of an existing user.
@@ -178,7 +224,7 @@ pub async fn set_password_hash(
 /// What sign-in needs to know about a login.
 pub struct Credentials {
     pub user_id: UserId,
-    pub password_hash: String,
+    pub password_hash: Option<String>,
     pub active: bool,
 }
 
@@ -195,7 +241,10 @@ pub async fn credentials(
     .await
 }
 
-pub async fn password_hash(conn: &mut PgConnection, user_id: UserId) -> sqlx::Result<String> {
+pub async fn password_hash(
+    conn: &mut PgConnection,
+    user_id: UserId,
+) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar!(
         "select password_hash from app_user where user_id = $1",
         user_id as _
@@ -217,4 +266,88 @@ pub async fn section_of(
     .fetch_optional(conn)
     .await?;
     Ok(row.map(|r| (r.section_id, r.kind)))
+}
+
+/// A person's e-mail address and whether they want notifications by mail.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct MailSettings {
+    pub email: Option<String>,
+    pub mail_opt_out: bool,
+}
+
+pub async fn mail_settings(conn: &mut PgConnection, user_id: UserId) -> sqlx::Result<MailSettings> {
+    sqlx::query_as!(
+        MailSettings,
+        "select email, mail_opt_out from app_user where user_id = $1",
+        user_id as _
+    )
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn set_email(
+    conn: &mut PgConnection,
+    user_id: UserId,
+    email: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update app_user set email = $2, updated_at = now() where user_id = $1",
+        user_id as _,
+        email
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+pub async fn set_mail_opt_out(
+    conn: &mut PgConnection,
+    user_id: UserId,
+    opt_out: bool,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update app_user set mail_opt_out = $2, updated_at = now() where user_id = $1",
+        user_id as _,
+        opt_out
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// Every account's e-mail address, for the roster export.
+pub async fn emails(conn: &mut PgConnection) -> sqlx::Result<Vec<(UserId, String)>> {
+    let rows = sqlx::query!(
+        r#"select user_id as "user_id: UserId", email as "email!" from app_user where email is not null"#
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.user_id, r.email)).collect())
+}
+
+/// Whether the account has a password: imported ones have none until the admin issues one.
+pub async fn without_password(conn: &mut PgConnection) -> sqlx::Result<Vec<UserId>> {
+    sqlx::query_scalar!(
+        r#"select user_id as "user_id: UserId" from app_user where password_hash is null and active
+           order by created_at, login"#
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Sets the first password of an account that has none; false when it has one by now.
+pub async fn set_first_password(
+    conn: &mut PgConnection,
+    user_id: UserId,
+    password_hash: &str,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "update app_user set password_hash = $2, must_change_password = true, updated_at = now()
+         where user_id = $1 and password_hash is null",
+        user_id as _,
+        password_hash
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

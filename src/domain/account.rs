@@ -50,6 +50,22 @@ pub fn parse_name(raw: &str, max: usize) -> Result<String, String> {
     Ok(name.to_owned())
 }
 
+/// An e-mail address as far as it can be told without sending to it: one `@` with text on both
+/// sides, a dot in the domain, no spaces or control characters, at most 254 characters.
+pub fn parse_email(raw: &str) -> Result<String, &'static str> {
+    let e = raw.trim();
+    let bad = "邮箱格式不正确(例如 zhang.wei@example.gov.cn)";
+    let (local, domain) = e.split_once('@').ok_or(bad)?;
+    let ok = !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && e.len() <= 254
+        && !e.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok { Ok(e.to_owned()) } else { Err(bad) }
+}
+
 /// A new password: 10–128 characters, not all of one kind (letters only or digits only).
 /// Never `Debug`-printed.
 pub struct NewPassword(String);
@@ -102,6 +118,14 @@ pub fn check_may_join_group(roles: &[Role]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_as_people_write_them() {
+        assert_eq!(parse_email(" a@b.cn ").as_deref(), Ok("a@b.cn"));
+        for bad in ["a@b", "@b.cn", "a b@c.cn", "a@.cn", "a@@b.cn", "a@b.cn."] {
+            assert!(parse_email(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn the_admin_holds_no_other_role_and_joins_no_group() {

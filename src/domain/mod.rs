@@ -23,6 +23,11 @@ macro_rules! vocabulary {
                 match self { $($name::$variant => $zh),+ }
             }
 
+            /// Parses what a person writes in a spreadsheet: the Chinese label or the API name.
+            pub fn parse_written(s: &str) -> Option<Self> {
+                match s { $($api | $zh => Some($name::$variant),)+ _ => None }
+            }
+
             /// Parses a list of API names, refusing unknown ones; sorted, without repeats.
             pub fn parse_list<S: AsRef<str>>(names: &[S]) -> Result<Vec<Self>, String> {
                 let mut list = Vec::with_capacity(names.len());
@@ -60,6 +65,7 @@ pub mod counting;
 pub mod deliberation;
 pub mod duties;
 pub mod ids;
+pub mod mail;
 pub mod material;
 pub mod meeting;
 pub mod money;
@@ -67,6 +73,7 @@ pub mod org;
 pub mod paper_vote;
 pub mod records;
 pub mod role;
+pub mod roster;
 pub mod rule;
 pub mod secret_ballot;
 pub mod settings;

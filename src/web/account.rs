@@ -14,9 +14,11 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::{AppError, Problem};
-use super::extract::{Client, CurrentUser, Face, Input, PageForm, Query, SignInJson};
+use super::extract::{Client, CurrentUser, Face, FormOr, Input, PageForm, Query, SignInJson};
 use super::pages::Layout;
-use crate::app::account::{self, Credentials, Me, PasswordChange, SessionCreated};
+use crate::app::account::{
+    self, Credentials, MailSettingsChange, MailSettingsView, Me, PasswordChange, SessionCreated,
+};
 use crate::auth::session;
 use crate::db;
 use crate::db::party_groups::Membership;
@@ -26,6 +28,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(create_session, sign_out))
         .routes(routes!(me))
         .routes(routes!(change_password))
+        .routes(routes!(mail_settings, change_mail_settings))
 }
 
 pub fn page_routes() -> axum::Router<AppState> {
@@ -35,6 +38,7 @@ pub fn page_routes() -> axum::Router<AppState> {
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(sign_out))
         .route("/me/password", get(password_page).post(change_password))
+        .route("/me/mail", get(mail_page).post(change_mail_settings))
 }
 
 // ---- API ----
@@ -215,6 +219,62 @@ async fn login_submit(
         error: Some(error),
     };
     Ok((StatusCode::UNAUTHORIZED, page).into_response())
+}
+
+/// One's address and whether notifications also come by mail.
+#[utoipa::path(get, path = "/api/v1/me/mail", tag = "session",
+    responses((status = 200, body = MailSettingsView), (status = 401, body = Problem)))]
+async fn mail_settings(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<MailSettingsView>, AppError> {
+    Ok(Json(account::mail_settings(&state, &user).await?))
+}
+
+/// Set one's address, or opt out of mail (notifications stay in the app).
+#[utoipa::path(put, path = "/api/v1/me/mail", tag = "session", request_body = MailSettingsChange,
+    responses((status = 200, body = MailSettingsView), (status = 401, body = Problem),
+              (status = 422, body = Problem)))]
+async fn change_mail_settings(
+    State(state): State<AppState>,
+    face: Face,
+    user: CurrentUser,
+    FormOr(change, _): FormOr<MailSettingsChange, MailForm>,
+) -> Result<Response, AppError> {
+    let view = account::change_mail_settings(&state, &user, change).await?;
+    face.answer("/me/mail".into(), async { Ok(Json(view)) })
+        .await
+}
+
+/// The mail form: the box ticked means mail is wanted, so unticked is the opt-out.
+#[derive(Deserialize)]
+struct MailForm {
+    #[serde(default)]
+    email: String,
+    wanted: Option<String>,
+}
+
+impl From<MailForm> for MailSettingsChange {
+    fn from(form: MailForm) -> MailSettingsChange {
+        MailSettingsChange {
+            email: Some(form.email),
+            mail_opt_out: Some(form.wanted.is_none()),
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "account/mail.html")]
+struct MailPage {
+    layout: Layout,
+    settings: MailSettingsView,
+}
+
+async fn mail_page(State(state): State<AppState>, user: CurrentUser) -> Result<MailPage, AppError> {
+    Ok(MailPage {
+        layout: Layout::new("邮件通知", Some(&user)),
+        settings: account::mail_settings(&state, &user).await?,
+    })
 }
 
 #[derive(Template, WebTemplate)]

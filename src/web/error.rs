@@ -67,7 +67,7 @@ impl AppError {
             AppError::PasswordChangeRequired => (
                 403,
                 "须先修改密码",
-                "您的密码已由系统管理员重置,请先设置新密码。".to_owned(),
+                "您的密码是系统管理员设置的(初始密码或重置),请先设置自己的新密码。".to_owned(),
             ),
             AppError::Internal(_) => (
                 500,

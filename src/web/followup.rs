@@ -294,40 +294,36 @@ async fn board_page(
 
 /// One CSV field, quoted when it holds a separator, a quote or a line break (RFC 4180); a
 /// leading formula character is neutralised so spreadsheets do not evaluate it.
-fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
-}
-
 pub fn tasks_csv(tasks: &[TaskView]) -> String {
-    // A byte-order mark so that spreadsheet programs read the Chinese text as UTF-8.
-    let mut out =
-        String::from("\u{feff}会议,决定事项,牵头人,配合科室,完成时限,工作要求,状态,最新进展\r\n");
-    for t in tasks {
-        let row = [
-            t.task.meeting_title.as_str(),
-            t.task.title.as_str(),
-            t.task.lead_name.as_str(),
-            &t.task.section_names.join("、"),
-            &t.task.due_on.to_string(),
-            t.task.description.as_str(),
-            t.urgency.label_zh(),
-            t.task.last_note.as_deref().unwrap_or(""),
-        ]
-        .map(csv_field)
-        .join(",");
-        out.push_str(&row);
-        out.push_str("\r\n");
-    }
-    out
+    let sections: Vec<String> = tasks
+        .iter()
+        .map(|t| t.task.section_names.join("、"))
+        .collect();
+    let due: Vec<String> = tasks.iter().map(|t| t.task.due_on.to_string()).collect();
+    crate::spreadsheet::write_csv(
+        &[
+            "会议",
+            "决定事项",
+            "牵头人",
+            "配合科室",
+            "完成时限",
+            "工作要求",
+            "状态",
+            "最新进展",
+        ],
+        tasks.iter().enumerate().map(|(i, t)| {
+            vec![
+                t.task.meeting_title.as_str(),
+                t.task.title.as_str(),
+                t.task.lead_name.as_str(),
+                &sections[i],
+                &due[i],
+                t.task.description.as_str(),
+                t.urgency.label_zh(),
+                t.task.last_note.as_deref().unwrap_or(""),
+            ]
+        }),
+    )
 }
 
 async fn board_csv(
@@ -380,18 +376,4 @@ async fn task_page(
         may_remind,
         detail,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::csv_field;
-
-    #[test]
-    fn csv_fields_are_quoted_and_formulas_neutralised() {
-        assert_eq!(csv_field("修订协议"), "修订协议");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("他说\"好\""), "\"他说\"\"好\"\"\"");
-        assert_eq!(csv_field("=SUM(A1)"), "'=SUM(A1)");
-        assert_eq!(csv_field("第一行\n第二行"), "\"第一行\n第二行\"");
-    }
 }

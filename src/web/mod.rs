@@ -24,6 +24,7 @@ pub mod paper;
 pub mod party_groups;
 pub mod people;
 pub mod refusal;
+pub mod roster;
 pub mod summary;
 pub mod topics;
 
@@ -101,6 +102,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(account::api_routes())
         .merge(people::api_routes())
+        .merge(roster::api_routes())
         .merge(party_groups::api_routes())
         .merge(audit_log::api_routes())
         .merge(topics::api_routes())
@@ -125,6 +127,7 @@ pub fn app(state: AppState) -> Router {
     let pages = Router::new()
         .merge(account::page_routes())
         .merge(people::page_routes())
+        .merge(roster::page_routes())
         .merge(party_groups::page_routes())
         .merge(audit_log::page_routes())
         .merge(topics::page_routes())

@@ -15,7 +15,9 @@ use super::AppState;
 use super::error::{AppError, Problem};
 use super::extract::{CurrentUser, Face, FormOr, Input, Path};
 use super::pages::Layout;
-use crate::app::organisation::{self as people, NewSection, NewUser, SectionChange, UserChange};
+use crate::app::organisation::{
+    self as people, FirstPassword, NewSection, NewUser, SectionChange, UserChange,
+};
 use crate::db::party_groups::PartyGroup;
 use crate::db::{sections::Section, users::User};
 use crate::domain::ids::{SectionId, UserId};
@@ -28,6 +30,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(update_section))
         .routes(routes!(list_users, create_user))
         .routes(routes!(get_user, update_user))
+        .routes(routes!(first_passwords))
 }
 
 /// The pages, and the same action handlers under their forms.
@@ -38,6 +41,7 @@ pub fn page_routes() -> axum::Router<AppState> {
         .route("/sections/{id}", post(update_section))
         .route("/users", get(users_page).post(create_user))
         .route("/users/{id}", get(user_page).post(update_user))
+        .route("/users/first-passwords", post(first_passwords))
 }
 
 fn user_page_of(id: impl std::fmt::Display) -> String {
@@ -150,6 +154,40 @@ async fn update_user(
         .await
 }
 
+/// Issue first passwords to active accounts that have none (imported ones), up to 50 at a
+/// time: shown once, to print and hand over; each must be replaced at the first sign-in.
+#[utoipa::path(post, path = "/api/v1/users/first-passwords", tag = "organisation",
+    responses((status = 201, body = Vec<FirstPassword>), (status = 403, body = Problem)))]
+async fn first_passwords(
+    State(state): State<AppState>,
+    face: Face,
+    user: CurrentUser,
+) -> Result<Response, AppError> {
+    let issued = people::issue_first_passwords(&state, &user).await?;
+    let left = people::without_password(&state, &user).await?.len();
+    // The passwords exist only in this answer (never cached: `guard`), so the page shows them
+    // instead of redirecting.
+    let mut answer = face.show(issued, |issued| FirstPasswordsPage {
+        layout: Layout::new("初始密码单", Some(&user)),
+        issued,
+        left,
+        at_once: people::FIRST_PASSWORDS_AT_ONCE,
+    });
+    if face == Face::Api {
+        *answer.status_mut() = StatusCode::CREATED;
+    }
+    Ok(answer)
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "people/first_passwords.html")]
+struct FirstPasswordsPage {
+    layout: Layout,
+    issued: Vec<FirstPassword>,
+    left: usize,
+    at_once: usize,
+}
+
 /// The section form: its groups are checkboxes, so none ticked means it serves none.
 #[derive(Deserialize)]
 struct SectionForm {
@@ -190,6 +228,8 @@ struct UserForm {
     roles: Vec<String>,
     active: Option<String>,
     password: Option<String>,
+    #[serde(default)]
+    email: String,
 }
 
 impl From<UserForm> for UserChange {
@@ -200,6 +240,7 @@ impl From<UserForm> for UserChange {
             roles: Some(form.roles),
             active: Some(form.active.is_some()),
             password: form.password,
+            email: Some(form.email),
         }
     }
 }
@@ -285,6 +326,7 @@ async fn users_page(
 struct UserPage {
     layout: Layout,
     user: User,
+    email: String,
     sections: Vec<Section>,
     roles: &'static [Role],
 }
@@ -306,9 +348,13 @@ async fn user_page(
 ) -> Result<UserPage, AppError> {
     let user = people::user(&state, &actor, id).await?;
     let (sections, _) = people::sections(&state, &actor).await?;
+    let email = people::email_of(&state, &actor, id)
+        .await?
+        .unwrap_or_default();
     Ok(UserPage {
         layout: Layout::new(format!("用户:{}", user.name), Some(&actor)),
         user,
+        email,
         sections,
         roles: Role::ALL,
     })

@@ -122,6 +122,14 @@ fn routes() -> Vec<Route> {
             SignedIn,
             422,
         ),
+        api("GET", "/api/v1/me/mail", None, SignedIn, 200),
+        api(
+            "PUT",
+            "/api/v1/me/mail",
+            Some(json!({"mail_opt_out": false})),
+            SignedIn,
+            200,
+        ),
         api("GET", "/api/v1/sections", None, Admin, 200),
         api(
             "PATCH",
@@ -148,6 +156,25 @@ fn routes() -> Vec<Route> {
             201,
         ),
         api("GET", "/api/v1/users/{user}", None, Admin, 200),
+        // The roster: an upload needs a multipart body (a JSON one is refused as input).
+        api(
+            "POST",
+            "/api/v1/roster/imports",
+            Some(json!({})),
+            Admin,
+            422,
+        ),
+        api("GET", "/api/v1/roster/imports/{import}", None, Admin, 200),
+        api(
+            "POST",
+            "/api/v1/roster/imports/{import}/apply",
+            None,
+            Admin,
+            200,
+        ),
+        api("GET", "/api/v1/roster/template/people", None, Admin, 200),
+        api("GET", "/api/v1/roster/export/members", None, Admin, 200),
+        api("POST", "/api/v1/users/first-passwords", None, Admin, 201),
         api(
             "PATCH",
             "/api/v1/users/{user}",
@@ -741,6 +768,8 @@ fn routes() -> Vec<Route> {
         page("GET", "/login", None, Anyone, 200),
         page("GET", "/", None, SignedIn, 200),
         page("GET", "/me/password", None, SignedIn, 200),
+        page("GET", "/me/mail", None, SignedIn, 200),
+        page("POST", "/me/mail", Some("email=&wanted=yes"), SignedIn, 303),
         page("GET", "/sections", None, Admin, 200),
         page(
             "POST",
@@ -758,6 +787,12 @@ fn routes() -> Vec<Route> {
             303,
         ),
         page("GET", "/users/{user}", None, Admin, 200),
+        page("GET", "/roster", None, Admin, 200),
+        page("GET", "/roster/imports/{import}", None, Admin, 200),
+        page("GET", "/roster/template/members", None, Admin, 200),
+        page("GET", "/roster/export/people", None, Admin, 200),
+        // The slips are shown at once (the passwords exist only in this answer).
+        page("POST", "/users/first-passwords", Some(""), Admin, 200),
         page(
             "POST",
             "/users/{user}",
@@ -1237,6 +1272,18 @@ async fn authorization_matrix_of_every_route() {
         )
         .await;
     let spare_section = spare_section["section_id"].as_str().unwrap().to_owned();
+    let roster = "姓名,登录名,科室,角色\r\n矩阵,matrix.person,,科室工作人员\r\n";
+    let (status, uploaded) = app
+        .upload(
+            "/api/v1/roster/imports",
+            &admin,
+            "matrix.csv",
+            roster.as_bytes(),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{uploaded}");
+    let import = uploaded["import_id"].as_str().unwrap().to_owned();
     let mut tokens = Vec::new();
     for who in ACTORS {
         let token = match who {
@@ -1292,6 +1339,7 @@ async fn authorization_matrix_of_every_route() {
                     .replace("{checkpoint}", &checkpoint)
                     .replace("{admin}", &admin_id.to_string())
                     .replace("{section}", &spare_section)
+                    .replace("{import}", &import)
                     .replace("{n}", &n.to_string())
             };
             let path = fill(route.path);
@@ -1419,6 +1467,9 @@ async fn openapi_documents_exactly_the_api_routes() {
             .replace("{checkpoint}", "{id}")
             .replace("{admin}", "{id}")
             .replace("{section}", "{id}")
+            .replace("{import}", "{id}")
+            .replace("/roster/template/people", "/roster/template/{list}")
+            .replace("/roster/export/members", "/roster/export/{list}")
     };
     let mut tested: BTreeSet<String> = routes()
         .iter()

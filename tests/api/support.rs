@@ -688,3 +688,265 @@ pub fn docx_text(bytes: &[u8]) -> String {
     }
     document
 }
+
+/// A minimal .xlsx workbook (the parts Excel writes, cells as inline strings) with one sheet
+/// per `(name, rows)`.
+pub fn xlsx(sheets: &[(&str, Vec<Vec<String>>)]) -> Vec<u8> {
+    use std::io::Write;
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    let mut part = |name: &str, xml: String| {
+        zip.start_file(name, options).unwrap();
+        zip.write_all(xml.as_bytes()).unwrap();
+    };
+    let overrides: String = (1..=sheets.len())
+        .map(|i| format!(r#"<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>"#))
+        .collect();
+    part(
+        "[Content_Types].xml",
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>{overrides}</Types>"#
+        ),
+    );
+    part("_rels/.rels", r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#.into());
+    let entries: String = sheets
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| {
+            format!(
+                r#"<sheet name="{}" sheetId="{}" r:id="rId{}"/>"#,
+                escape(name),
+                i + 1,
+                i + 1
+            )
+        })
+        .collect();
+    part(
+        "xl/workbook.xml",
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>{entries}</sheets></workbook>"#
+        ),
+    );
+    let rels: String = (1..=sheets.len())
+        .map(|i| format!(r#"<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet{i}.xml"/>"#))
+        .collect();
+    part(
+        "xl/_rels/workbook.xml.rels",
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{rels}</Relationships>"#
+        ),
+    );
+    for (i, (_, rows)) in sheets.iter().enumerate() {
+        let mut data = String::new();
+        for (r, row) in rows.iter().enumerate() {
+            data.push_str(&format!(r#"<row r="{}">"#, r + 1));
+            for (c, cell) in row.iter().enumerate() {
+                let col = (b'A' + c as u8) as char;
+                data.push_str(&format!(
+                    r#"<c r="{col}{}" t="inlineStr"><is><t>{}</t></is></c>"#,
+                    r + 1,
+                    escape(cell)
+                ));
+            }
+            data.push_str("</row>");
+        }
+        part(
+            &format!("xl/worksheets/sheet{}.xml", i + 1),
+            format!(
+                r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{data}</sheetData></worksheet>"#
+            ),
+        );
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+/// Rows of text cells from string literals.
+pub fn rows(cells: &[&[&str]]) -> Vec<Vec<String>> {
+    cells
+        .iter()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect()
+}
+
+/// A local SMTP server started by a test: it accepts every mail and keeps it, so the mailer
+/// talks to a real SMTP peer over TCP.
+pub struct SmtpSink {
+    pub port: u16,
+    mails: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
+}
+
+/// A mail as the sink received it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub to: Vec<String>,
+    /// The message as sent, headers and (encoded) body.
+    pub data: String,
+}
+
+impl SmtpSink {
+    pub async fn start() -> SmtpSink {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mails = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = mails.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(smtp_session(stream, kept.clone()));
+            }
+        });
+        SmtpSink { port, mails }
+    }
+
+    pub fn mails(&self) -> Vec<Received> {
+        self.mails.lock().unwrap().clone()
+    }
+}
+
+async fn smtp_session(
+    stream: tokio::net::TcpStream,
+    mails: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
+) -> std::io::Result<()> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read);
+    write.write_all(b"220 sink ESMTP\r\n").await?;
+    let mut to = Vec::new();
+    loop {
+        let mut line = String::new();
+        if lines.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let verb = line.trim_end().to_ascii_uppercase();
+        let reply: &[u8] = if verb.starts_with("EHLO") {
+            b"250-sink\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n"
+        } else if verb.starts_with("MAIL FROM") {
+            to.clear();
+            b"250 OK\r\n"
+        } else if verb.starts_with("RCPT TO") {
+            to.push(
+                line.trim_end()[8..]
+                    .trim_matches(['<', '>', ' '])
+                    .to_owned(),
+            );
+            b"250 OK\r\n"
+        } else if verb == "DATA" {
+            write.write_all(b"354 go ahead\r\n").await?;
+            let mut data = String::new();
+            loop {
+                let mut l = String::new();
+                if lines.read_line(&mut l).await? == 0 || l == ".\r\n" {
+                    break;
+                }
+                data.push_str(&l);
+            }
+            mails.lock().unwrap().push(Received {
+                to: std::mem::take(&mut to),
+                data,
+            });
+            b"250 OK queued\r\n"
+        } else if verb == "QUIT" {
+            write.write_all(b"221 bye\r\n").await?;
+            return Ok(());
+        } else if verb.starts_with("HELO") || verb == "RSET" || verb == "NOOP" {
+            b"250 OK\r\n"
+        } else {
+            b"502 not implemented\r\n"
+        };
+        write.write_all(reply).await?;
+    }
+}
+
+impl Received {
+    /// The headers, folded lines joined.
+    fn headers(&self) -> Vec<(String, String)> {
+        let head = self.data.split("\r\n\r\n").next().unwrap_or("");
+        let mut headers: Vec<(String, String)> = Vec::new();
+        for line in head.split("\r\n") {
+            if line.starts_with([' ', '\t']) {
+                if let Some(last) = headers.last_mut() {
+                    last.1.push_str(line);
+                }
+            } else if let Some((k, v)) = line.split_once(':') {
+                headers.push((k.to_ascii_lowercase(), v.trim().to_owned()));
+            }
+        }
+        headers
+    }
+
+    fn header(&self, name: &str) -> String {
+        self.headers()
+            .into_iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
+            .unwrap_or_default()
+    }
+
+    /// The subject, its RFC 2047 words decoded.
+    pub fn subject(&self) -> String {
+        use base64::Engine;
+        self.header("subject")
+            .split_whitespace()
+            .map(|word| {
+                let inner = word
+                    .strip_prefix("=?utf-8?b?")
+                    .or_else(|| word.strip_prefix("=?UTF-8?B?"))
+                    .and_then(|w| w.strip_suffix("?="));
+                match inner {
+                    Some(b64) => String::from_utf8(
+                        base64::engine::general_purpose::STANDARD
+                            .decode(b64)
+                            .unwrap(),
+                    )
+                    .unwrap(),
+                    None => word.to_owned(),
+                }
+            })
+            .collect()
+    }
+
+    /// The text, its transfer encoding undone.
+    pub fn body(&self) -> String {
+        use base64::Engine;
+        let raw = self.data.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+        // SMTP doubles a leading dot on a line.
+        let raw = raw.replace("\r\n..", "\r\n.");
+        match self
+            .header("content-transfer-encoding")
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "base64" => {
+                let compact: String = raw.split_whitespace().collect();
+                String::from_utf8(
+                    base64::engine::general_purpose::STANDARD
+                        .decode(compact)
+                        .unwrap(),
+                )
+                .unwrap()
+            }
+            "quoted-printable" => {
+                let joined = raw.replace("=\r\n", "");
+                let mut bytes = Vec::new();
+                let mut it = joined.bytes();
+                while let Some(b) = it.next() {
+                    if b == b'=' {
+                        let hex = [it.next().unwrap(), it.next().unwrap()];
+                        bytes.push(
+                            u8::from_str_radix(std::str::from_utf8(&hex).unwrap(), 16).unwrap(),
+                        );
+                    } else {
+                        bytes.push(b);
+                    }
+                }
+                String::from_utf8(bytes).unwrap()
+            }
+            _ => raw,
+        }
+    }
+}

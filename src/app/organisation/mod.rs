@@ -3,6 +3,7 @@
 
 mod party_groups;
 mod people;
+pub mod roster;
 
 pub use party_groups::{
     NewMember, NewPartyGroup, PartyGroupDetail, SettingsChange, SettingsView, add_member,
@@ -10,6 +11,7 @@ pub use party_groups::{
     list, named_group, update_settings, visible_group,
 };
 pub use people::{
-    NewSection, NewUser, SectionChange, UserChange, create_section, create_user, parse_groups,
-    parse_section, present, sections, update_section, update_user, user, users,
+    FIRST_PASSWORDS_AT_ONCE, FirstPassword, NewSection, NewUser, SectionChange, UserChange,
+    create_section, create_user, email_of, issue_first_passwords, parse_groups, parse_section,
+    present, sections, update_section, update_user, user, users, without_password,
 };

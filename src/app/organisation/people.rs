@@ -1,6 +1,6 @@
 //! Sections (科室) and user accounts, managed by the admin (三员分立: roles kept apart).
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use time::OffsetDateTime;
 
 use crate::app::error::{AppError, FieldError};
@@ -10,7 +10,7 @@ use crate::auth::password;
 use crate::db::party_groups::PartyGroup;
 use crate::db::{self, sections::Section, users::User, violated_constraint};
 use crate::domain::account::{
-    Login, NewPassword, check_may_join_group, check_role_separation, parse_name,
+    Login, NewPassword, check_may_join_group, check_role_separation, parse_email, parse_name,
 };
 use crate::domain::authz::Action;
 use crate::domain::ids::{PartyGroupId, SectionId, UserId};
@@ -185,6 +185,8 @@ pub struct UserChange {
     pub active: Option<bool>,
     /// A new password set by the admin.
     pub password: Option<String>,
+    /// The address notifications are mailed to; empty for none.
+    pub email: Option<String>,
 }
 
 /// Tells an explicit `null` (`Some(None)`) from an absent field (`None`).
@@ -242,7 +244,7 @@ pub async fn create_user(
         created_at: OffsetDateTime::now_utc(),
     };
     let mut tx = state.pool.begin().await?;
-    if let Err(e) = db::users::insert(&mut tx, &new, &hash).await {
+    if let Err(e) = db::users::insert(&mut tx, &new, Some(&hash)).await {
         return Err(match violated_constraint(&e) {
             Some("app_user_login_key") => AppError::invalid("login", "该登录名已被使用"),
             _ => e.into(),
@@ -294,7 +296,16 @@ pub async fn update_user(
             .map(Some)
             .map_err(|e| errors.push(e)),
     };
-    let (Ok(name), Ok(roles), Ok(password), Ok(section)) = (name, roles, password, section) else {
+    let email = match change.email.as_deref().map(str::trim) {
+        None => Ok(None),
+        Some("") => Ok(Some(None)),
+        Some(e) => parse_email(e)
+            .map(|e| Some(Some(e)))
+            .map_err(|m| errors.push(FieldError::new("email", m))),
+    };
+    let (Ok(name), Ok(roles), Ok(password), Ok(section), Ok(email)) =
+        (name, roles, password, section, email)
+    else {
         return Err(AppError::Invalid(errors));
     };
     if let Some(roles) = &roles {
@@ -349,6 +360,10 @@ pub async fn update_user(
         }
     }
     db::users::update(&mut tx, &after).await?;
+    let email_before = db::users::mail_settings(&mut tx, user_id).await?.email;
+    if let Some(email) = &email {
+        db::users::set_email(&mut tx, user_id, email.as_deref()).await?;
+    }
     if let Some(hash) = &hash {
         // 三员分立: the admin knows this password; its owner must replace it, and is told.
         db::users::set_password_hash(&mut tx, user_id, hash, true).await?;
@@ -374,6 +389,14 @@ pub async fn update_user(
     if hash.is_some() {
         // Record that the password was reset, never the password or its hash.
         entry.after = Some(serde_json::json!({ "user": after, "password_reset": true }));
+    }
+    if let Some(email) = email.filter(|e| *e != email_before) {
+        if let Some(serde_json::Value::Object(b)) = entry.before.as_mut() {
+            b.insert("email".into(), serde_json::json!(email_before));
+        }
+        if let Some(serde_json::Value::Object(a)) = entry.after.as_mut() {
+            a.insert("email".into(), serde_json::json!(email));
+        }
     }
     state.commit(tx, actor, entry).await?;
     state.sessions.forget_user(user_id);
@@ -406,4 +429,86 @@ pub async fn user(state: &Services, actor: &CurrentUser, id: UserId) -> Result<U
     db::users::get(&mut *state.pool.acquire().await?, id)
         .await?
         .ok_or(AppError::NotFound)
+}
+
+/// An account's mail address.
+pub async fn email_of(
+    state: &Services,
+    actor: &CurrentUser,
+    id: UserId,
+) -> Result<Option<String>, AppError> {
+    actor.can(Action::ManageOrganisation)?;
+    Ok(
+        db::users::mail_settings(&mut *state.pool.acquire().await?, id)
+            .await?
+            .email,
+    )
+}
+
+/// Active accounts without a password (imported ones before their first password is issued).
+pub async fn without_password(
+    state: &Services,
+    user: &CurrentUser,
+) -> Result<Vec<UserId>, AppError> {
+    user.can(Action::ManageOrganisation)?;
+    Ok(db::users::without_password(&mut *state.pool.acquire().await?).await?)
+}
+
+/// A first password, shown to the admin once to hand over on paper; its owner replaces it at
+/// the first sign-in.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FirstPassword {
+    pub user_id: UserId,
+    pub login: String,
+    pub name: String,
+    pub password: String,
+}
+
+/// How many first passwords one request issues: each is hashed with the full argon2id cost,
+/// about a second for all of them on two cores.
+pub const FIRST_PASSWORDS_AT_ONCE: usize = 50;
+
+/// Issues first passwords to active accounts that have none, up to `FIRST_PASSWORDS_AT_ONCE`;
+/// the passwords are returned once and kept only as hashes.
+pub async fn issue_first_passwords(
+    state: &Services,
+    user: &CurrentUser,
+) -> Result<Vec<FirstPassword>, AppError> {
+    let mut ids = without_password(state, user).await?;
+    ids.truncate(FIRST_PASSWORDS_AT_ONCE);
+    let mut hashed = Vec::with_capacity(ids.len());
+    for id in ids {
+        let password = crate::random::first_password();
+        let hash = password::hash(password.clone()).await?;
+        hashed.push((id, password, hash));
+    }
+    let mut tx = state.pool.begin().await?;
+    let mut issued = Vec::with_capacity(hashed.len());
+    for (id, password, hash) in hashed {
+        // Someone else issued it meanwhile, or the account changed: skipped.
+        let Some(account) = db::users::get(&mut tx, id).await? else {
+            continue;
+        };
+        if !account.active || !db::users::set_first_password(&mut tx, id, &hash).await? {
+            continue;
+        }
+        state
+            .audit
+            .append(
+                &mut tx,
+                &user.audit_actor(),
+                Change::new(Chain::Org, "user.first_password", "user")
+                    .entity(id)
+                    .after(serde_json::json!({ "login": account.login, "must_change": true })),
+            )
+            .await?;
+        issued.push(FirstPassword {
+            user_id: id,
+            login: account.login,
+            name: account.name,
+            password,
+        });
+    }
+    tx.commit().await?;
+    Ok(issued)
 }
