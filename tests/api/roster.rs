@@ -235,13 +235,13 @@ async fn the_template_and_the_export_are_the_lists_and_read_back() {
     let (status, preview) = upload(&app, &admin, "people.csv", csv.as_bytes()).await;
     assert_eq!(status, StatusCode::CREATED, "{preview}");
     let id = preview["import_id"].as_str().unwrap();
-    let (status, _) = apply(&app, &admin, &id).await;
+    let (status, _) = apply(&app, &admin, id).await;
     assert_eq!(status, StatusCode::OK);
     let members =
         "党组,登录名,职务,分管领域,任职日期\r\n局党组,chen.jing,副书记,人事、财务,2026-02-01\r\n";
     let (_, preview) = upload(&app, &admin, "members.csv", members.as_bytes()).await;
     let id = preview["import_id"].as_str().unwrap();
-    let (status, _) = apply(&app, &admin, &id).await;
+    let (status, _) = apply(&app, &admin, id).await;
     assert_eq!(status, StatusCode::OK);
 
     let people = body_text(
@@ -355,7 +355,7 @@ async fn ten_thousand_rows_are_checked_row_by_row_and_imported_in_one_transactio
     assert!(errors_of(&preview, "people", 10_001).contains("登录名 p00000 与第 2 行重复"));
     let id = preview["import_id"].as_str().unwrap();
     let started = Instant::now();
-    let (status, applied) = apply(&app, &admin, &id).await;
+    let (status, applied) = apply(&app, &admin, id).await;
     let imported_in = started.elapsed();
     assert_eq!(status, StatusCode::OK, "{applied}");
     assert_eq!(applied["applied"]["people_created"], 9_999);
@@ -376,7 +376,7 @@ async fn an_import_whose_rows_changed_since_the_preview_is_refused_and_writes_no
     // Meanwhile someone creates one of the accounts by hand.
     app.user("wu.gang", &["staff"]).await;
     let before = (counts(&app).await, app.count("audit_entry").await);
-    let (status, body) = apply(&app, &admin, &id).await;
+    let (status, body) = apply(&app, &admin, id).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert!(
         body["detail"].as_str().unwrap().contains("与预览不同"),
@@ -393,7 +393,7 @@ async fn an_import_whose_rows_changed_since_the_preview_is_refused_and_writes_no
         )
         .await;
     assert!(errors_of(&preview, "people", 3).contains("已被使用"));
-    let (status, applied) = apply(&app, &admin, &id).await;
+    let (status, applied) = apply(&app, &admin, id).await;
     assert_eq!(status, StatusCode::OK, "{applied}");
     assert_eq!(applied["applied"]["people_created"], 1);
 }
